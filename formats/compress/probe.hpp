@@ -1,0 +1,9 @@
+#pragma once
+#include <optional>
+#include "inspect/probe.hpp"
+
+namespace upscope::compress {
+// Single compressed streams: LZFSE (`bvx*`), LZSS kernelcache (`complzss`), xz, gzip, bzip2,
+// zstd, LZ4 frame.
+std::optional<Identification> probe(const ProbeInput& in);
+}  // namespace upscope::compress

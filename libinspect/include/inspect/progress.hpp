@@ -1,0 +1,43 @@
+// A progress bar on stderr, drawn only when stderr is a terminal (or when forced), throttled to
+// about 10 redraws a second. Thread-safe advance(). Never writes to stdout.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace upscope {
+
+enum class ProgressMode { kAuto, kAlways, kNever };
+
+// Set once by the CLI from --progress/-q; readers only create Progress objects.
+void set_progress_mode(ProgressMode mode);
+ProgressMode progress_mode();
+bool progress_enabled();
+
+class Progress {
+ public:
+  Progress(std::string label, uint64_t total);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+  void advance(uint64_t n);
+  void set(uint64_t done);
+  void finish();
+  uint64_t done() const { return done_.load(); }
+
+ private:
+  void draw(bool final);
+  std::string label_;
+  uint64_t total_;
+  std::atomic<uint64_t> done_{0};
+  bool enabled_;
+  bool finished_ = false;
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point last_draw_{};
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace upscope

@@ -1,0 +1,17 @@
+// Small text helpers shared by readers and renderers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "inspect/byte_reader.hpp"
+
+namespace upscope {
+
+std::string to_hex(Bytes data);                  // lowercase, no separators
+std::string uuid_string(Bytes sixteen_bytes);    // "D08A9FA0-D5A5-458B-813E-EBF9BF5D5338"
+std::string human_size(uint64_t bytes);          // "4.0 MiB"
+// Printable rendering of a magic or name field: non-printable bytes become \xNN.
+std::string printable(Bytes data);
+
+}  // namespace upscope

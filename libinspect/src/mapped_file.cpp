@@ -1,0 +1,65 @@
+#include "inspect/mapped_file.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace upscope {
+
+static Error io_error(const std::string& path, const std::string& what) {
+  Error e = make_error(ErrorCode::kIo, "", what);
+  e.file = path;
+  return e;
+}
+
+Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(io_error(path, std::string("cannot open: ") + std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return fail(io_error(path, std::string("cannot stat: ") + std::strerror(err)));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return fail(io_error(path, "is a directory, not a file"));
+  }
+  if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+    ::close(fd);
+    return fail(io_error(path, "is not a regular file or block device"));
+  }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (S_ISBLK(st.st_mode)) {
+    off_t end = ::lseek(fd, 0, SEEK_END);
+    size = end > 0 ? static_cast<uint64_t>(end) : 0;
+  }
+  std::shared_ptr<MappedFile> mf(new MappedFile());
+  mf->path_ = path;
+  if (size > 0) {
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      int err = errno;
+      ::close(fd);
+      return fail(io_error(path, std::string("cannot map: ") + std::strerror(err)));
+    }
+    mf->data_ = static_cast<const uint8_t*>(p);
+    mf->size_ = size;
+  }
+  ::close(fd);
+  return std::shared_ptr<const MappedFile>(std::move(mf));
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+void MappedFile::advise_sequential() const {
+  if (data_) ::madvise(const_cast<uint8_t*>(data_), size_, MADV_SEQUENTIAL);
+}
+
+}  // namespace upscope

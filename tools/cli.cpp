@@ -1,0 +1,54 @@
+#include "cli.hpp"
+
+#include <fmt/format.h>
+
+namespace upscope::cli {
+
+std::vector<RegisteredCommand>& registered_commands() {
+  static std::vector<RegisteredCommand> commands;
+  return commands;
+}
+
+CommandRegistrar::CommandRegistrar(std::string name, int order, SetupFn setup) {
+  registered_commands().push_back({std::move(name), order, std::move(setup)});
+}
+
+Output::Output(const GlobalOptions& g) {
+  if (g.output.empty() || g.output == "-") return;
+  file_ = std::make_unique<std::ofstream>(g.output, std::ios::binary | std::ios::trunc);
+  if (!*file_) {
+    ok_ = false;
+    error_ = fmt::format("{}: cannot open for writing", g.output);
+  }
+}
+
+void print_error(const Error& e) { std::cerr << "upscope: error: " << e.message() << '\n'; }
+
+bool print_diagnostics(const Context& ctx, const std::string& input, const Diagnostics& diags) {
+  for (const auto& d : diags.items()) {
+    if (ctx.global.quiet && d.severity != Severity::kError) continue;
+    std::cerr << input << ": " << to_string(d.severity) << ": " << d.text() << '\n';
+  }
+  if (diags.dropped() && !ctx.global.quiet)
+    std::cerr << input << ": note: " << diags.dropped() << " more diagnostics not shown\n";
+  return ctx.global.strict && (diags.count(Severity::kWarning) || diags.has_errors());
+}
+
+int emit(const Context& ctx, const std::string& text) {
+  Output out(ctx.global);
+  if (!out.ok()) {
+    std::cerr << "upscope: error: " << out.error() << '\n';
+    return kExitError;
+  }
+  out.stream() << text;
+  out.stream().flush();
+  if (!out.stream()) {
+    std::cerr << "upscope: error: writing the output failed\n";
+    return kExitError;
+  }
+  return kExitOk;
+}
+
+int emit(const Context& ctx, const reports::Json& doc) { return emit(ctx, reports::dump(doc)); }
+
+}  // namespace upscope::cli

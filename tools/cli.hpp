@@ -1,0 +1,79 @@
+// Shared CLI plumbing: global options, exit codes, the output sink, and self-registration of
+// subcommands (each cmd_<name>.cpp registers itself, so adding a command touches one file).
+#pragma once
+
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "inspect/diagnostics.hpp"
+#include "inspect/error.hpp"
+#include "reports/json.hpp"
+
+namespace upscope::cli {
+
+// Exit codes (product.md): 0 success; 1 differences found / not eligible; 2 error; 3 undetermined.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitDifferent = 1;
+inline constexpr int kExitError = 2;
+inline constexpr int kExitUndetermined = 3;
+
+enum class Format { kText, kJson };
+
+struct GlobalOptions {
+  std::string format = "text";
+  bool json = false;
+  std::string output;        // -o FILE; empty = stdout
+  unsigned jobs = 0;         // -j N; 0 = all cores
+  std::string progress = "auto";
+  bool quiet = false;
+  bool strict = false;
+
+  Format output_format() const { return json || format == "json" ? Format::kJson : Format::kText; }
+};
+
+// Where results go: stdout or the -o file. Diagnostics always go to stderr.
+class Output {
+ public:
+  explicit Output(const GlobalOptions& g);
+  std::ostream& stream() { return file_ ? *file_ : std::cout; }
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::unique_ptr<std::ofstream> file_;
+  bool ok_ = true;
+  std::string error_;
+};
+
+struct Context {
+  GlobalOptions global;
+  int exit_code = kExitOk;
+};
+
+// Prints an error on stderr ("upscope: <message>") unless it is to be rendered as JSON.
+void print_error(const Error& e);
+// Prints diagnostics on stderr as "<input>: warning: at 0x..: structure: message" (not with -q,
+// except errors). Returns true when --strict should turn them into a failure.
+bool print_diagnostics(const Context& ctx, const std::string& input, const Diagnostics& diags);
+// Writes a JSON document or text to the output sink; returns kExitError when the sink failed.
+int emit(const Context& ctx, const std::string& text);
+int emit(const Context& ctx, const reports::Json& doc);
+
+using SetupFn = std::function<void(CLI::App& app, Context& ctx)>;
+struct CommandRegistrar {
+  CommandRegistrar(std::string name, int order, SetupFn setup);
+};
+struct RegisteredCommand {
+  std::string name;
+  int order;  // position in --help
+  SetupFn setup;
+};
+std::vector<RegisteredCommand>& registered_commands();
+
+}  // namespace upscope::cli
