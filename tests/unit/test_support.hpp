@@ -1,0 +1,70 @@
+// Helpers shared by the unit tests: where the real samples are, running the CLI, reading files.
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+namespace upscope::test {
+
+// ../shared/samples through UPSCOPE_SAMPLES, or nullopt (the caller skips visibly).
+inline std::optional<std::filesystem::path> samples_dir() {
+  const char* env = std::getenv("UPSCOPE_SAMPLES");
+  if (!env || !*env) return std::nullopt;
+  std::filesystem::path p(env);
+  if (!std::filesystem::is_directory(p)) return std::nullopt;
+  return p;
+}
+
+// A sample file path, or nullopt with a visible warning when samples are not available.
+inline std::optional<std::filesystem::path> sample(const std::string& rel) {
+  auto dir = samples_dir();
+  if (!dir) {
+    WARN("SKIPPED: UPSCOPE_SAMPLES is not set (or not a directory); test needs sample " << rel);
+    return std::nullopt;
+  }
+  auto p = *dir / rel;
+  if (!std::filesystem::exists(p)) {
+    WARN("SKIPPED: sample " << p.string() << " is missing");
+    return std::nullopt;
+  }
+  return p;
+}
+
+// Use at the top of a test: returns from it (with a visible message) when the sample is absent.
+#define UPSCOPE_REQUIRE_SAMPLE(var, rel)          \
+  auto var##_opt = ::upscope::test::sample(rel);  \
+  if (!var##_opt) return;                         \
+  const std::filesystem::path var = *var##_opt
+
+inline std::filesystem::path source_dir() { return UPSCOPE_SOURCE_DIR; }
+inline std::string upscope_binary() { return UPSCOPE_BINARY; }
+
+// A fresh scratch directory under the build tree, removed at the start of each use.
+inline std::filesystem::path scratch_dir(const std::string& name) {
+  auto p = std::filesystem::temp_directory_path() / ("upscope-test-" + name);
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p;
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs the upscope binary with args (each shell-quoted here) and captures stdout and stderr.
+RunResult run_upscope(const std::vector<std::string>& args);
+// Runs any shell command; exit code and stdout.
+RunResult run_shell(const std::string& command);
+std::string read_file(const std::filesystem::path& p);
+std::vector<uint8_t> read_bytes(const std::filesystem::path& p);
+void write_bytes(const std::filesystem::path& p, const std::vector<uint8_t>& data);
+std::string shell_quote(const std::string& s);
+
+}  // namespace upscope::test

@@ -1,0 +1,89 @@
+// upscope inspect FILE...: identify, then run the format's reader and print its report.
+#include <map>
+
+#include <fmt/format.h>
+
+#include "identify/identify.hpp"
+#include "inspect_registry.hpp"
+
+namespace upscope::cli {
+
+namespace {
+std::map<std::string, InspectFn>& inspectors() {
+  static std::map<std::string, InspectFn> m;
+  return m;
+}
+}  // namespace
+
+InspectorRegistrar::InspectorRegistrar(std::vector<std::string> format_ids, InspectFn fn) {
+  for (auto& id : format_ids) inspectors()[id] = fn;
+}
+
+const InspectFn* find_inspector(const std::string& format_id) {
+  auto it = inspectors().find(format_id);
+  return it == inspectors().end() ? nullptr : &it->second;
+}
+
+namespace {
+
+int run(Context& ctx, const std::vector<std::string>& inputs) {
+  const bool json = ctx.global.output_format() == Format::kJson;
+  int rc = kExitOk;
+  auto doc = reports::make_document("inspect");
+  reports::Json items = reports::Json::array();
+  std::string text;
+  for (const auto& path : inputs) {
+    reports::Json item;
+    item["path"] = path;
+    auto src = FileSource::open(path);
+    Result<Identification> id = src ? identify(**src) : Result<Identification>(fail(src.error()));
+    if (!id) {
+      rc = kExitError;
+      if (!json) print_error(id.error());
+      item["error"] = reports::to_json(id.error());
+      items.push_back(std::move(item));
+      continue;
+    }
+    item["format"] = id->format;
+    item["description"] = id->description;
+    if (!text.empty()) text += "\n";
+    text += fmt::format("{}: {}\n", path, id->description);
+    const InspectFn* fn = find_inspector(id->format);
+    if (!fn) {
+      item["report"] = nullptr;
+      item["details"] = id->details;
+      item["not_analysed"] = fmt::format("no reader for format '{}' yet: identification only", id->format);
+      text += fmt::format("  (no reader for format '{}' yet: identification only)\n", id->format);
+      item["diagnostics"] = reports::Json::array();
+      items.push_back(std::move(item));
+      continue;
+    }
+    InspectResult r = (*fn)(ctx, *src, *id);
+    if (r.error) {
+      rc = kExitError;
+      if (!json) print_error(r.error->in_file(path));
+      item["error"] = reports::to_json(r.error->in_file(path));
+    }
+    item["report"] = std::move(r.json);
+    item["diagnostics"] = reports::to_json(r.diagnostics);
+    text += r.text;
+    if (!json && print_diagnostics(ctx, path, r.diagnostics)) rc = kExitError;
+    if (json && ctx.global.strict && (r.diagnostics.has_errors() || r.diagnostics.count(Severity::kWarning)))
+      rc = kExitError;
+    items.push_back(std::move(item));
+  }
+  doc["inputs"] = std::move(items);
+  int out_rc = json ? emit(ctx, doc) : emit(ctx, text);
+  return out_rc != kExitOk ? out_rc : rc;
+}
+
+const CommandRegistrar reg("inspect", 20, [](CLI::App& app, Context& ctx) {
+  auto inputs = std::make_shared<std::vector<std::string>>();
+  auto* sub = app.add_subcommand("inspect", "Read each input with its format's reader and report its structure");
+  sub->add_option("inputs", *inputs, "Files to inspect")->required();
+  sub->footer("Exit codes: 0 read; 2 an input could not be read (or --strict and it had warnings).");
+  sub->callback([&ctx, inputs] { ctx.exit_code = run(ctx, *inputs); });
+});
+
+}  // namespace
+}  // namespace upscope::cli

@@ -1,0 +1,33 @@
+// `upscope inspect` dispatches on the identified format to an inspector registered by a
+// tools/inspect_<format>.cpp file, so each reader adds its report without touching the command.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "inspect/diagnostics.hpp"
+#include "inspect/probe.hpp"
+#include "inspect/source.hpp"
+
+namespace upscope::cli {
+
+struct InspectResult {
+  reports::Json json = reports::Json::object();  // the format's report, under "report" in the document
+  std::string text;                              // the same for people
+  Diagnostics diagnostics;                       // what the reader survived
+  std::optional<Error> error;                    // set when the input could not be read at all
+};
+
+using InspectFn = std::function<InspectResult(const Context&, const SourcePtr&, const Identification&)>;
+
+struct InspectorRegistrar {
+  InspectorRegistrar(std::vector<std::string> format_ids, InspectFn fn);
+};
+
+// The inspector for a format id, or nullptr.
+const InspectFn* find_inspector(const std::string& format_id);
+
+}  // namespace upscope::cli
