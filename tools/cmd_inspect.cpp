@@ -48,6 +48,15 @@ int run(Context& ctx, const std::vector<std::string>& inputs) {
     item["description"] = id->description;
     if (!text.empty()) text += "\n";
     text += fmt::format("{}: {}\n", path, id->description);
+    if (id->format == "unknown") {
+      Error e = make_error(ErrorCode::kUnsupported, "", "not a format upscope recognises (see 'upscope identify --list-formats')");
+      e.file = path;
+      rc = kExitError;
+      if (!json) print_error(e);
+      item["error"] = reports::to_json(e);
+      items.push_back(std::move(item));
+      continue;
+    }
     const InspectFn* fn = find_inspector(id->format);
     if (!fn) {
       item["report"] = nullptr;

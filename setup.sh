@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# upscope set-up on Debian 12, as root (or with sudo):
+#   ./setup.sh demo   install the Debian packages, build, and run upscope on generated demo inputs
+#   ./setup.sh test   the same set-up, then the whole test suite (also a ASan+UBSan build) = CI
+# Real samples are read from UPSCOPE_SAMPLES (default: ../shared/samples when it exists).
+set -euo pipefail
+cd "$(dirname "$0")"
+mode=${1:-demo}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+# Every package the build, the tests and the independent oracles need. Keep in one place.
+PACKAGES=(
+  g++ cmake ninja-build pkg-config make
+  libcapstone-dev libarchive-dev nlohmann-json3-dev libfmt-dev catch2 libcli11-dev libplist-dev
+  zlib1g-dev libbz2-dev liblzma-dev libzstd-dev liblz4-dev libssl-dev libxxhash-dev libsqlite3-dev
+  libdeflate-dev
+  python3 python3-jsonschema xz-utils bzip2 gzip zstd 7zip file hyperfine
+)
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {  # build DIR [cmake options...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUPSCOPE_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+if [ -z "${UPSCOPE_SAMPLES:-}" ] && [ -d ../shared/samples ]; then
+  UPSCOPE_SAMPLES=$(cd ../shared/samples && pwd)
+  export UPSCOPE_SAMPLES
+fi
+
+install_packages
+build build
+
+case "$mode" in
+  demo)
+    demo=build/demo
+    rm -rf "$demo"
+    samples/gen/make_demo.sh build "$demo"
+    echo "== upscope identify $demo/*"
+    build/tools/upscope identify "$demo"/*
+    ;;
+  test)
+    echo "== unit, CLI and schema tests (release build)"
+    ctest --test-dir build --output-on-failure -j "$jobs"
+    echo "== the same tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+    build build-asan -DCMAKE_BUILD_TYPE=Debug -DUPSCOPE_SANITIZE=ON
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      ctest --test-dir build-asan --output-on-failure -j "$jobs"
+    ;;
+  *)
+    echo "usage: ./setup.sh demo|test" >&2
+    exit 2
+    ;;
+esac
