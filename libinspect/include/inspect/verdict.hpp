@@ -1,0 +1,28 @@
+// The RSR verdict (product.md): yes iff there is at least one change and every change lies in a
+// cryptex (OS or App); no if any change is in kernel space, on the sealed system volume, or in the
+// bootchain/firmware; undetermined when something that could decide it was not analysed. Never a
+// silent yes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "inspect/diff.hpp"
+
+namespace upscope {
+
+enum class Eligibility { kYes, kNo, kUndetermined };
+const char* to_string(Eligibility e);  // "yes", "no", "undetermined"
+
+struct Verdict {
+  Eligibility rsr_eligible = Eligibility::kUndetermined;
+  std::string rule;                 // the rule that decided, in words
+  std::vector<std::string> deciding;  // ids of the changes (or not-analysed paths) behind it
+};
+
+Verdict decide_rsr(const BuildDiff& diff);
+
+// Whether a change at this location could ship in an RSR (the two cryptexes only).
+bool rsr_patchable(Location l);
+
+}  // namespace upscope

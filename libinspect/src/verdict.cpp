@@ -1,0 +1,63 @@
+#include "inspect/verdict.hpp"
+
+#include <fmt/format.h>
+
+namespace upscope {
+
+const char* to_string(Eligibility e) {
+  switch (e) {
+    case Eligibility::kYes: return "yes";
+    case Eligibility::kNo: return "no";
+    case Eligibility::kUndetermined: return "undetermined";
+  }
+  return "?";
+}
+
+bool rsr_patchable(Location l) { return l == Location::kCryptexOs || l == Location::kCryptexApp; }
+
+Verdict decide_rsr(const BuildDiff& diff) {
+  Verdict v;
+  // 1. Anything an RSR cannot touch decides "no", whatever else was or was not analysed.
+  std::vector<std::string> kernel, sealed, boot, elsewhere, unknown;
+  for (const auto& c : diff.changes) {
+    if (c.space == Space::kKernel) kernel.push_back(c.id);
+    else if (c.space == Space::kBoot) boot.push_back(c.id);
+    else if (c.location == Location::kSystemVolume) sealed.push_back(c.id);
+    else if (c.location == Location::kUnknown) unknown.push_back(c.id);
+    else if (!rsr_patchable(c.location)) elsewhere.push_back(c.id);
+  }
+  auto no = [&](std::vector<std::string> ids, std::string rule) {
+    v.rsr_eligible = Eligibility::kNo;
+    v.rule = fmt::format("{} ({} change{}); an RSR patches only the OS and App cryptexes", rule, ids.size(),
+                         ids.size() == 1 ? "" : "s");
+    v.deciding = std::move(ids);
+    return v;
+  };
+  if (!kernel.empty()) return no(kernel, "kernel-space code changed (kernel or kext in a kernel collection or kernelcache)");
+  if (!boot.empty()) return no(boot, "bootchain or firmware changed");
+  if (!sealed.empty()) return no(sealed, "files on the sealed system volume changed");
+  if (!elsewhere.empty()) return no(elsewhere, "files outside the cryptexes changed");
+  // 2. What could not be placed or read may hide a change that decides: never a silent yes.
+  if (!unknown.empty() || !diff.not_analysed.empty()) {
+    v.rsr_eligible = Eligibility::kUndetermined;
+    v.deciding = unknown;
+    for (const auto& n : diff.not_analysed) v.deciding.push_back(n.path);
+    v.rule = fmt::format("{} change{} of unknown location and {} input{} not analysed: they could hold a "
+                         "change an RSR cannot ship",
+                         unknown.size(), unknown.size() == 1 ? "" : "s", diff.not_analysed.size(),
+                         diff.not_analysed.size() == 1 ? "" : "s");
+    return v;
+  }
+  if (diff.changes.empty()) {
+    v.rsr_eligible = Eligibility::kNo;
+    v.rule = "no change found: there is nothing for an RSR to ship";
+    return v;
+  }
+  v.rsr_eligible = Eligibility::kYes;
+  for (const auto& c : diff.changes) v.deciding.push_back(c.id);
+  v.rule = fmt::format("all {} change{} lie in the OS or App cryptex, which an RSR can patch", diff.changes.size(),
+                       diff.changes.size() == 1 ? "" : "s");
+  return v;
+}
+
+}  // namespace upscope

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds every libFuzzer target with clang (ASan+UBSan) and runs each one.
+#   tests/fuzz/run_fuzzers.sh [--runs N] [--seconds S] [TARGET...]
+# Default: each target until 10,000,000 executions or 1800 s, whichever comes first.
+# Seeds: the real samples (UPSCOPE_SAMPLES) and the regression corpus. Findings (crash-*, leak-*,
+# timeout-*, oom-*) land in build-fuzz/findings/<target>/: copy each reproducer into
+# tests/fuzz/regressions/<target>/ once fixed, so the normal test suite replays it.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=10000000 seconds=1800 targets=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --runs) runs=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    *) targets+=("$1"); shift ;;
+  esac
+done
+command -v clang++ >/dev/null || { echo "run_fuzzers: needs clang and libclang-rt-14-dev (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUPSCOPE_FUZZ=ON -DUPSCOPE_TESTS=OFF >/dev/null
+cmake --build build-fuzz -j "$(nproc)"
+if [ ${#targets[@]} -eq 0 ]; then
+  for f in build-fuzz/tests/fuzz/fuzz_*; do targets+=("$(basename "$f" | sed 's/^fuzz_//')"); done
+fi
+samples=${UPSCOPE_SAMPLES:-../shared/samples}
+echo "| target | executions | seconds | findings |"
+echo "|---|---:|---:|---|"
+for t in "${targets[@]}"; do
+  corpus=build-fuzz/corpus/$t findings=build-fuzz/findings/$t
+  mkdir -p "$corpus" "$findings"
+  [ -d "$samples" ] && find "$samples" -type f -size -4M -exec cp -n {} "$corpus/" \; 2>/dev/null || true
+  [ -d "tests/fuzz/regressions/$t" ] && cp -n "tests/fuzz/regressions/$t"/* "$corpus/" 2>/dev/null || true
+  log=build-fuzz/findings/$t.log
+  start=$(date +%s)
+  set +e
+  "build-fuzz/tests/fuzz/fuzz_$t" "$corpus" -runs="$runs" -max_total_time="$seconds" -max_len=1048576 \
+    -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1
+  set -e
+  elapsed=$(( $(date +%s) - start ))
+  execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
+  found=$(ls "$findings" 2>/dev/null | tr '\n' ' ')
+  echo "| $t | ${execs:-?} | $elapsed | ${found:-none} |"
+done

@@ -1,0 +1,151 @@
+// The component model, the generic diff, the path table and the RSR verdict rule (product.md).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "inspect/classify.hpp"
+#include "inspect/diff.hpp"
+#include "inspect/verdict.hpp"
+
+using namespace upscope;
+
+namespace {
+Component comp(std::string path, std::string sha, std::string code = "") {
+  Placement pl = classify_path(path);
+  Component c;
+  c.id = strip_cryptex_prefix(path);
+  c.path = path;
+  c.location = pl.location;
+  c.space = pl.space == Space::kData && pl.kind == ComponentKind::kFile ? Space::kUser : pl.space;
+  c.kind = pl.kind;
+  c.hashes["sha256"] = sha;
+  c.code_hash = code;
+  c.size = 100;
+  return c;
+}
+BuildInventory build(std::vector<Component> cs) {
+  BuildInventory b;
+  b.components = std::move(cs);
+  b.normalise();
+  return b;
+}
+const char* kWebKit = "/System/Cryptexes/OS/System/Library/Frameworks/WebKit.framework/WebKit";
+const char* kSafari = "/System/Cryptexes/App/System/Applications/Safari.app/Contents/MacOS/Safari";
+const char* kKernel = "/System/Library/Kernels/kernel";
+const char* kBootKc = "/System/Library/KernelCollections/BootKernelExtensions.kc";
+const char* kLibc = "/usr/lib/libSystem.B.dylib";
+}  // namespace
+
+TEST_CASE("the path table places components", "[verdict][classify]") {
+  auto check = [](const char* path, Location l, Space s) {
+    INFO(path);
+    auto p = classify_path(path);
+    CHECK(to_string(p.location) == std::string(to_string(l)));
+    CHECK(to_string(p.space) == std::string(to_string(s)));
+  };
+  check(kKernel, Location::kSystemVolume, Space::kKernel);
+  check(kBootKc, Location::kBootKc, Space::kKernel);
+  check("/System/Volumes/Preboot/ABCD/boot/1234/System/Library/KernelCollections/BootKernelExtensions.kc",
+        Location::kBootKc, Space::kKernel);
+  check("/System/Library/KernelCollections/SystemKernelExtensions.kc", Location::kSystemKc, Space::kKernel);
+  check("/Library/KernelCollections/AuxiliaryKernelExtensions.kc", Location::kAuxKc, Space::kKernel);
+  check("/kernelcache.release.iphone15", Location::kKernelcache, Space::kKernel);
+  check("/System/Library/Extensions/IOSurface.kext/Contents/MacOS/IOSurface", Location::kSystemVolume, Space::kKernel);
+  check("/System/Library/DriverExtensions/Foo.dext/Foo", Location::kSystemVolume, Space::kUser);
+  check(kWebKit, Location::kCryptexOs, Space::kData);
+  check(kSafari, Location::kCryptexApp, Space::kData);
+  check("/System/Volumes/Preboot/Cryptexes/OS/System/Library/dyld/dyld_shared_cache_arm64e", Location::kCryptexOs,
+        Space::kData);
+  check("/System/Volumes/Preboot/UUID/cryptex1/current/os.dmg", Location::kCryptexOs, Space::kUser);
+  check("/System/Volumes/Preboot/UUID/cryptex1/current/app.dmg", Location::kCryptexApp, Space::kUser);
+  check("/System/Volumes/Preboot/UUID/boot/iBoot.img4", Location::kPreboot, Space::kBoot);
+  check("/usr/standalone/firmware/iBoot.im4p", Location::kSystemVolume, Space::kBoot);
+  check(kLibc, Location::kSystemVolume, Space::kData);
+  check("/Users/me/notes.txt", Location::kDataVolume, Space::kData);
+  check("/weird/place", Location::kUnknown, Space::kData);
+  CHECK(strip_cryptex_prefix(kWebKit) == "/System/Library/Frameworks/WebKit.framework/WebKit");
+  CHECK(strip_cryptex_prefix("/System/Cryptexes/OSX/x") == "/System/Cryptexes/OSX/x");
+  CHECK(strip_cryptex_prefix(kLibc) == kLibc);
+}
+
+TEST_CASE("diff: added, removed, modified, and code hashes that ignore noise", "[verdict][diff]") {
+  auto a = build({comp(kLibc, "aa", "c1"), comp(kKernel, "k1"), comp("/usr/bin/gone", "g")});
+  auto b = build({comp(kLibc, "ab", "c1"), comp(kKernel, "k2"), comp("/usr/bin/new", "n")});
+  auto d = diff_builds(a, b);
+  REQUIRE(d.changes.size() == 3);
+  CHECK(d.changes[0].id == kKernel);
+  CHECK(d.changes[0].kind == ChangeKind::kModified);
+  REQUIRE(d.changes[0].evidence.size() == 1);
+  CHECK(d.changes[0].evidence[0].field == "sha256");
+  CHECK(d.changes[0].evidence[0].old_value == "k1");
+  CHECK(d.changes[1].id == "/usr/bin/gone");
+  CHECK(d.changes[1].kind == ChangeKind::kRemoved);
+  CHECK(d.changes[2].id == "/usr/bin/new");
+  CHECK(d.changes[2].kind == ChangeKind::kAdded);
+  // libSystem: content differs only by slid-pointer noise (same code hash): not a change
+
+  auto c = build({comp(kLibc, "ab", "c2")});
+  auto e = diff_builds(b, c);
+  auto it = std::find_if(e.changes.begin(), e.changes.end(), [](const Change& ch) { return ch.id == kLibc; });
+  REQUIRE(it != e.changes.end());
+  CHECK(it->evidence[0].field == "code_hash");
+
+  Component f1 = comp(kLibc, "x", "c");
+  f1.functions = {{"_a", "1"}, {"_b", "2"}};
+  f1.symbols = {"_a", "_b"};
+  Component f2 = comp(kLibc, "x", "d");
+  f2.functions = {{"_a", "1"}, {"_b", "3"}, {"_c", "4"}};
+  f2.symbols = {"_a", "_c"};
+  auto g = diff_builds(build({f1}), build({f2}));
+  REQUIRE(g.changes.size() == 1);
+  CHECK(g.changes[0].functions_changed == std::vector<std::string>{"_b"});
+  CHECK(g.changes[0].functions_added == std::vector<std::string>{"_c"});
+  CHECK(g.changes[0].symbols_added == std::vector<std::string>{"_c"});
+  CHECK(g.changes[0].symbols_removed == std::vector<std::string>{"_b"});
+  CHECK(diff_builds(a, a).empty());
+}
+
+TEST_CASE("RSR verdict truth table", "[verdict]") {
+  auto base = build({comp(kWebKit, "w1"), comp(kSafari, "s1"), comp(kKernel, "k1"), comp(kLibc, "l1"),
+                     comp(kBootKc, "b1")});
+  auto with = [&](std::vector<std::pair<const char*, const char*>> edits) {
+    BuildInventory n = base;
+    for (auto& c : n.components)
+      for (auto& [path, sha] : edits)
+        if (c.path == path) c.hashes["sha256"] = sha;
+    return n;
+  };
+  // 13.3.1 (a): WebKit only (OS cryptex) -> yes
+  auto webkit = decide_rsr(diff_builds(base, with({{kWebKit, "w2"}})));
+  CHECK(webkit.rsr_eligible == Eligibility::kYes);
+  CHECK(webkit.deciding == std::vector<std::string>{"/System/Library/Frameworks/WebKit.framework/WebKit"});
+  CHECK(webkit.rule == "all 1 change lie in the OS or App cryptex, which an RSR can patch");
+  // WebKit + Safari -> yes
+  CHECK(decide_rsr(diff_builds(base, with({{kWebKit, "w2"}, {kSafari, "s2"}}))).rsr_eligible == Eligibility::kYes);
+  // 13.3.1: kext/kernel + WebKit -> no
+  auto kernel = decide_rsr(diff_builds(base, with({{kWebKit, "w2"}, {kBootKc, "b2"}})));
+  CHECK(kernel.rsr_eligible == Eligibility::kNo);
+  CHECK(kernel.deciding == std::vector<std::string>{kBootKc});
+  CHECK(kernel.rule.rfind("kernel-space code changed", 0) == 0);
+  // sealed system volume
+  auto ssv = decide_rsr(diff_builds(base, with({{kLibc, "l2"}})));
+  CHECK(ssv.rsr_eligible == Eligibility::kNo);
+  CHECK(ssv.rule.rfind("files on the sealed system volume changed", 0) == 0);
+  // nothing changed
+  auto none = decide_rsr(diff_builds(base, base));
+  CHECK(none.rsr_eligible == Eligibility::kNo);
+  // something not analysed: never a silent yes ...
+  auto partial = with({{kWebKit, "w2"}});
+  partial.not_analysed.push_back({"/System/Cryptexes/OS/System/Library/dyld/dyld_shared_cache_arm64e.01",
+                                  "subcache missing"});
+  auto und = decide_rsr(diff_builds(base, partial));
+  CHECK(und.rsr_eligible == Eligibility::kUndetermined);
+  CHECK(und.deciding.back() == "/System/Cryptexes/OS/System/Library/dyld/dyld_shared_cache_arm64e.01");
+  // ... but a kernel change decides "no" whatever was not analysed
+  auto partial_kernel = with({{kKernel, "k2"}});
+  partial_kernel.not_analysed.push_back({"x", "unreadable"});
+  CHECK(decide_rsr(diff_builds(base, partial_kernel)).rsr_eligible == Eligibility::kNo);
+  // a change whose location is unknown cannot be a yes
+  auto odd = build({comp("/weird/place", "1")});
+  CHECK(decide_rsr(diff_builds(build({}), odd)).rsr_eligible == Eligibility::kUndetermined);
+}
