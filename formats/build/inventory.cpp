@@ -1,0 +1,241 @@
+#include "build/inventory.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <future>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "build/system_version.hpp"
+#include "identify/identify.hpp"
+#include "inspect/classify.hpp"
+#include "inspect/hash.hpp"
+#include "inspect/progress.hpp"
+#include "inspect/source.hpp"
+#include "inspect/text.hpp"
+#include "inspect/thread_pool.hpp"
+#include "macho/macho.hpp"
+
+namespace fs = std::filesystem;
+
+namespace upscope::build {
+
+namespace {
+
+struct FileResult {
+  std::vector<Component> components;
+  std::vector<NotAnalysed> not_analysed;
+};
+
+// What a Mach-O image contributes: UUID, version, code hash and exports.
+void fill_from_macho(Component& c, const macho::MachO& m, bool symbols) {
+  if (m.uuid) c.uuid = uuid_string(Bytes(m.uuid->data(), m.uuid->size()));
+  if (m.id_dylib) c.version = macho::version_string(m.id_dylib->current_version);
+  else if (m.source_version && *m.source_version) c.version = macho::source_version_string(*m.source_version);
+  c.code_hash = m.code_sha256;
+  if (symbols)
+    for (const auto& e : m.exports) c.symbols.push_back(e.name);
+}
+
+// A Mach-O in a system tree runs in user space unless the table placed it in kernel space.
+Space code_space(const Placement& pl) { return pl.space == Space::kKernel ? Space::kKernel : Space::kUser; }
+
+FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placement& pl, const Identification& id,
+                      const InventoryOptions& opt, Component base) {
+  FileResult r;
+  Diagnostics d;
+  macho::ParseOptions po;
+  po.exports = opt.symbols;
+  po.symbols = false;
+  auto file = macho::parse_file(*src, d, po);
+  if (!file) {
+    r.not_analysed.push_back({rel, file.error().message()});
+    r.components.push_back(std::move(base));
+    return r;
+  }
+  base.kind = pl.kind == ComponentKind::kKernel || pl.kind == ComponentKind::kKext ? pl.kind : ComponentKind::kMachO;
+  base.space = code_space(pl);
+  std::vector<std::string> uuids, codes;
+  std::set<std::string> syms;
+  for (const auto& s : file->slices) {
+    if (!s.image) {
+      r.not_analysed.push_back({rel, fmt::format("slice {}: {}", s.arch, s.error ? s.error->message() : "unreadable")});
+      continue;
+    }
+    Component one;
+    fill_from_macho(one, *s.image, opt.symbols);
+    uuids.push_back(file->slices.size() == 1 ? one.uuid : s.arch + ":" + one.uuid);
+    codes.push_back(one.code_hash);
+    if (base.version.empty()) base.version = one.version;
+    syms.insert(one.symbols.begin(), one.symbols.end());
+  }
+  for (size_t i = 0; i < uuids.size(); ++i) base.uuid += (i ? " " : "") + uuids[i];
+  if (codes.size() == 1) base.code_hash = codes[0];
+  else if (!codes.empty()) {
+    std::string all;
+    for (const auto& c : codes) all += c;
+    base.code_hash = sha256_hex(Bytes(reinterpret_cast<const uint8_t*>(all.data()), all.size()));
+  }
+  base.symbols.assign(syms.begin(), syms.end());
+  (void)id;
+  r.components.push_back(std::move(base));
+  return r;
+}
+
+// A kernel collection: one component per fileset entry (the kernel and each kext), placed where
+// the collection lives, all in kernel space.
+FileResult read_fileset(const std::string& rel, const SourcePtr& src, const Placement& pl,
+                        const InventoryOptions& opt, Component base) {
+  FileResult r;
+  auto bytes = src->contiguous();
+  Diagnostics d;
+  macho::ParseOptions po;
+  po.exports = opt.symbols;
+  po.symbols = false;
+  auto kc = bytes ? macho::parse(ByteReader(*bytes, 0, "kernel collection"), d, po)
+                  : Result<macho::MachO>(fail(ErrorCode::kUnsupported, "kernel collection", "not memory-mapped"));
+  base.space = Space::kKernel;
+  if (!kc) {
+    r.not_analysed.push_back({rel, kc.error().message()});
+    r.components.push_back(std::move(base));
+    return r;
+  }
+  Location loc = pl.location == Location::kUnknown ? Location::kUnknown : pl.location;
+  for (const auto& e : kc->fileset_entries) {
+    Component c;
+    c.id = e.entry_id;
+    c.path = rel + ":" + e.entry_id;
+    c.location = loc;
+    c.space = Space::kKernel;
+    c.kind = e.entry_id == "com.apple.kernel" ? ComponentKind::kKernel : ComponentKind::kKext;
+    auto view = ByteReader(*bytes, 0, "fileset entry").sub(e.fileoff, bytes->size() - std::min<uint64_t>(e.fileoff, bytes->size()));
+    if (!view) {
+      r.not_analysed.push_back({c.path, view.error().message()});
+      continue;
+    }
+    macho::ParseOptions eo = po;
+    eo.offsets_base = ByteReader(*bytes, 0, "kernel collection");
+    Diagnostics ed;
+    auto m = macho::parse(*view, ed, eo);
+    if (!m) {
+      r.not_analysed.push_back({c.path, m.error().message()});
+      continue;
+    }
+    fill_from_macho(c, *m, opt.symbols);
+    if (!c.code_hash.empty()) c.hashes["code-sha256"] = c.code_hash;
+    r.components.push_back(std::move(c));
+  }
+  if (kc->fileset_entries.empty()) r.not_analysed.push_back({rel, "kernel collection has no LC_FILESET_ENTRY"});
+  return r;
+}
+
+FileResult read_file(const fs::path& root, const fs::path& file, const InventoryOptions& opt, Progress* progress) {
+  FileResult r;
+  std::string rel = "/" + fs::relative(file, root).generic_string();
+  Placement pl = classify_path(rel);
+  Component c;
+  c.id = strip_cryptex_prefix(rel);
+  c.path = rel;
+  c.kind = pl.kind;
+  c.space = pl.space;
+  c.location = pl.location;
+  auto src = FileSource::open(file.string());
+  if (!src) {
+    r.not_analysed.push_back({rel, src.error().message()});
+    return r;
+  }
+  c.size = (*src)->size();
+  auto sha = hash_source(HashKind::kSha256, **src);
+  if (sha) c.hashes["sha256"] = *sha;
+  if (progress) progress->advance(c.size);
+  auto id = identify(**src);
+  if (!id) {
+    r.not_analysed.push_back({rel, id.error().message()});
+    r.components.push_back(std::move(c));
+    return r;
+  }
+  if (c.size > opt.max_file_size) {
+    r.not_analysed.push_back({rel, fmt::format("{} is larger than the {} parse limit: hashed only",
+                                               human_size(c.size), human_size(opt.max_file_size))});
+    r.components.push_back(std::move(c));
+    return r;
+  }
+  if (id->format == "macho" || id->format == "macho-fat") return read_macho(rel, *src, pl, *id, opt, std::move(c));
+  if (id->format == "macho-fileset") return read_fileset(rel, *src, pl, opt, std::move(c));
+  if (id->format == "udif-encrypted" || id->format == "aea")
+    r.not_analysed.push_back({rel, id->description});
+  r.components.push_back(std::move(c));
+  return r;
+}
+
+}  // namespace
+
+Result<BuildInventory> make_inventory(const std::string& path, const InventoryOptions& opt, Diagnostics& diags) {
+  std::error_code ec;
+  fs::path root(path);
+  auto st = fs::symlink_status(root, ec);
+  if (ec || !fs::exists(st)) {
+    Error e = make_error(ErrorCode::kIo, "", "cannot read: " + (ec ? ec.message() : std::string("no such file or directory")));
+    e.file = path;
+    return fail(e);
+  }
+  BuildInventory inv;
+  inv.source = path;
+  std::vector<fs::path> files;
+  uint64_t total = 0;
+  if (fs::is_directory(st)) {
+    // Symlinks are not followed (a hostile tree could loop); they are recorded with their target.
+    for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      const auto& e = *it;
+      std::string rel = "/" + fs::relative(e.path(), root).generic_string();
+      if (e.is_symlink()) {
+        Component c;
+        Placement pl = classify_path(rel);
+        c.id = strip_cryptex_prefix(rel);
+        c.path = rel;
+        c.location = pl.location;
+        c.space = pl.space;
+        c.kind = ComponentKind::kFile;
+        std::string target = fs::read_symlink(e.path(), ec).generic_string();
+        ec.clear();
+        c.hashes["symlink"] = target;
+        inv.components.push_back(std::move(c));
+        continue;
+      }
+      if (e.is_regular_file()) {
+        files.push_back(e.path());
+        total += e.file_size(ec);
+        ec.clear();
+      } else if (!e.is_directory()) {
+        inv.not_analysed.push_back({rel, "not a regular file, directory or symlink"});
+      }
+    }
+    if (ec) diags.warning(std::nullopt, "directory walk", fmt::format("{}: {}", path, ec.message()));
+    read_system_version(root, inv, diags);
+  } else {
+    files.push_back(root);
+    total = fs::file_size(root, ec);
+  }
+
+  Progress progress("inventory " + root.filename().string(), total);
+  ThreadPool pool(opt.jobs);
+  std::vector<FileResult> results(files.size());
+  ordered_parallel_map(
+      pool, files.size(), pool.size() * 4,
+      [&](size_t i) { return read_file(fs::is_directory(st) ? root : root.parent_path(), files[i], opt, &progress); },
+      [&](size_t i, FileResult r) {
+        results[i] = std::move(r);
+        return true;
+      });
+  progress.finish();
+  for (auto& r : results) {
+    for (auto& c : r.components) inv.components.push_back(std::move(c));
+    for (auto& n : r.not_analysed) inv.not_analysed.push_back(std::move(n));
+  }
+  inv.normalise();
+  return inv;
+}
+
+}  // namespace upscope::build

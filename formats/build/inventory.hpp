@@ -1,0 +1,24 @@
+// Build inventories: every component of a build, read from a directory tree laid out as a macOS or
+// iOS system (an extracted or mounted root), or from single images (a kernel collection, a dyld
+// cache, any Mach-O or file). Each component gets kind, space, location (the one table in
+// inspect/classify.hpp) and the hashes its reader gives; what cannot be read goes to not_analysed.
+#pragma once
+
+#include <string>
+
+#include "inspect/diagnostics.hpp"
+#include "inspect/model.hpp"
+#include "inspect/result.hpp"
+
+namespace upscope::build {
+
+struct InventoryOptions {
+  unsigned jobs = 0;               // 0 = all cores
+  bool symbols = true;             // exported symbols per Mach-O / kext
+  uint64_t max_file_size = 64ull << 30;  // larger files are hashed but not parsed
+};
+
+// A directory (a system root) or a single file. Errors only when the input cannot be read at all.
+Result<BuildInventory> make_inventory(const std::string& path, const InventoryOptions& opt, Diagnostics& diags);
+
+}  // namespace upscope::build
