@@ -49,8 +49,18 @@ case "$mode" in
     demo=build/demo
     rm -rf "$demo"
     samples/gen/make_demo.sh build "$demo"
-    echo "== upscope identify $demo/*"
-    build/tools/upscope identify "$demo"/*
+    up=build/tools/upscope
+    run() {  # run EXPECTED_EXIT upscope-args...: show the command and its output, check the exit code
+      local want=$1; shift
+      echo "\$ upscope $*"
+      local rc=0
+      "$up" "$@" || rc=$?
+      [ "$rc" -eq "$want" ] || { echo "setup: expected exit $want, got $rc" >&2; exit 1; }
+      echo
+    }
+    run 0 verdict "$demo/13.3.1" "$demo/13.3.1-a"   # an RSR: only the OS cryptex changed
+    run 1 verdict "$demo/13.3.1" "$demo/13.4"       # a full update: the kernel changed too
+    run 1 diff "$demo/13.3.1" "$demo/13.4"
     ;;
   test)
     echo "== unit, CLI and schema tests (release build)"

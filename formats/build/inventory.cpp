@@ -123,7 +123,6 @@ FileResult read_fileset(const std::string& rel, const SourcePtr& src, const Plac
       continue;
     }
     fill_from_macho(c, *m, opt.symbols);
-    if (!c.code_hash.empty()) c.hashes["code-sha256"] = c.code_hash;
     r.components.push_back(std::move(c));
   }
   if (kc->fileset_entries.empty()) r.not_analysed.push_back({rel, "kernel collection has no LC_FILESET_ENTRY"});

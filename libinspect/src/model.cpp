@@ -50,15 +50,20 @@ const Component* BuildInventory::find(const std::string& id) const {
 }
 
 void BuildInventory::normalise() {
-  std::stable_sort(components.begin(), components.end(),
-                   [](const Component& a, const Component& b) { return a.id < b.id; });
+  auto by_id = [](const Component& a, const Component& b) { return a.id < b.id; };
+  std::stable_sort(components.begin(), components.end(), by_id);
+  // The same install path in two places (a file on the system volume and its copy in a cryptex):
+  // qualify each by its location, then number what still collides.
+  std::map<std::string, int> count;
+  for (const auto& c : components) ++count[c.id];
+  for (auto& c : components)
+    if (count[c.id] > 1) c.id += std::string("@") + to_string(c.location);
   std::map<std::string, int> seen;
   for (auto& c : components) {
     int n = ++seen[c.id];
     if (n > 1) c.id += "#" + std::to_string(n);
   }
-  std::stable_sort(components.begin(), components.end(),
-                   [](const Component& a, const Component& b) { return a.id < b.id; });
+  std::stable_sort(components.begin(), components.end(), by_id);
   for (auto& c : components) std::sort(c.symbols.begin(), c.symbols.end());
   std::sort(not_analysed.begin(), not_analysed.end(),
             [](const NotAnalysed& a, const NotAnalysed& b) { return a.path < b.path; });
