@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "build/functions.hpp"
 #include "build/system_version.hpp"
 #include "identify/identify.hpp"
 #include "inspect/classify.hpp"
@@ -28,8 +29,10 @@ struct FileResult {
   std::vector<NotAnalysed> not_analysed;
 };
 
-// What a Mach-O image contributes: UUID, version, code hash and exports.
-void fill_from_macho(Component& c, const macho::MachO& m, bool symbols) {
+// What a Mach-O image contributes: UUID, version, code hash, exports and per-function hashes.
+// `file` is the view its file offsets count from.
+void fill_from_macho(Component& c, const macho::MachO& m, const ByteReader& file, bool symbols) {
+  c.functions = function_hashes(m, file);
   if (m.uuid) c.uuid = uuid_string(Bytes(m.uuid->data(), m.uuid->size()));
   if (m.id_dylib) c.version = macho::version_string(m.id_dylib->current_version);
   else if (m.source_version && *m.source_version) c.version = macho::source_version_string(*m.source_version);
@@ -47,7 +50,6 @@ FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placem
   Diagnostics d;
   macho::ParseOptions po;
   po.exports = opt.symbols;
-  po.symbols = false;
   auto file = macho::parse_file(*src, d, po);
   if (!file) {
     r.not_analysed.push_back({rel, file.error().message()});
@@ -64,7 +66,11 @@ FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placem
       continue;
     }
     Component one;
-    fill_from_macho(one, *s.image, opt.symbols);
+    auto slice = ByteReader(src->contiguous().value_or(Bytes{}), 0, "slice").sub(s.offset, s.size);
+    fill_from_macho(one, *s.image, slice ? *slice : ByteReader(), opt.symbols);
+    // A universal file's functions are keyed per architecture: "x86_64:_main".
+    for (auto& [name, hash] : one.functions)
+      base.functions.emplace(file->slices.size() == 1 ? name : s.arch + ":" + name, hash);
     uuids.push_back(file->slices.size() == 1 ? one.uuid : s.arch + ":" + one.uuid);
     codes.push_back(one.code_hash);
     if (base.version.empty()) base.version = one.version;
@@ -92,7 +98,6 @@ FileResult read_fileset(const std::string& rel, const SourcePtr& src, const Plac
   Diagnostics d;
   macho::ParseOptions po;
   po.exports = opt.symbols;
-  po.symbols = false;
   auto kc = bytes ? macho::parse(ByteReader(*bytes, 0, "kernel collection"), d, po)
                   : Result<macho::MachO>(fail(ErrorCode::kUnsupported, "kernel collection", "not memory-mapped"));
   base.space = Space::kKernel;
@@ -122,7 +127,7 @@ FileResult read_fileset(const std::string& rel, const SourcePtr& src, const Plac
       r.not_analysed.push_back({c.path, m.error().message()});
       continue;
     }
-    fill_from_macho(c, *m, opt.symbols);
+    fill_from_macho(c, *m, ByteReader(*bytes, 0, "kernel collection"), opt.symbols);
     r.components.push_back(std::move(c));
   }
   if (kc->fileset_entries.empty()) r.not_analysed.push_back({rel, "kernel collection has no LC_FILESET_ENTRY"});

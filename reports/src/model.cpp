@@ -22,6 +22,7 @@ Json to_json(const Component& c) {
   j["hashes"] = c.hashes;
   j["code_hash"] = c.code_hash;
   j["symbol_count"] = c.symbols.size();
+  j["function_count"] = c.functions.size();
   return j;
 }
 
@@ -127,6 +128,9 @@ std::string diff_text(const BuildInventory& a, const BuildInventory& b, const Bu
       }
       if (!c.symbols_added.empty() || !c.symbols_removed.empty())
         ev += fmt::format("{}symbols +{} -{}", ev.empty() ? "" : ", ", c.symbols_added.size(), c.symbols_removed.size());
+      if (!c.functions_changed.empty() || !c.functions_added.empty() || !c.functions_removed.empty())
+        ev += fmt::format("{}functions ~{} +{} -{}", ev.empty() ? "" : ", ", c.functions_changed.size(),
+                          c.functions_added.size(), c.functions_removed.size());
       t.add_row({to_string(c.kind), to_string(c.space), to_string(c.location), to_string(c.component_kind), c.id, ev});
     }
     out += t.str();

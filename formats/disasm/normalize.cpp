@@ -1,0 +1,128 @@
+#include "disasm/normalize.hpp"
+
+#include <capstone/capstone.h>
+
+#include <memory>
+
+#include "inspect/hash.hpp"
+
+namespace upscope::disasm {
+
+namespace {
+
+// AArch64 is fixed-width, so normalisation works on 32-bit words by instruction class and never
+// needs a disassembler: words capstone 4 cannot decode (PAC: retaa, braa, ldraa; LSE atomics)
+// are hashed as they are, which is right since they hold no address operands to mask.
+void normalise_arm64(Bytes code, std::vector<uint8_t>& out) {
+  uint32_t adrp_regs = 0;  // registers last written by ADRP: their page offsets are masked too
+  for (size_t i = 0; i + 4 <= code.size(); i += 4) {
+    uint32_t w = load_u32le(code.data() + i);
+    const uint32_t rd = w & 31, rn = (w >> 5) & 31;
+    uint32_t masked = w;
+    bool writes_rd = false;
+    if ((w & 0x7C000000) == 0x14000000) {            // B, BL: imm26
+      masked = w & 0xFC000000;
+    } else if ((w & 0xFF000010) == 0x54000000) {     // B.cond: imm19
+      masked = w & 0xFF00001F;
+    } else if ((w & 0x7E000000) == 0x34000000) {     // CBZ, CBNZ: imm19
+      masked = w & 0xFF00001F;
+    } else if ((w & 0x7E000000) == 0x36000000) {     // TBZ, TBNZ: imm14
+      masked = w & 0xFFF8001F;
+    } else if ((w & 0x1F000000) == 0x10000000) {     // ADR, ADRP: immlo + immhi
+      masked = w & 0x9F00001F;
+      if (w & 0x80000000) adrp_regs |= 1u << rd;
+      else writes_rd = true;
+      out.insert(out.end(), {uint8_t(masked), uint8_t(masked >> 8), uint8_t(masked >> 16), uint8_t(masked >> 24)});
+      continue;
+    } else if ((w & 0x3B000000) == 0x18000000) {     // LDR (literal): imm19
+      masked = w & 0xFF00001F;
+      writes_rd = true;
+    } else if ((w & 0x7F800000) == 0x11000000 && (adrp_regs >> rn & 1)) {  // ADD imm after ADRP: page offset
+      masked = w & 0xFFC003FF;
+      writes_rd = true;
+    } else if ((w & 0x3B000000) == 0x39000000 && (adrp_regs >> rn & 1)) {  // LDR/STR unsigned offset from ADRP page
+      masked = w & 0xFFC003FF;
+    } else {
+      writes_rd = true;  // conservatively: most other instructions write Rd
+    }
+    if (writes_rd) adrp_regs &= ~(1u << rd);
+    out.insert(out.end(), {uint8_t(masked), uint8_t(masked >> 8), uint8_t(masked >> 16), uint8_t(masked >> 24)});
+  }
+  // A trailing partial word is data, kept verbatim.
+  for (size_t i = code.size() & ~size_t{3}; i < code.size(); ++i) out.push_back(code[i]);
+}
+
+struct CapstoneHandle {
+  csh handle = 0;
+  bool ok = false;
+  CapstoneHandle() {
+    ok = cs_open(CS_ARCH_X86, CS_MODE_64, &handle) == CS_ERR_OK;
+    if (ok) cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
+  }
+  ~CapstoneHandle() {
+    if (ok) cs_close(&handle);
+  }
+};
+
+// x86-64 needs a decoder for instruction lengths: capstone gives each instruction's encoding
+// layout (displacement and immediate offsets), so RIP-relative displacements and relative branch
+// targets are zeroed in place and everything else is kept.
+void normalise_x86_64(Bytes code, uint64_t address, std::vector<uint8_t>& out) {
+  thread_local CapstoneHandle cs;
+  if (!cs.ok) {
+    out.insert(out.end(), code.begin(), code.end());
+    return;
+  }
+  std::unique_ptr<cs_insn, void (*)(cs_insn*)> insn(cs_malloc(cs.handle), [](cs_insn* p) { cs_free(p, 1); });
+  const uint8_t* p = code.data();
+  size_t left = code.size();
+  uint64_t pc = address;
+  while (left > 0) {
+    const uint8_t* start = p;
+    if (!cs_disasm_iter(cs.handle, &p, &left, &pc, insn.get())) {
+      out.push_back(*start);  // undecodable byte: keep it, resynchronise on the next one
+      p = start + 1;
+      --left;
+      ++pc;
+      continue;
+    }
+    size_t n = insn->size;
+    size_t base = out.size();
+    out.insert(out.end(), start, start + n);
+    const cs_x86& x = insn->detail->x86;
+    bool rip_relative = false;
+    for (uint8_t k = 0; k < x.op_count; ++k)
+      if (x.operands[k].type == X86_OP_MEM && x.operands[k].mem.base == X86_REG_RIP) rip_relative = true;
+    if (rip_relative && x.encoding.disp_offset && x.encoding.disp_offset + x.encoding.disp_size <= n)
+      std::fill_n(out.begin() + static_cast<std::ptrdiff_t>(base + x.encoding.disp_offset), x.encoding.disp_size, 0);
+    if (cs_insn_group(cs.handle, insn.get(), CS_GRP_BRANCH_RELATIVE) && x.encoding.imm_offset &&
+        x.encoding.imm_offset + x.encoding.imm_size <= n)
+      std::fill_n(out.begin() + static_cast<std::ptrdiff_t>(base + x.encoding.imm_offset), x.encoding.imm_size, 0);
+  }
+}
+
+}  // namespace
+
+std::vector<uint8_t> normalise(Arch arch, Bytes code, uint64_t address) {
+  std::vector<uint8_t> out;
+  out.reserve(code.size());
+  switch (arch) {
+    case Arch::kArm64: normalise_arm64(code, out); break;
+    case Arch::kX86_64: normalise_x86_64(code, address, out); break;
+    case Arch::kOther: out.assign(code.begin(), code.end()); break;
+  }
+  return out;
+}
+
+std::string function_hash(Arch arch, Bytes code, uint64_t address) {
+  auto n = normalise(arch, code, address);
+  return sha256_hex(n);
+}
+
+std::map<std::string, std::string> hash_functions(Arch arch, const std::vector<FunctionRange>& functions) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : functions) out.emplace(f.name, function_hash(arch, f.code, f.address));
+  return out;
+}
+
+}  // namespace upscope::disasm

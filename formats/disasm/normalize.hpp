@@ -1,0 +1,32 @@
+// Function-level code identity for diffs: a hash of each function's instructions with the operands
+// that only encode where things ended up (PC-relative branch and call targets, ADRP pages and the
+// page offsets paired with them, RIP-relative displacements) masked, so a function that merely
+// moved is not a function that changed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "inspect/byte_reader.hpp"
+
+namespace upscope::disasm {
+
+enum class Arch { kArm64, kX86_64, kOther };
+
+// The normalised byte stream of one function (exposed for tests), and its SHA-256.
+std::vector<uint8_t> normalise(Arch arch, Bytes code, uint64_t address);
+std::string function_hash(Arch arch, Bytes code, uint64_t address);
+
+struct FunctionRange {
+  std::string name;   // symbol name, or "sub_<n>" (the n-th unnamed function of the section)
+  uint64_t address;   // VM address
+  Bytes code;         // its bytes (to the next function start or the end of the section)
+};
+
+// name -> normalised hash. Names that repeat keep the first; unnamed functions are keyed by their
+// order among unnamed functions, which is stable only while no unnamed function is inserted before.
+std::map<std::string, std::string> hash_functions(Arch arch, const std::vector<FunctionRange>& functions);
+
+}  // namespace upscope::disasm
