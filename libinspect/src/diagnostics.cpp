@@ -40,10 +40,8 @@ void Diagnostics::warning(std::optional<uint64_t> offset, std::string structure,
 void Diagnostics::error(std::optional<uint64_t> offset, std::string structure, std::string message) {
   add({Severity::kError, offset, std::move(structure), std::move(message)});
 }
-void Diagnostics::add(const Error& e, Severity severity) {
-  std::string msg = e.file.empty() ? e.rule : e.file + ": " + e.rule;
-  add({severity, e.offset, e.structure, std::move(msg)});
-}
+// The file is left out: whoever prints diagnostics names the input they belong to.
+void Diagnostics::add(const Error& e, Severity severity) { add({severity, e.offset, e.structure, e.rule}); }
 void Diagnostics::append(const Diagnostics& other) {
   for (const auto& d : other.items_) add(d);
   dropped_ += other.dropped_;

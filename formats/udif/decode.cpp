@@ -1,0 +1,198 @@
+// Chunk decoding (through compress::decode), ordered parallel streaming, and checksum verification.
+#include <cstring>
+
+#include <fmt/format.h>
+#include <zlib.h>
+
+#include "compress/codec.hpp"
+#include "inspect/thread_pool.hpp"
+#include "udif/chunk_stream.hpp"
+
+namespace upscope::udif {
+
+namespace {
+
+constexpr size_t kZeroBlock = 1 << 20;
+const uint8_t kZeros[kZeroBlock] = {};
+
+Error chunk_error(const Image& img, uint32_t blkx, const Chunk& c, Error e) {
+  std::string inner = e.structure;
+  e.structure = fmt::format("mish block {}: chunk {} ({})", img.blkx[blkx].ordinal, c.index, chunk_type_name(c.type));
+  if (!inner.empty()) e.rule = inner + ": " + e.rule;
+  e.offset = e.offset ? std::optional<uint64_t>(c.offset + *e.offset) : std::optional<uint64_t>(c.offset);
+  e.file = img.name;
+  return e;
+}
+
+Result<size_t> run_codec(uint32_t type, Bytes in, std::span<uint8_t> out) {
+  using compress::Codec;
+  switch (type) {
+    case kChunkAdc: return compress::decode(Codec::kAdc, in, out);
+    case kChunkZlib: return compress::decode(Codec::kZlib, in, out);
+    case kChunkBzip2: return compress::decode(Codec::kBzip2, in, out);
+    case kChunkLzfse: return compress::decode(Codec::kLzfse, in, out);
+    case kChunkLzma: {
+      // hdiutil writes an xz container; fall back to a bare LZMA1 stream.
+      static constexpr uint8_t kXzMagic[6] = {0xFD, '7', 'z', 'X', 'Z', 0x00};
+      if (in.size() >= 6 && std::memcmp(in.data(), kXzMagic, 6) == 0) return compress::decode(Codec::kXz, in, out);
+      return compress::decode(Codec::kLzma, in, out);
+    }
+    default:
+      return fail(ErrorCode::kUnsupported, "", fmt::format("chunk type {:#010x} has no decoder", type));
+  }
+}
+
+}  // namespace
+
+Bytes zero_block() { return Bytes(kZeros, kZeroBlock); }
+
+uint32_t crc32_update(uint32_t crc, Bytes data) {
+  uLong c = crc;
+  while (!data.empty()) {
+    const size_t n = std::min<size_t>(data.size(), 1u << 30);
+    c = ::crc32(c, data.data(), static_cast<uInt>(n));
+    data = data.subspan(n);
+  }
+  return static_cast<uint32_t>(c);
+}
+
+Status decode_chunk(const Image& img, const Source& file, uint32_t blkx, uint32_t chunk, std::span<uint8_t> out) {
+  const Chunk& c = img.blkx[blkx].chunks[chunk];
+  if (out.size() != c.bytes())
+    return fail(chunk_error(img, blkx, c,
+                            make_error(ErrorCode::kInvalidArgument, "",
+                                       fmt::format("output buffer of {} bytes for {} decoded", out.size(), c.bytes()))));
+  if (c.type == kChunkZero || c.type == kChunkIgnore) {
+    std::memset(out.data(), 0, out.size());
+    return {};
+  }
+  if (c.type == kChunkRaw) {
+    auto st = file.read_at(c.offset, out);
+    if (!st) return fail(chunk_error(img, blkx, c, st.error()));
+    return {};
+  }
+  std::vector<uint8_t> scratch;
+  auto in = file.view(c.offset, c.length, scratch);
+  if (!in) return fail(chunk_error(img, blkx, c, in.error()));
+  auto n = run_codec(c.type, in->data(), out);
+  if (!n) return fail(chunk_error(img, blkx, c, n.error()));
+  if (*n != out.size())
+    return fail(chunk_error(img, blkx, c,
+                            make_error(ErrorCode::kTruncated, "",
+                                       fmt::format("decoded to {} bytes, expected {} ({} sectors)", *n, out.size(),
+                                                   c.sectors))));
+  return {};
+}
+
+Status decode_chunk(const Image& img, const Source& file, const MapEntry& where, std::span<uint8_t> out) {
+  return decode_chunk(img, file, where.blkx, where.chunk, out);
+}
+
+Status stream_segments(const Image& img, const Source& file, std::span<const Segment> segments, unsigned jobs,
+                       const std::function<bool(Bytes)>& sink) {
+  const std::optional<Bytes> mapped = file.contiguous();
+  auto emit_zeros = [&](uint64_t n) {
+    while (n) {
+      const uint64_t k = std::min<uint64_t>(n, kZeroBlock);
+      if (!sink(Bytes(kZeros, static_cast<size_t>(k)))) return false;
+      n -= k;
+    }
+    return true;
+  };
+  auto produce = [&](size_t i) -> Result<std::vector<uint8_t>> {
+    const Segment& s = segments[i];
+    if (!s.entry || !chunk_is_compressed(img.chunk(*s.entry).type)) return std::vector<uint8_t>{};
+    std::vector<uint8_t> out(static_cast<size_t>(img.chunk(*s.entry).bytes()));
+    UPSCOPE_CHECK(decode_chunk(img, file, *s.entry, out));
+    return out;
+  };
+  Status status;
+  auto consume = [&](size_t i, Result<std::vector<uint8_t>> r) {
+    if (!r) {
+      status = fail(std::move(r).error());
+      return false;
+    }
+    const Segment& s = segments[i];
+    if (!s.entry) return emit_zeros(s.take);
+    const Chunk& c = img.chunk(*s.entry);
+    if (chunk_is_compressed(c.type)) return sink(Bytes(*r).subspan(static_cast<size_t>(s.skip), static_cast<size_t>(s.take)));
+    if (c.type != kChunkRaw) return emit_zeros(s.take);
+    if (mapped) return sink(mapped->subspan(static_cast<size_t>(c.offset + s.skip), static_cast<size_t>(s.take)));
+    std::vector<uint8_t> buf;
+    for (uint64_t done = 0; done < s.take;) {
+      const uint64_t k = std::min<uint64_t>(s.take - done, kZeroBlock);
+      buf.resize(static_cast<size_t>(k));
+      auto st = file.read_at(c.offset + s.skip + done, buf);
+      if (!st) {
+        status = fail(st.error());
+        return false;
+      }
+      if (!sink(buf)) return false;
+      done += k;
+    }
+    return true;
+  };
+  const unsigned threads = resolve_jobs(jobs);
+  if (threads <= 1) {
+    for (size_t i = 0; i < segments.size(); ++i)
+      if (!consume(i, produce(i))) break;
+    return status;
+  }
+  ThreadPool pool(threads);
+  ordered_parallel_map(pool, segments.size(), 2 * size_t(threads), produce, consume);
+  return status;
+}
+
+bool VerifyReport::ok() const {
+  for (const auto& b : blkx)
+    if (!b.ok()) return false;
+  if (master_checked && master_stored != master_computed) return false;
+  if (data_fork_checked && data_fork_stored != data_fork_computed) return false;
+  return true;
+}
+
+VerifyReport verify(const Image& img, const Source& file, unsigned jobs, Progress* progress) {
+  VerifyReport rep;
+  rep.master_checked = img.master_checked();
+  rep.master_stored = img.koly.masterChecksum.crc32();
+  rep.master_computed = img.master_computed;
+  for (uint32_t b = 0; b < img.blkx.size(); ++b) {
+    const Blkx& blk = img.blkx[b];
+    BlkxCheck chk;
+    chk.ordinal = blk.ordinal;
+    chk.checked = blk.crc_checked();
+    chk.stored = blk.header.checksum.crc32();
+    // Ignore chunks are left out of the CRC; zero chunks count as zeros (disk-images.md §1.3).
+    std::vector<Segment> segs;
+    for (uint32_t c = 0; c < blk.chunks.size(); ++c)
+      if (blk.chunks[c].type != kChunkIgnore) segs.push_back({MapEntry{blk.chunks[c].sector, blk.chunks[c].sectors, b, c}, 0, blk.chunks[c].bytes()});
+    uint32_t crc = crc32_update(0, {});
+    auto st = stream_segments(img, file, segs, jobs, [&](Bytes piece) {
+      crc = crc32_update(crc, piece);
+      if (progress) progress->advance(piece.size());
+      return true;
+    });
+    if (!st) chk.error = st.error();
+    chk.computed = crc;
+    rep.blkx.push_back(std::move(chk));
+  }
+  const auto& dfc = img.koly.dataForkChecksum;
+  if (dfc.is_crc32()) {
+    rep.data_fork_checked = true;
+    rep.data_fork_stored = dfc.crc32();
+    uint32_t crc = crc32_update(0, {});
+    std::vector<uint8_t> buf;
+    for (uint64_t off = 0; off < img.koly.dataForkLength;) {
+      const uint64_t k = std::min<uint64_t>(img.koly.dataForkLength - off, kZeroBlock);
+      std::vector<uint8_t> scratch;
+      auto v = file.view(img.koly.dataForkOffset + off, k, scratch);
+      if (!v) break;
+      crc = crc32_update(crc, v->data());
+      off += k;
+    }
+    rep.data_fork_computed = crc;
+  }
+  return rep;
+}
+
+}  // namespace upscope::udif

@@ -1,0 +1,54 @@
+// Random access to the decoded disk inside a UDIF image without extracting it: the sector map is
+// binary-searched, compressed chunks are decoded on demand into a bounded LRU cache (thread-safe),
+// raw chunks are read straight from the file, and sectors no chunk covers read as zeros.
+#pragma once
+
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "udif/image.hpp"
+
+namespace upscope::udif {
+
+class ImageSource final : public Source {
+ public:
+  // cache_bytes bounds the decoded chunks kept in memory (at least one chunk is always kept).
+  ImageSource(std::shared_ptr<const Image> image, SourcePtr file, uint64_t cache_bytes = 64ull << 20);
+
+  uint64_t size() const override { return size_; }
+  std::string name() const override { return file_->name(); }
+  Status read_at(uint64_t off, std::span<uint8_t> out) const override;
+
+  // Streams [off, off + len) in order to sink, decoding chunks on `jobs` threads (0 = all cores)
+  // with a bounded window; bypasses the cache. sink returns false to stop early.
+  Status stream(uint64_t off, uint64_t len, unsigned jobs, const std::function<bool(Bytes)>& sink) const;
+
+  const Image& image() const { return *image_; }
+  const SourcePtr& file() const { return file_; }
+  // Cache statistics (for tests and benchmarks).
+  uint64_t cache_hits() const;
+  uint64_t cache_misses() const;
+
+ private:
+  using Block = std::shared_ptr<const std::vector<uint8_t>>;
+  Result<Block> decoded(size_t map_index) const;
+  // Index of the map entry holding sector s, or the first one after it (map.size() when none).
+  size_t find(uint64_t sector) const;
+
+  std::shared_ptr<const Image> image_;
+  SourcePtr file_;
+  uint64_t size_;
+  uint64_t cache_limit_;
+
+  mutable std::mutex mu_;
+  mutable std::list<std::pair<size_t, Block>> lru_;  // most recent first
+  mutable std::unordered_map<size_t, std::list<std::pair<size_t, Block>>::iterator> index_;
+  mutable uint64_t cached_bytes_ = 0;
+  mutable uint64_t hits_ = 0;
+  mutable uint64_t misses_ = 0;
+};
+
+}  // namespace upscope::udif

@@ -1,0 +1,117 @@
+// UDIF on-disk structures (Apple's names, DiskImages framework): the 512-byte `koly` trailer
+// (UDIFResourceFile), the `mish` block table (BLKXTable) and its 40-byte chunk entries
+// (BLKXChunkEntry). Every integer is big-endian, so the structs below document the layout and
+// are filled by explicit BE loads in structs.cpp, never by copying file bytes over them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "inspect/byte_reader.hpp"
+#include "inspect/result.hpp"
+
+namespace upscope::udif {
+
+inline constexpr uint64_t kSectorSize = 512;
+inline constexpr uint64_t kKolySize = 512;
+inline constexpr uint64_t kMishHeaderSize = 204;  // up to and including the chunk count
+inline constexpr uint64_t kChunkEntrySize = 40;
+
+// UDIFChecksum: {type, bits, data[128]} (type 2 = CRC32 in the first 4 bytes, big-endian).
+struct UDIFChecksum {
+  uint32_t type = 0;
+  uint32_t bitCount = 0;
+  std::array<uint8_t, 128> data{};
+  static constexpr uint32_t kNone = 0;
+  static constexpr uint32_t kCrc32 = 2;
+  static constexpr uint32_t kMd5 = 4;
+  bool is_crc32() const { return type == kCrc32; }
+  uint32_t crc32() const { return load_u32be(data.data()); }
+};
+static_assert(sizeof(UDIFChecksum) == 136);
+
+// koly trailer, offsets as in disk-images.md §1.2. Packed only so sizeof documents the layout.
+#pragma pack(push, 1)
+struct UDIFResourceFile {
+  char signature[4];              // 0   'koly'
+  uint32_t version;               // 4   4
+  uint32_t headerSize;            // 8   512
+  uint32_t flags;                 // 12  0x1 flattened, 0x4 internet-enabled
+  uint64_t runningDataForkOffset; // 16
+  uint64_t dataForkOffset;        // 24
+  uint64_t dataForkLength;        // 32
+  uint64_t rsrcForkOffset;        // 40
+  uint64_t rsrcForkLength;        // 48
+  uint32_t segmentNumber;         // 56
+  uint32_t segmentCount;          // 60
+  uint8_t segmentID[16];          // 64
+  UDIFChecksum dataForkChecksum;  // 80
+  uint64_t xmlOffset;             // 216
+  uint64_t xmlLength;             // 224
+  uint8_t reserved1[64];          // 232
+  uint64_t codeSignatureOffset;   // 296
+  uint64_t codeSignatureLength;   // 304
+  uint8_t reserved2[40];          // 312
+  UDIFChecksum masterChecksum;    // 352
+  uint32_t imageVariant;          // 488
+  uint64_t sectorCount;           // 492
+  uint8_t reserved3[12];          // 500
+};
+static_assert(sizeof(UDIFResourceFile) == kKolySize);
+
+// mish header (BLKXTable without the variable chunk array).
+struct BLKXTable {
+  char signature[4];         // 0   'mish'
+  uint32_t version;          // 4   1
+  uint64_t firstSectorNumber;// 8   in the whole image
+  uint64_t sectorCount;      // 16
+  uint64_t dataStart;        // 24  base added to chunk offsets
+  uint32_t buffersNeeded;    // 32  decoder hint
+  uint32_t blockDescriptors; // 36
+  uint32_t reserved[6];      // 40
+  UDIFChecksum checksum;     // 64
+  uint32_t numberOfBlockChunks;  // 200
+};
+#pragma pack(pop)
+static_assert(sizeof(BLKXTable) == kMishHeaderSize);
+
+struct BLKXChunkEntry {
+  uint32_t entryType;         // 0
+  uint32_t comment;           // 4
+  uint64_t sectorNumber;      // 8   relative to the table's first sector
+  uint64_t sectorCount;       // 16
+  uint64_t compressedOffset;  // 24  plus dataStart
+  uint64_t compressedLength;  // 32
+};
+static_assert(sizeof(BLKXChunkEntry) == kChunkEntrySize);
+
+// Chunk entry types.
+enum ChunkType : uint32_t {
+  kChunkZero = 0x00000000,
+  kChunkRaw = 0x00000001,
+  kChunkIgnore = 0x00000002,
+  kChunkAdc = 0x80000004,
+  kChunkZlib = 0x80000005,
+  kChunkBzip2 = 0x80000006,
+  kChunkLzfse = 0x80000007,
+  kChunkLzma = 0x80000008,
+  kChunkComment = 0x7ffffffe,
+  kChunkTerminator = 0xffffffff,
+};
+// "zlib", "raw", ... or "" for an unknown type.
+const char* chunk_type_name(uint32_t type);
+bool chunk_type_known(uint32_t type);
+bool chunk_is_compressed(uint32_t type);
+
+// Explicit big-endian loads (callers give exactly the bytes of the structure).
+UDIFChecksum load_checksum(const uint8_t* p);
+UDIFResourceFile load_koly(Bytes b512);
+BLKXTable load_mish_header(Bytes b204);
+BLKXChunkEntry load_chunk(Bytes b40);
+
+// Writers, used by the sparse-image / UDIF fixture code in tests (big-endian).
+void store_u32be(uint8_t* p, uint32_t v);
+void store_u64be(uint8_t* p, uint64_t v);
+
+}  // namespace upscope::udif

@@ -1,0 +1,172 @@
+// upscope extract IMAGE -o OUT [--partition N]: writes the decoded disk of a disk image (UDIF,
+// .sparseimage, raw) or one partition of it, streaming chunks (bounded memory) with a progress bar.
+// IMAGE:/path (a file inside a volume) is the hook for the file-system readers.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "inspect/progress.hpp"
+#include "partition/partition_map.hpp"
+#include "udif/chunk_stream.hpp"
+#include "udif/disk_image.hpp"
+#include "udif/image_source.hpp"
+
+namespace upscope::cli {
+namespace {
+
+struct ExtractOptions {
+  std::string input;
+  std::optional<uint32_t> partition;
+};
+
+// "IMAGE:/path" when IMAGE exists and the whole argument does not.
+std::optional<std::pair<std::string, std::string>> split_volume_path(const std::string& arg) {
+  if (std::filesystem::exists(arg)) return std::nullopt;
+  auto pos = arg.find(":/");
+  if (pos == std::string::npos) return std::nullopt;
+  return std::make_pair(arg.substr(0, pos), arg.substr(pos + 1));
+}
+
+// Writes pieces to a file descriptor; runs of the shared zero block become holes (sparse output).
+class Writer {
+ public:
+  explicit Writer(int fd, bool seekable) : fd_(fd), seekable_(seekable) {}
+  bool put(Bytes piece) {
+    if (seekable_ && piece.data() == udif::zero_block().data()) {
+      pos_ += piece.size();
+      hole_ = true;
+      return true;
+    }
+    if (hole_ && lseek(fd_, static_cast<off_t>(pos_), SEEK_SET) < 0) return fail_errno();
+    hole_ = false;
+    for (size_t done = 0; done < piece.size();) {
+      ssize_t n = ::write(fd_, piece.data() + done, piece.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return fail_errno();
+      done += static_cast<size_t>(n);
+    }
+    pos_ += piece.size();
+    return true;
+  }
+  bool finish() {
+    if (seekable_ && ftruncate(fd_, static_cast<off_t>(pos_)) != 0) return fail_errno();
+    return true;
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool fail_errno() {
+    error_ = std::strerror(errno);
+    return false;
+  }
+  int fd_;
+  bool seekable_;
+  uint64_t pos_ = 0;
+  bool hole_ = false;
+  std::string error_;
+};
+
+int run(Context& ctx, const ExtractOptions& opt) {
+  if (auto vp = split_volume_path(opt.input)) {
+    std::cerr << fmt::format("upscope: error: {}: file extraction from volumes is not supported yet ({})\n", vp->first,
+                             vp->second);
+    return kExitError;
+  }
+  const std::string& out_path = ctx.global.output;
+  if (out_path.empty()) {
+    std::cerr << "upscope extract: an output is required: -o OUT (or -o - for stdout)\n";
+    return kExitError;
+  }
+  auto src = FileSource::open(opt.input);
+  if (!src) {
+    print_error(src.error());
+    return kExitError;
+  }
+  Diagnostics diags;
+  auto img = udif::open_disk_image(*src, &diags);
+  if (!img) {
+    print_error(img.error().in_file(opt.input));
+    return kExitError;
+  }
+  uint64_t off = 0, len = img->disk->size();
+  std::string what = "disk";
+  if (opt.partition) {
+    auto map = partition::read_partition_map(img->disk, &diags);
+    if (!map) {
+      print_error(map.error());
+      return kExitError;
+    }
+    const partition::Partition* p = map->find(*opt.partition);
+    if (!p) {
+      std::cerr << fmt::format("upscope: error: {}: no partition {} ({} map with {} partitions)\n", opt.input,
+                               *opt.partition, partition::to_string(map->scheme), map->partitions.size());
+      return kExitError;
+    }
+    off = p->offset;
+    len = p->length;
+    what = fmt::format("partition {}", p->index);
+  }
+  if (print_diagnostics(ctx, opt.input, diags)) return kExitError;
+
+  const bool to_stdout = out_path == "-";
+  int fd = to_stdout ? STDOUT_FILENO : ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    std::cerr << fmt::format("upscope: error: {}: cannot open for writing: {}\n", out_path, std::strerror(errno));
+    return kExitError;
+  }
+  struct stat sb {};
+  const bool regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);  // holes only in regular files
+  Writer w(fd, regular);
+  Progress progress(fmt::format("extract {}", what), len);
+  auto sink = [&](Bytes piece) {
+    if (!w.put(piece)) return false;
+    progress.advance(piece.size());
+    return true;
+  };
+  Status st;
+  if (auto* is = dynamic_cast<const udif::ImageSource*>(img->disk.get())) {
+    st = is->stream(off, len, ctx.global.jobs, sink);
+  } else {
+    std::vector<uint8_t> buf(std::min<uint64_t>(len, 4u << 20));
+    for (uint64_t done = 0; done < len && st;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(len - done, buf.size()));
+      st = img->disk->read_at(off + done, std::span<uint8_t>(buf.data(), n));
+      if (st && !sink(Bytes(buf.data(), n))) break;
+      done += n;
+    }
+  }
+  progress.finish();
+  bool ok = st && w.error().empty() && w.finish();
+  if (!to_stdout) ::close(fd);
+  if (!st) {
+    print_error(st.error());
+    return kExitError;
+  }
+  if (!ok) {
+    std::cerr << fmt::format("upscope: error: {}: write failed: {}\n", out_path, w.error());
+    return kExitError;
+  }
+  if (!ctx.global.quiet && !to_stdout)
+    std::cerr << fmt::format("{}: wrote {} ({} bytes) to {}\n", opt.input, what, len, out_path);
+  return kExitOk;
+}
+
+const CommandRegistrar reg("extract", 50, [](CLI::App& app, Context& ctx) {
+  auto opt = std::make_shared<ExtractOptions>();
+  auto* sub = app.add_subcommand("extract", "Write the decoded disk of an image (or one partition) to -o OUT");
+  sub->add_option("input", opt->input, "Disk image (.dmg, .sparseimage, raw disk); IMAGE:/path for a file in a volume")
+      ->required();
+  sub->add_option("--partition", opt->partition, "Only this partition (GPT/APM entry number, MBR slot)");
+  sub->footer("The output is the global -o OUT (- for stdout). Exit codes: 0 written; 2 error.");
+  sub->callback([&ctx, opt] { ctx.exit_code = run(ctx, *opt); });
+});
+
+}  // namespace
+}  // namespace upscope::cli
