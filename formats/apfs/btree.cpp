@@ -1,0 +1,192 @@
+#include "apfs/btree.hpp"
+
+#include <fmt/format.h>
+
+#include "apfs/container.hpp"
+
+namespace upscope::apfs {
+
+namespace {
+constexpr uint32_t kHeader = sizeof(btree_node_phys_head_t);
+constexpr uint32_t kInfo = sizeof(btree_info_t);
+}  // namespace
+
+Result<Node> Node::decode(BlockPtr block, uint32_t fixed_key_size, uint32_t fixed_val_size, const std::string& label) {
+  Node n;
+  const uint64_t bs = block->bytes.size();
+  const uint64_t base = block->paddr * bs;
+  const std::string where = fmt::format("{} node at block {}", label, block->paddr);
+  auto bad = [&](uint64_t off, std::string rule) { return fail(ErrorCode::kMalformed, where, std::move(rule), base + off); };
+  auto h = block->reader().read<btree_node_phys_head_t>(0);
+  if (!h) return bad(0, "block too small for a B-tree node header");
+  n.flags_ = h->btn_flags;
+  n.level_ = h->btn_level;
+  n.nkeys_ = h->btn_nkeys;
+  if (n.level_ >= kMaxTreeDepth)
+    return bad(34, fmt::format("btn_level {} exceeds the depth limit of {}", n.level_, kMaxTreeDepth));
+  if (((n.flags_ & BTNODE_LEAF) != 0) != (n.level_ == 0))
+    return bad(32, fmt::format("btn_flags 0x{:x} and btn_level {} disagree on whether this is a leaf", n.flags_, n.level_));
+  uint64_t val_end = bs - ((n.flags_ & BTNODE_ROOT) ? kInfo : 0);
+  uint64_t toc_off = uint64_t(kHeader) + h->btn_table_space.off;
+  uint64_t key_start = toc_off + h->btn_table_space.len;
+  if (bs < kHeader + kInfo || key_start > val_end)
+    return bad(40, fmt::format("btn_table_space [{}, +{}) runs past the value area end {}", toc_off,
+                               h->btn_table_space.len, val_end));
+  const uint64_t entry_size = (n.flags_ & BTNODE_FIXED_KV_SIZE) ? 4 : 8;
+  if (uint64_t(n.nkeys_) * entry_size > h->btn_table_space.len)
+    return bad(36, fmt::format("btn_nkeys {} needs {} bytes of table of contents but btn_table_space.len is {}",
+                               n.nkeys_, uint64_t(n.nkeys_) * entry_size, h->btn_table_space.len));
+  if (n.flags_ & BTNODE_FIXED_KV_SIZE) {
+    if (fixed_key_size == 0 || fixed_key_size > bs || fixed_val_size > bs)
+      return bad(32, fmt::format("fixed-size node without usable key/value sizes ({}/{})", fixed_key_size, fixed_val_size));
+  }
+  n.block_ = std::move(block);
+  n.label_ = label;
+  n.toc_off_ = static_cast<uint32_t>(toc_off);
+  n.toc_len_ = h->btn_table_space.len;
+  n.key_start_ = static_cast<uint32_t>(key_start);
+  n.val_end_ = static_cast<uint32_t>(val_end);
+  n.fixed_key_ = fixed_key_size;
+  n.fixed_val_ = fixed_val_size;
+  return n;
+}
+
+std::optional<btree_info_t> Node::info() const {
+  if (!is_root()) return std::nullopt;
+  auto i = block_->reader().read<btree_info_t>(block_->bytes.size() - kInfo);
+  if (!i) return std::nullopt;
+  return *i;
+}
+
+Result<NodeEntry> Node::entry(uint32_t i) const {
+  const uint8_t* p = block_->bytes.data();
+  const uint64_t base = block_->paddr * block_->bytes.size();
+  uint64_t koff, klen, voff, vlen;
+  if (flags_ & BTNODE_FIXED_KV_SIZE) {
+    const uint8_t* t = p + toc_off_ + 4ull * i;
+    koff = load_u16le(t);
+    voff = load_u16le(t + 2);
+    klen = fixed_key_;
+    // Index nodes of fixed-size trees hold child oids (plus a hash in hashed trees).
+    vlen = is_leaf() ? fixed_val_ : 8;
+  } else {
+    const uint8_t* t = p + toc_off_ + 8ull * i;
+    koff = load_u16le(t);
+    klen = load_u16le(t + 2);
+    voff = load_u16le(t + 4);
+    vlen = load_u16le(t + 6);
+  }
+  if (i >= nkeys_ || !range_fits(key_start_ + koff, klen, val_end_))
+    return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", label_, block_->paddr),
+                fmt::format("entry {} key [{}, +{}) lies outside the key area [{}, {})", i, key_start_ + koff, klen,
+                            key_start_, val_end_),
+                base + toc_off_);
+  NodeEntry e;
+  e.key = Bytes(p + key_start_ + koff, klen);
+  if (voff == 0xffff) {  // a ghost: key without value
+    e.val = Bytes();
+    return e;
+  }
+  if (voff > val_end_ || val_end_ - voff < key_start_ || !range_fits(val_end_ - voff, vlen, val_end_))
+    return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", label_, block_->paddr),
+                fmt::format("entry {} value [{}, +{}) lies outside the value area [{}, {})", i,
+                            int64_t(val_end_) - int64_t(voff), vlen, key_start_, val_end_),
+                base + toc_off_);
+  e.val = Bytes(p + val_end_ - voff, vlen);
+  return e;
+}
+
+Result<Node> BTree::load(uint64_t oid, const btree_info_t& parent_info, bool is_root) const {
+  uint64_t paddr = oid;
+  bool checksum = true;
+  if (ref_.omap) {
+    UPSCOPE_TRY(auto hit, c_->omap_lookup(*ref_.omap, oid, ref_.label + " node"));
+    if (hit.flags & OMAP_VAL_ENCRYPTED)
+      return fail(ErrorCode::kUnsupported, ref_.label,
+                  fmt::format("node oid {} is encrypted (omap flags 0x{:x}); no key to decrypt it", oid, hit.flags));
+    paddr = hit.paddr;
+    checksum = (hit.flags & OMAP_VAL_NOHEADER) == 0;
+  }
+  UPSCOPE_TRY(auto block, c_->read_object(paddr, oid, 0, ref_.label + " node", checksum));
+  uint32_t t = block->type();
+  if (checksum && t != OBJECT_TYPE_BTREE && t != OBJECT_TYPE_BTREE_NODE)
+    return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", ref_.label, paddr),
+                fmt::format("object type 0x{:x} ({}) is not a B-tree node", t, object_type_name(t)),
+                paddr * c_->block_size() + 24);
+  if (checksum && ref_.subtype && block->header.o_subtype != ref_.subtype)
+    return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", ref_.label, paddr),
+                fmt::format("object subtype 0x{:x} is not the tree's 0x{:x}", block->header.o_subtype, ref_.subtype),
+                paddr * c_->block_size() + 28);
+  btree_info_t info = parent_info;
+  if (is_root) {
+    auto ri = block->reader().read<btree_info_t>(block->bytes.size() - kInfo);
+    if (!ri) return fail(ri.error());
+    info = *ri;
+  }
+  UPSCOPE_TRY(auto node, Node::decode(block, info.bt_key_size, info.bt_val_size, ref_.label));
+  if (is_root && !node.is_root())
+    return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", ref_.label, paddr),
+                "the tree's root node lacks BTNODE_ROOT", paddr * c_->block_size() + 32);
+  return node;
+}
+
+Result<Node> BTree::root() const {
+  btree_info_t none{};
+  UPSCOPE_TRY(auto node, load(ref_.root_oid, none, true));
+  if (!node.info()) return fail(ErrorCode::kMalformed, ref_.label, "root node has no btree_info_t");
+  return node;
+}
+
+Status BTree::scan(const KeyCompare& lower, const EntryVisitor& visit) const {
+  UPSCOPE_TRY(auto root_node, root());
+  btree_info_t info = *root_node.info();
+  bool stop = false;
+  std::unordered_set<uint64_t> seen;
+  seen.insert(root_node.paddr());
+  return scan_node(root_node, info, lower, visit, stop, seen);
+}
+
+Status BTree::scan_node(const Node& n, const btree_info_t& info, const KeyCompare& lower, const EntryVisitor& visit,
+                        bool& stop, std::unordered_set<uint64_t>& seen) const {
+  // Binary search for the first key not below `lower` (leaf) or the last child below it (index).
+  uint32_t lo = 0, hi = n.nkeys();
+  if (lower) {
+    while (lo < hi) {
+      uint32_t mid = lo + (hi - lo) / 2;
+      UPSCOPE_TRY(auto e, n.entry(mid));
+      if (lower(e.key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+  }
+  if (n.is_leaf()) {
+    for (uint32_t i = lo; i < n.nkeys(); ++i) {
+      UPSCOPE_TRY(auto e, n.entry(i));
+      if (!visit(e.key, e.val)) {
+        stop = true;
+        return {};
+      }
+    }
+    return {};
+  }
+  uint32_t start = lo > 0 ? lo - 1 : 0;
+  for (uint32_t i = start; i < n.nkeys() && !stop; ++i) {
+    UPSCOPE_TRY(auto e, n.entry(i));
+    if (e.val.size() < 8)
+      return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", ref_.label, n.paddr()),
+                  fmt::format("index entry {} value is {} bytes, too short for a child oid", i, e.val.size()));
+    uint64_t child_oid = load_u64le(e.val.data());
+    UPSCOPE_TRY(auto child, load(child_oid, info, false));
+    if (child.level() + 1 != n.level())
+      return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", ref_.label, n.paddr()),
+                  fmt::format("child oid {} (block {}) has level {} under a level {} node: cycle or corrupt tree",
+                              child_oid, child.paddr(), child.level(), n.level()));
+    if (!seen.insert(child.paddr()).second)
+      return fail(ErrorCode::kLimit, fmt::format("{} node at block {}", ref_.label, n.paddr()),
+                  fmt::format("child oid {} (block {}) is reached twice: shared subtree or cycle", child_oid,
+                              child.paddr()));
+    UPSCOPE_CHECK(scan_node(child, info, lower, visit, stop, seen));
+  }
+  return {};
+}
+
+}  // namespace upscope::apfs

@@ -1,0 +1,146 @@
+#include "apfs/extract.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace upscope::apfs {
+
+namespace fs = std::filesystem;
+
+std::string sanitize_component(const std::string& name) {
+  std::string s = name;
+  for (char& ch : s)
+    if (ch == '/' || ch == '\0' || ch == '\\') ch = '_';
+  if (s.empty()) return "_";
+  if (s == "." || s == "..") return "_" + s;
+  return s;
+}
+
+namespace {
+
+Status write_file(const Source& src, const fs::path& dst) {
+  int fd = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return fail(ErrorCode::kIo, dst.string(), fmt::format("cannot create: {}", std::strerror(errno)));
+  constexpr uint64_t kPiece = 1 << 20;
+  std::vector<uint8_t> buf;
+  Status st;
+  for (uint64_t off = 0; off < src.size() && st; off += kPiece) {
+    uint64_t n = std::min(kPiece, src.size() - off);
+    buf.resize(n);
+    st = src.read_at(off, buf);
+    if (!st) break;
+    for (size_t w = 0; w < n;) {
+      ssize_t r = ::write(fd, buf.data() + w, n - w);
+      if (r <= 0) {
+        st = fail(ErrorCode::kIo, dst.string(), fmt::format("write failed: {}", std::strerror(errno)));
+        break;
+      }
+      w += static_cast<size_t>(r);
+    }
+  }
+  ::close(fd);
+  return st;
+}
+
+}  // namespace
+
+Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path, const fs::path& out_dir,
+                                  Diagnostics& diags) {
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) return fail(ErrorCode::kIo, out_dir.string(), "cannot create the output directory: " + ec.message());
+  const fs::path root = fs::canonical(out_dir, ec);
+  if (ec) return fail(ErrorCode::kIo, out_dir.string(), ec.message());
+  UPSCOPE_TRY(uint64_t start, volume.lookup(path));
+  // The walk's paths are relative to `path`; the start entry itself is named by its last component.
+  std::string base = path;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  ExtractStats stats;
+  auto target_for = [&](const std::string& p) -> std::optional<fs::path> {
+    std::string rel = p.substr(std::min(p.size(), base == "/" ? size_t(0) : base.size()));
+    fs::path out = root;
+    size_t pos = 0;
+    while (pos <= rel.size()) {
+      size_t next = rel.find('/', pos);
+      if (next == std::string::npos) next = rel.size();
+      if (next > pos) out /= sanitize_component(rel.substr(pos, next - pos));
+      pos = next + 1;
+    }
+    // Defence in depth: the lexical result must still lie inside root.
+    auto norm = out.lexically_normal();
+    auto r = norm.lexically_relative(root);
+    if (r.empty() || *r.begin() == "..") return std::nullopt;
+    return norm;
+  };
+  UPSCOPE_TRY(auto first, volume.inode(start));
+  if (!first.is_dir()) {
+    std::string leaf = base.substr(base.find_last_of('/') + 1);
+    base = base.substr(0, base.size() - leaf.size());
+    if (base.size() > 1) base.pop_back();
+  }
+  UPSCOPE_CHECK(volume.walk(
+      start, path,
+      [&](const FileEntry& e) {
+        auto dst = target_for(e.path);
+        if (!dst) {
+          diags.error(std::nullopt, e.path, "would land outside the output directory; skipped");
+          ++stats.skipped;
+          return true;
+        }
+        const Inode& ino = e.inode;
+        if (ino.is_dir()) {
+          if (::mkdir(dst->c_str(), 0755) != 0 && errno != EEXIST) {
+            diags.error(std::nullopt, e.path, fmt::format("mkdir failed: {}", std::strerror(errno)));
+            ++stats.skipped;
+          } else {
+            struct stat sb;
+            if (::lstat(dst->c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+              diags.error(std::nullopt, e.path, "exists and is not a directory; skipped");
+              ++stats.skipped;
+            } else {
+              ++stats.directories;
+            }
+          }
+          return true;
+        }
+        if (ino.is_symlink()) {
+          auto t = volume.symlink_target(ino);
+          if (!t) {
+            diags.add(t.error());
+            ++stats.skipped;
+          } else if (::symlink(t->c_str(), dst->c_str()) != 0) {
+            diags.error(std::nullopt, e.path, fmt::format("symlink failed: {}", std::strerror(errno)));
+            ++stats.skipped;
+          } else {
+            ++stats.symlinks;
+          }
+          return true;
+        }
+        if (!ino.is_reg()) {
+          diags.note(std::nullopt, e.path, fmt::format("special file (mode {:06o}) not extracted", ino.mode));
+          ++stats.skipped;
+          return true;
+        }
+        auto src = volume.open_data(ino, e.path);
+        Status st = src ? write_file(**src, *dst) : Status(fail(src.error()));
+        if (!st) {
+          diags.add(st.error());
+          ++stats.skipped;
+        } else {
+          ++stats.files;
+          stats.bytes += (*src)->size();
+        }
+        return true;
+      },
+      diags));
+  return stats;
+}
+
+}  // namespace upscope::apfs

@@ -1,0 +1,51 @@
+#include "apfs/locate.hpp"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "partition/partition_map.hpp"
+#include "udif/disk_image.hpp"
+
+namespace upscope::apfs {
+
+Result<LocatedContainer> locate_container(SourcePtr file, Diagnostics* diags, uint32_t partition) {
+  Diagnostics local;
+  Diagnostics* d = diags ? diags : &local;
+  if (partition == 0 && partition::detect_filesystem(*file) == "apfs") return LocatedContainer{file, "raw container"};
+  UPSCOPE_TRY(auto img, udif::open_disk_image(file, d));
+  std::string prefix = img.kind == udif::ImageKind::kRaw ? "" : fmt::format("{} image, ", udif::to_string(img.kind));
+  if (partition == 0 && img.kind != udif::ImageKind::kRaw && partition::detect_filesystem(*img.disk) == "apfs")
+    return LocatedContainer{img.disk, prefix + "raw container"};
+  UPSCOPE_TRY(auto map, partition::read_partition_map(img.disk, d));
+  for (const auto& p : map.partitions) {
+    if (partition && p.index != partition) continue;
+    if (p.filesystem == "apfs" || (partition && p.type_name == "Apple_APFS"))
+      return LocatedContainer{p.source, fmt::format("{}{} partition {}", prefix, partition::to_string(map.scheme), p.index)};
+  }
+  if (partition)
+    return fail(ErrorCode::kNotFound, file->name(), fmt::format("partition {} is not an APFS container", partition));
+  return fail(ErrorCode::kNotFound, file->name(),
+              fmt::format("no APFS container found ({}{} partition map with {} partitions)", prefix,
+                          partition::to_string(map.scheme), map.partitions.size()));
+}
+
+Result<OpenedImage> open_image(const std::string& path, Diagnostics* diags) {
+  UPSCOPE_TRY(auto file, FileSource::open(path));
+  UPSCOPE_TRY(auto loc, locate_container(file, diags));
+  UPSCOPE_TRY(auto c, Container::open(loc.source));
+  if (diags) diags->append(c->diagnostics());
+  return OpenedImage{std::move(loc), std::move(c)};
+}
+
+std::pair<std::string, std::string> split_image_path(const std::string& arg) {
+  std::error_code ec;
+  if (std::filesystem::exists(arg, ec)) return {arg, ""};
+  // The first ":/" whose left side exists names the image (image names may contain ':').
+  for (size_t pos = arg.find(":/"); pos != std::string::npos; pos = arg.find(":/", pos + 1)) {
+    if (std::filesystem::exists(arg.substr(0, pos), ec)) return {arg.substr(0, pos), arg.substr(pos + 1)};
+  }
+  return {arg, ""};
+}
+
+}  // namespace upscope::apfs

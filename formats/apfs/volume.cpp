@@ -1,0 +1,413 @@
+#include "apfs/volume.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+namespace upscope::apfs {
+
+namespace {
+
+struct KeyHead {
+  uint64_t oid;
+  uint8_t type;
+};
+
+std::optional<KeyHead> key_head(Bytes key) {
+  if (key.size() < 8) return std::nullopt;
+  uint64_t h = load_u64le(key.data());
+  return KeyHead{h & OBJ_ID_MASK, static_cast<uint8_t>(h >> OBJ_TYPE_SHIFT)};
+}
+
+// A name field of `len` bytes that should end in NUL; stops at the first NUL.
+std::string name_from(Bytes b) {
+  auto nul = std::find(b.begin(), b.end(), uint8_t{0});
+  return std::string(b.begin(), nul);
+}
+
+Error record_error(const std::string& label, uint64_t oid, const char* what, std::string rule) {
+  return make_error(ErrorCode::kMalformed, fmt::format("{} {} record of oid {}", label, what, oid), std::move(rule));
+}
+
+Result<Inode> parse_inode(uint64_t id, Bytes val, const std::string& label) {
+  ByteReader r(val, 0, "inode");
+  auto head = r.read<j_inode_val_head_t>(0);
+  if (!head) return fail(record_error(label, id, "inode", fmt::format("value is {} bytes, shorter than 92", val.size())));
+  Inode ino;
+  ino.id = id;
+  ino.parent_id = head->parent_id;
+  ino.private_id = head->private_id;
+  ino.create_time = head->create_time;
+  ino.mod_time = head->mod_time;
+  ino.change_time = head->change_time;
+  ino.access_time = head->access_time;
+  ino.internal_flags = head->internal_flags;
+  ino.nchildren_or_nlink = head->nchildren_or_nlink;
+  ino.bsd_flags = head->bsd_flags;
+  ino.uid = head->owner;
+  ino.gid = head->group;
+  ino.mode = head->mode;
+  ino.uncompressed_size = head->uncompressed_size;
+  if (val.size() <= sizeof(j_inode_val_head_t) + 4) return ino;
+  // xf_blob_t: count, used bytes, then descriptors, then 8-byte-aligned data items.
+  const uint64_t xb = sizeof(j_inode_val_head_t);
+  uint16_t n = *r.u16le(xb);
+  uint64_t data = xb + 4 + uint64_t(n) * 4;
+  if (data > val.size())
+    return fail(record_error(label, id, "inode", fmt::format("{} extended fields do not fit the {}-byte value", n, val.size())));
+  for (uint16_t i = 0; i < n; ++i) {
+    uint8_t type = val[xb + 4 + 4 * i];
+    uint16_t size = load_u16le(val.data() + xb + 4 + 4 * i + 2);
+    if (!range_fits(data, size, val.size()))
+      return fail(record_error(label, id, "inode", fmt::format("extended field {} (type {}, {} bytes) runs past the value", i, type, size)));
+    Bytes item = val.subspan(data, size);
+    switch (type) {
+      case INO_EXT_TYPE_NAME: ino.name = name_from(item); break;
+      case INO_EXT_TYPE_DSTREAM:
+        if (size >= 16) ino.dstream = Dstream{load_u64le(item.data()), load_u64le(item.data() + 8)};
+        break;
+      case INO_EXT_TYPE_SPARSE_BYTES:
+        if (size >= 8) ino.sparse_bytes = load_u64le(item.data());
+        break;
+      case INO_EXT_TYPE_RDEV:
+        if (size >= 4) ino.rdev = load_u32le(item.data());
+        break;
+      default: break;
+    }
+    data += (uint64_t(size) + 7) & ~uint64_t(7);
+  }
+  return ino;
+}
+
+}  // namespace
+
+std::string mode_string(uint16_t mode) {
+  std::string s(10, '-');
+  switch (mode & 0170000) {
+    case 0040000: s[0] = 'd'; break;
+    case 0120000: s[0] = 'l'; break;
+    case 0020000: s[0] = 'c'; break;
+    case 0060000: s[0] = 'b'; break;
+    case 0010000: s[0] = 'p'; break;
+    case 0140000: s[0] = 's'; break;
+    default: break;
+  }
+  const char* rwx = "rwxrwxrwx";
+  for (int i = 0; i < 9; ++i)
+    if (mode & (1 << (8 - i))) s[1 + i] = rwx[i];
+  if (mode & 04000) s[3] = (mode & 0100) ? 's' : 'S';
+  if (mode & 02000) s[6] = (mode & 010) ? 's' : 'S';
+  if (mode & 01000) s[9] = (mode & 01) ? 't' : 'T';
+  return s;
+}
+
+Result<std::shared_ptr<const Volume>> Volume::open(std::shared_ptr<const Container> c, const VolumeInfo& info) {
+  std::shared_ptr<Volume> v(new Volume());
+  v->c_ = std::move(c);
+  v->info_ = info;
+  const std::string label = fmt::format("volume '{}'", info.name);
+  UPSCOPE_TRY(v->omap_, v->c_->load_omap(info.omap_oid, v->c_->info().xid, label + " object map"));
+  if (info.fext_tree_oid) {
+    TreeRef f;
+    f.root_oid = info.fext_tree_oid;
+    if (!(info.fext_tree_type & OBJ_PHYSICAL)) f.omap = v->omap_;
+    f.subtype = OBJECT_TYPE_FEXT_TREE;
+    f.label = fmt::format("file-extent tree of volume '{}'", info.name);
+    v->fext_ = f;
+  }
+  auto root = v->fs_tree().root();
+  if (!root) {
+    if (info.encrypted)
+      return fail(ErrorCode::kUnsupported, label,
+                  fmt::format("the volume is encrypted (APFS_FS_UNENCRYPTED is clear) and its file-system tree cannot be "
+                              "read without the key ({})", root.error().message()));
+    return fail(root.error());
+  }
+  return std::shared_ptr<const Volume>(std::move(v));
+}
+
+std::string Volume::display_name() const { return fmt::format("{}[volume '{}']", c_->source().name(), info_.name); }
+
+BTree Volume::fs_tree() const {
+  TreeRef t;
+  t.root_oid = info_.root_tree_oid;
+  if (!(info_.root_tree_type & OBJ_PHYSICAL)) t.omap = omap_;
+  t.subtype = OBJECT_TYPE_FSTREE;
+  t.label = fmt::format("fs tree of volume '{}'", info_.name);
+  return BTree(*c_, std::move(t));
+}
+
+Status Volume::records(uint64_t oid, uint8_t type, const EntryVisitor& visit) const {
+  auto lower = [oid, type](Bytes key) {
+    auto h = key_head(key);
+    if (!h) return -1;
+    if (h->oid != oid) return h->oid < oid ? -1 : 1;
+    if (h->type != type) return h->type < type ? -1 : 1;
+    return 0;
+  };
+  return fs_tree().scan(lower, [&](Bytes key, Bytes val) {
+    auto h = key_head(key);
+    if (!h || h->oid != oid || h->type != type) return false;
+    return visit(key, val);
+  });
+}
+
+Result<Inode> Volume::inode(uint64_t id) const {
+  std::optional<Result<Inode>> found;
+  UPSCOPE_CHECK(records(id, APFS_TYPE_INODE, [&](Bytes, Bytes val) {
+    found = parse_inode(id, val, fmt::format("volume '{}'", info_.name));
+    return false;
+  }));
+  if (!found) return fail(ErrorCode::kNotFound, fmt::format("volume '{}'", info_.name), fmt::format("no inode {}", id));
+  return std::move(*found);
+}
+
+Result<std::vector<DirEntry>> Volume::list_dir(uint64_t dir_id) const {
+  std::vector<DirEntry> out;
+  std::optional<Error> err;
+  const uint64_t cap = c_->info().block_count * 64;  // a block holds far fewer records than this
+  UPSCOPE_CHECK(records(dir_id, APFS_TYPE_DIR_REC, [&](Bytes key, Bytes val) {
+    DirEntry d;
+    Bytes name;
+    if (key.size() >= 12 && (load_u32le(key.data() + 8) & 0x3ff) == key.size() - 12) {
+      name = key.subspan(12);  // j_drec_hashed_key_t
+    } else if (key.size() >= 10 && load_u16le(key.data() + 8) == key.size() - 10) {
+      name = key.subspan(10);  // j_drec_key_t
+    } else {
+      err = record_error(fmt::format("volume '{}'", info_.name), dir_id, "directory",
+                         fmt::format("key of {} bytes holds neither a hashed nor a plain name", key.size()));
+      return false;
+    }
+    if (val.size() < 18) {
+      err = record_error(fmt::format("volume '{}'", info_.name), dir_id, "directory",
+                         fmt::format("value is {} bytes, shorter than 18", val.size()));
+      return false;
+    }
+    d.name = name_from(name);
+    d.file_id = load_u64le(val.data());
+    d.date_added = static_cast<int64_t>(load_u64le(val.data() + 8));
+    d.type = load_u16le(val.data() + 16) & 0xf;
+    out.push_back(std::move(d));
+    if (out.size() > cap) {
+      err = make_error(ErrorCode::kLimit, fmt::format("directory {}", dir_id), "more entries than the container can hold");
+      return false;
+    }
+    return true;
+  }));
+  if (err) return fail(*err);
+  return out;
+}
+
+Result<std::vector<Xattr>> Volume::xattrs(uint64_t id) const {
+  std::vector<Xattr> out;
+  std::optional<Error> err;
+  const std::string label = fmt::format("volume '{}'", info_.name);
+  UPSCOPE_CHECK(records(id, APFS_TYPE_XATTR, [&](Bytes key, Bytes val) {
+    if (key.size() < 10 || load_u16le(key.data() + 8) > key.size() - 10 || val.size() < 4) {
+      err = record_error(label, id, "xattr", "key or value too short");
+      return false;
+    }
+    Xattr x;
+    x.name = name_from(key.subspan(10, load_u16le(key.data() + 8)));
+    x.flags = load_u16le(val.data());
+    uint16_t len = load_u16le(val.data() + 2);
+    if (len > val.size() - 4) {
+      err = record_error(label, id, "xattr", fmt::format("'{}' xdata_len {} runs past the {}-byte value", x.name, len, val.size()));
+      return false;
+    }
+    Bytes data = val.subspan(4, len);
+    if (x.is_stream()) {
+      if (len < 8 + sizeof(j_dstream_t)) {
+        err = record_error(label, id, "xattr", fmt::format("'{}' stream reference is {} bytes, need 48", x.name, len));
+        return false;
+      }
+      x.stream_oid = load_u64le(data.data());
+      x.stream = Dstream{load_u64le(data.data() + 8), load_u64le(data.data() + 16)};
+    } else {
+      x.embedded.assign(data.begin(), data.end());
+    }
+    out.push_back(std::move(x));
+    return true;
+  }));
+  if (err) return fail(*err);
+  return out;
+}
+
+Result<std::vector<Extent>> Volume::extents(uint64_t private_id) const {
+  std::vector<Extent> out;
+  std::optional<Error> err;
+  const std::string label = fmt::format("volume '{}' data stream {}", info_.name, private_id);
+  const uint64_t bs = c_->block_size();
+  auto add = [&](uint64_t logical, uint64_t len_and_flags, uint64_t paddr) {
+    Extent e{logical, len_and_flags & J_FILE_EXTENT_LEN_MASK, paddr, static_cast<uint8_t>(len_and_flags >> 56)};
+    uint64_t prev_end = out.empty() ? 0 : out.back().logical + out.back().length;
+    if (e.logical < prev_end) {
+      err = make_error(ErrorCode::kMalformed, label,
+                       fmt::format("extent at logical offset {} overlaps the previous one (ends at {})", e.logical, prev_end));
+      return false;
+    }
+    if (!checked_add(e.logical, e.length)) {
+      err = make_error(ErrorCode::kMalformed, label, fmt::format("extent at logical offset {} wraps", e.logical));
+      return false;
+    }
+    if (e.paddr) {
+      auto st = c_->check_extent(e.paddr, e.length, label);
+      if (!st && st.error().code == ErrorCode::kMalformed) {
+        err = st.error();
+        return false;
+      }
+    }
+    if (out.size() > c_->info().block_count) {
+      err = make_error(ErrorCode::kLimit, label, "more extents than the container has blocks");
+      return false;
+    }
+    (void)bs;
+    out.push_back(e);
+    return true;
+  };
+  if (fext_) {
+    // Sealed volumes keep extents in the FEXT tree: key {private_id, logical_addr}. Unverified (no sample).
+    BTree t(*c_, *fext_);
+    UPSCOPE_CHECK(t.scan(
+        [private_id](Bytes key) {
+          if (key.size() < 16) return -1;
+          uint64_t p = load_u64le(key.data());
+          return p < private_id ? -1 : (p > private_id ? 1 : 0);
+        },
+        [&](Bytes key, Bytes val) {
+          if (key.size() < 16 || load_u64le(key.data()) != private_id) return false;
+          if (val.size() < 16) {
+            err = make_error(ErrorCode::kMalformed, label, "FEXT value shorter than 16 bytes");
+            return false;
+          }
+          return add(load_u64le(key.data() + 8), load_u64le(val.data()), load_u64le(val.data() + 8));
+        }));
+  } else {
+    UPSCOPE_CHECK(records(private_id, APFS_TYPE_FILE_EXTENT, [&](Bytes key, Bytes val) {
+      if (key.size() < 16 || val.size() < 16) {
+        err = make_error(ErrorCode::kMalformed, label, "file extent key or value too short");
+        return false;
+      }
+      return add(load_u64le(key.data() + 8), load_u64le(val.data()), load_u64le(val.data() + 8));
+    }));
+  }
+  if (err) return fail(*err);
+  return out;
+}
+
+Result<std::vector<std::pair<uint64_t, std::string>>> Volume::sibling_links(uint64_t id) const {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  UPSCOPE_CHECK(records(id, APFS_TYPE_SIBLING_LINK, [&](Bytes, Bytes val) {
+    if (val.size() < 10) return true;
+    uint16_t n = load_u16le(val.data() + 8);
+    if (n > val.size() - 10) return true;
+    out.emplace_back(load_u64le(val.data()), name_from(val.subspan(10, n)));
+    return out.size() < 65536;
+  }));
+  return out;
+}
+
+Result<uint64_t> Volume::lookup(std::string_view path) const {
+  uint64_t cur = ROOT_DIR_INO_NUM;
+  size_t pos = 0;
+  unsigned depth = 0;
+  while (pos < path.size()) {
+    size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    std::string_view comp = path.substr(pos, next - pos);
+    pos = next + 1;
+    if (comp.empty() || comp == ".") continue;
+    if (++depth > 1024) return fail(ErrorCode::kLimit, "path", "more than 1024 components");
+    UPSCOPE_TRY(auto entries, list_dir(cur));
+    auto eq = [&](const std::string& n) {
+      if (info_.case_sensitive) return n == comp;
+      return n.size() == comp.size() &&
+             std::equal(n.begin(), n.end(), comp.begin(), [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+    };
+    auto it = std::find_if(entries.begin(), entries.end(), [&](const DirEntry& d) { return eq(d.name); });
+    if (it == entries.end())
+      return fail(ErrorCode::kNotFound, fmt::format("volume '{}'", info_.name),
+                  fmt::format("no entry '{}' in path '{}'", std::string(comp), std::string(path)));
+    cur = it->file_id;
+  }
+  return cur;
+}
+
+Result<std::vector<Snapshot>> Volume::snapshots() const {
+  std::vector<Snapshot> out;
+  if (!info_.snap_meta_tree_oid) return out;
+  TreeRef t;
+  t.root_oid = info_.snap_meta_tree_oid;
+  t.subtype = OBJECT_TYPE_SNAPMETATREE;
+  t.label = fmt::format("snapshot metadata tree of volume '{}'", info_.name);
+  UPSCOPE_CHECK(BTree(*c_, t).scan(nullptr, [&](Bytes key, Bytes val) {
+    auto h = key_head(key);
+    if (!h || h->type != APFS_TYPE_SNAP_METADATA || val.size() < 50) return true;
+    Snapshot s;
+    s.xid = h->oid;
+    s.sblock_oid = load_u64le(val.data() + 8);
+    s.create_time = static_cast<int64_t>(load_u64le(val.data() + 16));
+    s.change_time = static_cast<int64_t>(load_u64le(val.data() + 24));
+    s.inum = load_u64le(val.data() + 32);
+    s.flags = load_u32le(val.data() + 44);
+    uint16_t n = load_u16le(val.data() + 48);
+    s.name = name_from(val.subspan(50, std::min<size_t>(n, val.size() - 50)));
+    out.push_back(std::move(s));
+    return out.size() < 65536;
+  }));
+  return out;
+}
+
+Status Volume::walk(uint64_t start, const std::string& path, const WalkVisitor& visit, Diagnostics& diags,
+                    unsigned max_depth) const {
+  UPSCOPE_TRY(auto first, inode(start));
+  if (!first.is_dir()) {
+    visit(FileEntry{path, first, 8});
+    return {};
+  }
+  std::unordered_set<uint64_t> seen_dirs;
+  bool stop = false;
+  std::function<void(uint64_t, const std::string&, unsigned)> rec = [&](uint64_t dir, const std::string& dpath,
+                                                                        unsigned depth) {
+    if (stop) return;
+    if (!seen_dirs.insert(dir).second) {
+      diags.error(std::nullopt, dpath, fmt::format("directory inode {} is reached twice (cycle); not descended", dir));
+      return;
+    }
+    if (depth > max_depth) {
+      diags.error(std::nullopt, dpath, fmt::format("deeper than {} levels; not descended", max_depth));
+      return;
+    }
+    auto entries = list_dir(dir);
+    if (!entries) {
+      diags.add(entries.error());
+      return;
+    }
+    std::sort(entries->begin(), entries->end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+    for (const auto& e : *entries) {
+      if (stop) return;
+      std::string p = (dpath == "/" ? "" : dpath) + "/" + e.name;
+      auto ino = inode(e.file_id);
+      if (!ino) {
+        diags.add(ino.error());
+        continue;
+      }
+      if (!visit(FileEntry{p, *ino, e.type})) {
+        stop = true;
+        return;
+      }
+      if (ino->is_dir()) rec(e.file_id, p, depth + 1);
+    }
+  };
+  rec(start, path.empty() ? "/" : path, 0);
+  return {};
+}
+
+std::string Volume::guess_cryptex_role() const {
+  if (lookup("/System/Library/dyld")) return "os";
+  if (lookup("/System/Applications/Safari.app") || lookup("/Applications/Safari.app")) return "app";
+  return {};
+}
+
+}  // namespace upscope::apfs

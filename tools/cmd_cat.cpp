@@ -1,0 +1,104 @@
+// upscope cat IMAGE:/path: writes a file's content (decompressed) from an APFS volume to stdout or -o.
+#include <fmt/format.h>
+
+#include "apfs/locate.hpp"
+#include "apfs/volume.hpp"
+#include "cli.hpp"
+
+namespace upscope::cli {
+namespace {
+
+struct CatOptions {
+  std::string input;
+  std::string volume;
+  std::string xattr;
+};
+
+int run(Context& ctx, const CatOptions& opt) {
+  auto [image, path] = apfs::split_image_path(opt.input);
+  if (path.empty()) {
+    std::cerr << "upscope cat: expected IMAGE:/path (e.g. disk.img:/usr/bin/true)\n";
+    return kExitError;
+  }
+  Diagnostics diags;
+  auto opened = apfs::open_image(image, &diags);
+  if (!opened) {
+    print_error(opened.error());
+    return kExitError;
+  }
+  const auto& c = *opened->container;
+  std::string which = opt.volume;
+  if (which.empty()) {
+    if (c.volumes().size() != 1) {
+      std::cerr << fmt::format("upscope: error: {}: the container holds {} volumes: choose one with --volume\n", image,
+                               c.volumes().size());
+      return kExitError;
+    }
+    which = "0";
+  }
+  auto vol = c.open_volume(which);
+  if (!vol) {
+    print_error(vol.error());
+    return kExitError;
+  }
+  auto id = (*vol)->lookup(path);
+  auto ino = id ? (*vol)->inode(*id) : Result<apfs::Inode>(fail(id.error()));
+  if (!ino) {
+    print_error(ino.error().in_file(image));
+    return kExitError;
+  }
+  Result<SourcePtr> src = fail(ErrorCode::kNotFound, path, "");
+  if (!opt.xattr.empty()) {
+    auto xs = (*vol)->xattrs(ino->id);
+    if (!xs) {
+      print_error(xs.error());
+      return kExitError;
+    }
+    src = fail(ErrorCode::kNotFound, image + ":" + path, fmt::format("no extended attribute '{}'", opt.xattr));
+    for (const auto& x : *xs)
+      if (x.name == opt.xattr) src = (*vol)->open_xattr(*ino, x);
+  } else {
+    src = (*vol)->open_data(*ino, path);
+  }
+  if (!src) {
+    print_error(src.error());
+    return kExitError;
+  }
+  Output out(ctx.global);
+  if (!out.ok()) {
+    std::cerr << "upscope: error: " << out.error() << '\n';
+    return kExitError;
+  }
+  constexpr uint64_t kPiece = 1 << 20;
+  std::vector<uint8_t> buf;
+  const Source& s = **src;
+  for (uint64_t off = 0; off < s.size(); off += kPiece) {
+    uint64_t n = std::min(kPiece, s.size() - off);
+    buf.resize(n);
+    auto st = s.read_at(off, buf);
+    if (!st) {
+      print_error(st.error());
+      return kExitError;
+    }
+    out.stream().write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(n));
+  }
+  out.stream().flush();
+  if (!out.stream()) {
+    std::cerr << "upscope: error: writing the output failed\n";
+    return kExitError;
+  }
+  return print_diagnostics(ctx, image, diags) ? kExitError : kExitOk;
+}
+
+const CommandRegistrar reg("cat", 41, [](CLI::App& app, Context& ctx) {
+  auto opt = std::make_shared<CatOptions>();
+  auto* sub = app.add_subcommand("cat", "Write a file from an APFS volume (decompressed) to stdout or -o FILE");
+  sub->add_option("input", opt->input, "IMAGE:/path")->required();
+  sub->add_option("--volume", opt->volume, "Volume name or index (needed when the container holds several)");
+  sub->add_option("--xattr", opt->xattr, "Write this extended attribute instead (e.g. com.apple.ResourceFork)");
+  sub->footer("Exit codes: 0 written; 2 the image, volume or file could not be read.");
+  sub->callback([&ctx, opt] { ctx.exit_code = run(ctx, *opt); });
+});
+
+}  // namespace
+}  // namespace upscope::cli
