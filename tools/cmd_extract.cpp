@@ -1,6 +1,6 @@
 // upscope extract IMAGE -o OUT [--partition N]: writes the decoded disk of a disk image (UDIF,
 // .sparseimage, raw) or one partition of it, streaming chunks (bounded memory) with a progress bar.
-// IMAGE:/path (a file inside a volume) is the hook for the file-system readers.
+// IMAGE:/path copies a file or directory out of an APFS volume into -o DIR.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "apfs/extract.hpp"
+#include "apfs/locate.hpp"
 #include "cli.hpp"
 #include "inspect/progress.hpp"
 #include "partition/partition_map.hpp"
@@ -24,14 +26,48 @@ namespace {
 struct ExtractOptions {
   std::string input;
   std::optional<uint32_t> partition;
+  std::string volume;
 };
 
-// "IMAGE:/path" when IMAGE exists and the whole argument does not.
-std::optional<std::pair<std::string, std::string>> split_volume_path(const std::string& arg) {
-  if (std::filesystem::exists(arg)) return std::nullopt;
-  auto pos = arg.find(":/");
-  if (pos == std::string::npos) return std::nullopt;
-  return std::make_pair(arg.substr(0, pos), arg.substr(pos + 1));
+// IMAGE:/path: copy a file or directory tree out of an APFS volume into the directory -o DIR.
+int run_volume_extract(Context& ctx, const ExtractOptions& opt, const std::string& image, const std::string& path) {
+  const std::string& out_dir = ctx.global.output;
+  if (out_dir.empty() || out_dir == "-") {
+    std::cerr << "upscope extract: IMAGE:/path needs an output directory: -o DIR\n";
+    return kExitError;
+  }
+  Diagnostics diags;
+  auto opened = apfs::open_image(image, &diags);
+  if (!opened) {
+    print_error(opened.error());
+    return kExitError;
+  }
+  const auto& c = *opened->container;
+  std::string which = opt.volume;
+  if (which.empty()) {
+    if (c.volumes().size() != 1) {
+      std::cerr << fmt::format("upscope extract: {} holds {} volumes: choose one with --volume NAME|INDEX\n", image,
+                               c.volumes().size());
+      return kExitError;
+    }
+    which = std::to_string(c.volumes()[0].index);
+  }
+  auto vol = c.open_volume(which);
+  if (!vol) {
+    print_error(vol.error());
+    return kExitError;
+  }
+  auto stats = apfs::extract_tree(**vol, path, out_dir, diags);
+  bool strict_fail = print_diagnostics(ctx, opt.input, diags);
+  if (!stats) {
+    print_error(stats.error().in_file(image));
+    return kExitError;
+  }
+  if (!ctx.global.quiet)
+    std::cerr << fmt::format("{}: extracted {} files, {} directories, {} symlinks ({} bytes) to {}{}\n", opt.input,
+                             stats->files, stats->directories, stats->symlinks, stats->bytes, out_dir,
+                             stats->skipped ? fmt::format(", {} skipped", stats->skipped) : "");
+  return strict_fail || stats->skipped || diags.has_errors() ? kExitError : kExitOk;
 }
 
 // Writes pieces to a file descriptor; runs of the shared zero block become holes (sparse output).
@@ -74,11 +110,8 @@ class Writer {
 };
 
 int run(Context& ctx, const ExtractOptions& opt) {
-  if (auto vp = split_volume_path(opt.input)) {
-    std::cerr << fmt::format("upscope: error: {}: file extraction from volumes is not supported yet ({})\n", vp->first,
-                             vp->second);
-    return kExitError;
-  }
+  auto [image, inner] = apfs::split_image_path(opt.input);
+  if (!inner.empty()) return run_volume_extract(ctx, opt, image, inner);
   const std::string& out_path = ctx.global.output;
   if (out_path.empty()) {
     std::cerr << "upscope extract: an output is required: -o OUT (or -o - for stdout)\n";
@@ -160,11 +193,14 @@ int run(Context& ctx, const ExtractOptions& opt) {
 
 const CommandRegistrar reg("extract", 50, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<ExtractOptions>();
-  auto* sub = app.add_subcommand("extract", "Write the decoded disk of an image (or one partition) to -o OUT");
+  auto* sub = app.add_subcommand(
+      "extract", "Write the decoded disk of an image (or one partition) to -o OUT, or files of a volume to -o DIR");
   sub->add_option("input", opt->input, "Disk image (.dmg, .sparseimage, raw disk); IMAGE:/path for a file in a volume")
       ->required();
   sub->add_option("--partition", opt->partition, "Only this partition (GPT/APM entry number, MBR slot)");
-  sub->footer("The output is the global -o OUT (- for stdout). Exit codes: 0 written; 2 error.");
+  sub->add_option("--volume", opt->volume, "With IMAGE:/path: the APFS volume (name or index) when there are several");
+  sub->footer("The output is the global -o OUT (- for stdout); for IMAGE:/path, -o DIR (never written outside DIR).\n"
+              "Exit codes: 0 written; 2 error.");
   sub->callback([&ctx, opt] { ctx.exit_code = run(ctx, *opt); });
 });
 
