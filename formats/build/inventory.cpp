@@ -57,6 +57,7 @@ FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placem
     return r;
   }
   base.kind = pl.kind == ComponentKind::kKernel || pl.kind == ComponentKind::kKext ? pl.kind : ComponentKind::kMachO;
+  base.id = strip_cryptex_prefix(rel);
   base.space = code_space(pl);
   std::vector<std::string> uuids, codes;
   std::set<std::string> syms;
@@ -139,7 +140,9 @@ FileResult read_file(const fs::path& root, const fs::path& file, const Inventory
   std::string rel = "/" + fs::relative(file, root).generic_string();
   Placement pl = classify_path(rel);
   Component c;
-  c.id = strip_cryptex_prefix(rel);
+  // Code is known by its install path (a dylib in the OS cryptex is loaded as /System/Library/...);
+  // other files keep their full path, so a cryptex's copy never shadows the system volume's.
+  c.id = rel;
   c.path = rel;
   c.kind = pl.kind;
   c.space = pl.space;
@@ -197,7 +200,7 @@ Result<BuildInventory> make_inventory(const std::string& path, const InventoryOp
       if (e.is_symlink()) {
         Component c;
         Placement pl = classify_path(rel);
-        c.id = strip_cryptex_prefix(rel);
+        c.id = rel;
         c.path = rel;
         c.location = pl.location;
         c.space = pl.space;

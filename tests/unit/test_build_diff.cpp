@@ -69,6 +69,7 @@ TEST_CASE("verdict on assembled builds: cryptex-only, kernel, system volume, not
   CHECK(webkit["space"] == "user");
   CHECK(webkit["uuid"] == "095E5185-362C-3D5F-AA4E-665792B2356D");
   CHECK(by_id["/System/Applications/Safari.app/Contents/MacOS/Safari"]["location"] == "cryptex-app");
+  CHECK(by_id.count("/System/Library/CoreServices/SystemVersion.plist") == 1);
   CHECK(by_id["/System/Library/Kernels/kernel"]["space"] == "kernel");
   CHECK(by_id["/System/Library/Kernels/kernel"]["kind"] == "kernel");
   CHECK(by_id["/usr/lib/libhello.dylib"]["location"] == "system-volume");

@@ -1,0 +1,235 @@
+// One cached dylib: its Mach-O header and load commands read in place (offsets relative to the file
+// holding the header), every other range read through the cache's VM map, because __DATA*/__LINKEDIT
+// may live in other subcache files. LINKEDIT blobs: VM = LINKEDIT.vmaddr + (dataoff - LINKEDIT.fileoff).
+//
+// Code hash (CodeHash::sha256) — what it covers, so that an unchanged image keeps its hash when the
+// cache around it moves:
+//  * the bytes of every section with instruction attributes (S_ATTR_PURE/SOME_INSTRUCTIONS) in a
+//    segment mapped executable, in load-command order, read through the VM map;
+//  * every 8-byte word that slide info marks as a rebased pointer is zeroed (text normally has none);
+//  * on arm64/arm64e/arm64_32 the PC-relative immediates whose value depends on where things sit in
+//    the cache are zeroed: ADR/ADRP immhi:immlo (keeping op and Rd) and B/BL imm26 (keeping the opcode).
+//    Cached dylibs are page-aligned and move by whole pages, so the lo12 offsets of the ADD/LDR that
+//    follow an ADRP stay put when an earlier image grows; they change only when the target itself
+//    moves inside its page (then the hash changes: a limitation, not hidden).
+//  * not covered: x86_64 RIP-relative displacements and rel32 calls (an earlier image growing changes
+//    them, so x86_64 code hashes are layout-sensitive); words that merely look like ADRP/B/BL inside
+//    data-in-code are masked too (deterministic, so harmless).
+// CodeHash::const_sha256 covers __DATA_CONST/__AUTH_CONST with slid pointers zeroed (pointer values
+// shift with the layout; the rest of the constant data does not).
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "dyld_cache/cache.hpp"
+#include "inspect/checked.hpp"
+#include "inspect/hash.hpp"
+#include "macho/linkedit.hpp"
+#include "macho/structs.hpp"
+
+namespace upscope::dyld_cache {
+namespace {
+
+bool is_arm64(uint32_t cputype) { return cputype == macho::CPU_TYPE_ARM64 || cputype == macho::CPU_TYPE_ARM64_32; }
+
+// Zeroes layout-dependent immediates in 4-byte arm64 instructions; returns how many were changed.
+uint64_t normalise_arm64(std::vector<uint8_t>& buf) {
+  uint64_t n = 0;
+  for (size_t i = 0; i + 4 <= buf.size(); i += 4) {
+    uint32_t w = load_u32le(buf.data() + i), o = w;
+    if ((w & 0x1f000000) == 0x10000000) w &= 0x9f00001f;       // ADR / ADRP
+    else if ((w & 0x7c000000) == 0x14000000) w &= 0xfc000000;  // B / BL
+    if (w != o) {
+      std::memcpy(buf.data() + i, &w, 4);
+      ++n;
+    }
+  }
+  return n;
+}
+
+uint64_t zero_pointers(std::vector<uint8_t>& buf, uint64_t vmaddr, const std::vector<SlidPointer>& ptrs) {
+  uint64_t n = 0;
+  for (const auto& p : ptrs) {
+    for (uint64_t k = 0; k < 8; ++k) {
+      const uint64_t a = p.address + k;
+      if (a >= vmaddr && a - vmaddr < buf.size()) buf[a - vmaddr] = 0;
+    }
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+Result<ImageDetail> Cache::image_detail(const Image& img, Diagnostics& diags, const ImageOptions& opt) const {
+  const std::string who = img.path.empty() ? fmt::format("image {}", img.index) : img.path;
+  auto loc = locate(img.address);
+  if (!loc) return fail(make_error(ErrorCode::kNotFound, who, loc.error().rule));
+  const CacheFile& hf = files[loc->file];
+  ImageDetail d;
+  d.header_file = loc->file;
+  ByteReader whole = hf.bytes.labelled("dyld cache image");
+  macho::ParseOptions po;
+  po.offsets_base = whole;
+  po.check_ranges = false;
+  po.symbols = po.exports = po.function_starts = po.code_hash = false;
+  Diagnostics local;
+  auto m = macho::parse(*whole.sub(loc->offset, whole.size() - loc->offset), local, po);
+  // The Mach-O reader checks segment/LINKEDIT ranges against the header's file; in a split cache they
+  // may sit in another file, so that check is replaced by the VM-map check below.
+  for (Diagnostic x : local.items()) {
+    if (x.message.find("extends past the end of the file") != std::string::npos) continue;
+    x.structure = who + ": " + x.structure;
+    diags.add(std::move(x));
+  }
+  if (!m) return fail(m.error().in_file(hf.name));
+  d.macho = std::move(*m);
+  const auto& mo = d.macho;
+  if (mo.id_dylib) {
+    d.current_version = mo.id_dylib->current_version;
+    d.compat_version = mo.id_dylib->compatibility_version;
+  }
+  for (const auto& s : mo.segments) {
+    if (!s.filesize) continue;
+    if (auto r = read(s.vmaddr, std::min(s.filesize, s.vmsize)); !r)
+      diags.error(std::nullopt, who + ": segment " + s.segname, r.error().rule);
+  }
+
+  // LINKEDIT blobs through the VM map.
+  const macho::Segment* le = mo.segment("__LINKEDIT");
+  auto linkedit = [&](uint32_t off, uint32_t size, const char* what) -> std::optional<ByteReader> {
+    if (!le) {
+      diags.error(std::nullopt, who + ": " + what, "the image has no __LINKEDIT segment");
+      return std::nullopt;
+    }
+    if (off < le->fileoff || !checked_add(le->vmaddr, off - le->fileoff)) {
+      diags.error(std::nullopt, who + ": " + what,
+                  fmt::format("dataoff {:#x} is before __LINKEDIT's fileoff {:#x}", off, le->fileoff));
+      return std::nullopt;
+    }
+    auto r = read(le->vmaddr + (off - le->fileoff), size);
+    if (!r) {
+      diags.error(std::nullopt, who + ": " + what, r.error().rule);
+      return std::nullopt;
+    }
+    return *r;
+  };
+  for (const auto& ld : mo.linkedit) {
+    if (ld.cmd == macho::LC_DYLD_EXPORTS_TRIE && opt.exports && ld.datasize) {
+      if (auto b = linkedit(ld.dataoff, ld.datasize, "LC_DYLD_EXPORTS_TRIE"))
+        d.exports = macho::read_export_trie(*b, diags, who + ": export trie");
+    } else if (ld.cmd == macho::LC_FUNCTION_STARTS && opt.function_starts && ld.datasize) {
+      if (auto b = linkedit(ld.dataoff, ld.datasize, "LC_FUNCTION_STARTS"))
+        d.function_starts = macho::read_function_starts(*b, mo.text_vmaddr(), diags, who + ": function starts");
+    }
+  }
+  if (opt.exports && d.exports.empty() && mo.dyld_info && mo.dyld_info->export_size) {
+    if (auto b = linkedit(mo.dyld_info->export_off, mo.dyld_info->export_size, "LC_DYLD_INFO export trie"))
+      d.exports = macho::read_export_trie(*b, diags, who + ": export trie");
+  }
+
+  if (opt.code_hash) {
+    Hasher code(HashKind::kSha256), cst(HashKind::kSha256);
+    std::vector<uint8_t> buf;
+    const bool arm = is_arm64(mo.cputype);
+    for (const auto& seg : mo.segments) {
+      if (seg.initprot & macho::VM_PROT_EXECUTE) {
+        for (const auto& s : seg.sections) {
+          if (!s.has_instructions() || s.zerofill() || !s.size) continue;
+          auto r = read(s.addr, s.size);
+          if (!r) {
+            diags.error(std::nullopt, who + fmt::format(": section {},{}", s.segname, s.sectname), r.error().rule);
+            continue;
+          }
+          buf.assign(r->data().begin(), r->data().end());
+          d.code.masked_pointers += zero_pointers(buf, s.addr, slid_pointers(s.addr, s.size, diags));
+          if (arm) d.code.masked_instructions += normalise_arm64(buf);
+          code.update(buf);
+          d.code.bytes += buf.size();
+        }
+      } else if (seg.segname == "__DATA_CONST" || seg.segname == "__AUTH_CONST") {
+        const uint64_t n = std::min(seg.filesize, seg.vmsize);
+        if (!n) continue;
+        auto r = read(seg.vmaddr, n);
+        if (!r) continue;  // reported above
+        buf.assign(r->data().begin(), r->data().end());
+        zero_pointers(buf, seg.vmaddr, slid_pointers(seg.vmaddr, n, diags));
+        cst.update(buf);
+        d.code.const_bytes += n;
+      }
+    }
+    d.code.sha256 = code.hex_digest();
+    if (d.code.const_bytes) d.code.const_sha256 = cst.hex_digest();
+  }
+  if (opt.local_symbols) d.local_symbols = local_symbols(img, diags);
+  return d;
+}
+
+std::optional<LocalSymbols> Cache::local_symbols(const Image& img, Diagnostics& diags) const {
+  const CacheFile* f = symbols_file ? &files[*symbols_file] : &main();
+  const auto& h = f->header;
+  if (!f->has_field(offsetof(dyld_cache_header, localSymbolsSize)) || !h.localSymbolsSize) return std::nullopt;
+  const std::string where = f->name + ": local symbols";
+  auto info_r = f->bytes.sub(h.localSymbolsOffset, h.localSymbolsSize);
+  if (!info_r) {
+    diags.error(h.localSymbolsOffset, where,
+                fmt::format("{:#x}+{:#x} runs past the end of the file ({:#x} bytes)", h.localSymbolsOffset,
+                            h.localSymbolsSize, f->bytes.size()));
+    return std::nullopt;
+  }
+  const ByteReader info = *info_r;
+  auto hdr = info.read<dyld_cache_local_symbols_info>(0);
+  if (!hdr) {
+    diags.error(info.base(), where, "shorter than dyld_cache_local_symbols_info");
+    return std::nullopt;
+  }
+  // 64-bit entries (VM offsets) from the iOS 15 / macOS 12 layout on, judged by the main header.
+  const bool e64 = main().header_size() >= offsetof(dyld_cache_header, symbolFileUUID);
+  const uint64_t es = e64 ? sizeof(dyld_cache_local_symbols_entry_64) : sizeof(dyld_cache_local_symbols_entry);
+  auto entries = info.sub(hdr->entriesOffset, uint64_t(hdr->entriesCount) * es);
+  auto nlists = info.sub(hdr->nlistOffset, uint64_t(hdr->nlistCount) * sizeof(macho::nlist_64));
+  auto strings = info.sub(hdr->stringsOffset, hdr->stringsSize);
+  if (!entries || !nlists || !strings) {
+    diags.error(info.base(), where,
+                fmt::format("entries, nlist or strings run past the local symbols info ({:#x} bytes)", info.size()));
+    return std::nullopt;
+  }
+  uint64_t key = img.address - base_address;
+  if (!e64) {
+    auto l = locate(img.address);
+    if (!l) return std::nullopt;
+    key = l->offset;
+  }
+  for (uint64_t i = 0; i < hdr->entriesCount; ++i) {
+    uint64_t dylib_off;
+    uint32_t start, count;
+    if (e64) {
+      auto e = *entries->read<dyld_cache_local_symbols_entry_64>(i * es);
+      dylib_off = e.dylibOffset; start = e.nlistStartIndex; count = e.nlistCount;
+    } else {
+      auto e = *entries->read<dyld_cache_local_symbols_entry>(i * es);
+      dylib_off = e.dylibOffset; start = e.nlistStartIndex; count = e.nlistCount;
+    }
+    if (dylib_off != key) continue;
+    if (uint64_t(start) + count > hdr->nlistCount) {
+      diags.error(entries->base() + i * es, where,
+                  fmt::format("entry {}: nlist {}+{} exceeds the {} entries", i, start, count, hdr->nlistCount));
+      return std::nullopt;
+    }
+    LocalSymbols out;
+    out.symbols.reserve(count);
+    for (uint64_t k = start; k < uint64_t(start) + count; ++k) {
+      auto n = *nlists->read<macho::nlist_64>(k * sizeof(macho::nlist_64));
+      macho::Symbol s;
+      s.type = n.n_type; s.sect = n.n_sect; s.desc = n.n_desc; s.value = n.n_value;
+      if (auto name = strings->cstring(n.n_strx)) s.name = std::string(*name);
+      else diags.warning(nlists->base() + k * 16, where, fmt::format("nlist {}: n_strx {:#x} is outside the strings", k, n.n_strx));
+      out.symbols.push_back(std::move(s));
+    }
+    return out;
+  }
+  return LocalSymbols{};
+}
+
+}  // namespace upscope::dyld_cache
