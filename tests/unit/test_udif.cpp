@@ -388,9 +388,16 @@ TEST_CASE("udif: CLI inspect, verify and extract", "[udif]") {
   auto e3 = run_upscope({"-o", part.string(), "extract", p.string(), "--partition", "7"});
   CHECK(e3.exit_code == 2);
   CHECK(e3.err.find("no partition 7 (gpt map with 1 partitions)") != std::string::npos);
-  auto e4 = run_upscope({"-o", part.string(), "extract", p.string() + ":/hello.txt"});
-  CHECK(e4.exit_code == 2);
-  CHECK(e4.err.find("file extraction from volumes is not supported yet") != std::string::npos);
+  // IMAGE:/path extracts files out of the APFS volume inside the image into -o DIR.
+  auto files = dir / "files";
+  auto e4 = run_upscope({"-o", files.string(), "extract", p.string() + ":/hello.txt"});
+  CHECK(e4.exit_code == 0);
+  CHECK(read_file(files / "hello.txt") == "Hello world\n");
+  auto e5 = run_upscope({"-o", "-", "extract", p.string() + ":/hello.txt"});
+  CHECK(e5.exit_code == 2);
+  CHECK(e5.err.find("IMAGE:/path needs an output directory: -o DIR") != std::string::npos);
+  auto e6 = run_upscope({"-o", files.string(), "extract", p.string() + ":/no-such-file"});
+  CHECK(e6.exit_code == 2);
 
   // verify exits 2 on a mismatch.
   gen::TDmg d;
