@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # upscope set-up on Debian 12, as root (or with sudo):
 #   ./setup.sh demo   install the Debian packages, build, and run upscope on generated demo inputs
-#   ./setup.sh test   the same set-up, then the whole test suite (also a ASan+UBSan build) = CI
+#   ./setup.sh test   the same set-up, then the whole test suite: what CI runs
+#   ./setup.sh asan   the same set-up, then the test suite again in an ASan+UBSan build
 # Real samples are read from UPSCOPE_SAMPLES (default: ../shared/samples when it exists).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -67,15 +68,17 @@ case "$mode" in
     run 1 diff "$demo/13.3.1" "$demo/13.4"
     ;;
   test)
-    echo "== unit, CLI and schema tests (release build)"
+    echo "== unit, CLI, schema and fuzz-replay tests"
     ctest --test-dir build --output-on-failure -j "$jobs"
-    echo "== the same tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-    build build-asan -DCMAKE_BUILD_TYPE=Debug -DUPSCOPE_SANITIZE=ON
+    ;;
+  asan)
+    echo "== the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer"
+    build build-asan -DUPSCOPE_SANITIZE=ON
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --test-dir build-asan --output-on-failure -j "$jobs"
     ;;
   *)
-    echo "usage: ./setup.sh demo|test" >&2
+    echo "usage: ./setup.sh demo|test|asan" >&2
     exit 2
     ;;
 esac
