@@ -2,9 +2,21 @@
 
 #include <vector>
 
+#include "aa/aa.hpp"
+#include "apfs/container.hpp"
+#include "apfs/volume.hpp"
+#include "bxdiff50/bxdiff50.hpp"
 #include "compress/codec.hpp"
+#include "dyld_cache/cache.hpp"
 #include "identify/identify.hpp"
+#include "inspect/hash.hpp"
 #include "inspect/source.hpp"
+#include "macho/macho.hpp"
+#include "partition/partition_map.hpp"
+#include "pbzx/pbzx.hpp"
+#include "ridiff10/ridiff10.hpp"
+#include "udif/disk_image.hpp"
+#include "udif/image.hpp"
 
 namespace upscope::fuzz {
 
@@ -43,6 +55,72 @@ void run_codec(Bytes data) {
   (void)compress::decode(C, data, small);
 }
 
+SourcePtr shared(Bytes data) { return std::make_shared<SpanSource>(data); }
+
+void run_udif(Bytes data) {
+  Diagnostics d;
+  SpanSource src(data);
+  (void)udif::parse(src, &d);
+  auto img = udif::open_disk_image(shared(data), &d);
+  if (!img) return;
+  // Read a few sectors through the chunk map: decoding errors must be values, never crashes.
+  std::vector<uint8_t> buf(4096);
+  for (uint64_t off : {uint64_t{0}, img->disk->size() / 2}) {
+    uint64_t n = std::min<uint64_t>(buf.size(), img->disk->size() - std::min(off, img->disk->size()));
+    (void)img->disk->read_at(off, std::span<uint8_t>(buf.data(), static_cast<size_t>(n)));
+  }
+}
+
+void run_partition(Bytes data) {
+  Diagnostics d;
+  (void)partition::read_partition_map(shared(data), &d);
+}
+
+void run_apfs(Bytes data) {
+  auto c = apfs::Container::open(shared(data));
+  if (!c) return;
+  for (size_t i = 0; i < (*c)->volumes().size() && i < 4; ++i) {
+    auto v = (*c)->open_volume(i);
+    if (!v) continue;
+    Diagnostics d;
+    size_t files = 0;
+    (void)(*v)->walk(2, "/", [&](const apfs::FileEntry& e) {
+      if (auto src = (*v)->open_data(e.inode)) (void)hash_source(HashKind::kXxh3_64, **src);
+      return ++files < 256;
+    }, d);
+  }
+}
+
+void run_macho(Bytes data) {
+  Diagnostics d;
+  SpanSource src(data);
+  (void)macho::parse_file(src, d);
+}
+
+void run_dyld_cache(Bytes data) {
+  Diagnostics d;
+  (void)dyld_cache::read_cache_file(shared(data), "", d);
+}
+
+void run_bxdiff50(Bytes data) {
+  SpanSource src(data);
+  (void)bxdiff50::parse(src);
+}
+
+void run_ridiff10(Bytes data) {
+  SpanSource src(data);
+  (void)ridiff10::parse(src);
+}
+
+void run_apple_archive(Bytes data) { (void)aa::list(data); }
+
+void run_pbzx(Bytes data) {
+  Diagnostics d;
+  ByteReader r(data, 0, "pbzx");
+  (void)pbzx::parse(r, d);
+  (void)pbzx::decode_to_vector(r, kMaxOutput, 1);
+}
+
 }  // namespace
 
 const std::vector<Target>& targets() {
@@ -58,6 +136,15 @@ const std::vector<Target>& targets() {
       {"codec_xz", run_codec<Codec::kXz>},
       {"codec_lzma", run_codec<Codec::kLzma>},
       {"codec_bzip2", run_codec<Codec::kBzip2>},
+      {"udif", run_udif},
+      {"partition", run_partition},
+      {"apfs", run_apfs},
+      {"macho", run_macho},
+      {"dyld_cache", run_dyld_cache},
+      {"bxdiff50", run_bxdiff50},
+      {"ridiff10", run_ridiff10},
+      {"apple_archive", run_apple_archive},
+      {"pbzx", run_pbzx},
   };
   return kTargets;
 }
