@@ -15,7 +15,7 @@ PACKAGES=(
   libcapstone-dev libarchive-dev nlohmann-json3-dev libfmt-dev catch2 libcli11-dev libplist-dev
   zlib1g-dev libbz2-dev liblzma-dev libzstd-dev liblz4-dev libssl-dev libxxhash-dev libsqlite3-dev
   libdeflate-dev
-  python3 python3-jsonschema xz-utils bzip2 gzip zstd file
+  python3 python3-jsonschema xz-utils bzip2 gzip zstd lz4 file
   # independent readers the tests check our readers and writers against
   7zip llvm-16 python3-fsapfs libfsapfs-utils bsdiff
   # peers for bench/

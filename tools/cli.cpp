@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "identify/identify.hpp"
+
 namespace upscope::cli {
 
 std::vector<RegisteredCommand>& registered_commands() {
@@ -20,6 +22,12 @@ Output::Output(const GlobalOptions& g) {
     ok_ = false;
     error_ = fmt::format("{}: cannot open for writing", g.output);
   }
+}
+
+Result<IdentifiedInput> open_and_identify(const std::string& path) {
+  UPSCOPE_TRY(SourcePtr src, FileSource::open(path));
+  UPSCOPE_TRY(Identification id, identify(*src));
+  return IdentifiedInput{std::move(src), std::move(id)};
 }
 
 void print_error(const Error& e) { std::cerr << "upscope: error: " << e.message() << '\n'; }

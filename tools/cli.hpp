@@ -13,6 +13,8 @@
 
 #include "inspect/diagnostics.hpp"
 #include "inspect/error.hpp"
+#include "inspect/probe.hpp"
+#include "inspect/source.hpp"
 #include "reports/json.hpp"
 
 namespace upscope::cli {
@@ -55,6 +57,13 @@ struct Context {
   GlobalOptions global;
   int exit_code = kExitOk;
 };
+
+// Opens a file and names its format: the first step of every command that takes any input.
+struct IdentifiedInput {
+  SourcePtr source;
+  Identification id;
+};
+Result<IdentifiedInput> open_and_identify(const std::string& path);
 
 // Prints an error on stderr ("upscope: <message>") unless it is to be rendered as JSON.
 void print_error(const Error& e);

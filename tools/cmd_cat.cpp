@@ -21,22 +21,7 @@ int run(Context& ctx, const CatOptions& opt) {
     return kExitError;
   }
   Diagnostics diags;
-  auto opened = apfs::open_image(image, &diags);
-  if (!opened) {
-    print_error(opened.error());
-    return kExitError;
-  }
-  const auto& c = *opened->container;
-  std::string which = opt.volume;
-  if (which.empty()) {
-    if (c.volumes().size() != 1) {
-      std::cerr << fmt::format("upscope: error: {}: the container holds {} volumes: choose one with --volume\n", image,
-                               c.volumes().size());
-      return kExitError;
-    }
-    which = "0";
-  }
-  auto vol = c.open_volume(which);
+  auto vol = apfs::open_single_volume(image, opt.volume, &diags);
   if (!vol) {
     print_error(vol.error());
     return kExitError;

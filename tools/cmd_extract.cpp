@@ -37,22 +37,7 @@ int run_volume_extract(Context& ctx, const ExtractOptions& opt, const std::strin
     return kExitError;
   }
   Diagnostics diags;
-  auto opened = apfs::open_image(image, &diags);
-  if (!opened) {
-    print_error(opened.error());
-    return kExitError;
-  }
-  const auto& c = *opened->container;
-  std::string which = opt.volume;
-  if (which.empty()) {
-    if (c.volumes().size() != 1) {
-      std::cerr << fmt::format("upscope extract: {} holds {} volumes: choose one with --volume NAME|INDEX\n", image,
-                               c.volumes().size());
-      return kExitError;
-    }
-    which = std::to_string(c.volumes()[0].index);
-  }
-  auto vol = c.open_volume(which);
+  auto vol = apfs::open_single_volume(image, opt.volume, &diags);
   if (!vol) {
     print_error(vol.error());
     return kExitError;

@@ -43,17 +43,17 @@ int run(Context& ctx, const IdentifyOptions& opt) {
   for (const auto& path : opt.inputs) {
     reports::Json item;
     item["path"] = path;
-    auto src = FileSource::open(path);
-    Result<Identification> id = src ? identify(**src) : Result<Identification>(fail(src.error()));
-    if (!id) {
+    auto input = open_and_identify(path);
+    if (!input) {
       rc = kExitError;
-      if (!json) print_error(id.error());
-      item["error"] = reports::to_json(id.error());
+      if (!json) print_error(input.error());
+      item["error"] = reports::to_json(input.error());
       items.push_back(std::move(item));
       continue;
     }
+    const Identification* id = &input->id;
     if (ctx.global.strict && !id->warnings.empty()) rc = kExitError;
-    item["size"] = (*src)->size();
+    item["size"] = input->source->size();
     item["format"] = id->format;
     item["description"] = id->description;
     item["details"] = id->details;

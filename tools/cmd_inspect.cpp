@@ -35,15 +35,16 @@ int run(Context& ctx, const std::vector<std::string>& inputs) {
   for (const auto& path : inputs) {
     reports::Json item;
     item["path"] = path;
-    auto src = FileSource::open(path);
-    Result<Identification> id = src ? identify(**src) : Result<Identification>(fail(src.error()));
-    if (!id) {
+    auto input = open_and_identify(path);
+    if (!input) {
       rc = kExitError;
-      if (!json) print_error(id.error());
-      item["error"] = reports::to_json(id.error());
+      if (!json) print_error(input.error());
+      item["error"] = reports::to_json(input.error());
       items.push_back(std::move(item));
       continue;
     }
+    const SourcePtr& src = input->source;
+    const Identification* id = &input->id;
     item["format"] = id->format;
     item["description"] = id->description;
     if (!text.empty()) text += "\n";
@@ -67,7 +68,7 @@ int run(Context& ctx, const std::vector<std::string>& inputs) {
       items.push_back(std::move(item));
       continue;
     }
-    InspectResult r = (*fn)(ctx, *src, *id);
+    InspectResult r = (*fn)(ctx, src, *id);
     if (r.error) {
       rc = kExitError;
       if (!json) print_error(r.error->in_file(path));

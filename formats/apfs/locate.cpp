@@ -48,4 +48,17 @@ std::pair<std::string, std::string> split_image_path(const std::string& arg) {
   return {arg, ""};
 }
 
+Result<std::shared_ptr<const Volume>> open_single_volume(const std::string& image, const std::string& which,
+                                                         Diagnostics* diags) {
+  UPSCOPE_TRY(OpenedImage opened, open_image(image, diags));
+  const Container& c = *opened.container;
+  if (!which.empty()) return c.open_volume(which);
+  if (c.volumes().size() != 1) {
+    Error e = make_error(ErrorCode::kInvalidArgument, "", fmt::format("the container holds {} volumes: choose one with --volume NAME|INDEX", c.volumes().size()));
+    e.file = image;
+    return fail(e);
+  }
+  return c.open_volume(size_t{0});
+}
+
 }  // namespace upscope::apfs

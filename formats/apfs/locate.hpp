@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "apfs/container.hpp"
+#include "apfs/volume.hpp"
 #include "inspect/diagnostics.hpp"
 #include "inspect/source.hpp"
 
@@ -27,6 +28,11 @@ struct OpenedImage {
   std::shared_ptr<Container> container;
 };
 Result<OpenedImage> open_image(const std::string& path, Diagnostics* diags);
+
+// One volume of an image for commands that work on a single volume: `which` is a name or index;
+// empty picks the only volume and fails, naming the count, when there are several.
+Result<std::shared_ptr<const Volume>> open_single_volume(const std::string& image, const std::string& which,
+                                                         Diagnostics* diags);
 
 // "IMAGE:/path" -> (IMAGE, "/path") when IMAGE exists and the whole argument does not;
 // otherwise (arg, "").
