@@ -2,6 +2,8 @@
 // encoder or decoder) over bytes through scratch files.
 #pragma once
 
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -12,7 +14,10 @@ namespace upscope::test {
 // `command` reads stdin and writes stdout (e.g. "xz -c -6"). Empty result + FAIL when it fails.
 inline std::vector<uint8_t> pipe_through(const std::string& command, const std::vector<uint8_t>& input,
                                          const std::string& tag = "codec") {
-  auto dir = std::filesystem::temp_directory_path() / ("upscope-test-pipe-" + tag);
+  // Per process and per call: ctest runs test cases in parallel processes.
+  static int counter = 0;
+  auto dir = std::filesystem::temp_directory_path() /
+             ("upscope-test-pipe-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   std::filesystem::create_directories(dir);
   auto in = dir / "in", out = dir / "out";
   write_bytes(in, input);
@@ -21,7 +26,9 @@ inline std::vector<uint8_t> pipe_through(const std::string& command, const std::
     FAIL("command failed: " << command);
     return {};
   }
-  return read_bytes(out);
+  auto bytes = read_bytes(out);
+  std::filesystem::remove_all(dir);
+  return bytes;
 }
 
 inline bool have_tool(const std::string& name) {

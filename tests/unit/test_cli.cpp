@@ -8,7 +8,7 @@
 using namespace upscope::test;
 namespace fs = std::filesystem;
 
-TEST_CASE("--version and --help", "[cli]") {
+TEST_CASE("version and help flags", "[cli]") {
   auto v = run_upscope({"--version"});
   CHECK(v.exit_code == 0);
   CHECK(v.out.rfind("upscope ", 0) == 0);

@@ -1,6 +1,8 @@
 // Helpers shared by the unit tests: where the real samples are, running the CLI, reading files.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -44,9 +46,10 @@ inline std::optional<std::filesystem::path> sample(const std::string& rel) {
 inline std::filesystem::path source_dir() { return UPSCOPE_SOURCE_DIR; }
 inline std::string upscope_binary() { return UPSCOPE_BINARY; }
 
-// A fresh scratch directory under the build tree, removed at the start of each use.
+// A fresh scratch directory in the temp dir, per process (ctest runs test cases in parallel
+// processes, and two checkouts may run their suites at once).
 inline std::filesystem::path scratch_dir(const std::string& name) {
-  auto p = std::filesystem::temp_directory_path() / ("upscope-test-" + name);
+  auto p = std::filesystem::temp_directory_path() / ("upscope-test-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
   return p;
