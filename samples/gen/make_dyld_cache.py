@@ -27,6 +27,10 @@ import hashlib
 import json
 import os
 import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_macho import align, uleb  # noqa: E402  (one copy of the Mach-O encoding helpers)
 
 PAGE = 0x1000
 BASE = 0x180000000
@@ -37,20 +41,6 @@ LC_SEGMENT_64, LC_ID_DYLIB, LC_LOAD_DYLIB, LC_UUID = 0x19, 0xD, 0xC, 0x1B
 LC_FUNCTION_STARTS, LC_BUILD_VERSION, LC_DYLD_EXPORTS_TRIE = 0x26, 0x32, 0x80000033
 
 
-def align(v, a):
-    return (v + a - 1) // a * a
-
-
-def uleb(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
 
 
 def uuid_for(*parts):
