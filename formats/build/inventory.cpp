@@ -44,7 +44,7 @@ void fill_from_macho(Component& c, const macho::MachO& m, const ByteReader& file
 // A Mach-O in a system tree runs in user space unless the table placed it in kernel space.
 Space code_space(const Placement& pl) { return pl.space == Space::kKernel ? Space::kKernel : Space::kUser; }
 
-FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placement& pl, const Identification& id,
+FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placement& pl,
                       const InventoryOptions& opt, Component base) {
   FileResult r;
   Diagnostics d;
@@ -85,7 +85,6 @@ FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placem
     base.code_hash = sha256_hex(Bytes(reinterpret_cast<const uint8_t*>(all.data()), all.size()));
   }
   base.symbols.assign(syms.begin(), syms.end());
-  (void)id;
   r.components.push_back(std::move(base));
   return r;
 }
@@ -107,12 +106,11 @@ FileResult read_fileset(const std::string& rel, const SourcePtr& src, const Plac
     r.components.push_back(std::move(base));
     return r;
   }
-  Location loc = pl.location == Location::kUnknown ? Location::kUnknown : pl.location;
   for (const auto& e : kc->fileset_entries) {
     Component c;
     c.id = e.entry_id;
     c.path = rel + ":" + e.entry_id;
-    c.location = loc;
+    c.location = pl.location;
     c.space = Space::kKernel;
     c.kind = e.entry_id == "com.apple.kernel" ? ComponentKind::kKernel : ComponentKind::kKext;
     auto view = ByteReader(*bytes, 0, "fileset entry").sub(e.fileoff, bytes->size() - std::min<uint64_t>(e.fileoff, bytes->size()));
@@ -168,7 +166,7 @@ FileResult read_file(const fs::path& root, const fs::path& file, const Inventory
     r.components.push_back(std::move(c));
     return r;
   }
-  if (id->format == "macho" || id->format == "macho-fat") return read_macho(rel, *src, pl, *id, opt, std::move(c));
+  if (id->format == "macho" || id->format == "macho-fat") return read_macho(rel, *src, pl, opt, std::move(c));
   if (id->format == "macho-fileset") return read_fileset(rel, *src, pl, opt, std::move(c));
   if (id->format == "udif-encrypted" || id->format == "aea")
     r.not_analysed.push_back({rel, id->description});
