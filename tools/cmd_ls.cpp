@@ -1,16 +1,32 @@
-// upscope ls IMAGE[:/path]: lists the files of an APFS volume (raw container, partitioned disk or
-// disk image) with inode, mode, owner, size, compression and an optional content hash.
+// upscope ls INPUT[:/path]: one row per thing the input holds (files of a volume, kexts of a kernel
+// collection, images of a dyld cache, files an update writes...). The lister is chosen by the
+// identified format of INPUT; see ls_registry.hpp.
+#include <filesystem>
+#include <map>
+
 #include <fmt/format.h>
 
-#include "apfs/json.hpp"
 #include "apfs/locate.hpp"
-#include "apfs/volume.hpp"
-#include "cli.hpp"
-#include "inspect/hash.hpp"
-#include "inspect/thread_pool.hpp"
-#include "reports/text_table.hpp"
+#include "ls_registry.hpp"
 
 namespace upscope::cli {
+
+namespace {
+std::map<std::string, ListFn>& listers() {
+  static std::map<std::string, ListFn> m;
+  return m;
+}
+}  // namespace
+
+ListerRegistrar::ListerRegistrar(std::vector<std::string> format_ids, ListFn fn) {
+  for (auto& id : format_ids) listers()[id] = fn;
+}
+
+const ListFn* find_lister(const std::string& format_id) {
+  auto it = listers().find(format_id);
+  return it == listers().end() ? nullptr : &it->second;
+}
+
 namespace {
 
 struct LsOptions {
@@ -19,190 +35,52 @@ struct LsOptions {
   std::string volume;
 };
 
-struct Row {
-  apfs::FileEntry entry;
-  std::optional<apfs::Compression> compression;
-  std::string target;  // symlink
-  std::string hash;
-  std::vector<std::pair<std::string, uint64_t>> xattrs;
-  std::optional<Error> error;
-};
-
-Row describe(const apfs::Volume& vol, const apfs::FileEntry& e, std::optional<HashKind> hk) {
-  Row r;
-  r.entry = e;
-  const auto& ino = e.inode;
-  if (auto xs = vol.xattrs(ino.id)) {
-    for (const auto& x : *xs) r.xattrs.emplace_back(x.name, x.size());
-  } else {
-    r.error = xs.error();
-  }
-  if (ino.is_symlink()) {
-    if (auto t = vol.symlink_target(ino)) r.target = *t;
-    else r.error = t.error();
-  }
-  if (ino.compressed()) {
-    if (auto c = vol.compression(ino)) r.compression = *c;
-    else r.error = c.error();
-  }
-  if (hk && ino.is_reg()) {
-    auto src = vol.open_data(ino, e.path);
-    auto h = src ? hash_source(*hk, **src) : Result<std::string>(fail(src.error()));
-    if (h) r.hash = *h;
-    else r.error = h.error();
-  }
-  return r;
-}
-
-uint64_t file_size(const Row& r) {
-  const auto& ino = r.entry.inode;
-  if (r.compression) return r.compression->uncompressed_size;
-  return ino.dstream ? ino.dstream->size : 0;
-}
-
 int run(Context& ctx, const LsOptions& opt) {
-  const bool json = ctx.global.output_format() == Format::kJson;
-  std::optional<HashKind> hk;
+  LsRequest req;
+  req.input = opt.input;
+  req.volume = opt.volume;
   if (opt.hash != "none") {
     auto k = parse_hash_kind(opt.hash);
     if (!k) {
       print_error(k.error());
       return kExitError;
     }
-    hk = *k;
+    req.hash = *k;
   }
-  auto [image, path] = apfs::split_image_path(opt.input);
-  if (path.empty()) path = "/";
-  Diagnostics diags;
-  auto opened = apfs::open_image(image, &diags);
-  if (!opened) {
-    print_error(opened.error());
-    return kExitError;
-  }
-  const auto& c = *opened->container;
-  std::vector<size_t> picks;
-  if (!opt.volume.empty()) {
-    auto v = c.open_volume(opt.volume);
-    if (!v) {
-      print_error(v.error());
+  std::tie(req.image, req.path) = apfs::split_image_path(opt.input);
+  IdentifiedInput input;
+  std::error_code ec;
+  if (std::filesystem::is_directory(req.image, ec)) {
+    input.id.format = "directory";
+    input.id.description = "directory";
+  } else {
+    auto opened = open_and_identify(req.image);
+    if (!opened) {
+      print_error(opened.error());
       return kExitError;
     }
-    picks.push_back((*v)->info().index);
-  } else {
-    for (const auto& v : c.volumes()) picks.push_back(v.index);
+    input = std::move(*opened);
   }
-  int rc = kExitOk;
-  auto doc = reports::make_document("apfs-ls");
-  doc["image"] = image;
-  doc["located"] = opened->located.how;
-  doc["container"] = c.info().uuid;
-  reports::Json vols = reports::Json::array();
-  std::string text;
-  ThreadPool pool(resolve_jobs(ctx.global.jobs));
-  for (size_t idx : picks) {
-    if (c.volumes()[idx].name.empty() && !c.volumes()[idx].error.empty()) {
-      rc = kExitError;  // unreadable volume superblock: already among the container's diagnostics
-      continue;
-    }
-    auto vol = c.open_volume(idx);
-    if (!vol) {
-      diags.add(vol.error());
-      rc = kExitError;
-      continue;
-    }
-    auto start = (*vol)->lookup(path);
-    if (!start) {
-      print_error(start.error().in_file(image));
-      rc = kExitError;
-      continue;
-    }
-    std::vector<apfs::FileEntry> entries;
-    auto st = (*vol)->walk(*start, path, [&](const apfs::FileEntry& e) {
-      entries.push_back(e);
-      return true;
-    }, diags);
-    if (!st) {
-      diags.add(st.error());
-      rc = kExitError;
-    }
-    reports::Json files = reports::Json::array();
-    reports::TextTable t({"INODE", "MODE", "UID", "GID", "NLINK", "SIZE", "COMPRESSION", hk ? to_string(*hk) : "", "PATH"},
-                         {reports::TextTable::Align::kRight, reports::TextTable::Align::kLeft,
-                          reports::TextTable::Align::kRight, reports::TextTable::Align::kRight,
-                          reports::TextTable::Align::kRight, reports::TextTable::Align::kRight,
-                          reports::TextTable::Align::kLeft, reports::TextTable::Align::kLeft,
-                          reports::TextTable::Align::kLeft});
-    const apfs::Volume& v = **vol;
-    ordered_parallel_map(pool, entries.size(), 64, [&](size_t i) { return describe(v, entries[i], hk); },
-                         [&](size_t, Row r) {
-                           const auto& ino = r.entry.inode;
-                           if (r.error) {
-                             diags.add(r.error->in_file(image));
-                             rc = kExitError;
-                           }
-                           std::string comp = r.compression ? fmt::format("{}({})", r.compression->method,
-                                                                          r.compression->type)
-                                                            : "-";
-                           if (json) {
-                             reports::Json f;
-                             f["path"] = r.entry.path;
-                             auto ij = apfs::to_json(ino);
-                             f["inode"] = ino.id;
-                             f["size"] = file_size(r);
-                             for (auto it = ij.begin(); it != ij.end(); ++it)
-                               if (!f.contains(it.key())) f[it.key()] = it.value();
-                             f["type"] = ino.is_dir() ? "directory" : ino.is_symlink() ? "symlink"
-                                                                      : ino.is_reg()   ? "file"
-                                                                                       : "other";
-                             f["compression"] = r.compression ? apfs::to_json(*r.compression) : reports::Json(nullptr);
-                             if (ino.is_symlink()) f["symlink_target"] = r.target;
-                             if (hk) f[to_string(*hk)] = r.hash.empty() ? reports::Json(nullptr) : reports::Json(r.hash);
-                             reports::Json xs = reports::Json::array();
-                             for (const auto& [n, s] : r.xattrs) xs.push_back({{"name", n}, {"size", s}});
-                             f["xattrs"] = xs;
-                             if (r.error) f["error"] = reports::to_json(*r.error);
-                             files.push_back(std::move(f));
-                           } else {
-                             std::string p = r.entry.path + (ino.is_symlink() ? " -> " + r.target : "");
-                             t.add_row({std::to_string(ino.id), fmt::format("{:06o}", ino.mode), std::to_string(ino.uid),
-                                        std::to_string(ino.gid), std::to_string(ino.nlink()),
-                                        ino.is_dir() ? "-" : std::to_string(file_size(r)), comp,
-                                        hk ? (r.hash.empty() ? "-" : r.hash) : "", p});
-                           }
-                           return true;
-                         });
-    if (json) {
-      reports::Json vj = apfs::to_json(v.info());
-      vj["path"] = path;
-      vj["files"] = std::move(files);
-      vols.push_back(std::move(vj));
-    } else {
-      if (picks.size() > 1 || !text.empty()) text += fmt::format("volume {} '{}' ({}):\n", idx, v.info().name, v.info().uuid);
-      text += t.str();
-      if (!text.empty() && text.back() != '\n') text += '\n';
-    }
+  const ListFn* fn = find_lister(input.id.format);
+  if (!fn) {
+    Error e = make_error(ErrorCode::kUnsupported, "",
+                         fmt::format("'upscope ls' cannot list {} ({}) inputs", input.id.description, input.id.format));
+    e.file = req.image;
+    print_error(e);
+    return kExitError;
   }
-  if (print_diagnostics(ctx, image, diags)) rc = kExitError;
-  if (diags.has_errors()) rc = kExitError;
-  int out_rc;
-  if (json) {
-    doc["volumes"] = std::move(vols);
-    doc["diagnostics"] = reports::to_json(diags);
-    out_rc = emit(ctx, doc);
-  } else {
-    out_rc = emit(ctx, text);
-  }
-  return out_rc != kExitOk ? out_rc : rc;
+  return (*fn)(ctx, req, input);
 }
 
 const CommandRegistrar reg("ls", 40, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<LsOptions>();
-  auto* sub = app.add_subcommand("ls", "List the files of an APFS volume (raw container, GPT disk or disk image)");
-  sub->add_option("input", opt->input, "IMAGE or IMAGE:/path")->required();
-  sub->add_option("--hash", opt->hash, "Content hash per regular file: sha256, sha1, xxh3, xxh128 or none")
+  auto* sub = app.add_subcommand(
+      "ls", "List what an input holds: the files of an APFS volume (raw container, GPT disk or disk image), ...");
+  sub->add_option("input", opt->input, "INPUT or IMAGE:/path")->required();
+  sub->add_option("--hash", opt->hash, "Content hash per item: sha256, sha1, xxh3, xxh128 or none")
       ->default_val("none");
-  sub->add_option("--volume", opt->volume, "Volume name or index (default: every volume)");
-  sub->footer("Exit codes: 0 listed; 2 the image could not be read or a file failed (see stderr).");
+  sub->add_option("--volume", opt->volume, "Volume name or index (file systems; default: every volume)");
+  sub->footer("Exit codes: 0 listed; 2 the input could not be read, is of a kind ls cannot list, or an item failed.");
   sub->callback([&ctx, opt] { ctx.exit_code = run(ctx, *opt); });
 });
 

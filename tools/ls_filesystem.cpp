@@ -1,0 +1,189 @@
+// The file-system lister of `upscope ls IMAGE[:/path]`: the files of an APFS volume (raw container,
+// partitioned disk or disk image) with inode, mode, owner, size, compression and an optional hash.
+#include <fmt/format.h>
+
+#include "apfs/json.hpp"
+#include "apfs/locate.hpp"
+#include "apfs/volume.hpp"
+#include "cli.hpp"
+#include "inspect/hash.hpp"
+#include "inspect/thread_pool.hpp"
+#include "ls_registry.hpp"
+#include "reports/text_table.hpp"
+
+namespace upscope::cli {
+namespace {
+
+struct Row {
+  apfs::FileEntry entry;
+  std::optional<apfs::Compression> compression;
+  std::string target;  // symlink
+  std::string hash;
+  std::vector<std::pair<std::string, uint64_t>> xattrs;
+  std::optional<Error> error;
+};
+
+Row describe(const apfs::Volume& vol, const apfs::FileEntry& e, std::optional<HashKind> hk) {
+  Row r;
+  r.entry = e;
+  const auto& ino = e.inode;
+  if (auto xs = vol.xattrs(ino.id)) {
+    for (const auto& x : *xs) r.xattrs.emplace_back(x.name, x.size());
+  } else {
+    r.error = xs.error();
+  }
+  if (ino.is_symlink()) {
+    if (auto t = vol.symlink_target(ino)) r.target = *t;
+    else r.error = t.error();
+  }
+  if (ino.compressed()) {
+    if (auto c = vol.compression(ino)) r.compression = *c;
+    else r.error = c.error();
+  }
+  if (hk && ino.is_reg()) {
+    auto src = vol.open_data(ino, e.path);
+    auto h = src ? hash_source(*hk, **src) : Result<std::string>(fail(src.error()));
+    if (h) r.hash = *h;
+    else r.error = h.error();
+  }
+  return r;
+}
+
+uint64_t file_size(const Row& r) {
+  const auto& ino = r.entry.inode;
+  if (r.compression) return r.compression->uncompressed_size;
+  return ino.dstream ? ino.dstream->size : 0;
+}
+
+int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput&) {
+  const bool json = ctx.global.output_format() == Format::kJson;
+  const std::optional<HashKind> hk = opt.hash;
+  const std::string& image = opt.image;
+  std::string path = opt.path;
+  if (path.empty()) path = "/";
+  Diagnostics diags;
+  auto opened = apfs::open_image(image, &diags);
+  if (!opened) {
+    print_error(opened.error());
+    return kExitError;
+  }
+  const auto& c = *opened->container;
+  std::vector<size_t> picks;
+  if (!opt.volume.empty()) {
+    auto v = c.open_volume(opt.volume);
+    if (!v) {
+      print_error(v.error());
+      return kExitError;
+    }
+    picks.push_back((*v)->info().index);
+  } else {
+    for (const auto& v : c.volumes()) picks.push_back(v.index);
+  }
+  int rc = kExitOk;
+  auto doc = reports::make_document("apfs-ls");
+  doc["image"] = image;
+  doc["located"] = opened->located.how;
+  doc["container"] = c.info().uuid;
+  reports::Json vols = reports::Json::array();
+  std::string text;
+  ThreadPool pool(resolve_jobs(ctx.global.jobs));
+  for (size_t idx : picks) {
+    if (c.volumes()[idx].name.empty() && !c.volumes()[idx].error.empty()) {
+      rc = kExitError;  // unreadable volume superblock: already among the container's diagnostics
+      continue;
+    }
+    auto vol = c.open_volume(idx);
+    if (!vol) {
+      diags.add(vol.error());
+      rc = kExitError;
+      continue;
+    }
+    auto start = (*vol)->lookup(path);
+    if (!start) {
+      print_error(start.error().in_file(image));
+      rc = kExitError;
+      continue;
+    }
+    std::vector<apfs::FileEntry> entries;
+    auto st = (*vol)->walk(*start, path, [&](const apfs::FileEntry& e) {
+      entries.push_back(e);
+      return true;
+    }, diags);
+    if (!st) {
+      diags.add(st.error());
+      rc = kExitError;
+    }
+    reports::Json files = reports::Json::array();
+    reports::TextTable t({"INODE", "MODE", "UID", "GID", "NLINK", "SIZE", "COMPRESSION", hk ? to_string(*hk) : "", "PATH"},
+                         {reports::TextTable::Align::kRight, reports::TextTable::Align::kLeft,
+                          reports::TextTable::Align::kRight, reports::TextTable::Align::kRight,
+                          reports::TextTable::Align::kRight, reports::TextTable::Align::kRight,
+                          reports::TextTable::Align::kLeft, reports::TextTable::Align::kLeft,
+                          reports::TextTable::Align::kLeft});
+    const apfs::Volume& v = **vol;
+    ordered_parallel_map(pool, entries.size(), 64, [&](size_t i) { return describe(v, entries[i], hk); },
+                         [&](size_t, Row r) {
+                           const auto& ino = r.entry.inode;
+                           if (r.error) {
+                             diags.add(r.error->in_file(image));
+                             rc = kExitError;
+                           }
+                           std::string comp = r.compression ? fmt::format("{}({})", r.compression->method,
+                                                                          r.compression->type)
+                                                            : "-";
+                           if (json) {
+                             reports::Json f;
+                             f["path"] = r.entry.path;
+                             auto ij = apfs::to_json(ino);
+                             f["inode"] = ino.id;
+                             f["size"] = file_size(r);
+                             for (auto it = ij.begin(); it != ij.end(); ++it)
+                               if (!f.contains(it.key())) f[it.key()] = it.value();
+                             f["type"] = ino.is_dir() ? "directory" : ino.is_symlink() ? "symlink"
+                                                                      : ino.is_reg()   ? "file"
+                                                                                       : "other";
+                             f["compression"] = r.compression ? apfs::to_json(*r.compression) : reports::Json(nullptr);
+                             if (ino.is_symlink()) f["symlink_target"] = r.target;
+                             if (hk) f[to_string(*hk)] = r.hash.empty() ? reports::Json(nullptr) : reports::Json(r.hash);
+                             reports::Json xs = reports::Json::array();
+                             for (const auto& [n, s] : r.xattrs) xs.push_back({{"name", n}, {"size", s}});
+                             f["xattrs"] = xs;
+                             if (r.error) f["error"] = reports::to_json(*r.error);
+                             files.push_back(std::move(f));
+                           } else {
+                             std::string p = r.entry.path + (ino.is_symlink() ? " -> " + r.target : "");
+                             t.add_row({std::to_string(ino.id), fmt::format("{:06o}", ino.mode), std::to_string(ino.uid),
+                                        std::to_string(ino.gid), std::to_string(ino.nlink()),
+                                        ino.is_dir() ? "-" : std::to_string(file_size(r)), comp,
+                                        hk ? (r.hash.empty() ? "-" : r.hash) : "", p});
+                           }
+                           return true;
+                         });
+    if (json) {
+      reports::Json vj = apfs::to_json(v.info());
+      vj["path"] = path;
+      vj["files"] = std::move(files);
+      vols.push_back(std::move(vj));
+    } else {
+      if (picks.size() > 1 || !text.empty()) text += fmt::format("volume {} '{}' ({}):\n", idx, v.info().name, v.info().uuid);
+      text += t.str();
+      if (!text.empty() && text.back() != '\n') text += '\n';
+    }
+  }
+  if (print_diagnostics(ctx, image, diags)) rc = kExitError;
+  if (diags.has_errors()) rc = kExitError;
+  int out_rc;
+  if (json) {
+    doc["volumes"] = std::move(vols);
+    doc["diagnostics"] = reports::to_json(diags);
+    out_rc = emit(ctx, doc);
+  } else {
+    out_rc = emit(ctx, text);
+  }
+  return out_rc != kExitOk ? out_rc : rc;
+}
+
+const ListerRegistrar reg({"apfs", "udif", "sparseimage", "gpt", "apm", "mbr"}, list_filesystem);
+
+}  // namespace
+}  // namespace upscope::cli
