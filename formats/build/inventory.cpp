@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "build/functions.hpp"
+#include "build/inventory_internal.hpp"
 #include "build/system_version.hpp"
 #include "identify/identify.hpp"
 #include "inspect/classify.hpp"
@@ -24,10 +25,6 @@ namespace upscope::build {
 
 namespace {
 
-struct FileResult {
-  std::vector<Component> components;
-  std::vector<NotAnalysed> not_analysed;
-};
 
 // What a Mach-O image contributes: UUID, version, code hash, exports and per-function hashes.
 // `file` is the view its file offsets count from.
@@ -133,9 +130,13 @@ FileResult read_fileset(const std::string& rel, const SourcePtr& src, const Plac
   return r;
 }
 
-FileResult read_file(const fs::path& root, const fs::path& file, const InventoryOptions& opt, Progress* progress) {
+}  // namespace
+
+// Everything after opening: hash, identify, and hand the bytes to the reader for their format.
+// `depth` counts images opened inside images (a cryptex dmg in a tree), so nesting is bounded.
+FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOptions& opt, Progress* progress,
+                       unsigned depth) {
   FileResult r;
-  std::string rel = "/" + fs::relative(file, root).generic_string();
   Placement pl = classify_path(rel);
   Component c;
   // Code is known by its install path (a dylib in the OS cryptex is loaded as /System/Library/...);
@@ -145,16 +146,11 @@ FileResult read_file(const fs::path& root, const fs::path& file, const Inventory
   c.kind = pl.kind;
   c.space = pl.space;
   c.location = pl.location;
-  auto src = FileSource::open(file.string());
-  if (!src) {
-    r.not_analysed.push_back({rel, src.error().message()});
-    return r;
-  }
-  c.size = (*src)->size();
-  auto sha = hash_source(HashKind::kSha256, **src);
+  c.size = src->size();
+  auto sha = hash_source(HashKind::kSha256, *src);
   if (sha) c.hashes["sha256"] = *sha;
   if (progress) progress->advance(c.size);
-  auto id = identify(**src);
+  auto id = identify(*src);
   if (!id) {
     r.not_analysed.push_back({rel, id.error().message()});
     r.components.push_back(std::move(c));
@@ -166,12 +162,39 @@ FileResult read_file(const fs::path& root, const fs::path& file, const Inventory
     r.components.push_back(std::move(c));
     return r;
   }
-  if (id->format == "macho" || id->format == "macho-fat") return read_macho(rel, *src, pl, opt, std::move(c));
-  if (id->format == "macho-fileset") return read_fileset(rel, *src, pl, opt, std::move(c));
+  if (id->format == "macho" || id->format == "macho-fat" || id->format == "macho-fileset") {
+    // Readers below parse from memory: a file inside an image is read into memory once.
+    if (!src->contiguous()) {
+      std::vector<uint8_t> buf(c.size);
+      if (auto st = src->read_at(0, buf); !st) {
+        r.not_analysed.push_back({rel, st.error().message()});
+        r.components.push_back(std::move(c));
+        return r;
+      }
+      src = std::make_shared<MemorySource>(std::move(buf), src->name());
+    }
+    if (id->format == "macho-fileset") return read_fileset(rel, src, pl, opt, std::move(c));
+    return read_macho(rel, src, pl, opt, std::move(c));
+  }
   if (id->format == "udif-encrypted" || id->format == "aea")
     r.not_analysed.push_back({rel, id->description});
+  else if (pl.kind == ComponentKind::kCryptexImage)
+    expand_cryptex_image(rel, src, pl, opt, depth, r);
   r.components.push_back(std::move(c));
   return r;
+}
+
+namespace {
+
+FileResult read_file(const fs::path& root, const fs::path& file, const InventoryOptions& opt, Progress* progress) {
+  std::string rel = "/" + fs::relative(file, root).generic_string();
+  auto src = FileSource::open(file.string());
+  if (!src) {
+    FileResult r;
+    r.not_analysed.push_back({rel, src.error().message()});
+    return r;
+  }
+  return read_source(rel, *src, opt, progress, 0);
 }
 
 }  // namespace

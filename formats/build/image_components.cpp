@@ -1,0 +1,92 @@
+// Cryptex disk images inside a build tree, expanded file by file (see inventory_internal.hpp).
+#include <fmt/format.h>
+
+#include "apfs/locate.hpp"
+#include "build/inventory_internal.hpp"
+
+namespace upscope::build {
+
+namespace {
+
+// Where the system grafts each cryptex: the prefix the classify table knows.
+const char* graft_point(Location loc) {
+  return loc == Location::kCryptexApp ? "/System/Cryptexes/App" : "/System/Cryptexes/OS";
+}
+
+constexpr unsigned kMaxImageDepth = 2;  // a dmg in a tree, and one image inside that at most
+
+}  // namespace
+
+void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Placement& pl,
+                          const InventoryOptions& opt, unsigned depth, FileResult& out) {
+  if (depth >= kMaxImageDepth) {
+    out.not_analysed.push_back({rel, "disk image nested too deeply: not expanded"});
+    return;
+  }
+  Diagnostics diags;
+  auto located = apfs::locate_container(src, &diags);
+  if (!located) {
+    out.not_analysed.push_back({rel, "cryptex image unreadable: " + located.error().message()});
+    return;
+  }
+  auto container = apfs::Container::open(located->source);
+  if (!container) {
+    out.not_analysed.push_back({rel, "cryptex image unreadable: " + container.error().message()});
+    return;
+  }
+  const std::string graft = graft_point(pl.location);
+  for (const auto& info : (*container)->volumes()) {
+    auto vol = (*container)->open_volume(info.index);
+    if (!vol) {
+      out.not_analysed.push_back({fmt::format("{}: volume {}", rel, info.index), vol.error().message()});
+      continue;
+    }
+    if (info.encrypted) {
+      out.not_analysed.push_back({fmt::format("{}: volume '{}'", rel, info.name), "encrypted volume: not decrypted"});
+      continue;
+    }
+    const apfs::Volume& v = **vol;
+    auto root = v.lookup("/");
+    if (!root) {
+      out.not_analysed.push_back({fmt::format("{}: volume '{}'", rel, info.name), root.error().message()});
+      continue;
+    }
+    Diagnostics walk_diags;
+    auto st = v.walk(*root, "/", [&](const apfs::FileEntry& e) {
+      if (e.path == "/" || e.inode.is_dir()) return true;
+      const std::string inner = graft + (e.path.front() == '/' ? "" : "/") + e.path;
+      if (e.inode.is_symlink()) {
+        Placement ipl = classify_path(inner);
+        Component c;
+        c.id = inner;
+        c.path = rel + ":" + e.path;
+        c.kind = ComponentKind::kFile;
+        c.space = ipl.space;
+        c.location = ipl.location;
+        auto target = v.symlink_target(e.inode);
+        if (target) c.hashes["symlink"] = *target;
+        else out.not_analysed.push_back({c.path, target.error().message()});
+        out.components.push_back(std::move(c));
+        return true;
+      }
+      if (!e.inode.is_reg()) return true;
+      auto data = v.open_data(e.inode, e.path);
+      if (!data) {
+        out.not_analysed.push_back({rel + ":" + e.path, data.error().message()});
+        return true;
+      }
+      FileResult one = read_source(inner, *data, opt, nullptr, depth + 1);
+      for (auto& c : one.components) {
+        if (c.path == inner) c.path = rel + ":" + e.path;
+        out.components.push_back(std::move(c));
+      }
+      for (auto& n : one.not_analysed) out.not_analysed.push_back(std::move(n));
+      return true;
+    }, walk_diags);
+    if (!st) out.not_analysed.push_back({fmt::format("{}: volume '{}'", rel, info.name), st.error().message()});
+    for (const auto& d : walk_diags.items())
+      if (d.severity == Severity::kError) out.not_analysed.push_back({rel, d.text()});
+  }
+}
+
+}  // namespace upscope::build

@@ -1,0 +1,88 @@
+// Cryptex disk images inside a build tree are expanded file by file, placed under their graft
+// point; an unreadable cryptex makes the verdict undetermined. Real APFS images stand in for the
+// cryptexes: r2/apfs.img holds a real macOS /bin/ls, dfvfs_apfs.raw only data files.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.hpp"
+
+using namespace upscope::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kOsDmg = "System/Volumes/Preboot/0A1B2C3D/cryptex1/current/os.dmg";
+
+void put(const fs::path& root, const std::string& rel, const fs::path& from) {
+  fs::create_directories((root / rel).parent_path());
+  fs::copy_file(from, root / rel, fs::copy_options::overwrite_existing);
+}
+
+const nlohmann::json* find_component(const nlohmann::json& comps, const std::string& id) {
+  for (const auto& c : comps)
+    if (c["id"] == id) return &c;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("inventory expands a cryptex dmg into components under its graft point", "[inventory][cryptex][samples]") {
+  UPSCOPE_REQUIRE_SAMPLE(img, "r2/apfs.img");
+  auto dir = scratch_dir("cryptex-inv");
+  put(dir / "a", kOsDmg, img);
+  auto r = run_upscope({"inventory", "--json", (dir / "a").string()});
+  REQUIRE(r.exit_code == 0);
+  auto doc = nlohmann::json::parse(r.out);
+  const auto& comps = doc["build"]["components"];
+  // The real /bin/ls inside the image: a Mach-O known by its install path, in the OS cryptex.
+  const auto* ls = find_component(comps, "/bin/ls");
+  REQUIRE(ls);
+  CHECK((*ls)["location"] == "cryptex-os");
+  CHECK((*ls)["space"] == "user");
+  CHECK((*ls)["kind"] == "macho");
+  CHECK((*ls)["hashes"]["sha256"] == "3e54e76b7a79a5f8b7b489b793323f51317fab085bec58fc574fa0e549c33632");
+  CHECK((*ls)["path"] == std::string("/") + kOsDmg + ":/bin/ls");
+  // Plain files keep their grafted path.
+  const auto* hello = find_component(comps, "/System/Cryptexes/OS/hello.txt");
+  REQUIRE(hello);
+  CHECK((*hello)["size"] == 12);
+  CHECK((*hello)["location"] == "cryptex-os");
+  // The image itself is still a component.
+  const auto* dmg = find_component(comps, std::string("/") + kOsDmg);
+  REQUIRE(dmg);
+  CHECK((*dmg)["kind"] == "cryptex-image");
+  CHECK(doc["build"]["not_analysed"].empty());
+}
+
+TEST_CASE("verdict: a changed cryptex image is eligible, an unreadable one undetermined", "[verdict][cryptex][samples]") {
+  UPSCOPE_REQUIRE_SAMPLE(img, "r2/apfs.img");
+  UPSCOPE_REQUIRE_SAMPLE(other, "dfvfs_apfs.raw");
+  auto dir = scratch_dir("cryptex-verdict");
+  put(dir / "old", kOsDmg, img);
+  put(dir / "new", kOsDmg, other);
+  auto v = run_upscope({"verdict", "--json", (dir / "old").string(), (dir / "new").string()});
+  CHECK(v.exit_code == 0);
+  auto doc = nlohmann::json::parse(v.out);
+  CHECK(doc["verdict"]["rsr_eligible"] == "yes");
+  bool saw_ls_removed = false;
+  for (const auto& c : doc["diff"]["changes"]) {
+    CHECK(c["location"] == "cryptex-os");
+    if (c["id"] == "/bin/ls") saw_ls_removed = c["change"] == "removed";
+  }
+  CHECK(saw_ls_removed);
+
+  // The first 64 KiB of a real image: identified as a GPT disk, but its APFS container is cut off.
+  auto bytes = read_bytes(img);
+  bytes.resize(64 * 1024);
+  fs::create_directories((dir / "cut" / kOsDmg).parent_path());
+  write_bytes(dir / "cut" / kOsDmg, bytes);
+  auto u = run_upscope({"verdict", "--json", (dir / "old").string(), (dir / "cut").string()});
+  CHECK(u.exit_code == 3);
+  auto udoc = nlohmann::json::parse(u.out);
+  CHECK(udoc["verdict"]["rsr_eligible"] == "undetermined");
+  bool named = false;
+  for (const auto& n : udoc["diff"]["not_analysed"])
+    named |= n["path"] == std::string("/") + kOsDmg && n["reason"].get<std::string>().find("cryptex image unreadable") == 0;
+  CHECK(named);
+}
