@@ -1,5 +1,6 @@
 // The file-system lister of `upscope ls IMAGE[:/path]`: the files of an APFS volume (raw container,
 // partitioned disk or disk image) with inode, mode, owner, size, compression and an optional hash.
+// Images without an APFS container fall back to the HFS+ lister (ls_hfs.cpp).
 #include <fmt/format.h>
 
 #include "apfs/json.hpp"
@@ -8,6 +9,7 @@
 #include "cli.hpp"
 #include "inspect/hash.hpp"
 #include "inspect/thread_pool.hpp"
+#include "ls_hfs.hpp"
 #include "ls_registry.hpp"
 #include "reports/text_table.hpp"
 
@@ -55,7 +57,7 @@ uint64_t file_size(const Row& r) {
   return ino.dstream ? ino.dstream->size : 0;
 }
 
-int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput&) {
+int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput& input) {
   const bool json = ctx.global.output_format() == Format::kJson;
   const std::optional<HashKind> hk = opt.hash;
   const std::string& image = opt.image;
@@ -63,6 +65,8 @@ int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput&) 
   if (path.empty()) path = "/";
   Diagnostics diags;
   auto opened = apfs::open_image(image, &diags);
+  // No APFS container in the image: it may hold an HFS+ volume instead.
+  if (!opened && opened.error().code == ErrorCode::kNotFound) return list_hfs(ctx, opt, input);
   if (!opened) {
     print_error(opened.error());
     return kExitError;

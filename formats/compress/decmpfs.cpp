@@ -1,0 +1,224 @@
+// decmpfs decoding: inline payloads whole, resource-fork payloads one 64 KiB chunk at a time
+// (bounded memory, last chunk cached), for both file systems that use it.
+#include "compress/decmpfs.hpp"
+
+#include <cstring>
+#include <mutex>
+
+#include <fmt/format.h>
+
+namespace upscope::compress::decmpfs {
+
+namespace {
+
+constexpr uint64_t kMaxInline = 64ull << 20;  // cap on an inline (non-chunked) payload
+constexpr uint64_t kMaxChunkInput = 2 * kChunk + 4096;
+
+// A chunk stored rather than compressed: zlib marks it with a low nibble 0xf, LZVN with 0x06,
+// LZFSE with 0xff; the stored types have no marker byte.
+bool stored_chunk(const std::optional<Codec>& codec, Bytes in) {
+  if (!codec || in.empty()) return true;
+  return (*codec == Codec::kZlib && (in[0] & 0x0f) == 0x0f) || (*codec == Codec::kLzvn && in[0] == 0x06) ||
+         (*codec == Codec::kLzfse && in[0] == 0xff);
+}
+
+class ChunkedSource final : public Source {
+ public:
+  struct Chunk { uint64_t off; uint64_t len; };
+  ChunkedSource(SourcePtr rsrc, std::vector<Chunk> chunks, uint64_t size, std::optional<Codec> codec, uint32_t type,
+                std::string name)
+      : rsrc_(std::move(rsrc)), chunks_(std::move(chunks)), size_(size), codec_(codec), type_(type), name_(std::move(name)) {}
+  uint64_t size() const override { return size_; }
+  std::string name() const override { return name_; }
+
+  Status read_at(uint64_t off, std::span<uint8_t> out) const override {
+    if (!range_fits(off, out.size(), size_)) return fail(read_error(off, out.size()));
+    std::lock_guard<std::mutex> lk(mu_);
+    size_t done = 0;
+    while (done < out.size()) {
+      uint64_t pos = off + done;
+      size_t idx = static_cast<size_t>(pos / kChunk);
+      if (idx != cached_) UPSCOPE_CHECK(decode_chunk(idx));
+      uint64_t in_chunk = pos - idx * kChunk;
+      size_t n = static_cast<size_t>(std::min<uint64_t>(out.size() - done, buf_.size() - in_chunk));
+      std::memcpy(out.data() + done, buf_.data() + in_chunk, n);
+      done += n;
+    }
+    return {};
+  }
+
+ private:
+  Status decode_chunk(size_t idx) const {
+    cached_ = SIZE_MAX;
+    const std::string what = fmt::format("{}: decmpfs type {} chunk {}", name_, type_, idx);
+    if (idx >= chunks_.size()) return fail(ErrorCode::kMalformed, what, "chunk index past the chunk table");
+    const Chunk& ch = chunks_[idx];
+    uint64_t expect = std::min(kChunk, size_ - idx * kChunk);
+    if (ch.len == 0 || ch.len > kMaxChunkInput)
+      return fail(ErrorCode::kMalformed, what, fmt::format("compressed length {} is out of range", ch.len));
+    in_.resize(ch.len);
+    UPSCOPE_CHECK(rsrc_->read_at(ch.off, in_));
+    buf_.resize(expect);
+    if (stored_chunk(codec_, in_)) {
+      uint64_t skip = codec_ ? 1 : 0;
+      if (in_.size() - skip < expect)
+        return fail(ErrorCode::kMalformed, what,
+                    fmt::format("stored chunk holds {} bytes, expected {}", in_.size() - skip, expect), ch.off);
+      std::memcpy(buf_.data(), in_.data() + skip, expect);
+    } else {
+      auto n = decode(*codec_, in_, buf_);
+      if (!n) {
+        Error e = n.error();
+        e.structure = what + (e.structure.empty() ? "" : ": " + e.structure);
+        return fail(e);
+      }
+      if (*n != expect)
+        return fail(ErrorCode::kMalformed, what, fmt::format("decoded to {} bytes, expected {}", *n, expect), ch.off);
+    }
+    cached_ = idx;
+    return {};
+  }
+
+  SourcePtr rsrc_;
+  std::vector<Chunk> chunks_;
+  uint64_t size_;
+  std::optional<Codec> codec_;
+  uint32_t type_;
+  std::string name_;
+  mutable std::mutex mu_;
+  mutable size_t cached_ = SIZE_MAX;
+  mutable std::vector<uint8_t> buf_, in_;
+};
+
+// Resource Manager layout (type 4): big-endian fork header, then at 0x100 the data length and a
+// little-endian table of (offset from 0x104, length) pairs.
+Result<std::vector<ChunkedSource::Chunk>> resource_manager_chunks(const Source& rsrc, uint64_t nchunks,
+                                                                   uint64_t usize, const std::string& rwhat) {
+  if (rsrc.size() < 0x108) return fail(ErrorCode::kMalformed, rwhat, "shorter than the 0x108-byte header");
+  UPSCOPE_TRY(auto hdr, rsrc.read_vector(0, 0x108));
+  uint32_t data_off = load_u32be(hdr.data());
+  if (data_off != 0x100)
+    return fail(ErrorCode::kMalformed, rwhat, fmt::format("resource data offset 0x{:x} is not 0x100", data_off), 0);
+  uint32_t count = load_u32le(hdr.data() + 0x104);
+  if (count != nchunks)
+    return fail(ErrorCode::kMalformed, rwhat,
+                fmt::format("chunk count {} does not match {} bytes in 64 KiB chunks ({})", count, usize, nchunks), 0x104);
+  if (!range_fits(0x108, uint64_t(count) * 8, rsrc.size()))
+    return fail(ErrorCode::kMalformed, rwhat, fmt::format("chunk table of {} entries runs past the fork", count), 0x108);
+  UPSCOPE_TRY(auto tab, rsrc.read_vector(0x108, uint64_t(count) * 8));
+  std::vector<ChunkedSource::Chunk> chunks;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint64_t off = 0x104ull + load_u32le(tab.data() + 8 * i);
+    uint64_t len = load_u32le(tab.data() + 8 * i + 4);
+    if (!range_fits(off, len, rsrc.size()))
+      return fail(ErrorCode::kMalformed, rwhat, fmt::format("chunk {} [{}, +{}) runs past the fork", i, off, len));
+    chunks.push_back({off, len});
+  }
+  return chunks;
+}
+
+// Offset table (types 8, 10, 12): (n+1) little-endian u32, the first equal to the table size.
+Result<std::vector<ChunkedSource::Chunk>> offset_table_chunks(const Source& rsrc, uint64_t nchunks,
+                                                              const std::string& rwhat) {
+  uint64_t table = (nchunks + 1) * 4;
+  if (!range_fits(0, table, rsrc.size()))
+    return fail(ErrorCode::kMalformed, rwhat,
+                fmt::format("chunk offset table of {} entries runs past the {}-byte fork", nchunks + 1, rsrc.size()));
+  UPSCOPE_TRY(auto tab, rsrc.read_vector(0, table));
+  if (load_u32le(tab.data()) != table)
+    return fail(ErrorCode::kMalformed, rwhat,
+                fmt::format("first chunk offset {} is not the table size {}", load_u32le(tab.data()), table), 0);
+  std::vector<ChunkedSource::Chunk> chunks;
+  for (uint64_t i = 0; i < nchunks; ++i) {
+    uint64_t a = load_u32le(tab.data() + 4 * i), b = load_u32le(tab.data() + 4 * i + 4);
+    if (b < a || b > rsrc.size())
+      return fail(ErrorCode::kMalformed, rwhat, fmt::format("chunk {} [{}, {}) is out of order or past the fork", i, a, b),
+                  4 * i);
+    chunks.push_back({a, b - a});
+  }
+  return chunks;
+}
+
+}  // namespace
+
+std::optional<Kind> kind(uint32_t type) {
+  switch (type) {
+    case 1: return Kind{std::nullopt, false, "none"};
+    case 3: return Kind{Codec::kZlib, false, "zlib"};
+    case 4: return Kind{Codec::kZlib, true, "zlib"};
+    case 7: return Kind{Codec::kLzvn, false, "lzvn"};
+    case 8: return Kind{Codec::kLzvn, true, "lzvn"};
+    case 9: return Kind{std::nullopt, false, "none"};
+    case 10: return Kind{std::nullopt, true, "none"};
+    case 11: return Kind{Codec::kLzfse, false, "lzfse"};
+    case 12: return Kind{Codec::kLzfse, true, "lzfse"};
+    default: return std::nullopt;
+  }
+}
+
+const char* unsupported_name(uint32_t type) {
+  switch (type) {
+    case 5: return "dataless/dedup placeholder";
+    case 13: case 14: return "LZBITMAP";
+    default: return "unknown";
+  }
+}
+
+Result<Header> parse_header(Bytes xattr, const std::string& what) {
+  if (xattr.size() < 16 || load_u32le(xattr.data()) != kMagic)
+    return fail(ErrorCode::kMalformed, what, "header is not 'fpmc' + type + size (16 bytes)");
+  Header h;
+  h.type = load_u32le(xattr.data() + 4);
+  h.uncompressed_size = load_u64le(xattr.data() + 8);
+  auto k = kind(h.type);
+  h.method = k ? k->method : unsupported_name(h.type);
+  h.in_resource_fork = k && k->rsrc;
+  return h;
+}
+
+Result<SourcePtr> open(Bytes xattr, const std::string& name, const ForkOpener& open_rsrc, const std::string& rwhat) {
+  const std::string what = name + ": com.apple.decmpfs";
+  UPSCOPE_TRY(Header h, parse_header(xattr, what));
+  const uint32_t type = h.type;
+  const uint64_t usize = h.uncompressed_size;
+  auto k = kind(type);
+  if (!k)
+    return fail(ErrorCode::kUnsupported, what,
+                fmt::format("compression type {} ({}) is not supported", type, unsupported_name(type)));
+  if (!k->rsrc) {
+    // Inline payload after the header, decoded whole (capped: the payload is small by design).
+    if (usize > kMaxInline)
+      return fail(ErrorCode::kLimit, what, fmt::format("inline payload claims {} bytes, over the {}-byte cap", usize, kMaxInline));
+    Bytes payload = xattr.subspan(16);
+    std::vector<uint8_t> out(usize);
+    if (stored_chunk(k->codec, payload)) {
+      uint64_t skip = k->codec && !payload.empty() ? 1 : 0;
+      if (payload.size() - skip < usize)
+        return fail(ErrorCode::kMalformed, what,
+                    fmt::format("stored payload holds {} bytes, header says {}", payload.size() - skip, usize));
+      std::memcpy(out.data(), payload.data() + skip, usize);
+    } else {
+      auto n = decode(*k->codec, payload, out);
+      if (!n) return fail(ErrorCode::kMalformed, what, "inline payload: " + n.error().message());
+      if (*n != usize)
+        return fail(ErrorCode::kMalformed, what, fmt::format("inline payload decoded to {} bytes, header says {}", *n, usize));
+    }
+    return SourcePtr(std::make_shared<MemorySource>(std::move(out), name));
+  }
+  UPSCOPE_TRY(SourcePtr rsrc, open_rsrc());
+  const uint64_t nchunks = (usize + kChunk - 1) / kChunk;
+  // Every chunk takes at least one byte of the fork (and a table entry): a size claim the fork
+  // cannot back is refused before any table is allocated.
+  if (nchunks > rsrc->size())
+    return fail(ErrorCode::kMalformed, rwhat,
+                fmt::format("{} bytes need {} chunks, more than the {}-byte fork can hold", usize, nchunks, rsrc->size()));
+  std::vector<ChunkedSource::Chunk> chunks;
+  if (type == 4) {
+    UPSCOPE_TRY(chunks, resource_manager_chunks(*rsrc, nchunks, usize, rwhat));
+  } else {
+    UPSCOPE_TRY(chunks, offset_table_chunks(*rsrc, nchunks, rwhat));
+  }
+  return SourcePtr(std::make_shared<ChunkedSource>(std::move(rsrc), std::move(chunks), usize, k->codec, type, name));
+}
+
+}  // namespace upscope::compress::decmpfs

@@ -1,0 +1,226 @@
+// File content of an HFS+ volume: forks (record extents, then extents-overflow records), the
+// attributes B-tree (inline and fork-data xattrs), symlink targets and decmpfs-compressed files
+// (decoded by the decmpfs helper shared with APFS; the payload types use the resource fork).
+#include <fmt/format.h>
+
+#include "compress/decmpfs.hpp"
+#include "hfs/btree.hpp"
+#include "hfs/fork.hpp"
+#include "hfs/volume.hpp"
+
+namespace upscope::hfs {
+
+namespace {
+
+constexpr uint64_t kMaxXattrInline = 64ull << 20;  // cap on a decmpfs header/payload read whole
+constexpr uint64_t kMaxSymlink = 64 << 10;
+
+HFSPlusForkData parse_fork_data(const uint8_t* p) {
+  HFSPlusForkData f;
+  f.logicalSize = load_u64be(p);
+  f.clumpSize = load_u32be(p + 8);
+  f.totalBlocks = load_u32be(p + 12);
+  for (int i = 0; i < 8; ++i) {
+    f.extents[i].startBlock = load_u32be(p + 16 + 8 * i);
+    f.extents[i].blockCount = load_u32be(p + 20 + 8 * i);
+  }
+  return f;
+}
+
+}  // namespace
+
+Result<std::vector<HFSPlusExtentDescriptor>> Volume::fork_extents(uint32_t file_id, bool resource,
+                                                                  const HFSPlusForkData& fork,
+                                                                  const std::string& what) const {
+  std::vector<HFSPlusExtentDescriptor> out;
+  uint64_t blocks = 0;
+  for (const auto& e : fork.extents) {
+    if (e.blockCount == 0) break;
+    out.push_back(e);
+    blocks += e.blockCount;
+  }
+  const uint64_t need = fork.logicalSize / block_size() + (fork.logicalSize % block_size() != 0);  // blocks to read
+  if (blocks >= need || !extents_ || extents_->empty() || file_id == kHFSExtentsFileID) return out;
+  // The rest is in the extents-overflow tree, keyed (fileID, forkType, startBlock).
+  const uint8_t fork_type = resource ? kResourceForkType : kDataForkType;
+  auto cmp = [&](Bytes key) -> int {
+    if (key.size() < 2 + kExtentKeyLength) return -1;
+    uint32_t id = load_u32be(key.data() + 4);
+    if (id != file_id) return id < file_id ? -1 : 1;
+    if (key[2] != fork_type) return key[2] < fork_type ? -1 : 1;
+    uint32_t sb = load_u32be(key.data() + 8);
+    return sb < blocks ? -1 : sb > blocks ? 1 : 0;
+  };
+  UPSCOPE_CHECK(extents_->scan_from(cmp, [&](const BTRecord& r) -> Result<bool> {
+    if (cmp(r.key) != 0) {
+      if (r.key.size() >= 2 + kExtentKeyLength && load_u32be(r.key.data() + 4) == file_id && r.key[2] == fork_type)
+        return fail(ErrorCode::kMalformed, what,
+                    fmt::format("extents overflow record starts at block {} where {} was expected",
+                                load_u32be(r.key.data() + 8), blocks),
+                    r.offset);
+      return false;
+    }
+    if (r.data.size() < 8 * kExtentDescriptorSize)
+      return fail(ErrorCode::kMalformed, what, "extents overflow record is shorter than 8 extents", r.offset);
+    for (int i = 0; i < 8 && blocks < need; ++i) {
+      HFSPlusExtentDescriptor e{load_u32be(r.data.data() + 8 * i), load_u32be(r.data.data() + 8 * i + 4)};
+      if (e.blockCount == 0) break;
+      out.push_back(e);
+      blocks += e.blockCount;
+    }
+    return blocks < need;
+  }));
+  if (blocks < need)
+    return fail(ErrorCode::kMalformed, what,
+                fmt::format("extents cover {} of the fork's {} blocks (extents overflow records missing)", blocks, need));
+  return out;
+}
+
+Result<SourcePtr> Volume::fork_source(uint32_t file_id, bool resource, const HFSPlusForkData& fork,
+                                      const std::string& name) const {
+  const std::string what = name + (resource ? " (resource fork)" : " (data fork)");
+  UPSCOPE_TRY(auto ext, fork_extents(file_id, resource, fork, what));
+  UPSCOPE_TRY(auto f, ForkSource::make(vol_, {block_size(), info_.header.totalBlocks}, std::move(ext), fork.logicalSize,
+                                       name, what));
+  return SourcePtr(std::move(f));
+}
+
+Result<SourcePtr> Volume::open_fork(const CatalogEntry& e_in, bool resource, const std::string& name_in) const {
+  UPSCOPE_TRY(CatalogEntry e, resolve_link(e_in));
+  const std::string name = name_in.empty() ? fmt::format("{}:CNID {}", display_name(), e.id)
+                                            : fmt::format("{}:{}", display_name(), name_in);
+  if (!e.is_file()) return fail(ErrorCode::kInvalidArgument, name, "is a folder");
+  return fork_source(e.id, resource, resource ? e.rsrc : e.data, resource ? name + "/..namedfork/rsrc" : name);
+}
+
+Result<std::vector<Xattr>> Volume::xattrs(uint32_t cnid) const {
+  std::vector<Xattr> out;
+  if (!attributes_ || attributes_->empty()) return out;
+  const std::string where = fmt::format("{}: attribute record of CNID {}", display_name(), cnid);
+  auto cmp = [cnid](Bytes key) -> int {
+    if (key.size() < 2 + kAttrKeyMinLength) return -1;
+    uint32_t id = load_u32be(key.data() + 4);
+    if (id != cnid) return id < cnid ? -1 : 1;
+    return load_u16be(key.data() + 12) == 0 && load_u32be(key.data() + 8) == 0 ? 0 : 1;
+  };
+  UPSCOPE_CHECK(attributes_->scan_from(cmp, [&](const BTRecord& r) -> Result<bool> {
+    if (load_u32be(r.key.data() + 4) != cnid) return false;
+    const uint64_t nlen = load_u16be(r.key.data() + 12);
+    if (nlen > 127 || 14 + 2 * nlen > r.key.size())
+      return fail(ErrorCode::kMalformed, where,
+                  fmt::format("name length {} runs past the record (key of {} bytes)", nlen, r.key.size()), r.offset);
+    std::u16string n16(nlen, u'\0');
+    for (uint64_t i = 0; i < nlen; ++i) n16[i] = static_cast<char16_t>(load_u16be(r.key.data() + 14 + 2 * i));
+    if (r.data.size() < 8) return fail(ErrorCode::kMalformed, where, "record is shorter than its type", r.offset);
+    const uint32_t type = load_u32be(r.data.data());
+    Xattr x;
+    x.name = utf16_to_utf8(n16);
+    x.record_type = type;
+    if (type == kHFSPlusAttrInlineData) {
+      if (r.data.size() < 16) return fail(ErrorCode::kMalformed, where, "inline attribute header is cut short", r.offset);
+      const uint64_t size = load_u32be(r.data.data() + 12);
+      if (16 + size > r.data.size())
+        return fail(ErrorCode::kMalformed, where,
+                    fmt::format("'{}': inline size {} runs past the record ({} bytes)", x.name, size, r.data.size()),
+                    r.offset);
+      x.inline_data.assign(r.data.begin() + 16, r.data.begin() + 16 + static_cast<std::ptrdiff_t>(size));
+      out.push_back(std::move(x));
+    } else if (type == kHFSPlusAttrForkData) {
+      if (r.data.size() < 8 + kForkDataSize)
+        return fail(ErrorCode::kMalformed, where, "fork data attribute is cut short", r.offset);
+      x.fork = parse_fork_data(r.data.data() + 8);
+      for (const auto& e : x.fork.extents)
+        if (e.blockCount) x.extents.push_back(e);
+      out.push_back(std::move(x));
+    } else if (type == kHFSPlusAttrExtents) {
+      // More extents of the preceding fork-data attribute of the same name.
+      if (r.data.size() < 8 + 8 * kExtentDescriptorSize)
+        return fail(ErrorCode::kMalformed, where, "attribute extents record is cut short", r.offset);
+      if (out.empty() || out.back().name != x.name || out.back().record_type != kHFSPlusAttrForkData)
+        return fail(ErrorCode::kMalformed, where, fmt::format("'{}': extents record without a fork data record", x.name),
+                    r.offset);
+      if (out.back().extents.size() > info_.header.totalBlocks)
+        return fail(ErrorCode::kLimit, where, "more attribute extents than volume blocks", r.offset);
+      for (int i = 0; i < 8; ++i) {
+        HFSPlusExtentDescriptor e{load_u32be(r.data.data() + 8 + 8 * i), load_u32be(r.data.data() + 12 + 8 * i)};
+        if (e.blockCount) out.back().extents.push_back(e);
+      }
+    } else {
+      return fail(ErrorCode::kMalformed, where, fmt::format("'{}': unknown attribute record type 0x{:x}", x.name, type),
+                  r.offset);
+    }
+    if (out.size() > attributes_->header().leafRecords)
+      return fail(ErrorCode::kLimit, where, "more attributes than the tree's leaf records");
+    return true;
+  }));
+  return out;
+}
+
+Result<SourcePtr> Volume::open_xattr(const CatalogEntry& e, const Xattr& x) const {
+  const std::string name = fmt::format("{}:CNID {}:{}", display_name(), e.id, x.name);
+  if (x.record_type != kHFSPlusAttrForkData) return SourcePtr(std::make_shared<MemorySource>(x.inline_data, name));
+  UPSCOPE_TRY(auto f, ForkSource::make(vol_, {block_size(), info_.header.totalBlocks}, x.extents, x.fork.logicalSize,
+                                       name, name + " (attribute fork)"));
+  return SourcePtr(std::move(f));
+}
+
+namespace {
+Result<std::vector<uint8_t>> read_capped(const Source& s, uint64_t cap) {
+  if (s.size() > cap)
+    return fail(ErrorCode::kLimit, s.name(), fmt::format("{} bytes exceed the {}-byte cap", s.size(), cap));
+  return s.read_vector(0, s.size());
+}
+}  // namespace
+
+Result<std::optional<Compression>> Volume::compression(const CatalogEntry& e_in) const {
+  UPSCOPE_TRY(CatalogEntry e, resolve_link(e_in));
+  if (!e.is_file() || !e.compressed()) return std::optional<Compression>();
+  UPSCOPE_TRY(auto xs, xattrs(e.id));
+  for (const auto& x : xs) {
+    if (x.name != "com.apple.decmpfs") continue;
+    UPSCOPE_TRY(auto s, open_xattr(e, x));
+    if (s->size() < 16) return fail(ErrorCode::kMalformed, s->name(), "decmpfs header shorter than 16 bytes");
+    UPSCOPE_TRY(auto head, s->read_vector(0, 16));
+    UPSCOPE_TRY(auto h, compress::decmpfs::parse_header(
+                            head, fmt::format("{}: CNID {}: com.apple.decmpfs", display_name(), e.id)));
+    return std::optional<Compression>(Compression{h.type, h.uncompressed_size, h.method, h.in_resource_fork});
+  }
+  return fail(ErrorCode::kMalformed, fmt::format("{}: CNID {}", display_name(), e.id),
+              "UF_COMPRESSED is set but there is no com.apple.decmpfs xattr");
+}
+
+Result<uint64_t> Volume::file_size(const CatalogEntry& e_in) const {
+  UPSCOPE_TRY(CatalogEntry e, resolve_link(e_in));
+  if (!e.is_file()) return uint64_t{0};
+  if (e.compressed()) {
+    UPSCOPE_TRY(auto c, compression(e));
+    if (c) return c->uncompressed_size;
+  }
+  return e.data.logicalSize;
+}
+
+Result<SourcePtr> Volume::open_data(const CatalogEntry& e_in, const std::string& name_in) const {
+  UPSCOPE_TRY(CatalogEntry e, resolve_link(e_in));
+  const std::string name = name_in.empty() ? fmt::format("{}:CNID {}", display_name(), e.id)
+                                            : fmt::format("{}:{}", display_name(), name_in);
+  if (!e.is_file()) return fail(ErrorCode::kInvalidArgument, name, "is a folder");
+  if (!e.compressed()) return fork_source(e.id, false, e.data, name);
+  UPSCOPE_TRY(auto xs, xattrs(e.id));
+  const Xattr* dx = nullptr;
+  for (const auto& x : xs)
+    if (x.name == "com.apple.decmpfs") dx = &x;
+  if (!dx) return fail(ErrorCode::kMalformed, name, "UF_COMPRESSED is set but there is no com.apple.decmpfs xattr");
+  UPSCOPE_TRY(auto dsrc, open_xattr(e, *dx));
+  UPSCOPE_TRY(auto dbytes, read_capped(*dsrc, kMaxXattrInline));
+  return compress::decmpfs::open(
+      dbytes, name, [&]() { return fork_source(e.id, true, e.rsrc, name + "/..namedfork/rsrc"); },
+      name + ": resource fork");
+}
+
+Result<std::string> Volume::symlink_target(const CatalogEntry& e) const {
+  UPSCOPE_TRY(auto src, fork_source(e.id, false, e.data, fmt::format("{}:CNID {}", display_name(), e.id)));
+  UPSCOPE_TRY(auto bytes, read_capped(*src, kMaxSymlink));
+  return std::string(bytes.begin(), bytes.end());
+}
+
+}  // namespace upscope::hfs

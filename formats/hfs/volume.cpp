@@ -1,0 +1,560 @@
+// Opening an HFS+ volume and reading its catalog: records by CNID (thread records), folder
+// listings (a parent-ID range of the leaf chain), path lookup, hard links and the tree walk.
+#include "hfs/volume.hpp"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "hfs/btree.hpp"
+#include "hfs/fork.hpp"
+
+namespace upscope::hfs {
+
+struct Volume::LinkCache {
+  std::once_flag once;
+  std::map<uint32_t, CatalogEntry> inodes, dirs;  // iNode<n> files, dir_<n> folders
+  std::optional<Error> error;
+};
+
+Volume::~Volume() = default;
+
+namespace {
+
+const std::u16string kPrivateDataName(u"\0\0\0\0HFS+ Private Data", 21);  // embedded NULs
+const std::u16string kPrivateDirName = u".HFS+ Private Directory Data\r";
+
+HFSPlusForkData parse_fork(const uint8_t* p) {
+  HFSPlusForkData f;
+  f.logicalSize = load_u64be(p);
+  f.clumpSize = load_u32be(p + 8);
+  f.totalBlocks = load_u32be(p + 12);
+  for (int i = 0; i < 8; ++i) {
+    f.extents[i].startBlock = load_u32be(p + 16 + 8 * i);
+    f.extents[i].blockCount = load_u32be(p + 20 + 8 * i);
+  }
+  return f;
+}
+
+// Simple case folding for lookups typed by people: ASCII, Latin-1, Greek and Cyrillic capitals.
+char16_t fold(char16_t c) {
+  if ((c >= u'A' && c <= u'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7)) return static_cast<char16_t>(c + 0x20);
+  if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return static_cast<char16_t>(c + 0x20);
+  if (c >= 0x410 && c <= 0x42F) return static_cast<char16_t>(c + 0x20);
+  if (c >= 0x400 && c <= 0x40F) return static_cast<char16_t>(c + 0x50);
+  return c;
+}
+
+// HFS+ stores names decomposed (NFD); people type them precomposed. Latin-1 letters are decomposed
+// here (the full Unicode tables are not carried).
+std::u16string decompose_latin1(const std::u16string& in) {
+  static const char kBase[] = "AAAAAA?CEEEEIIII?NOOOOO??UUUUY??";
+  static const char16_t kMark[] = {0x300, 0x301, 0x302, 0x303, 0x308, 0x30A, 0, 0x327, 0x300, 0x301, 0x302,
+                                   0x308, 0x300, 0x301, 0x302, 0x308, 0, 0x303, 0x300, 0x301, 0x302, 0x303,
+                                   0x308, 0,     0,     0x300, 0x301, 0x302, 0x308, 0x301, 0,     0};
+  std::u16string out;
+  for (char16_t c : in) {
+    if (c >= 0xC0 && c <= 0xFF && kBase[(c - 0xC0) & 31] != '?') {
+      const int i = (c - 0xC0) & 31;
+      char16_t base = static_cast<char16_t>(kBase[i]);
+      if (c >= 0xE0) base = static_cast<char16_t>(base + 0x20);
+      out += base;
+      out += kMark[i];
+    } else if (c == 0xFF) {
+      out += u'y';
+      out += char16_t(0x308);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Catalog order by parent ID only: a search for (parent, "") lands before every child of parent.
+BTree::KeyCompare parent_target(uint32_t parent) {
+  return [parent](Bytes key) -> int {
+    if (key.size() < 8) return -1;
+    uint32_t p = load_u32be(key.data() + 2);
+    if (p != parent) return p < parent ? -1 : 1;
+    return load_u16be(key.data() + 6) == 0 ? 0 : 1;
+  };
+}
+
+}  // namespace
+
+std::string utf16_to_utf8(const std::u16string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    uint32_t c = s[i];
+    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < s.size() && s[i + 1] >= 0xDC00 && s[i + 1] <= 0xDFFF) {
+      c = 0x10000 + ((c - 0xD800) << 10) + (s[i + 1] - 0xDC00);
+      ++i;
+    } else if (c >= 0xD800 && c <= 0xDFFF) {
+      c = 0xFFFD;
+    }
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (c < 0x800) {
+      out += static_cast<char>(0xC0 | (c >> 6));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+      out += static_cast<char>(0xE0 | (c >> 12));
+      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (c >> 18));
+      out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    }
+  }
+  return out;
+}
+
+std::u16string utf8_to_utf16(std::string_view s) {
+  std::u16string out;
+  for (size_t i = 0; i < s.size();) {
+    uint8_t b = static_cast<uint8_t>(s[i]);
+    uint32_t c = 0xFFFD;
+    size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 1;
+    if (i + n > s.size()) n = 1;
+    if (n == 1) c = b < 0x80 ? b : 0xFFFD;
+    else {
+      c = b & (0x7F >> n);
+      for (size_t k = 1; k < n; ++k) c = (c << 6) | (static_cast<uint8_t>(s[i + k]) & 0x3F);
+    }
+    i += n;
+    if (c >= 0x10000) {
+      c -= 0x10000;
+      out += static_cast<char16_t>(0xD800 + (c >> 10));
+      out += static_cast<char16_t>(0xDC00 + (c & 0x3FF));
+    } else {
+      out += static_cast<char16_t>(c);
+    }
+  }
+  return out;
+}
+
+int64_t unix_time(uint32_t d) { return d == 0 ? 0 : int64_t(d) - kHFSEpochDelta; }
+
+std::string mode_string(uint16_t mode) {
+  std::string s = "?---------";
+  switch (mode & 0170000) {
+    case 0040000: s[0] = 'd'; break;
+    case 0100000: s[0] = '-'; break;
+    case 0120000: s[0] = 'l'; break;
+    case 0020000: s[0] = 'c'; break;
+    case 0060000: s[0] = 'b'; break;
+    case 0010000: s[0] = 'p'; break;
+    case 0140000: s[0] = 's'; break;
+  }
+  const char* rwx = "rwxrwxrwx";
+  for (int i = 0; i < 9; ++i)
+    if (mode & (0400 >> i)) s[1 + i] = rwx[i];
+  return s;
+}
+
+std::string fourcc(uint32_t v) {
+  std::string s;
+  for (int i = 3; i >= 0; --i) {
+    char c = static_cast<char>((v >> (8 * i)) & 0xFF);
+    s += (c >= 0x20 && c < 0x7F) ? c : '.';
+  }
+  return s;
+}
+
+uint16_t CatalogEntry::effective_mode() const {
+  if (mode & 0170000) return mode;
+  if (is_folder()) return 040755;
+  if (file_type == kSymLinkFileType && creator == kSymLinkCreator) return 0120755;
+  return 0100644;
+}
+
+Result<HFSPlusVolumeHeader> parse_volume_header(Bytes b, const std::string& what) {
+  if (b.size() < kVolumeHeaderSize)
+    return fail(ErrorCode::kTruncated, what, "the volume header (512 bytes at 1024) is cut short", kVolumeHeaderOffset);
+  const uint8_t* p = b.data();
+  HFSPlusVolumeHeader h;
+  h.signature = load_u16be(p);
+  h.version = load_u16be(p + 2);
+  h.attributes = load_u32be(p + 4);
+  h.lastMountedVersion = load_u32be(p + 8);
+  h.journalInfoBlock = load_u32be(p + 12);
+  h.createDate = load_u32be(p + 16);
+  h.modifyDate = load_u32be(p + 20);
+  h.backupDate = load_u32be(p + 24);
+  h.checkedDate = load_u32be(p + 28);
+  h.fileCount = load_u32be(p + 32);
+  h.folderCount = load_u32be(p + 36);
+  h.blockSize = load_u32be(p + 40);
+  h.totalBlocks = load_u32be(p + 44);
+  h.freeBlocks = load_u32be(p + 48);
+  h.nextCatalogID = load_u32be(p + 64);
+  h.writeCount = load_u32be(p + 68);
+  h.encodingsBitmap = load_u64be(p + 72);
+  for (int i = 0; i < 8; ++i) h.finderInfo[i] = load_u32be(p + kVHFinderInfo + 4 * i);
+  h.allocationFile = parse_fork(p + kVHAllocationFile);
+  h.extentsFile = parse_fork(p + kVHExtentsFile);
+  h.catalogFile = parse_fork(p + kVHCatalogFile);
+  h.attributesFile = parse_fork(p + kVHAttributesFile);
+  h.startupFile = parse_fork(p + kVHStartupFile);
+  if (h.signature != kHFSPlusSigWord && h.signature != kHFSXSigWord)
+    return fail(ErrorCode::kMalformed, what, fmt::format("signature 0x{:04x} is neither 'H+' nor 'HX'", h.signature),
+                kVolumeHeaderOffset);
+  if (h.blockSize < 512 || (h.blockSize & (h.blockSize - 1)) != 0)
+    return fail(ErrorCode::kMalformed, what, fmt::format("block size {} is not a power of two of at least 512", h.blockSize),
+                kVolumeHeaderOffset + kVHBlockSize);
+  if (h.totalBlocks == 0)
+    return fail(ErrorCode::kMalformed, what, "total block count is 0", kVolumeHeaderOffset + kVHBlockSize + 4);
+  return h;
+}
+
+Result<CatalogEntry> parse_catalog_record(Bytes key, Bytes data, uint64_t offset, const std::string& where) {
+  if (key.size() < 2 + kCatalogKeyMinLength)
+    return fail(ErrorCode::kMalformed, where, fmt::format("key of {} bytes is shorter than parent ID + name length", key.size()),
+                offset);
+  CatalogEntry e;
+  e.parent_id = load_u32be(key.data() + 2);
+  const uint64_t nlen = load_u16be(key.data() + 6);
+  if (nlen > 255 || 8 + 2 * nlen > key.size())
+    return fail(ErrorCode::kMalformed, where,
+                fmt::format("name length {} runs past the record (key of {} bytes)", nlen, key.size()), offset);
+  e.name16.resize(nlen);
+  for (uint64_t i = 0; i < nlen; ++i) e.name16[i] = static_cast<char16_t>(load_u16be(key.data() + 8 + 2 * i));
+  // The POSIX view swaps ':' and '/' (HFS+ stores the Finder's names, where '/' is legal).
+  std::u16string posix = e.name16;
+  for (auto& c : posix) c = c == u'/' ? u':' : c;
+  e.name = utf16_to_utf8(posix);
+  e.record_offset = offset;
+  if (data.size() < 2) return fail(ErrorCode::kMalformed, where, "record has no type", offset);
+  e.record_type = load_u16be(data.data());
+  const uint64_t need = e.record_type == kHFSPlusFolderRecord ? kCatalogFolderSize
+                        : e.record_type == kHFSPlusFileRecord ? kCatalogFileSize
+                                                              : 0;
+  if (need == 0) return e;  // a thread record: callers skip it
+  if (data.size() < need)
+    return fail(ErrorCode::kMalformed, where,
+                fmt::format("{} record of {} bytes is shorter than {}", e.is_folder() ? "folder" : "file", data.size(), need),
+                offset);
+  const uint8_t* p = data.data();
+  e.flags = load_u16be(p + kCatFlags);
+  e.valence = load_u32be(p + kCatValence);
+  e.id = load_u32be(p + kCatID);
+  e.create_date = load_u32be(p + kCatCreateDate);
+  e.content_mod_date = load_u32be(p + kCatContentModDate);
+  e.attribute_mod_date = load_u32be(p + kCatAttributeModDate);
+  e.access_date = load_u32be(p + kCatAccessDate);
+  e.backup_date = load_u32be(p + kCatBackupDate);
+  e.owner_id = load_u32be(p + kCatPermissions);
+  e.group_id = load_u32be(p + kCatPermissions + 4);
+  e.admin_flags = p[kCatPermissions + 8];
+  e.owner_flags = p[kCatPermissions + 9];
+  e.mode = load_u16be(p + kCatPermissions + 10);
+  e.special = load_u32be(p + kCatPermissions + 12);
+  e.text_encoding = load_u32be(p + kCatTextEncoding);
+  if (e.is_file()) {
+    e.file_type = load_u32be(p + kCatUserInfo);
+    e.creator = load_u32be(p + kCatUserInfo + 4);
+    e.data = parse_fork(p + kCatDataFork);
+    e.rsrc = parse_fork(p + kCatResourceFork);
+  }
+  return e;
+}
+
+std::string Volume::display_name() const {
+  return fmt::format("{}[{} '{}']", vol_->name(), info_.header.signature == kHFSXSigWord ? "hfsx" : "hfs+", info_.name);
+}
+
+Result<std::shared_ptr<const Volume>> Volume::open(SourcePtr src, Diagnostics* diags) {
+  std::shared_ptr<Volume> v(new Volume());
+  const std::string what = src->name() + ": volume header";
+  if (src->size() < kVolumeHeaderOffset + kVolumeHeaderSize)
+    return fail(ErrorCode::kTruncated, src->name(), fmt::format("{} bytes is too small for an HFS+ volume", src->size()));
+  UPSCOPE_TRY(auto hb, src->read_vector(kVolumeHeaderOffset, kVolumeHeaderSize));
+  v->info_.how = "hfs+";
+  if (load_u16be(hb.data()) == kHFSSigWord) {
+    // Classic HFS master directory block: the HFS+ volume is one extent of the wrapper.
+    const uint32_t al_size = load_u32be(hb.data() + kMDBAlBlkSiz);
+    const uint16_t al_start = load_u16be(hb.data() + kMDBAlBlSt);
+    const uint16_t embed_sig = load_u16be(hb.data() + kMDBEmbedSigWord);
+    const uint16_t start = load_u16be(hb.data() + kMDBEmbedExtent), count = load_u16be(hb.data() + kMDBEmbedExtent + 2);
+    if (embed_sig != kHFSPlusSigWord)
+      return fail(ErrorCode::kUnsupported, src->name() + ": HFS master directory block",
+                  "a classic HFS volume without an embedded HFS+ volume is not supported", kVolumeHeaderOffset);
+    if (al_size == 0 || al_size % 512 != 0)
+      return fail(ErrorCode::kMalformed, src->name() + ": HFS master directory block",
+                  fmt::format("allocation block size {} is not a multiple of 512", al_size),
+                  kVolumeHeaderOffset + kMDBAlBlkSiz);
+    const uint64_t off = uint64_t(al_start) * 512 + uint64_t(start) * al_size, len = uint64_t(count) * al_size;
+    if (!range_fits(off, len, src->size()))
+      return fail(ErrorCode::kMalformed, src->name() + ": HFS master directory block",
+                  fmt::format("embedded volume [{}, +{}) lies past the end ({} bytes)", off, len, src->size()),
+                  kVolumeHeaderOffset + kMDBEmbedExtent);
+    UPSCOPE_TRY(src, SliceSource::make(src, off, len, src->name() + "[embedded hfs+]"));
+    v->info_.how = "hfs+ in an hfs wrapper";
+    v->info_.offset = off;
+    if (src->size() < kVolumeHeaderOffset + kVolumeHeaderSize)
+      return fail(ErrorCode::kTruncated, src->name(), "the embedded volume is too small for an HFS+ volume header");
+    UPSCOPE_TRY(hb, src->read_vector(kVolumeHeaderOffset, kVolumeHeaderSize));
+  }
+  v->vol_ = src;
+  UPSCOPE_TRY(v->info_.header, parse_volume_header(hb, what));
+  const auto& h = v->info_.header;
+  if (h.signature == kHFSXSigWord && v->info_.how == "hfs+") v->info_.how = "hfsx";
+  v->info_.journaled = (h.attributes & kHFSVolumeJournaledBit) != 0;
+  v->info_.volume_bytes = uint64_t(h.totalBlocks) * h.blockSize;
+  if (v->info_.volume_bytes > src->size() && diags)
+    diags->warning(kVolumeHeaderOffset + kVHBlockSize + 4, what,
+                   fmt::format("the volume claims {} blocks ({} bytes) but only {} bytes are present", h.totalBlocks,
+                               v->info_.volume_bytes, src->size()));
+  const std::string disp = src->name();  // the volume name is known only once the catalog is read
+  const ForkSource::Geometry g{h.blockSize, h.totalBlocks};
+  auto ext_fork = ForkSource::make(src, g, {h.extentsFile.extents.begin(), h.extentsFile.extents.end()},
+                                   h.extentsFile.logicalSize, disp + ":extents file", disp + ": extents overflow file");
+  if (!ext_fork) return fail(ext_fork.error());
+  UPSCOPE_TRY(v->extents_, BTree::open(*ext_fork, "extents B-tree", disp));
+  UPSCOPE_TRY(auto cat_ext, v->fork_extents(kHFSCatalogFileID, false, h.catalogFile, disp + ": catalog file"));
+  UPSCOPE_TRY(auto cat_fork, ForkSource::make(src, g, std::move(cat_ext), h.catalogFile.logicalSize,
+                                              disp + ":catalog file", disp + ": catalog file"));
+  UPSCOPE_TRY(v->catalog_, BTree::open(cat_fork, "catalog B-tree", disp));
+  if (h.attributesFile.logicalSize) {
+    auto attr = [&]() -> Status {
+      UPSCOPE_TRY(auto ext, v->fork_extents(kHFSAttributesFileID, false, h.attributesFile, disp + ": attributes file"));
+      UPSCOPE_TRY(auto fork, ForkSource::make(src, g, std::move(ext), h.attributesFile.logicalSize,
+                                              disp + ":attributes file", disp + ": attributes file"));
+      UPSCOPE_TRY(v->attributes_, BTree::open(fork, "attributes B-tree", disp));
+      return {};
+    }();
+    if (!attr) {
+      // Files stay readable without their xattrs (decmpfs files will report the missing header).
+      if (!diags) return fail(attr.error());
+      diags->add(attr.error());
+    }
+  }
+  v->info_.case_sensitive = h.signature == kHFSXSigWord && v->catalog_->header().keyCompareType == kHFSBinaryCompare;
+  UPSCOPE_TRY(CatalogEntry root, v->entry(kHFSRootFolderID));
+  if (!root.is_folder())
+    return fail(ErrorCode::kMalformed, disp + ": catalog", "CNID 2 (the root folder) is not a folder", root.record_offset);
+  v->info_.name = root.name;
+  v->links_ = std::make_unique<LinkCache>();
+  Diagnostics local;
+  if (auto kids = v->children(kHFSRootFolderID, &local)) {
+    for (const auto& k : *kids) {
+      if (k.is_folder() && k.name16 == kPrivateDataName) v->private_dir_ = k.id;
+      if (k.is_folder() && k.name16 == kPrivateDirName) v->private_dir_dirs_ = k.id;
+    }
+  }
+  return std::shared_ptr<const Volume>(std::move(v));
+}
+
+Result<CatalogEntry> Volume::entry(uint32_t cnid) const {
+  const std::string where = fmt::format("{}: catalog thread of CNID {}", display_name(), cnid);
+  std::optional<std::pair<uint32_t, std::u16string>> thread;
+  UPSCOPE_CHECK(catalog_->scan_from(parent_target(cnid), [&](const BTRecord& r) -> Result<bool> {
+    if (load_u32be(r.key.data() + 2) != cnid || load_u16be(r.key.data() + 6) != 0) return false;
+    if (r.data.size() < kThreadMinSize) return fail(ErrorCode::kMalformed, where, "thread record is cut short", r.offset);
+    const uint16_t type = load_u16be(r.data.data());
+    if (type != kHFSPlusFolderThreadRecord && type != kHFSPlusFileThreadRecord)
+      return fail(ErrorCode::kMalformed, where, fmt::format("record type {} where a thread record was expected", type), r.offset);
+    const uint64_t nlen = load_u16be(r.data.data() + 8);
+    if (nlen > 255 || 10 + 2 * nlen > r.data.size())
+      return fail(ErrorCode::kMalformed, where,
+                  fmt::format("name length {} runs past the record ({} bytes)", nlen, r.data.size()), r.offset);
+    std::u16string name(nlen, u'\0');
+    for (uint64_t i = 0; i < nlen; ++i) name[i] = static_cast<char16_t>(load_u16be(r.data.data() + 10 + 2 * i));
+    thread.emplace(load_u32be(r.data.data() + 4), std::move(name));
+    return false;
+  }));
+  if (!thread) return fail(ErrorCode::kNotFound, display_name(), fmt::format("no catalog thread record for CNID {}", cnid));
+  std::optional<CatalogEntry> found;
+  const std::string rwhere = fmt::format("{}: catalog record", display_name());
+  UPSCOPE_CHECK(catalog_->scan_from(parent_target(thread->first), [&](const BTRecord& r) -> Result<bool> {
+    if (load_u32be(r.key.data() + 2) != thread->first) return false;
+    UPSCOPE_TRY(CatalogEntry e, parse_catalog_record(r.key, r.data, r.offset, rwhere));
+    if (e.name16 != thread->second) return true;
+    if (e.id != cnid)
+      return fail(ErrorCode::kMalformed, rwhere,
+                  fmt::format("the thread of CNID {} names a record whose CNID is {}", cnid, e.id), r.offset);
+    found = std::move(e);
+    return false;
+  }));
+  if (!found)
+    return fail(ErrorCode::kNotFound, display_name(),
+                fmt::format("CNID {} has a thread record but no folder or file record under parent {}", cnid, thread->first));
+  return *found;
+}
+
+Result<std::vector<CatalogEntry>> Volume::children(uint32_t folder_id, Diagnostics* diags) const {
+  std::vector<CatalogEntry> out;
+  const std::string where = fmt::format("{}: catalog record", display_name());
+  UPSCOPE_CHECK(catalog_->scan_from(parent_target(folder_id), [&](const BTRecord& r) -> Result<bool> {
+    if (r.key.size() < 8) return fail(ErrorCode::kMalformed, where, "key shorter than parent ID + name length", r.offset);
+    if (load_u32be(r.key.data() + 2) != folder_id) return false;
+    auto e = parse_catalog_record(r.key, r.data, r.offset, where);
+    if (!e) {
+      if (!diags) return fail(e.error());
+      diags->add(e.error());
+      return true;
+    }
+    if (e->is_folder() || e->is_file()) out.push_back(std::move(*e));
+    if (out.size() > catalog_->header().leafRecords)
+      return fail(ErrorCode::kLimit, where, fmt::format("folder {} lists more children than the tree's {} leaf records",
+                                                        folder_id, catalog_->header().leafRecords));
+    return true;
+  }));
+  return out;
+}
+
+bool Volume::names_equal(const std::u16string& a, const std::u16string& b) const {
+  if (a == b) return true;
+  if (info_.case_sensitive || a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (fold(a[i]) != fold(b[i])) return false;
+  return true;
+}
+
+Result<CatalogEntry> Volume::lookup(std::string_view path) const {
+  UPSCOPE_TRY(CatalogEntry cur, entry(kHFSRootFolderID));
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    std::string_view comp = path.substr(pos, next - pos);
+    pos = next + 1;
+    if (comp.empty() || comp == ".") continue;
+    if (cur.is_dir_link()) {
+      UPSCOPE_TRY(cur, resolve_link(cur));
+    }
+    if (!cur.is_folder())
+      return fail(ErrorCode::kNotFound, display_name(), fmt::format("{}: '{}' is not a folder", path, cur.name));
+    std::u16string want = utf8_to_utf16(comp);
+    for (auto& c : want) c = c == u':' ? u'/' : c;  // POSIX ':' is stored as '/'
+    UPSCOPE_TRY(auto kids, children(cur.id));
+    const std::u16string nfd = decompose_latin1(want);
+    const CatalogEntry* hit = nullptr;
+    for (const auto& k : kids)
+      if (k.name16 == want || k.name16 == nfd) hit = &k;
+    if (!hit)
+      for (const auto& k : kids)
+        if (names_equal(k.name16, want) || names_equal(k.name16, nfd)) hit = &k;
+    if (!hit) return fail(ErrorCode::kNotFound, display_name(), fmt::format("{}: no such file or directory", path));
+    cur = *hit;
+  }
+  return cur;
+}
+
+Result<CatalogEntry> Volume::resolve_link(const CatalogEntry& e) const {
+  if (!e.is_hard_link() && !e.is_dir_link()) return e;
+  std::call_once(links_->once, [&] {
+    auto fill = [&](uint32_t dir, const char* prefix, std::map<uint32_t, CatalogEntry>& m) -> Status {
+      if (dir == 0) return {};
+      UPSCOPE_TRY(auto kids, children(dir));
+      const std::string pre = prefix;
+      for (auto& k : kids) {
+        if (k.name.rfind(pre, 0) != 0) continue;
+        uint64_t n = 0;
+        bool ok = k.name.size() > pre.size() && k.name.size() <= pre.size() + 10;
+        for (size_t i = pre.size(); ok && i < k.name.size(); ++i) {
+          ok = k.name[i] >= '0' && k.name[i] <= '9';
+          n = n * 10 + static_cast<uint64_t>(k.name[i] - '0');
+        }
+        if (ok && n <= UINT32_MAX) m.emplace(static_cast<uint32_t>(n), std::move(k));
+      }
+      return {};
+    };
+    Status st = fill(private_dir_, "iNode", links_->inodes);
+    if (st) st = fill(private_dir_dirs_, "dir_", links_->dirs);
+    if (!st) links_->error = st.error();
+  });
+  if (links_->error) return fail(*links_->error);
+  const auto& m = e.is_hard_link() ? links_->inodes : links_->dirs;
+  auto it = m.find(e.special);
+  if (it == m.end())
+    return fail(ErrorCode::kNotFound, fmt::format("{}: catalog record", display_name()),
+                fmt::format("hard link '{}' (CNID {}) refers to {}{}, which the private folder does not hold", e.name,
+                            e.id, e.is_hard_link() ? "iNode" : "dir_", e.special),
+                e.record_offset);
+  if (e.is_hard_link() != it->second.is_file())
+    return fail(ErrorCode::kMalformed, fmt::format("{}: catalog record", display_name()),
+                fmt::format("link '{}' refers to a {}", e.name, it->second.is_file() ? "file" : "folder"), e.record_offset);
+  return it->second;
+}
+
+Status Volume::walk(const std::string& path, const WalkVisitor& visit, Diagnostics& diags, unsigned max_depth,
+                    bool include_private) const {
+  UPSCOPE_TRY(CatalogEntry start, lookup(path));
+  std::string base = path.empty() ? "/" : path;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  if (base.front() != '/') base.insert(base.begin(), '/');
+  struct Item { std::string path; CatalogEntry entry; unsigned depth; };
+  std::vector<Item> stack;
+  stack.push_back({base, std::move(start), 0});
+  std::unordered_set<uint32_t> seen_dirs;
+  while (!stack.empty()) {
+    Item it = std::move(stack.back());
+    stack.pop_back();
+    FileEntry fe;
+    fe.path = it.path;
+    fe.entry = it.entry;
+    fe.target = it.entry;
+    if (it.entry.is_hard_link() || it.entry.is_dir_link()) {
+      auto t = resolve_link(it.entry);
+      if (!t) diags.add(t.error());
+      else fe.target = *t;
+    }
+    if (!visit(fe)) return {};
+    if (!fe.target.is_folder()) continue;
+    if (!seen_dirs.insert(fe.target.id).second) {
+      diags.warning(fe.target.record_offset, display_name(),
+                    fmt::format("{}: folder CNID {} is reached twice (directory link loop); not entered again", fe.path,
+                                fe.target.id));
+      continue;
+    }
+    if (it.depth >= max_depth) {
+      diags.error(fe.target.record_offset, display_name(), fmt::format("{}: deeper than {} levels; not entered", fe.path, max_depth));
+      continue;
+    }
+    auto kids = children(fe.target.id, &diags);
+    if (!kids) {
+      diags.add(kids.error());
+      continue;
+    }
+    const std::string prefix = fe.path == "/" ? "/" : fe.path + "/";
+    for (auto k = kids->rbegin(); k != kids->rend(); ++k) {
+      if (!include_private && (k->id == private_dir_ || k->id == private_dir_dirs_) && k->is_folder() &&
+          fe.target.id == kHFSRootFolderID)
+        continue;
+      stack.push_back({prefix + k->name, std::move(*k), it.depth + 1});
+    }
+  }
+  return {};
+}
+
+Result<Volume::Counts> Volume::count_records() const {
+  Counts c;
+  if (catalog_->empty()) return c;
+  const std::string where = fmt::format("{}: catalog record", display_name());
+  UPSCOPE_CHECK(catalog_->scan(catalog_->header().firstLeafNode, [&](const BTRecord& r) -> Result<bool> {
+    if (r.data.size() < 2) return true;
+    switch (load_u16be(r.data.data())) {
+      case kHFSPlusFolderRecord: ++c.folders; break;
+      case kHFSPlusFileRecord: {
+        ++c.files;
+        auto e = parse_catalog_record(r.key, r.data, r.offset, where);
+        if (e && e->is_hard_link()) ++c.hard_links;
+        if (e && e->is_symlink()) ++c.symlinks;
+        if (e && e->compressed()) ++c.compressed;
+        break;
+      }
+      default: ++c.threads; break;
+    }
+    return true;
+  }));
+  return c;
+}
+
+}  // namespace upscope::hfs

@@ -1,0 +1,52 @@
+// `upscope inspect` for HFS+ / HFSX volumes (and HFS wrappers): volume header fields, journal
+// presence (noted, never replayed), case sensitivity, B-tree shapes and catalog record counts.
+#include <fmt/format.h>
+
+#include "hfs/btree.hpp"
+#include "hfs/json.hpp"
+#include "hfs/volume.hpp"
+#include "inspect_registry.hpp"
+
+namespace upscope::cli {
+namespace {
+
+InspectResult inspect_hfs(const Context&, const SourcePtr& src, const Identification&) {
+  InspectResult r;
+  auto v = hfs::Volume::open(src, &r.diagnostics);
+  if (!v) {
+    r.error = v.error();
+    return r;
+  }
+  const auto& info = (*v)->info();
+  const auto& h = info.header;
+  r.json = hfs::to_json(info);
+  const auto& ct = (*v)->catalog().header();
+  r.json["catalog_btree"] = {{"depth", ct.treeDepth},       {"root_node", ct.rootNode},   {"leaf_records", ct.leafRecords},
+                             {"node_size", ct.nodeSize},    {"total_nodes", ct.totalNodes}, {"free_nodes", ct.freeNodes},
+                             {"key_compare_type", fmt::format("0x{:02x}", ct.keyCompareType)}};
+  r.text += fmt::format("  {} volume '{}' ({}), version {}, {} blocks of {} bytes ({} free)\n",
+                        h.signature == hfs::kHFSXSigWord ? "HFSX" : "HFS+", info.name, info.how, h.version,
+                        h.totalBlocks, h.blockSize, h.freeBlocks);
+  r.text += fmt::format("  {} files, {} folders, next CNID {}, {}, attributes 0x{:08x}, last mounted by '{}'\n",
+                        h.fileCount, h.folderCount, h.nextCatalogID,
+                        info.case_sensitive ? "case-sensitive" : "case-insensitive", h.attributes,
+                        hfs::fourcc(h.lastMountedVersion));
+  if (info.journaled)
+    r.text += fmt::format("  journaled (journal info block {}); the journal is not replayed\n", h.journalInfoBlock);
+  r.text += fmt::format("  catalog B-tree: depth {}, {} leaf records, {} of {} nodes of {} bytes in use\n", ct.treeDepth,
+                        ct.leafRecords, ct.totalNodes - ct.freeNodes, ct.totalNodes, ct.nodeSize);
+  if (auto c = (*v)->count_records()) {
+    r.json["records"] = {{"folders", c->folders},       {"files", c->files},       {"threads", c->threads},
+                         {"hard_links", c->hard_links}, {"symlinks", c->symlinks}, {"compressed", c->compressed}};
+    r.text += fmt::format("  catalog: {} folders, {} files ({} hard links, {} symlinks, {} compressed), {} threads\n",
+                          c->folders, c->files, c->hard_links, c->symlinks, c->compressed, c->threads);
+  } else {
+    r.diagnostics.add(c.error());
+  }
+  return r;
+}
+
+const InspectorRegistrar reg({"hfsplus", "hfsx"}, inspect_hfs);
+
+}  // namespace
+}  // namespace upscope::cli
