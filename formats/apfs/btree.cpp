@@ -175,6 +175,15 @@ Status BTree::scan_node(const Node& n, const btree_info_t& info, const KeyCompar
       return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", ref_.label, n.paddr()),
                   fmt::format("index entry {} value is {} bytes, too short for a child oid", i, e.val.size()));
     uint64_t child_oid = load_u64le(e.val.data());
+    if (n.flags() & BTNODE_HASHED) {
+      // Hashed (sealed-volume) trees store btn_index_node_val_t {oid, hash}, the oid relative to the
+      // root node's: 7-Zip's ApfsHandler and the linux-apfs driver both add apfs_root_tree_oid.
+      auto abs = checked_add(child_oid, ref_.root_oid);
+      if (!abs)
+        return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", ref_.label, n.paddr()),
+                    fmt::format("index entry {} child oid {} + root oid {} overflows", i, child_oid, ref_.root_oid));
+      child_oid = *abs;
+    }
     UPSCOPE_TRY(auto child, load(child_oid, info, false));
     if (child.level() + 1 != n.level())
       return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", ref_.label, n.paddr()),

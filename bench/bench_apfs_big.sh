@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# APFS at scale: a generated container (samples/gen/make_apfs.py; default ~1 GB in ~10,000 files,
+# lognormal sizes, several extents per large file) read whole by `upscope ls IMG --hash sha256`,
+# against
+#   1. python3-fsapfs (libfsapfs) walking the volume and SHA-256-ing every file (target: >= 5x),
+#   2. `sha256sum IMG`, one sequential pass over the image file (target: upscope <= 1.5x its time),
+# plus upscope's peak RSS (/usr/bin/time -v). The image lives in a temp dir outside the repo and is
+# removed at exit. Before timing, upscope's listing is checked against the writer's manifest.
+# Usage: bench/bench_apfs_big.sh [BUILD_DIR]   (env: SIZE=1G FILES=10000 RUNS=3 SEED=42)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+upscope=$build/tools/upscope
+size=${SIZE:-1G} files=${FILES:-10000} runs=${RUNS:-3} seed=${SEED:-42}
+work=$(mktemp -d "${TMPDIR:-/tmp}/upscope-bench-apfs-big.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+img=$work/big.img
+
+echo "generating $size in $files files ..." >&2
+/usr/bin/time -f "make_apfs.py: %e s, %M KB peak RSS" \
+  python3 "$here/../samples/gen/make_apfs.py" "$img" --files "$files" --total-size "$size" --seed "$seed" \
+  --no-specials --manifest "$work/big.json"
+ls -l "$img" >&2
+
+# Correctness first: every file with the writer's size and SHA-256.
+"$upscope" ls "$img" --hash sha256 --json > "$work/ours.json"
+/usr/bin/python3 - "$work/big.json" "$work/ours.json" <<'PY'
+import json, sys
+man = json.load(open(sys.argv[1]))["volumes"][0]["files"]
+ours = {f["path"]: f for f in json.load(open(sys.argv[2]))["volumes"][0]["files"]}
+bad = [m["path"] for m in man if m["type"] == "file" and
+       (ours.get(m["path"], {}).get("sha256") != m["sha256"] or ours[m["path"]]["size"] != m["size"])]
+n = sum(1 for m in man if m["type"] == "file")
+print(f"upscope ls: {n} files checked against the manifest, {len(bad)} differ", file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+
+/usr/bin/time -v "$upscope" ls "$img" --hash sha256 2> "$work/time.txt" >/dev/null
+echo "upscope ls --hash sha256 peak RSS: $(grep 'Maximum resident' "$work/time.txt" | awk '{print $NF}') KB," \
+     "wall $(grep 'Elapsed (wall' "$work/time.txt" | awk '{print $NF}')" >&2
+
+if /usr/bin/python3 -c 'import pyfsapfs' 2>/dev/null; then
+  "$here/compare.sh" "apfs ls --hash sha256 vs python3-fsapfs walk+sha256: $size in $files files" "$runs" \
+    "$upscope ls $img --hash sha256" \
+    "/usr/bin/python3 $here/../samples/gen/apfs_reference_list.py $img"
+else
+  echo "python3-fsapfs not installed: peer 1 skipped" >&2
+fi
+"$here/compare.sh" "apfs ls --hash sha256 vs sha256sum of the image: $size in $files files" "$runs" \
+  "$upscope ls $img --hash sha256" "sha256sum $img"
