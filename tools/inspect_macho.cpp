@@ -156,7 +156,7 @@ InspectResult inspect_macho(const Context&, const SourcePtr& src, const Identifi
   return r;
 }
 
-const InspectorRegistrar reg({"macho", "macho-fat", "macho-fileset"}, inspect_macho);
+const InspectorRegistrar reg({"macho", "macho-fat"}, inspect_macho);  // "macho-fileset": inspect_kc.cpp (delegates here)
 
 }  // namespace
 }  // namespace upscope::cli
