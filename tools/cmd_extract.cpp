@@ -13,7 +13,10 @@
 
 #include "apfs/extract.hpp"
 #include "apfs/locate.hpp"
+#include "hfs/extract.hpp"
+#include "hfs/locate.hpp"
 #include "cli.hpp"
+#include "dsc_common.hpp"
 #include "inspect/progress.hpp"
 #include "partition/partition_map.hpp"
 #include "udif/chunk_stream.hpp"
@@ -27,9 +30,10 @@ struct ExtractOptions {
   std::string input;
   std::optional<uint32_t> partition;
   std::string volume;
+  std::string image;  // --image: a dyld shared cache image (tools/extract_dsc.cpp)
 };
 
-// IMAGE:/path: copy a file or directory tree out of an APFS volume into the directory -o DIR.
+// IMAGE:/path: copy a file or directory tree out of an APFS (or else HFS+) volume into the directory -o DIR.
 int run_volume_extract(Context& ctx, const ExtractOptions& opt, const std::string& image, const std::string& path) {
   const std::string& out_dir = ctx.global.output;
   if (out_dir.empty() || out_dir == "-") {
@@ -38,11 +42,23 @@ int run_volume_extract(Context& ctx, const ExtractOptions& opt, const std::strin
   }
   Diagnostics diags;
   auto vol = apfs::open_single_volume(image, opt.volume, &diags);
-  if (!vol) {
+  Result<apfs::ExtractStats> stats = fail(ErrorCode::kNotFound, image, "no volume");
+  if (!vol && vol.error().code == ErrorCode::kNotFound && opt.volume.empty()) {
+    // No APFS container: an HFS+ volume (same statistics, same guarantees about out_dir).
+    auto hv = hfs::open_image(image, &diags);
+    if (!hv) {
+      print_error(hv.error().in_file(image));
+      return kExitError;
+    }
+    auto hs = hfs::extract_tree(*hv->volume, path, out_dir, diags);
+    if (hs) stats = apfs::ExtractStats{hs->files, hs->directories, hs->symlinks, hs->bytes, hs->skipped};
+    else stats = fail(hs.error());
+  } else if (!vol) {
     print_error(vol.error());
     return kExitError;
+  } else {
+    stats = apfs::extract_tree(**vol, path, out_dir, diags);
   }
-  auto stats = apfs::extract_tree(**vol, path, out_dir, diags);
   bool strict_fail = print_diagnostics(ctx, opt.input, diags);
   if (!stats) {
     print_error(stats.error().in_file(image));
@@ -95,6 +111,7 @@ class Writer {
 };
 
 int run(Context& ctx, const ExtractOptions& opt) {
+  if (!opt.image.empty()) return run_dsc_extract(ctx, opt.input, opt.image);
   auto [image, inner] = apfs::split_image_path(opt.input);
   if (!inner.empty()) return run_volume_extract(ctx, opt, image, inner);
   const std::string& out_path = ctx.global.output;
@@ -184,6 +201,8 @@ const CommandRegistrar reg("extract", 50, [](CLI::App& app, Context& ctx) {
       ->required();
   sub->add_option("--partition", opt->partition, "Only this partition (GPT/APM entry number, MBR slot)");
   sub->add_option("--volume", opt->volume, "With IMAGE:/path: the APFS volume (name or index) when there are several");
+  sub->add_option("--image", opt->image, std::string("With a dyld shared cache as input: write this image (install path) "
+                                                    "as a standalone Mach-O to -o OUT. ") + kDscExtractHelp);
   sub->footer("The output is the global -o OUT (- for stdout); for IMAGE:/path, -o DIR (never written outside DIR).\n"
               "Exit codes: 0 written; 2 error.");
   sub->callback([&ctx, opt] { ctx.exit_code = run(ctx, *opt); });

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli.hpp"
 #include "dyld_cache/cache.hpp"
 #include "inspect/source.hpp"
 
@@ -21,5 +22,9 @@ std::vector<std::optional<dyld_cache::ImageDetail>> dsc_image_details(const dyld
                                                                       Diagnostics& diags);
 std::string dsc_images_table(const dyld_cache::Cache& c,
                              const std::vector<std::optional<dyld_cache::ImageDetail>>& details);
+
+// `upscope extract CACHE --image INSTALL_PATH -o OUT` (tools/extract_dsc.cpp).
+int run_dsc_extract(Context& ctx, const std::string& cache, const std::string& install_path);
+extern const char* const kDscExtractHelp;
 
 }  // namespace upscope::cli

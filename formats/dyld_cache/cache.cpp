@@ -236,6 +236,12 @@ void open_subcaches(Cache& c, const OpenSibling& open_sibling, Diagnostics& diag
   if (!m.has_field(offsetof(dyld_cache_header, subCacheArrayCount)) || !m.header.subCacheArrayCount) return;
   const bool v2 = c.subcaches_v2();
   const uint64_t es = v2 ? sizeof(dyld_subcache_entry) : sizeof(dyld_subcache_entry_v1);
+  if (m.header.subCacheArrayCount > kMaxSubcaches) {
+    diags.error(offsetof(dyld_cache_header, subCacheArrayCount), m.name + ": dyld_cache_header",
+                fmt::format("subCacheArrayCount {} exceeds {} (no cache has that many files): subcaches not opened",
+                            m.header.subCacheArrayCount, kMaxSubcaches));
+    return;
+  }
   auto t = table(m, "subcache array", m.header.subCacheArrayOffset, m.header.subCacheArrayCount, es, diags);
   if (!t) return;
   for (uint64_t i = 0; i < m.header.subCacheArrayCount; ++i) {
@@ -254,15 +260,35 @@ void open_subcaches(Cache& c, const OpenSibling& open_sibling, Diagnostics& diag
     }
     c.subcaches.push_back(std::move(s));
   }
+  // c.files grows in this loop: keep copies, not references into it.
+  const std::string main_name = m.name;
+  const Uuid main_uuid = m.uuid();
   for (auto& s : c.subcaches) {
     const uint64_t entry_off = t->base() + s.index * es;
     if (!plain_suffix(s.suffix)) {
       s.error = fmt::format("fileSuffix \"{}\" is not a plain file suffix", printable(Bytes(
                                 reinterpret_cast<const uint8_t*>(s.suffix.data()), s.suffix.size())));
-      diags.error(entry_off, m.name + fmt::format(": subcache {}", s.index), s.error);
+      diags.error(entry_off, main_name + fmt::format(": subcache {}", s.index), s.error);
       continue;
     }
     const std::string name = expected_name(c, s.suffix);
+    // Each file is opened once: an entry naming the main file again or repeating another entry's
+    // file would map the same bytes twice (or loop, for a reader that follows subcaches' arrays).
+    if (s.uuid == main_uuid) {
+      s.error = fmt::format("subcache {} has the main cache's own UUID {} (a cycle): not opened", s.index,
+                            uuid_str(s.uuid.data()));
+      diags.error(entry_off, main_name + fmt::format(": subcache {}", s.index), s.error);
+      continue;
+    }
+    if (auto dup = std::find_if(c.subcaches.begin(), c.subcaches.begin() + s.index,
+                                [&](const Subcache& o) { return o.suffix == s.suffix || o.uuid == s.uuid; });
+        dup != c.subcaches.begin() + s.index) {
+      s.error = fmt::format("subcache {} repeats subcache {} ({} {}): not opened", s.index, dup->index,
+                            dup->suffix == s.suffix ? "file suffix" : "UUID",
+                            dup->suffix == s.suffix ? s.suffix : uuid_str(s.uuid.data()));
+      diags.error(entry_off, main_name + fmt::format(": subcache {}", s.index), s.error);
+      continue;
+    }
     auto src = open_sibling(s.suffix);
     if (!src) {
       s.error = fmt::format("subcache {} of the main cache is missing: {}", s.index, src.error().message());

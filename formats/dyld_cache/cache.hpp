@@ -17,6 +17,7 @@
 #include "dyld_cache/structs.hpp"
 #include "inspect/byte_reader.hpp"
 #include "inspect/diagnostics.hpp"
+#include "inspect/hash.hpp"
 #include "inspect/result.hpp"
 #include "inspect/source.hpp"
 #include "macho/macho.hpp"
@@ -120,6 +121,7 @@ struct ImageOptions {
   bool exports = true;
   bool function_starts = true;
   bool code_hash = true;
+  bool const_hash = true;      // CodeHash::const_sha256 (only with code_hash)
   bool local_symbols = false;
 };
 
@@ -162,6 +164,11 @@ class Cache {
   std::vector<size_t> by_address_;   // image indices sorted by address
   friend struct CacheBuilder;
 };
+
+// Hash of the image's own bytes as they sit in the cache: every segment except the shared
+// __LINKEDIT, in load-command order, filesize bytes each (slid pointers included, so it changes when
+// the image moves; the code hash is the layout-independent one).
+Result<std::string> image_content_hash(const Cache& c, const ImageDetail& d, HashKind kind);
 
 using OpenSibling = std::function<Result<SourcePtr>(const std::string& suffix)>;
 

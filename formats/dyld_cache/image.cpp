@@ -12,9 +12,10 @@
 //    Cached dylibs are page-aligned and move by whole pages, so the lo12 offsets of the ADD/LDR that
 //    follow an ADRP stay put when an earlier image grows; they change only when the target itself
 //    moves inside its page (then the hash changes: a limitation, not hidden).
-//  * not covered: x86_64 RIP-relative displacements and rel32 calls (an earlier image growing changes
-//    them, so x86_64 code hashes are layout-sensitive); words that merely look like ADRP/B/BL inside
-//    data-in-code are masked too (deterministic, so harmless).
+//  * on x86_64 the section is decoded linearly with capstone (disasm::normalise) and every RIP-relative
+//    displacement and relative branch/call immediate is zeroed, for the same reason;
+//  * words that merely look like ADRP/B/BL inside data-in-code are masked too (deterministic, so
+//    harmless); x86_64 data in code can desynchronise the decoder, also deterministically.
 // CodeHash::const_sha256 covers __DATA_CONST/__AUTH_CONST with slid pointers zeroed (pointer values
 // shift with the layout; the rest of the constant data does not).
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include <fmt/format.h>
 
 #include "dyld_cache/cache.hpp"
+#include "disasm/normalize.hpp"
 #include "inspect/checked.hpp"
 #include "inspect/hash.hpp"
 #include "macho/linkedit.hpp"
@@ -50,7 +52,11 @@ uint64_t normalise_arm64(std::vector<uint8_t>& buf) {
 
 uint64_t zero_pointers(std::vector<uint8_t>& buf, uint64_t vmaddr, const std::vector<SlidPointer>& ptrs) {
   uint64_t n = 0;
-  for (const auto& p : ptrs) {
+  // ptrs is sorted by address: start at the first that can reach this buffer.
+  auto first = std::lower_bound(ptrs.begin(), ptrs.end(), vmaddr >= 7 ? vmaddr - 7 : 0,
+                                [](const SlidPointer& p, uint64_t a) { return p.address < a; });
+  for (auto it = first; it != ptrs.end() && it->address < vmaddr + buf.size(); ++it) {
+    const auto& p = *it;
     for (uint64_t k = 0; k < 8; ++k) {
       const uint64_t a = p.address + k;
       if (a >= vmaddr && a - vmaddr < buf.size()) buf[a - vmaddr] = 0;
@@ -69,13 +75,22 @@ Result<ImageDetail> Cache::image_detail(const Image& img, Diagnostics& diags, co
   const CacheFile& hf = files[loc->file];
   ImageDetail d;
   d.header_file = loc->file;
-  ByteReader whole = hf.bytes.labelled("dyld cache image");
+  // Only the header and load commands are read, copied with read_at into a small buffer (offsets stay
+  // absolute: base = file offset). Note: FileSource::read_at copies from the mapping, so the kernel
+  // still maps ~64 KiB around each header (fault-around): ~200 MB of RSS for 3,000 images. A pread(2)
+  // on the file descriptor would avoid that.
+  std::vector<uint8_t> hbuf(std::min<uint64_t>(sizeof(macho::mach_header_64), loc->available));
+  if (auto st = hf.source->read_at(loc->offset, hbuf); !st) return fail(st.error().in_file(hf.name));
+  if (hbuf.size() == sizeof(macho::mach_header_64)) {
+    const uint64_t want = sizeof(macho::mach_header_64) + uint64_t(load_u32le(hbuf.data() + 20));
+    hbuf.resize(std::min(want, loc->available));
+    if (auto st = hf.source->read_at(loc->offset, hbuf); !st) return fail(st.error().in_file(hf.name));
+  }
   macho::ParseOptions po;
-  po.offsets_base = whole;
   po.check_ranges = false;
   po.symbols = po.exports = po.function_starts = po.code_hash = false;
   Diagnostics local;
-  auto m = macho::parse(*whole.sub(loc->offset, whole.size() - loc->offset), local, po);
+  auto m = macho::parse(ByteReader(Bytes(hbuf.data(), hbuf.size()), loc->offset, "dyld cache image"), local, po);
   // The Mach-O reader checks segment/LINKEDIT ranges against the header's file; in a split cache they
   // may sit in another file, so that check is replaced by the VM-map check below.
   for (Diagnostic x : local.items()) {
@@ -133,6 +148,7 @@ Result<ImageDetail> Cache::image_detail(const Image& img, Diagnostics& diags, co
     Hasher code(HashKind::kSha256), cst(HashKind::kSha256);
     std::vector<uint8_t> buf;
     const bool arm = is_arm64(mo.cputype);
+    const bool x86 = mo.cputype == macho::CPU_TYPE_X86_64;
     for (const auto& seg : mo.segments) {
       if (seg.initprot & macho::VM_PROT_EXECUTE) {
         for (const auto& s : seg.sections) {
@@ -142,13 +158,30 @@ Result<ImageDetail> Cache::image_detail(const Image& img, Diagnostics& diags, co
             diags.error(std::nullopt, who + fmt::format(": section {},{}", s.segname, s.sectname), r.error().rule);
             continue;
           }
-          buf.assign(r->data().begin(), r->data().end());
-          d.code.masked_pointers += zero_pointers(buf, s.addr, slid_pointers(s.addr, s.size, diags));
-          if (arm) d.code.masked_instructions += normalise_arm64(buf);
-          code.update(buf);
-          d.code.bytes += buf.size();
+          const auto ptrs = slid_pointers(s.addr, s.size, diags);
+          d.code.masked_pointers += ptrs.size();
+          if (x86) {  // decoded whole: instruction boundaries do not respect chunks
+            buf.assign(r->data().begin(), r->data().end());
+            zero_pointers(buf, s.addr, ptrs);
+            auto norm = disasm::normalise(disasm::Arch::kX86_64, buf, s.addr);
+            for (size_t k = 0; k < norm.size() && k < buf.size(); ++k)  // count masked operands (runs of changed bytes)
+              if (norm[k] != buf[k] && (k == 0 || norm[k - 1] == buf[k - 1])) ++d.code.masked_instructions;
+            code.update(norm);
+          } else {
+            // Cache-sized chunks (a multiple of 4, so words stay aligned): copy, mask, hash while hot.
+            constexpr size_t kChunk = 64 * 1024;
+            const Bytes all = r->data();
+            for (size_t at = 0; at < all.size(); at += kChunk) {
+              const Bytes piece = all.subspan(at, std::min(kChunk, all.size() - at));
+              buf.assign(piece.begin(), piece.end());
+              if (!ptrs.empty()) zero_pointers(buf, s.addr + at, ptrs);
+              if (arm) d.code.masked_instructions += normalise_arm64(buf);
+              code.update(buf);
+            }
+          }
+          d.code.bytes += s.size;
         }
-      } else if (seg.segname == "__DATA_CONST" || seg.segname == "__AUTH_CONST") {
+      } else if (opt.const_hash && (seg.segname == "__DATA_CONST" || seg.segname == "__AUTH_CONST")) {
         const uint64_t n = std::min(seg.filesize, seg.vmsize);
         if (!n) continue;
         auto r = read(seg.vmaddr, n);
@@ -164,6 +197,17 @@ Result<ImageDetail> Cache::image_detail(const Image& img, Diagnostics& diags, co
   }
   if (opt.local_symbols) d.local_symbols = local_symbols(img, diags);
   return d;
+}
+
+Result<std::string> image_content_hash(const Cache& c, const ImageDetail& d, HashKind kind) {
+  Hasher h(kind);
+  for (const auto& seg : d.macho.segments) {
+    if (seg.segname == "__LINKEDIT" || !seg.filesize) continue;
+    auto r = c.read(seg.vmaddr, std::min(seg.filesize, seg.vmsize));
+    if (!r) return fail(r.error());
+    h.update(r->data());
+  }
+  return h.hex_digest();
 }
 
 std::optional<LocalSymbols> Cache::local_symbols(const Image& img, Diagnostics& diags) const {

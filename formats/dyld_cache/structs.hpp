@@ -109,6 +109,7 @@ inline constexpr uint32_t kHeaderSizeIos11 = 0xf8, kHeaderSizeIos12 = 0x138, kHe
                           kHeaderSizeIos26 = 0x228;
 inline constexpr uint32_t kMaxMappings = 20;        // dyld's forEachRegion limit
 inline constexpr uint32_t kMaxMappingOffset = 1024;  // ditto
+inline constexpr uint32_t kMaxSubcaches = 256;       // ours: real caches have a few dozen files
 
 struct dyld_cache_mapping_info {
   uint64_t address;

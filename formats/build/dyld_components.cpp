@@ -1,0 +1,147 @@
+// dyld shared cache images as build components (see dyld_components.hpp). Per-function hashes come
+// from the image's function starts, named by its exports and the .symbols file's locals, each
+// function's bytes read through the cache's VM map and normalised by disasm (PC-relative operands
+// masked), so an image that only moved keeps every hash.
+#include "build/dyld_components.hpp"
+
+#include <filesystem>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "disasm/normalize.hpp"
+#include "dyld_cache/cache.hpp"
+#include "inspect/text.hpp"
+#include "macho/macho.hpp"
+#include "macho/structs.hpp"
+
+namespace fs = std::filesystem;
+
+namespace upscope::build {
+namespace {
+
+using namespace dyld_cache;
+
+// "dyld_shared_cache_arm64e" or "dyld_shared_cache_arm64e.development" (not ".01", ".symbols", ...).
+bool is_main_name(const std::string& name) {
+  const size_t dot = name.find('.');
+  return dot == std::string::npos || name.substr(dot) == ".development";
+}
+
+// The on-disk path of a cache file opened from a tree (empty when it came out of a disk image).
+std::string disk_path(const SourcePtr& src) {
+  const auto* f = dynamic_cast<const FileSource*>(src.get());
+  return f ? f->file().path() : std::string();
+}
+
+std::map<std::string, std::string> cache_function_hashes(const Cache& c, const Image& img, const ImageDetail& d,
+                                                   Diagnostics& diags) {
+  const auto& m = d.macho;
+  const disasm::Arch arch = m.cputype == macho::CPU_TYPE_ARM64 || m.cputype == macho::CPU_TYPE_ARM64_32
+                                ? disasm::Arch::kArm64
+                            : m.cputype == macho::CPU_TYPE_X86_64 ? disasm::Arch::kX86_64
+                                                                  : disasm::Arch::kOther;
+  std::unordered_map<uint64_t, std::string> names;
+  const uint64_t text = m.text_vmaddr();
+  for (const auto& e : d.exports)
+    if (!(e.flags & 0x08)) names.emplace(text + e.address, e.name);
+  if (auto locals = c.local_symbols(img, diags))
+    for (const auto& s : locals->symbols)
+      if ((s.type & macho::N_STAB) == 0 && (s.type & macho::N_TYPE) == macho::N_SECT && !s.name.empty())
+        names.emplace(s.value, s.name);
+  std::set<uint64_t> starts(d.function_starts.begin(), d.function_starts.end());
+  if (starts.empty())
+    for (const auto& [a, n] : names) starts.insert(a);
+  std::vector<disasm::FunctionRange> ranges;
+  size_t unnamed = 0;
+  for (const auto& seg : m.segments) {
+    if (!(seg.initprot & macho::VM_PROT_EXECUTE)) continue;
+    for (const auto& sec : seg.sections) {
+      if (!sec.has_instructions() || sec.zerofill() || !sec.size) continue;
+      auto bytes = c.read(sec.addr, sec.size);
+      if (!bytes) continue;  // reported with the code hash
+      for (auto it = starts.lower_bound(sec.addr); it != starts.end() && *it < sec.addr + sec.size; ++it) {
+        auto next = std::next(it);
+        const uint64_t end = next != starts.end() && *next < sec.addr + sec.size ? *next : sec.addr + sec.size;
+        disasm::FunctionRange f;
+        auto n = names.find(*it);
+        f.name = n != names.end() ? n->second : "sub_" + std::to_string(unnamed++);
+        f.address = *it;
+        f.code = bytes->data().subspan(static_cast<size_t>(*it - sec.addr), static_cast<size_t>(end - *it));
+        ranges.push_back(std::move(f));
+      }
+    }
+  }
+  return disasm::hash_functions(arch, ranges);
+}
+
+}  // namespace
+
+FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const Placement& pl,
+                           const InventoryOptions& opt, Component base) {
+  FileResult r;
+  const std::string path = disk_path(src);
+  const std::string name = fs::path(rel).filename().string();
+  if (!is_main_name(name)) {
+    const std::string main = name.substr(0, name.find('.'));
+    std::error_code ec;
+    if (!path.empty() && (fs::exists(fs::path(path).parent_path() / main, ec) ||
+                          fs::exists(fs::path(path).parent_path() / (main + ".development"), ec)))
+      return r;  // read through its main file
+    r.not_analysed.push_back({rel, "dyld cache subcache or symbols file without its main cache file " + main});
+    r.components.push_back(std::move(base));
+    return r;
+  }
+  Diagnostics diags;
+  OpenSibling sibling = [path](const std::string& suffix) -> Result<SourcePtr> {
+    if (path.empty())
+      return fail(ErrorCode::kUnsupported, "dyld cache", "the cache is inside a disk image: its subcaches are not opened");
+    return FileSource::open(path + suffix);
+  };
+  auto c = open_cache(src, sibling, diags);
+  if (!c) {
+    r.not_analysed.push_back({rel, c.error().message()});
+    r.components.push_back(std::move(base));
+    return r;
+  }
+  for (const auto& d : diags.items())
+    if (d.severity == Severity::kError) r.not_analysed.push_back({rel, d.text()});
+  ImageOptions io;
+  io.exports = true;  // also names functions
+  io.function_starts = true;
+  io.const_hash = false;
+  for (const auto& img : c->images) {
+    Component comp;
+    comp.id = img.path.empty() ? fmt::format("{}:image {}", rel, img.index) : img.path;
+    comp.path = rel + ":" + comp.id;
+    comp.kind = ComponentKind::kDyldCacheImage;
+    comp.space = Space::kUser;
+    comp.location = pl.location;
+    comp.size = img.text_size;
+    Diagnostics id;
+    auto d = c->image_detail(img, id, io);
+    if (!d) {
+      r.not_analysed.push_back({comp.path, d.error().message()});
+      r.components.push_back(std::move(comp));
+      continue;
+    }
+    for (const auto& x : id.items())
+      if (x.severity == Severity::kError) r.not_analysed.push_back({comp.path, x.text()});
+    std::optional<Uuid> u = img.uuid ? img.uuid : d->macho.uuid;
+    if (u) comp.uuid = uuid_string(Bytes(u->data(), 16));
+    if (d->current_version) comp.version = macho::version_string(*d->current_version);
+    comp.code_hash = d->code.sha256;
+    if (opt.symbols) {
+      std::set<std::string> syms;
+      for (const auto& e : d->exports) syms.insert(e.name);
+      comp.symbols.assign(syms.begin(), syms.end());
+    }
+    Diagnostics fd;
+    comp.functions = cache_function_hashes(*c, img, *d, fd);
+    r.components.push_back(std::move(comp));
+  }
+  return r;
+}
+
+}  // namespace upscope::build
