@@ -1,4 +1,5 @@
 // upscope inspect FILE...: identify, then run the format's reader and print its report.
+#include <filesystem>
 #include <map>
 
 #include <fmt/format.h>
@@ -26,6 +27,15 @@ const InspectFn* find_inspector(const std::string& format_id) {
 
 namespace {
 
+// A directory is handed to the "directory" inspector (extracted update packages) with no source.
+Result<IdentifiedInput> directory_input(const std::string& path) {
+  IdentifiedInput in;
+  in.id.format = "directory";
+  in.id.description = "directory";
+  in.id.details["path"] = path;
+  return in;
+}
+
 int run(Context& ctx, const std::vector<std::string>& inputs) {
   const bool json = ctx.global.output_format() == Format::kJson;
   int rc = kExitOk;
@@ -35,7 +45,8 @@ int run(Context& ctx, const std::vector<std::string>& inputs) {
   for (const auto& path : inputs) {
     reports::Json item;
     item["path"] = path;
-    auto input = open_and_identify(path);
+    std::error_code dir_ec;
+    auto input = std::filesystem::is_directory(path, dir_ec) ? directory_input(path) : open_and_identify(path);
     if (!input) {
       rc = kExitError;
       if (!json) print_error(input.error());

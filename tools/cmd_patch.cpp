@@ -1,4 +1,4 @@
-// upscope patch info PATCH: a patch's records (BXDIFF50/4x, RIDIFF10) as text or JSON.
+// upscope patch records PATCH (alias: info): a patch's records (BXDIFF50/4x, RIDIFF10) as text or JSON.
 // upscope patch apply PATCH OLD -o NEW: applies a BXDIFF50/4x patch, checking both SHA-1s.
 #include <fmt/format.h>
 
@@ -108,7 +108,10 @@ const CommandRegistrar reg("patch", 60, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<PatchOptions>();
   auto* sub = app.add_subcommand("patch", "Read and apply update patches (BXDIFF50/40/41, RIDIFF10)");
   sub->require_subcommand(1);
-  auto* inf = sub->add_subcommand("info", "Print a patch's header, sections and control records");
+  // `records` is the name issue #9 uses; `info` stays as an alias.
+  auto* inf = sub->add_subcommand("records", "Print a patch's header, sections and every control record (input/output "
+                                             "ranges, totals, SHA-1s)");
+  inf->alias("info");
   inf->add_option("patch", opt->patch, "Patch file")->required();
   inf->footer("Exit codes: 0 read and consistent; 2 unreadable or a validation rule failed.");
   inf->callback([&ctx, opt] { ctx.exit_code = info(ctx, *opt); });
