@@ -1,0 +1,650 @@
+// The SQLite build catalogue: exact round trips, re-adds skipped, catalogued diffs/verdicts/histories
+// identical to `upscope diff`/`verdict` on the files across a generated series, crash and
+// concurrency safety, and the exact errors for files that are not (our) catalogues. Python's stdlib
+// sqlite3 is the independent reader and the foreign writer.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "build/inventory.hpp"
+#include "catalog/catalog.hpp"
+#include "reports/model.hpp"
+#include "test_support.hpp"
+
+using namespace upscope;
+using namespace upscope::test;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// The series of make_series.py, written once per test process.
+const fs::path& series_dir() {
+  static const fs::path dir = [] {
+    auto d = scratch_dir("catalog-series");
+    auto r = run_shell("python3 " + shell_quote((source_dir() / "samples/gen/make_series.py").string()) + " " +
+                       shell_quote(d.string()) + " 2>&1");
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    return d;
+  }();
+  return dir;
+}
+
+const std::vector<std::string> kBuildDirs = {"01-13.3", "02-13.3.1", "03-13.4", "04-13.4-a",
+                                             "05-13.4.1", "06-13.5", "07-13.5.1"};
+// How the catalogue is asked for each: versions, with the RSR by its letter.
+const std::vector<std::string> kNames = {"13.3", "13.3.1", "13.4", "13.4 (a)", "13.4.1", "13.5", "13.5.1"};
+
+std::string build_path(size_t i) { return (series_dir() / kBuildDirs[i]).string(); }
+
+BuildInventory inventory_of(const std::string& path) {
+  Diagnostics diags;
+  build::InventoryOptions opt;
+  auto inv = build::make_inventory(path, opt, diags);
+  REQUIRE(inv);
+  return std::move(*inv);
+}
+
+void check_equal(const BuildInventory& a, const BuildInventory& b) {
+  CHECK(a.source == b.source);
+  CHECK(a.product == b.product);
+  CHECK(a.version == b.version);
+  CHECK(a.build == b.build);
+  CHECK(a.version_extra == b.version_extra);
+  CHECK(a.platform == b.platform);
+  CHECK(a.arch == b.arch);
+  REQUIRE(a.components.size() == b.components.size());
+  for (size_t i = 0; i < a.components.size(); ++i) {
+    const Component& x = a.components[i];
+    const Component& y = b.components[i];
+    INFO("component " << i << " " << x.id);
+    CHECK(x.id == y.id);
+    CHECK(x.kind == y.kind);
+    CHECK(x.space == y.space);
+    CHECK(x.location == y.location);
+    CHECK(x.path == y.path);
+    CHECK(x.version == y.version);
+    CHECK(x.uuid == y.uuid);
+    CHECK(x.size == y.size);
+    CHECK(x.hashes == y.hashes);
+    CHECK(x.code_hash == y.code_hash);
+    CHECK(x.symbols == y.symbols);
+    CHECK(x.functions == y.functions);
+  }
+  REQUIRE(a.not_analysed.size() == b.not_analysed.size());
+  for (size_t i = 0; i < a.not_analysed.size(); ++i) {
+    CHECK(a.not_analysed[i].path == b.not_analysed[i].path);
+    CHECK(a.not_analysed[i].reason == b.not_analysed[i].reason);
+  }
+}
+
+catalog::Catalog open_new(const fs::path& db) {
+  auto cat = catalog::Catalog::open(db.string(), catalog::Catalog::Mode::kCreate);
+  INFO((cat ? "" : cat.error().message()));
+  REQUIRE(cat);
+  return std::move(*cat);
+}
+
+std::vector<std::string> add_args(const fs::path& db, const std::vector<size_t>& builds) {
+  std::vector<std::string> args = {"-q", "catalog", "add", "--db", db.string()};
+  for (size_t i : builds) args.push_back(build_path(i));
+  return args;
+}
+
+// Python's sqlite3 module runs `script` with the database path as sys.argv[1]; stdout back.
+RunResult python_sqlite(const fs::path& db, const std::string& script) {
+  return run_shell("python3 -c " + shell_quote("import sqlite3, sys\n" + script) + " " + shell_quote(db.string()) +
+                   " 2>&1");
+}
+
+// A child process whose stdout (or stderr) comes back through a pipe, for killing it at a known point.
+struct Child {
+  pid_t pid = -1;
+  int fd = -1;
+};
+
+Child spawn(const std::vector<std::string>& argv, bool capture_stderr) {
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(p[1], capture_stderr ? 2 : 1);
+    FILE* null = std::fopen("/dev/null", "w");
+    if (null) ::dup2(fileno(null), capture_stderr ? 1 : 2);
+    ::close(p[0]);
+    ::close(p[1]);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(p[1]);
+  return {pid, p[0]};
+}
+
+std::string read_line(int fd) {
+  std::string line;
+  char c;
+  while (::read(fd, &c, 1) == 1) {
+    if (c == '\n') return line;
+    line += c;
+  }
+  return line;
+}
+
+int wait_child(const Child& c) {
+  int status = 0;
+  ::waitpid(c.pid, &status, 0);
+  ::close(c.fd);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+json without_tool(json doc) {
+  doc.erase("tool");  // the only field that could differ between two runs of the same binary
+  return doc;
+}
+
+std::set<std::string> change_ids(const json& diff_doc) {
+  std::set<std::string> ids;
+  for (const auto& c : diff_doc["diff"]["changes"]) ids.insert(c["id"].get<std::string>());
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("catalog: a stored inventory loads back equal field by field", "[catalog]") {
+  auto dir = scratch_dir("catalog-roundtrip");
+  auto cat = open_new(dir / "c.db");
+
+  // Every build of the series, as make_inventory reads it (symbols, functions, hashes, KC entries).
+  std::vector<int64_t> ids;
+  for (size_t i = 0; i < kBuildDirs.size(); ++i) {
+    BuildInventory inv = inventory_of(build_path(i));
+    auto r = cat.add(inv);
+    REQUIRE(r);
+    CHECK(r->status == catalog::AddStatus::kAdded);
+    CHECK(r->build.components == inv.components.size());
+    auto back = cat.load(r->build.id);
+    REQUIRE(back);
+    check_equal(inv, *back);
+    ids.push_back(r->build.id);
+  }
+
+  // load_for_diff leaves out lists that are the same on both sides: every diff is still the same.
+  for (size_t i = 0; i < ids.size(); ++i)
+    for (size_t j = 0; j < ids.size(); ++j) {
+      INFO("builds " << i << " " << j);
+      auto a = cat.load(ids[i]);
+      auto b = cat.load(ids[j]);
+      auto pair = cat.load_for_diff(ids[i], ids[j]);
+      REQUIRE(a);
+      REQUIRE(b);
+      REQUIRE(pair);
+      CHECK(reports::to_json(diff_builds(*a, *b)) == reports::to_json(diff_builds(pair->first, pair->second)));
+      CHECK(pair->first.components.size() == a->components.size());
+    }
+
+  // Everything a model can hold: odd bytes, empty strings, the largest size, not-analysed entries.
+  BuildInventory odd;
+  odd.source = "/tmp/odd\xff build";
+  odd.product = "iOS";
+  odd.version = "17.0";
+  odd.build = "21A329";
+  odd.platform = "ios";
+  odd.arch = "arm64e";
+  Component c;
+  c.id = std::string("nul\0inside", 10);
+  c.kind = ComponentKind::kFirmware;
+  c.space = Space::kBoot;
+  c.location = Location::kPreboot;
+  c.path = "\xc3\x28 not utf-8";
+  c.size = UINT64_MAX;
+  c.hashes = {{"sha256", std::string(64, 'a')}, {"symlink", ""}};
+  c.symbols = {"", "_a", std::string("_b\0c", 4)};
+  c.functions = {{"", "00"}, {"_f", ""}};
+  odd.components.push_back(c);
+  Component empty;
+  empty.id = "kernel";
+  empty.kind = ComponentKind::kKernel;
+  odd.components.push_back(empty);
+  odd.not_analysed = {{"a/b", "reason one"}, {"", ""}};
+  auto r = cat.add(odd);
+  REQUIRE(r);
+  auto back = cat.load(r->build.id);
+  REQUIRE(back);
+  check_equal(odd, *back);
+
+  // What was loaded is the same build: adding it again is recognised.
+  auto again = cat.add(*back);
+  REQUIRE(again);
+  CHECK(again->status == catalog::AddStatus::kAlreadyPresent);
+  CHECK(again->build.id == r->build.id);
+
+  // The identical WebKit lists of builds 1-3 are stored once (python's sqlite3 reads our file).
+  auto py = python_sqlite(dir / "c.db",
+                          "db = sqlite3.connect(sys.argv[1])\n"
+                          "print(db.execute('PRAGMA user_version').fetchone()[0],"
+                          " db.execute('PRAGMA journal_mode').fetchone()[0],"
+                          " db.execute('SELECT count(*) FROM builds').fetchone()[0],"
+                          " db.execute('SELECT count(*) FROM components').fetchone()[0] >"
+                          " db.execute('SELECT count(*) FROM details').fetchone()[0])");
+  CHECK(py.out == "1 wal 8 True\n");
+}
+
+TEST_CASE("catalog: adding the same build twice is recognised and skipped", "[catalog][cli]") {
+  auto dir = scratch_dir("catalog-readd");
+  const auto db = dir / "c.db";
+  auto first = run_upscope({"catalog", "add", "--db", db.string(), build_path(0), build_path(1)});
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.out == build_path(0) + ": added #1 macOS 13.3 (22E252): 10 components, 0 not analysed\n" +
+                         build_path(1) + ": added #2 macOS 13.3.1 (22E261): 10 components, 0 not analysed\n");
+  // progress per build on stderr
+  CHECK(first.err.find("[1/2] " + build_path(0) + ": reading\n") != std::string::npos);
+  CHECK(first.err.find("[2/2] " + build_path(1) + ": added #2") != std::string::npos);
+
+  // The same content from another path is the same build.
+  fs::copy(build_path(1), dir / "copy", fs::copy_options::recursive);
+  auto second = run_upscope({"catalog", "add", "--json", "--db", db.string(), build_path(0), (dir / "copy").string()});
+  REQUIRE(second.exit_code == 0);
+  auto doc = json::parse(second.out);
+  CHECK(doc["schema"] == "upscope/catalog-add/1");
+  REQUIRE(doc["results"].size() == 2);
+  CHECK(doc["results"][0]["status"] == "already-present");
+  CHECK(doc["results"][0]["build"]["id"] == 1);
+  CHECK(doc["results"][1]["status"] == "already-present");
+  CHECK(doc["results"][1]["build"]["id"] == 2);
+  CHECK(doc["results"][1]["build"]["source"] == build_path(1));
+
+  auto ls = run_upscope({"catalog", "ls", "--json", "--db", db.string()});
+  REQUIRE(ls.exit_code == 0);
+  auto l = json::parse(ls.out);
+  CHECK(l["schema"] == "upscope/catalog-ls/1");
+  REQUIRE(l["builds"].size() == 2);
+  CHECK(l["builds"][0]["label"] == "macOS 13.3 (22E252)");
+  CHECK(l["builds"][1]["label"] == "macOS 13.3.1 (22E261)");
+
+  // A build that cannot be read is reported, the others still added, and the exit code says so.
+  auto bad = run_upscope({"catalog", "add", "--db", db.string(), (dir / "no-such-build").string(), build_path(2)});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.out.rfind((dir / "no-such-build").string() + ": error: ", 0) == 0);
+  CHECK(bad.out.find(build_path(2) + ": added #3 macOS 13.4 (22F66)") != std::string::npos);
+}
+
+TEST_CASE("catalog: diff verdict and history from the catalogue equal upscope diff and verdict on the files",
+          "[catalog][cli]") {
+  auto dir = scratch_dir("catalog-series-diff");
+  const auto db = dir / "c.db";
+  std::vector<size_t> all(kBuildDirs.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  auto add = run_upscope(add_args(db, all));
+  INFO(add.err);
+  REQUIRE(add.exit_code == 0);
+
+  // The known change of each step (make_series.py), beyond the SystemVersion.plist files.
+  const std::string plist_sys = "/System/Library/CoreServices/SystemVersion.plist";
+  const std::string plist_cx = "/System/Cryptexes/OS/System/Library/CoreServices/SystemVersion.plist";
+  const std::string webkit = "/System/Library/Frameworks/WebKit.framework/Versions/A/WebKit";
+  const std::string libexample = "/usr/lib/libexample.dylib";
+  // The kernel's id is the inventory's to choose ("kernel" or its fileset entry id): ask it.
+  std::string kernel;
+  const json inv0 = json::parse(run_upscope({"inventory", "--json", build_path(0)}).out);
+  for (const auto& c : inv0["build"]["components"])
+    if (c["kind"] == "kernel") kernel = c["id"];
+  REQUIRE(!kernel.empty());
+  const std::vector<std::set<std::string>> expected = {
+      {kernel, plist_sys, plist_cx},             {"com.example.driver.A", plist_sys, plist_cx},
+      {webkit, plist_cx},                        {libexample, plist_sys, plist_cx},
+      {libexample, plist_sys, plist_cx},         {plist_sys, plist_cx}};
+  const std::vector<std::string> verdicts = {"no", "no", "yes", "no", "no", "no"};
+
+  std::map<std::string, std::map<size_t, json>> direct_changes;  // component -> step -> change
+  auto compare_pair = [&](size_t i, size_t j) {
+    INFO("builds " << kNames[i] << " -> " << kNames[j]);
+    auto direct = run_upscope({"diff", "--json", build_path(i), build_path(j)});
+    auto cat = run_upscope({"catalog", "diff", "--json", "--db", db.string(), kNames[i], kNames[j]});
+    INFO(cat.err);
+    CHECK(cat.exit_code == direct.exit_code);
+    auto dj = json::parse(direct.out);
+    CHECK(without_tool(json::parse(cat.out)) == without_tool(dj));
+    auto direct_text = run_upscope({"diff", build_path(i), build_path(j)});
+    auto cat_text = run_upscope({"catalog", "diff", "--db", db.string(), kNames[i], kNames[j]});
+    CHECK(cat_text.out == direct_text.out);
+    auto dv = run_upscope({"verdict", "--json", build_path(i), build_path(j)});
+    auto cv = run_upscope({"catalog", "verdict", "--json", "--db", db.string(), kNames[i], kNames[j]});
+    CHECK(cv.exit_code == dv.exit_code);
+    CHECK(without_tool(json::parse(cv.out)) == without_tool(json::parse(dv.out)));
+    auto dvt = run_upscope({"verdict", build_path(i), build_path(j)});
+    auto cvt = run_upscope({"catalog", "verdict", "--db", db.string(), kNames[i], kNames[j]});
+    CHECK(cvt.out == dvt.out);
+    return std::make_pair(dj, json::parse(dv.out));
+  };
+
+  for (size_t i = 0; i + 1 < kBuildDirs.size(); ++i) {
+    auto [dj, vj] = compare_pair(i, i + 1);
+    INFO("step to " << kNames[i + 1]);
+    CHECK(change_ids(dj) == expected[i]);
+    CHECK(vj["verdict"]["rsr_eligible"] == verdicts[i]);
+    for (const auto& c : dj["diff"]["changes"]) direct_changes[c["id"]][i + 1] = c;
+  }
+  compare_pair(0, 6);
+  compare_pair(6, 0);
+
+  // The WebKit change is one function, the kext change its UUID, libexample removed then back.
+  CHECK(direct_changes[webkit][3]["functions_changed"] == json::array({"_func_00002"}));
+  CHECK(direct_changes[libexample][4]["change"] == "removed");
+  CHECK(direct_changes[libexample][5]["change"] == "added");
+  std::set<std::string> kext_fields;
+  for (const auto& e : direct_changes["com.example.driver.A"][2]["evidence"]) kext_fields.insert(e["field"]);
+  CHECK(kext_fields.count("uuid") == 1);
+  CHECK(kext_fields.count("code_hash") == 0);
+
+  // Every component that changed anywhere: its history is exactly the direct diffs' records.
+  for (const auto& [id, by_step] : direct_changes) {
+    INFO("history of " << id);
+    auto h = run_upscope({"history", "--json", "--db", db.string(), id});
+    INFO(h.err);
+    REQUIRE(h.exit_code == 0);
+    auto hj = json::parse(h.out);
+    CHECK(hj["schema"] == "upscope/history/1");
+    CHECK(hj["component"] == id);
+    CHECK(hj["builds_catalogued"] == 7);
+    REQUIRE(hj["entries"].size() == by_step.size() + 1);
+    CHECK(hj["entries"][0]["change"] == "baseline");
+    CHECK(hj["entries"][0]["build"]["label"] == "macOS 13.3 (22E252)");
+    size_t k = 1;
+    for (const auto& [step, change] : by_step) {
+      const auto& e = hj["entries"][k++];
+      CHECK(e["build"]["version"] == json::parse(run_upscope({"inventory", "--json", build_path(step)}).out)["build"]["version"]);
+      CHECK(e["change"] == change["change"]);
+      CHECK(e["diff"] == change);
+    }
+  }
+
+  // The text form names the builds in series order and the changed function.
+  auto ht = run_upscope({"history", "--db", db.string(), "WebKit"});
+  REQUIRE(ht.exit_code == 0);
+  CHECK(ht.out.rfind(webkit + ": changed in 2 of 7 catalogued builds\n", 0) == 0);
+  CHECK(ht.out.find("#4 macOS 13.4 (a) (22F770820d)") != std::string::npos);
+  CHECK(ht.out.find("~_func_00002") != std::string::npos);
+  auto hl = json::parse(run_upscope({"history", "--json", "--db", db.string(), libexample}).out);
+  REQUIRE(hl["entries"].size() == 3);
+  CHECK(hl["entries"][1]["change"] == "removed");
+  CHECK(hl["entries"][1]["component"].is_null());
+  CHECK(hl["entries"][2]["change"] == "added");
+  CHECK(hl["entries"][2]["component"]["uuid"] == hl["entries"][0]["component"]["uuid"]);
+
+  // `catalog ls` in series order, whatever order the builds were added in.
+  auto ls = json::parse(run_upscope({"catalog", "ls", "--json", "--db", db.string()}).out);
+  REQUIRE(ls["builds"].size() == 7);
+  for (size_t i = 0; i < 7; ++i) CHECK(ls["builds"][i]["source"] == build_path(i));
+}
+
+TEST_CASE("catalog: builds are named by version or letter or build or id or path and ambiguity lists the candidates",
+          "[catalog][cli]") {
+  auto dir = scratch_dir("catalog-names");
+  const auto db = dir / "c.db";
+  REQUIRE(run_upscope(add_args(db, {0, 2, 3})).exit_code == 0);
+  // A second 13.3 22E252 with other content: the same name, another build.
+  fs::copy(build_path(0), dir / "other", fs::copy_options::recursive);
+  write_bytes(dir / "other/usr/lib/extra.txt", {'x', '\n'});
+  REQUIRE(run_upscope({"-q", "catalog", "add", "--db", db.string(), (dir / "other").string()}).exit_code == 0);
+
+  auto label_of = [&](const std::string& name) {
+    auto r = run_upscope({"catalog", "diff", "--json", "--db", db.string(), name, "#2"});
+    INFO(name << ": " << r.err);
+    if (r.exit_code == 2) return std::string("error");
+    return json::parse(r.out)["builds"]["old"]["label"].get<std::string>();
+  };
+  CHECK(label_of("13.4") == "macOS 13.4 (22F66)");           // the one without a letter
+  CHECK(label_of("13.4 (a)") == "macOS 13.4 (a) (22F770820d)");
+  CHECK(label_of("22F770820d") == "macOS 13.4 (a) (22F770820d)");
+  CHECK(label_of("13.4 22F66") == "macOS 13.4 (22F66)");
+  CHECK(label_of("#3") == "macOS 13.4 (a) (22F770820d)");
+  CHECK(label_of(build_path(3)) == "macOS 13.4 (a) (22F770820d)");
+  CHECK(label_of("macOS 13.4 (a) (22F770820d)") == "macOS 13.4 (a) (22F770820d)");
+
+  auto amb = run_upscope({"catalog", "diff", "--db", db.string(), "13.3", "13.4"});
+  CHECK(amb.exit_code == 2);
+  CHECK(amb.out.empty());
+  CHECK(amb.err == "upscope: error: " + db.string() +
+                       ": \"13.3\" names 2 builds; name one by its catalogue id:\n"
+                       "  #1 macOS 13.3 (22E252) (added from " + build_path(0) + ")\n"
+                       "  #4 macOS 13.3 (22E252) (added from " + (dir / "other").string() + ")\n");
+  auto none = run_upscope({"catalog", "verdict", "--db", db.string(), "13.9", "13.4"});
+  CHECK(none.exit_code == 2);
+  CHECK(none.err == "upscope: error: " + db.string() +
+                        ": no build named \"13.9\" among the 4 catalogued (see `upscope catalog ls`)\n");
+  auto nocomp = run_upscope({"history", "--db", db.string(), "NoSuchThing"});
+  CHECK(nocomp.exit_code == 2);
+  CHECK(nocomp.err == "upscope: error: " + db.string() + ": no component \"NoSuchThing\" in any catalogued build\n");
+  auto ambcomp = run_upscope({"history", "--db", db.string(), "SystemVersion.plist"});
+  CHECK(ambcomp.exit_code == 2);
+  CHECK(ambcomp.err.find("\"SystemVersion.plist\" matches 2 components; name one by its full id:\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("catalog: the default database is under XDG_DATA_HOME", "[catalog][cli]") {
+  auto dir = scratch_dir("catalog-xdg");
+  auto r = run_shell("XDG_DATA_HOME=" + shell_quote(dir.string()) + " " + shell_quote(upscope_binary()) +
+                     " -q catalog add " + shell_quote(build_path(0)) + " 2>&1");
+  INFO(r.out);
+  CHECK(r.exit_code == 0);
+  CHECK(fs::exists(dir / "upscope/catalog.db"));
+  auto ls = run_shell("XDG_DATA_HOME=" + shell_quote(dir.string()) + " " + shell_quote(upscope_binary()) +
+                      " catalog ls 2>&1");
+  CHECK(ls.out.rfind((dir / "upscope/catalog.db").string() + ": 1 build\n", 0) == 0);
+}
+
+TEST_CASE("catalog: a writer killed mid-transaction leaves the earlier builds intact and the file usable",
+          "[catalog][cli]") {
+  auto dir = scratch_dir("catalog-kill");
+  const auto db = dir / "c.db";
+  std::vector<BuildInventory> invs;
+  for (size_t i = 0; i < kBuildDirs.size(); ++i) invs.push_back(inventory_of(build_path(i)));
+  {
+    auto cat = open_new(db);
+    REQUIRE(cat.add(invs[0]));
+    REQUIRE(cat.add(invs[1]));
+  }
+
+  // (1) A writer holding the write transaction, with uncommitted pages spilled into the WAL, is killed.
+  Child writer = spawn({"python3", "-c",
+                        "import sqlite3, sys, os\n"
+                        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                        "db.execute('PRAGMA cache_size = 1')\n"
+                        "db.execute('BEGIN IMMEDIATE')\n"
+                        "db.execute(\"INSERT INTO builds VALUES (99, 'macOS', '13.9', 'X', '', '', '', 'half', 'd',"
+                        " 'now', 100000, 0)\")\n"
+                        "for i in range(30000):\n"
+                        "    db.execute(\"INSERT INTO components VALUES (99, ?, ?, 'file', 'data', 'unknown', '', '',"
+                        " '', 0, '', x'00', 1)\", (i, 'id%d' % i))\n"
+                        "print('ready', os.path.getsize(sys.argv[1] + '-wal'), flush=True)\n"
+                        "import time; time.sleep(60)\n",
+                        db.string()},
+                       false);
+  std::string ready = read_line(writer.fd);
+  INFO(ready);
+  REQUIRE(ready.rfind("ready ", 0) == 0);
+  CHECK(std::stoll(ready.substr(6)) > 100000);  // the half-written build really reached the WAL file
+  ::kill(writer.pid, SIGKILL);
+  CHECK(wait_child(writer) == 128 + SIGKILL);
+  {
+    auto cat = catalog::Catalog::open(db.string(), catalog::Catalog::Mode::kCreate);
+    REQUIRE(cat);
+    auto list = cat->list();
+    REQUIRE(list);
+    REQUIRE(list->size() == 2);
+    for (size_t i = 0; i < 2; ++i) {
+      auto back = cat->load((*list)[i].id);
+      REQUIRE(back);
+      check_equal(invs[i], *back);
+    }
+    REQUIRE(cat->add(invs[2]));
+  }
+
+  // (2) `upscope catalog add` itself killed once its first build is in: whatever it was doing then.
+  Child add = spawn({upscope_binary(), "catalog", "add", "--db", db.string(), build_path(3), build_path(4),
+                     build_path(5), build_path(6)},
+                    true);
+  std::string line;
+  while ((line = read_line(add.fd)).find("added #") == std::string::npos && !line.empty()) {
+  }
+  ::kill(add.pid, SIGKILL);
+  wait_child(add);
+  auto cat = catalog::Catalog::open(db.string(), catalog::Catalog::Mode::kCreate);
+  REQUIRE(cat);
+  auto list = cat->list();
+  REQUIRE(list);
+  REQUIRE(list->size() >= 4);
+  for (const auto& b : *list) {
+    auto back = cat->load(b.id);
+    REQUIRE(back);
+    size_t i = std::find(kBuildDirs.begin(), kBuildDirs.end(), fs::path(b.source).filename().string()) -
+               kBuildDirs.begin();
+    REQUIRE(i < invs.size());
+    check_equal(invs[i], *back);
+  }
+  auto rest = run_upscope(add_args(db, {3, 4, 5, 6}));
+  CHECK(rest.exit_code == 0);
+  auto all = cat->list();
+  REQUIRE(all);
+  CHECK(all->size() == 7);
+  auto check = python_sqlite(db, "print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])");
+  CHECK(check.out == "ok\n");
+}
+
+TEST_CASE("catalog: two processes adding at once both succeed", "[catalog][cli]") {
+  auto dir = scratch_dir("catalog-concurrent");
+  const auto db = dir / "c.db";  // neither finds it: both race to create the schema too
+  auto a = spawn({upscope_binary(), "catalog", "add", "--db", db.string(), build_path(0), build_path(2), build_path(4),
+                  build_path(6), build_path(3)},
+                 false);
+  auto b = spawn({upscope_binary(), "catalog", "add", "--db", db.string(), build_path(1), build_path(3), build_path(5),
+                  build_path(0)},
+                 false);
+  CHECK(wait_child(a) == 0);
+  CHECK(wait_child(b) == 0);
+  auto cat = catalog::Catalog::open(db.string(), catalog::Catalog::Mode::kExisting);
+  REQUIRE(cat);
+  auto list = cat->list();
+  REQUIRE(list);
+  REQUIRE(list->size() == 7);  // builds 0 and 3 were added by both: stored once
+  for (size_t i = 0; i < 7; ++i) {
+    CHECK((*list)[i].source == build_path(i));
+    auto back = cat->load((*list)[i].id);
+    REQUIRE(back);
+    check_equal(inventory_of(build_path(i)), *back);
+  }
+}
+
+TEST_CASE("catalog: files that are not our catalogue give exact errors naming the file", "[catalog][cli]") {
+  auto dir = scratch_dir("catalog-errors");
+  auto err_of = [](const fs::path& db) {
+    auto r = run_upscope({"catalog", "ls", "--db", db.string()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    return r.err;
+  };
+  auto add_err = [](const fs::path& db) {
+    auto r = run_upscope({"catalog", "add", "--db", db.string(), build_path(0)});
+    CHECK(r.exit_code == 2);
+    return r.err;
+  };
+  const std::string E = "upscope: error: ";
+
+  const auto text = dir / "notes.txt";
+  write_bytes(text, {'h', 'e', 'l', 'l', 'o', '\n'});
+  CHECK(err_of(text) == E + text.string() + ": not an SQLite database: it does not start with \"SQLite format 3\"\n");
+  CHECK(add_err(text) == E + text.string() + ": not an SQLite database: it does not start with \"SQLite format 3\"\n");
+  CHECK(read_file(text) == "hello\n");  // untouched
+
+  const auto missing = dir / "missing.db";
+  CHECK(err_of(missing) == E + missing.string() +
+                               ": no catalogue here (add builds with `upscope catalog add BUILD... --db FILE`)\n");
+  CHECK(!fs::exists(missing));
+  CHECK(err_of(dir) == E + dir.string() + ": not a regular file\n");
+
+  const auto foreign = dir / "foreign.db";
+  REQUIRE(python_sqlite(foreign, "db = sqlite3.connect(sys.argv[1]); db.execute('CREATE TABLE songs(title)');"
+                                 " db.execute('CREATE TABLE albums(name)'); db.commit()")
+              .exit_code == 0);
+  const std::string foreign_msg = E + foreign.string() +
+                                  ": not an upscope catalogue: an SQLite database of another application "
+                                  "(application_id 0x00000000, tables: albums, songs)\n";
+  CHECK(err_of(foreign) == foreign_msg);
+  CHECK(add_err(foreign) == foreign_msg);
+  CHECK(python_sqlite(foreign, "print(sqlite3.connect(sys.argv[1]).execute('PRAGMA journal_mode').fetchone()[0])").out ==
+        "delete\n");  // not switched to WAL: we changed nothing
+
+  // A catalogue from a newer upscope, and one older than any migration.
+  const auto newer = dir / "newer.db";
+  REQUIRE(run_upscope(add_args(newer, {0})).exit_code == 0);
+  REQUIRE(python_sqlite(newer, "db = sqlite3.connect(sys.argv[1]); db.execute('PRAGMA user_version = 2'); db.commit()")
+              .exit_code == 0);
+  const std::string newer_msg = E + newer.string() +
+                                ": catalogue schema version 2 is newer than this upscope supports (1): use a newer "
+                                "upscope\n";
+  CHECK(err_of(newer) == newer_msg);
+  CHECK(add_err(newer) == newer_msg);
+  REQUIRE(python_sqlite(newer, "db = sqlite3.connect(sys.argv[1]); db.execute('PRAGMA user_version = 0'); db.commit()")
+              .exit_code == 0);
+  CHECK(err_of(newer) == E + newer.string() +
+                             ": catalogue schema version 0 is older than any this upscope can migrate (oldest: 1)\n");
+
+  // A catalogue whose schema page is overwritten, and one cut short.
+  const auto corrupt = dir / "corrupt.db";
+  REQUIRE(run_upscope(add_args(corrupt, {0, 1, 2})).exit_code == 0);
+  REQUIRE(!fs::exists(dir / "corrupt.db-wal"));  // checkpointed on close: the data is in the main file
+  auto bytes = read_bytes(corrupt);
+  REQUIRE(bytes.size() > 8192);
+  auto broken = bytes;
+  for (size_t i = 100; i < 4096; ++i) broken[i] = static_cast<uint8_t>(0xA5 ^ i);
+  write_bytes(corrupt, broken);
+  const std::string corrupt_msg =
+      E + corrupt.string() + ": reading the schema: the catalogue is corrupted (SQLite: database disk image is malformed)\n";
+  CHECK(err_of(corrupt) == corrupt_msg);
+  CHECK(add_err(corrupt) == corrupt_msg);
+
+  const auto cut = dir / "cut.db";
+  write_bytes(cut, std::vector<uint8_t>(bytes.begin(), bytes.begin() + 4096));
+  auto r = run_upscope({"catalog", "diff", "--db", cut.string(), "13.3", "13.4"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == E + cut.string() +
+                     ": reading the schema: the catalogue is corrupted (SQLite: database disk image is malformed)\n");
+}
+
+TEST_CASE("catalog: the make_series.py WebKit change is one function as llvm-objdump reads it", "[catalog]") {
+  auto which = run_shell("command -v llvm-objdump");
+  if (which.exit_code != 0) {
+    WARN("SKIPPED: llvm-objdump is not installed");
+    return;
+  }
+  auto dis = [&](size_t i) {
+    return run_shell("llvm-objdump -d --macho " +
+                     shell_quote(build_path(i) +
+                                 "/System/Cryptexes/OS/System/Library/Frameworks/WebKit.framework/Versions/A/WebKit") +
+                     " 2>&1")
+        .out;
+  };
+  auto before = dis(2), after = dis(3);
+  auto body = [](const std::string& d, const std::string& fn) {
+    auto at = d.find(fn + ":\n");
+    REQUIRE(at != std::string::npos);
+    return d.substr(at, d.find(":\n", at + fn.size() + 2) - at);
+  };
+  CHECK(body(before, "_func_00002").find("ret") != std::string::npos);
+  CHECK(body(after, "_func_00002").find("nop") != std::string::npos);
+  CHECK(body(after, "_func_00001") == body(before, "_func_00001"));
+}
