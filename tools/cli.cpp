@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "reports/rich.hpp"
+
 #include "identify/identify.hpp"
 
 namespace upscope::cli {
@@ -43,6 +45,14 @@ bool print_diagnostics(const Context& ctx, const std::string& input, const Diagn
 }
 
 int emit(const Context& ctx, const std::string& text) {
+  switch (ctx.global.output_format()) {
+    case Format::kMarkdown: return emit_rendered(ctx, reports::wrap_text_markdown(text));
+    case Format::kHtml: return emit_rendered(ctx, reports::wrap_text_html("upscope", text));
+    default: return emit_rendered(ctx, text);
+  }
+}
+
+int emit_rendered(const Context& ctx, const std::string& text) {
   Output out(ctx.global);
   if (!out.ok()) {
     std::cerr << "upscope: error: " << out.error() << '\n';
@@ -57,6 +67,6 @@ int emit(const Context& ctx, const std::string& text) {
   return kExitOk;
 }
 
-int emit(const Context& ctx, const reports::Json& doc) { return emit(ctx, reports::dump(doc)); }
+int emit(const Context& ctx, const reports::Json& doc) { return emit_rendered(ctx, reports::dump(doc)); }
 
 }  // namespace upscope::cli

@@ -25,7 +25,7 @@ inline constexpr int kExitDifferent = 1;
 inline constexpr int kExitError = 2;
 inline constexpr int kExitUndetermined = 3;
 
-enum class Format { kText, kJson };
+enum class Format { kText, kJson, kMarkdown, kHtml };
 
 struct GlobalOptions {
   std::string format = "text";
@@ -36,7 +36,12 @@ struct GlobalOptions {
   bool quiet = false;
   bool strict = false;
 
-  Format output_format() const { return json || format == "json" ? Format::kJson : Format::kText; }
+  Format output_format() const {
+    if (json || format == "json") return Format::kJson;
+    if (format == "md" || format == "markdown") return Format::kMarkdown;
+    if (format == "html") return Format::kHtml;
+    return Format::kText;
+  }
 };
 
 // Where results go: stdout or the -o file. Diagnostics always go to stderr.
@@ -71,7 +76,10 @@ void print_error(const Error& e);
 // except errors). Returns true when --strict should turn them into a failure.
 bool print_diagnostics(const Context& ctx, const std::string& input, const Diagnostics& diags);
 // Writes a JSON document or text to the output sink; returns kExitError when the sink failed.
+// Text is wrapped for --format md/html when the command has no rich rendering of its own.
 int emit(const Context& ctx, const std::string& text);
+// Writes content already rendered for the chosen format (Markdown/HTML reports), unwrapped.
+int emit_rendered(const Context& ctx, const std::string& content);
 int emit(const Context& ctx, const reports::Json& doc);
 
 using SetupFn = std::function<void(CLI::App& app, Context& ctx)>;

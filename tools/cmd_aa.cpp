@@ -14,6 +14,7 @@ namespace {
 
 struct AaOptions {
   std::string archive;
+  bool overwrite = false;
 };
 
 int list_cmd(Context& ctx, const AaOptions& opt) {
@@ -68,6 +69,7 @@ int extract_cmd(Context& ctx, const AaOptions& opt) {
   ThreadPool pool(resolve_jobs(ctx.global.jobs));
   aa::ReadOptions ro;
   ro.pool = &pool;
+  ro.overwrite = opt.overwrite;
   auto r = aa::extract((*file)->bytes(), ctx.global.output, ro);
   if (!r) { print_error(r.error().in_file(opt.archive)); return kExitError; }
   int rc = r->diagnostics.has_errors() ? kExitError : kExitOk;
@@ -101,7 +103,9 @@ const CommandRegistrar reg("aa", 65, [](CLI::App& app, Context& ctx) {
   ls->callback([&ctx, opt] { ctx.exit_code = list_cmd(ctx, *opt); });
   auto* ex = sub->add_subcommand("extract", "Extract into -o DIR (unsafe paths are refused and reported)");
   ex->add_option("archive", opt->archive, "Archive file")->required();
-  ex->footer("Exit codes: 0 extracted; 2 error or an entry was refused (path traversal, digest mismatch).");
+  ex->add_flag("--overwrite", opt->overwrite, "Replace files that already exist in DIR (default: refuse them)");
+  ex->footer("Exit codes: 0 extracted; 2 error or an entry was refused (path traversal, an existing file, digest "
+             "mismatch).");
   ex->callback([&ctx, opt] { ctx.exit_code = extract_cmd(ctx, *opt); });
 });
 

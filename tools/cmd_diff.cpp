@@ -2,10 +2,14 @@
 // verdict. A BUILD is a directory laid out as a system root, or a single image or file.
 #include <fmt/format.h>
 
+#include "advisory/advisory.hpp"
 #include "build/inventory.hpp"
 #include "cli.hpp"
-#include "inspect/verdict.hpp"
+#include "diff_output.hpp"
 #include "reports/model.hpp"
+#include "reports/rich.hpp"
+#include "reports/text_table.hpp"
+#include "update_common.hpp"
 
 namespace upscope::cli {
 namespace {
@@ -31,6 +35,13 @@ int run_inventory(Context& ctx, const std::string& path) {
     doc["build"] = reports::to_json(*inv);
     return emit(ctx, doc);
   }
+  if (wants_rich(ctx)) {
+    reports::RichReport r;
+    r.title = "Inventory of " + reports::build_label(*inv);
+    r.subtitle = inv->source;
+    r.inventory = &*inv;
+    return emit_rich(ctx, r);
+  }
   return emit(ctx, reports::inventory_text(*inv));
 }
 
@@ -47,32 +58,13 @@ Result<Pair> load_pair(const Context& ctx, const std::string& a, const std::stri
   return p;
 }
 
-reports::Json builds_json(const Pair& p) {
-  auto side = [](const BuildInventory& inv) {
-    return reports::Json{{"source", inv.source}, {"label", reports::build_label(inv)}, {"product", inv.product},
-                         {"version", inv.version}, {"build", inv.build}, {"version_extra", inv.version_extra},
-                         {"components", inv.components.size()}};
-  };
-  return reports::Json{{"old", side(p.old_build)}, {"new", side(p.new_build)}};
-}
-
 int run_diff(Context& ctx, const std::string& a, const std::string& b) {
   auto p = load_pair(ctx, a, b);
   if (!p) {
     print_error(p.error());
     return kExitError;
   }
-  int rc;
-  if (ctx.global.output_format() == Format::kJson) {
-    auto doc = reports::make_document("diff");
-    doc["builds"] = builds_json(*p);
-    doc["diff"] = reports::to_json(p->diff);
-    rc = emit(ctx, doc);
-  } else {
-    rc = emit(ctx, reports::diff_text(p->old_build, p->new_build, p->diff));
-  }
-  if (rc != kExitOk) return rc;
-  return p->diff.empty() ? kExitOk : kExitDifferent;
+  return emit_diff(ctx, p->old_build, p->new_build, p->diff);
 }
 
 int run_verdict(Context& ctx, const std::string& a, const std::string& b) {
@@ -81,25 +73,79 @@ int run_verdict(Context& ctx, const std::string& a, const std::string& b) {
     print_error(p.error());
     return kExitError;
   }
-  Verdict v = decide_rsr(p->diff);
+  return emit_verdict(ctx, p->old_build, p->new_build, p->diff);
+}
+
+// `upscope verdict --list-components`: the advisory component table (name -> location, space).
+int list_components(Context& ctx) {
+  const auto& table = advisory::component_table();
+  if (ctx.global.output_format() == Format::kJson) {
+    auto doc = reports::make_document("advisory-components");
+    reports::Json rows = reports::Json::array();
+    for (const auto& r : table)
+      rows.push_back({{"name", r.name}, {"location", to_string(r.location)}, {"space", to_string(r.space)},
+                      {"kind", to_string(r.kind)}, {"why", r.why},
+                      {"rsr_patchable", rsr_patchable(r.location)}});
+    doc["components"] = std::move(rows);
+    return emit(ctx, doc);
+  }
+  reports::TextTable t({"NAME", "LOCATION", "SPACE", "KIND", "WHY"});
+  for (const auto& r : table) t.add_row({r.name, to_string(r.location), to_string(r.space), to_string(r.kind), r.why});
+  return emit(ctx, t.str());
+}
+
+// (c) An advisory's text: its entries placed by the component table, then the same rule.
+int run_advisory_verdict(Context& ctx, const std::string& path, const IdentifiedInput& in) {
+  std::vector<uint8_t> text(in.source->size());
+  if (auto st = in.source->read_at(0, text); !st) {
+    print_error(st.error().in_file(path));
+    return kExitError;
+  }
+  auto adv = advisory::parse(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()), path);
+  if (!adv) {
+    print_error(adv.error());
+    return kExitError;
+  }
+  BuildDiff d = advisory::to_changes(*adv);
+  Verdict v = decide_rsr(d);
   int rc;
   if (ctx.global.output_format() == Format::kJson) {
     auto doc = reports::make_document("verdict");
-    doc["builds"] = builds_json(*p);
+    reports::Json entries = reports::Json::array();
+    for (const auto& e : adv->entries)
+      entries.push_back({{"component", e.component}, {"line", e.line}, {"available_for", e.available_for},
+                         {"impact", e.impact}, {"description", e.description}, {"cves", e.cves}});
+    doc["advisory"] = {{"source", path}, {"title", adv->title}, {"release", adv->release}, {"entries", entries}};
     doc["verdict"] = reports::to_json(v);
-    doc["diff"] = reports::to_json(p->diff);
+    doc["diff"] = reports::to_json(d);
     rc = emit(ctx, doc);
+  } else if (wants_rich(ctx)) {
+    reports::RichReport r;
+    r.title = "RSR verdict from the advisory for " + (adv->release.empty() ? path : adv->release);
+    r.subtitle = path;
+    r.verdict = &v;
+    r.diff = &d;
+    rc = emit_rich(ctx, r);
   } else {
-    rc = emit(ctx, fmt::format("{} -> {}\n{}", reports::build_label(p->old_build), reports::build_label(p->new_build),
-                               reports::verdict_text(v, p->diff)));
+    rc = emit(ctx, fmt::format("advisory {}: {} entr{}\n{}", adv->release.empty() ? path : adv->release,
+                               adv->entries.size(), adv->entries.size() == 1 ? "y" : "ies",
+                               reports::verdict_text(v, d)));
   }
-  if (rc != kExitOk) return rc;
-  switch (v.rsr_eligible) {
-    case Eligibility::kYes: return kExitOk;
-    case Eligibility::kNo: return kExitDifferent;
-    case Eligibility::kUndetermined: return kExitUndetermined;
+  return rc != kExitOk ? rc : verdict_exit(v);
+}
+
+// `upscope verdict INPUT`: one input, recognised by content: an advisory text, else an update package.
+int run_single_verdict(Context& ctx, const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) {
+    auto input = open_and_identify(path);
+    if (!input) {
+      print_error(input.error());
+      return kExitError;
+    }
+    if (input->id.format == "advisory") return run_advisory_verdict(ctx, path, *input);
   }
-  return kExitError;
+  return run_update_verdict(ctx, path);
 }
 
 const CommandRegistrar reg_inventory("inventory", 60, [](CLI::App& app, Context& ctx) {
@@ -119,12 +165,37 @@ const CommandRegistrar reg_diff("diff", 61, [](CLI::App& app, Context& ctx) {
 });
 
 const CommandRegistrar reg_verdict("verdict", 62, [](CLI::App& app, Context& ctx) {
-  auto paths = std::make_shared<std::pair<std::string, std::string>>();
-  auto* sub = app.add_subcommand("verdict", "Could the update from OLD to NEW ship as a Rapid Security Response?");
-  sub->add_option("old", paths->first, "The older build (directory or image)")->required();
-  sub->add_option("new", paths->second, "The newer build (directory or image)")->required();
-  sub->footer("Exit codes: 0 RSR-eligible; 1 not eligible; 2 error; 3 undetermined (something was not analysed).");
-  sub->callback([&ctx, paths] { ctx.exit_code = run_verdict(ctx, paths->first, paths->second); });
+  auto inputs = std::make_shared<std::vector<std::string>>();
+  auto list = std::make_shared<bool>(false);
+  auto* sub = app.add_subcommand("verdict", "Could an update ship as a Rapid Security Response? From OLD NEW builds, "
+                                            "or from one advisory text");
+  sub->add_option("inputs", *inputs,
+                  "OLD NEW: two builds (directory or image); or one input: the plain text of Apple's "
+                  "\"About the security content of ...\" page")
+      ->expected(1, 2);
+  sub->add_flag("--list-components", *list, "Print the advisory component table (name -> location, space) and exit");
+  sub->footer("Inputs are recognised by content. Exit codes: 0 RSR-eligible; 1 not eligible; 2 error; "
+              "3 undetermined (something was not analysed or not placed).");
+  sub->callback([&ctx, inputs, list] {
+    if (*list) ctx.exit_code = list_components(ctx);
+    else if (inputs->size() == 2) ctx.exit_code = run_verdict(ctx, (*inputs)[0], (*inputs)[1]);
+    else if (inputs->size() == 1) ctx.exit_code = run_single_verdict(ctx, (*inputs)[0]);
+    else throw CLI::ValidationError("verdict", "give OLD NEW, or one advisory/update package");
+  });
+});
+
+const CommandRegistrar reg_report("report", 63, [](CLI::App& app, Context& ctx) {
+  auto inputs = std::make_shared<std::vector<std::string>>();
+  auto* sub = app.add_subcommand("report", "One self-contained HTML (or --format md/json/text) report: the RSR "
+                                           "verdict and every change, grouped by location, with drill-down");
+  sub->add_option("inputs", *inputs, "OLD NEW builds, or one advisory text")->expected(1, 2)->required();
+  sub->footer("Same as 'upscope verdict', with HTML as the default format; write it with -o report.html.\n"
+              "Exit codes as for verdict: 0 eligible; 1 not eligible; 2 error; 3 undetermined.");
+  sub->callback([&ctx, inputs] {
+    if (ctx.global.format == "text" && !ctx.global.json) ctx.global.format = "html";
+    ctx.exit_code = inputs->size() == 2 ? run_verdict(ctx, (*inputs)[0], (*inputs)[1])
+                                        : run_single_verdict(ctx, (*inputs)[0]);
+  });
 });
 
 }  // namespace

@@ -33,12 +33,14 @@ struct LsOptions {
   std::string input;
   std::string hash = "none";
   std::string volume;
+  bool no_code_hash = false;
 };
 
 int run(Context& ctx, const LsOptions& opt) {
   LsRequest req;
   req.input = opt.input;
   req.volume = opt.volume;
+  req.no_code_hash = opt.no_code_hash;
   if (opt.hash != "none") {
     auto k = parse_hash_kind(opt.hash);
     if (!k) {
@@ -80,6 +82,7 @@ const CommandRegistrar reg("ls", 40, [](CLI::App& app, Context& ctx) {
   sub->add_option("--hash", opt->hash, "Content hash per item: sha256, sha1, xxh3, xxh128 or none")
       ->default_val("none");
   sub->add_option("--volume", opt->volume, "Volume name or index (file systems; default: every volume)");
+  sub->add_flag("--no-code-hash", opt->no_code_hash, "Skip per-image code hashes (dyld caches: a fast listing)");
   sub->footer("Exit codes: 0 listed; 2 the input could not be read, is of a kind ls cannot list, or an item failed.");
   sub->callback([&ctx, opt] { ctx.exit_code = run(ctx, *opt); });
 });

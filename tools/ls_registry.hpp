@@ -19,6 +19,7 @@ struct LsRequest {
   std::string path;                // the part after ':' ("" when none was given)
   std::optional<HashKind> hash;    // --hash (nullopt for none)
   std::string volume;              // --volume (file systems only)
+  bool no_code_hash = false;       // --no-code-hash (code images: dyld cache images, kexts)
 };
 
 // Prints the listing itself (text or JSON through emit()) and returns the exit code.

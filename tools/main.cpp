@@ -20,7 +20,9 @@ int main(int argc, char** argv) {
 
   Context ctx;
   auto& g = ctx.global;
-  app.add_option("--format", g.format, "Output format")->check(CLI::IsMember({"text", "json"}))->default_str("text");
+  app.add_option("--format", g.format, "Output format: text, json, md (Markdown) or html (one self-contained file)")
+      ->check(CLI::IsMember({"text", "json", "md", "markdown", "html"}))
+      ->default_str("text");
   app.add_flag("--json", g.json, "Same as --format json");
   app.add_option("-o,--output", g.output, "Write results to FILE instead of stdout");
   app.add_option("-j,--jobs", g.jobs, "Worker threads (default: all cores)")->check(CLI::Range(0u, 1024u));

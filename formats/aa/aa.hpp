@@ -70,6 +70,7 @@ using EntryFn = std::function<Status(Visit&)>;
 struct ReadOptions {
   ThreadPool* pool = nullptr;
   uint64_t max_decoded = uint64_t{64} << 30;  // pbz*-wrapped archives: decompression-bomb guard
+  bool overwrite = false;  // extract: replace files already in the target (never written through)
 };
 
 // Walks every entry. Errors that leave the stream position unknown (bad header_size, a field

@@ -1,5 +1,8 @@
 // Extraction with every path kept inside the target: unsafe names are refused, parents are
 // checked for symlinks, and the archive's own symlinks are made only after every file is written.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 
@@ -89,9 +92,19 @@ Result<ExtractReport> extract(Bytes archive, const std::string& dir, const ReadO
     }
     if (rel.has_parent_path()) fs::create_directories(root / rel.parent_path(), ec);
     std::error_code lec;
-    if (fs::is_symlink(fs::symlink_status(target, lec))) fs::remove(target, lec);  // never write through one
-    std::FILE* f = std::fopen(target.c_str(), "wb");
+    if (fs::exists(fs::symlink_status(target, lec))) {
+      if (!opt.overwrite) {
+        d.error(e.offset, where, fmt::format("'{}' already exists in the target; not overwritten", *path));
+        ++rep.skipped;
+        return {};
+      }
+      fs::remove(target, lec);  // replaced, never written through (it may be a symlink)
+    }
+    // O_EXCL|O_NOFOLLOW: a file or symlink that appeared meanwhile is not written through either.
+    int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    std::FILE* f = fd >= 0 ? ::fdopen(fd, "wb") : nullptr;
     if (!f) {
+      if (fd >= 0) ::close(fd);
       d.error(e.offset, where, fmt::format("cannot create '{}'", *path));
       ++rep.skipped;
       return {};

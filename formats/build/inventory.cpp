@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "build/dyld_components.hpp"
 #include "build/functions.hpp"
+#include "build/kc_components.hpp"
 #include "build/inventory_internal.hpp"
 #include "build/system_version.hpp"
 #include "identify/identify.hpp"
@@ -86,50 +88,6 @@ FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placem
   return r;
 }
 
-// A kernel collection: one component per fileset entry (the kernel and each kext), placed where
-// the collection lives, all in kernel space.
-FileResult read_fileset(const std::string& rel, const SourcePtr& src, const Placement& pl,
-                        const InventoryOptions& opt, Component base) {
-  FileResult r;
-  auto bytes = src->contiguous();
-  Diagnostics d;
-  macho::ParseOptions po;
-  po.exports = opt.symbols;
-  auto kc = bytes ? macho::parse(ByteReader(*bytes, 0, "kernel collection"), d, po)
-                  : Result<macho::MachO>(fail(ErrorCode::kUnsupported, "kernel collection", "not memory-mapped"));
-  base.space = Space::kKernel;
-  if (!kc) {
-    r.not_analysed.push_back({rel, kc.error().message()});
-    r.components.push_back(std::move(base));
-    return r;
-  }
-  for (const auto& e : kc->fileset_entries) {
-    Component c;
-    c.id = e.entry_id;
-    c.path = rel + ":" + e.entry_id;
-    c.location = pl.location;
-    c.space = Space::kKernel;
-    c.kind = e.entry_id == "com.apple.kernel" ? ComponentKind::kKernel : ComponentKind::kKext;
-    auto view = ByteReader(*bytes, 0, "fileset entry").sub(e.fileoff, bytes->size() - std::min<uint64_t>(e.fileoff, bytes->size()));
-    if (!view) {
-      r.not_analysed.push_back({c.path, view.error().message()});
-      continue;
-    }
-    macho::ParseOptions eo = po;
-    eo.offsets_base = ByteReader(*bytes, 0, "kernel collection");
-    Diagnostics ed;
-    auto m = macho::parse(*view, ed, eo);
-    if (!m) {
-      r.not_analysed.push_back({c.path, m.error().message()});
-      continue;
-    }
-    fill_from_macho(c, *m, ByteReader(*bytes, 0, "kernel collection"), opt.symbols);
-    r.components.push_back(std::move(c));
-  }
-  if (kc->fileset_entries.empty()) r.not_analysed.push_back({rel, "kernel collection has no LC_FILESET_ENTRY"});
-  return r;
-}
-
 }  // namespace
 
 // Everything after opening: hash, identify, and hand the bytes to the reader for their format.
@@ -162,6 +120,8 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
     r.components.push_back(std::move(c));
     return r;
   }
+  if (id->format == "dyld-cache") return read_dyld_cache(rel, src, pl, opt, std::move(c));
+  if (id->format == "im4p" || id->format == "lzss") return read_kernel_collection(rel, src, pl, opt, std::move(c));
   if (id->format == "macho" || id->format == "macho-fat" || id->format == "macho-fileset") {
     // Readers below parse from memory: a file inside an image is read into memory once.
     if (!src->contiguous()) {
@@ -173,7 +133,7 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
       }
       src = std::make_shared<MemorySource>(std::move(buf), src->name());
     }
-    if (id->format == "macho-fileset") return read_fileset(rel, src, pl, opt, std::move(c));
+    if (id->format == "macho-fileset") return read_kernel_collection(rel, src, pl, opt, std::move(c));
     return read_macho(rel, src, pl, opt, std::move(c));
   }
   if (id->format == "udif-encrypted" || id->format == "aea")

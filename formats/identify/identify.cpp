@@ -18,6 +18,7 @@
 #include "ridiff10/probe.hpp"
 #include "udif/probe.hpp"
 #include "zip/probe.hpp"
+#include "advisory/advisory.hpp"
 
 namespace upscope {
 
@@ -33,6 +34,7 @@ const ProbeFn kProbes[] = {
     compress::probe,       bxdiff50::probe,  ridiff10::probe,    dyld_cache::probe, macho::probe,
     img4::probe,           zip::probe,       plist::probe,       apfs::probe,       hfs::probe,
     partition::probe_gpt,  partition::probe_apm, partition::probe_mbr,
+    advisory::probe,  // plain text: last, weakest
 };
 
 }  // namespace
@@ -80,6 +82,7 @@ const std::vector<FormatEntry>& known_formats() {
       {"gpt", "partition-map", "GPT partitioned disk"},
       {"apm", "partition-map", "Apple Partition Map disk"},
       {"mbr", "partition-map", "MBR partitioned disk"},
+      {"advisory", "metadata", "security advisory text (\"About the security content of ...\")"},
       {"unknown", "unknown", "not a format upscope knows"},
   };
   return kFormats;

@@ -139,15 +139,52 @@ std::string diff_text(const BuildInventory& a, const BuildInventory& b, const Bu
   return out;
 }
 
+namespace {
+
+// "not eligible: kernel-space change in kernel, com.apple.iokit.IOSurfaceAccelerator"
+std::string verdict_headline(const Verdict& v, const BuildDiff& d) {
+  auto list = [&](size_t max) {
+    std::string ids;
+    for (size_t i = 0; i < v.deciding.size() && i < max; ++i) ids += (i ? ", " : "") + v.deciding[i];
+    if (v.deciding.size() > max) ids += fmt::format(" and {} more", v.deciding.size() - max);
+    return ids;
+  };
+  const Change* first = nullptr;
+  if (!v.deciding.empty())
+    for (const auto& c : d.changes)
+      if (c.id == v.deciding.front()) first = &c;
+  switch (v.rsr_eligible) {
+    case Eligibility::kYes:
+      return fmt::format("eligible: every change is in the OS or App cryptex ({})", list(5));
+    case Eligibility::kUndetermined:
+      return fmt::format("undetermined: not analysed or not placed: {}", list(5));
+    case Eligibility::kNo:
+      if (!first) return "not eligible: nothing changed";
+      if (first->space == Space::kKernel) return "not eligible: kernel-space change in " + list(5);
+      if (first->space == Space::kBoot) return "not eligible: bootchain/firmware change in " + list(5);
+      if (first->location == Location::kSystemVolume) return "not eligible: change on the sealed system volume in " + list(5);
+      return "not eligible: change outside the cryptexes in " + list(5);
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string verdict_text(const Verdict& v, const BuildDiff& d) {
-  std::string out = fmt::format("RSR-eligible: {}\nrule: {}\n", to_string(v.rsr_eligible), v.rule);
+  std::string out = verdict_headline(v, d) + "\n";
+  out += fmt::format("RSR-eligible: {}\nrule: {}\n", to_string(v.rsr_eligible), v.rule);
   for (const auto& id : v.deciding) {
     auto it = std::find_if(d.changes.begin(), d.changes.end(), [&](const Change& c) { return c.id == id; });
-    if (it != d.changes.end())
-      out += fmt::format("  {} {} ({} space, {})\n", to_string(it->kind), id, to_string(it->space),
-                         to_string(it->location));
-    else
+    if (it == d.changes.end()) {
       out += fmt::format("  not analysed: {}\n", id);
+      continue;
+    }
+    out += fmt::format("  {} {} ({} space, {})\n", to_string(it->kind), id, to_string(it->space),
+                       to_string(it->location));
+    for (const auto& e : it->evidence) {
+      if (e.old_value.empty()) out += fmt::format("      {}: {}\n", e.field, e.new_value);
+      else out += fmt::format("      {}: {} -> {}\n", e.field, short_value(e.old_value), short_value(e.new_value));
+    }
   }
   return out;
 }

@@ -8,10 +8,15 @@
 #include "bxdiff50/bxdiff50.hpp"
 #include "compress/codec.hpp"
 #include "dyld_cache/cache.hpp"
+#include "hfs/volume.hpp"
 #include "identify/identify.hpp"
+#include "img4/im4p.hpp"
 #include "inspect/hash.hpp"
 #include "inspect/source.hpp"
+#include "kc/kc.hpp"
+#include "kc/prelink.hpp"
 #include "macho/macho.hpp"
+#include "ota/ota.hpp"
 #include "partition/partition_map.hpp"
 #include "pbzx/pbzx.hpp"
 #include "ridiff10/ridiff10.hpp"
@@ -91,6 +96,21 @@ void run_apfs(Bytes data) {
   }
 }
 
+void run_hfs(Bytes data) {
+  Diagnostics d;
+  auto v = hfs::Volume::open(shared(data), &d);
+  if (!v) return;
+  size_t files = 0;
+  (void)(*v)->walk("/", [&](const hfs::FileEntry& e) {
+    (void)(*v)->xattrs(e.target.id);
+    if (e.target.is_file()) {
+      if (auto src = (*v)->open_data(e.entry)) (void)hash_source(HashKind::kXxh3_64, **src);
+      if (auto src = (*v)->open_fork(e.entry, true)) (void)hash_source(HashKind::kXxh3_64, **src);
+    }
+    return ++files < 256;
+  }, d, 64, true);
+}
+
 void run_macho(Bytes data) {
   Diagnostics d;
   SpanSource src(data);
@@ -114,12 +134,41 @@ void run_ridiff10(Bytes data) {
 
 void run_apple_archive(Bytes data) { (void)aa::list(data); }
 
+// An update package given as zip bytes: central directory, members, metadata plists, every item.
+void run_ota_zip(Bytes data) {
+  ota::ReadOptions opt;
+  opt.max_inflate = kMaxOutput;
+  opt.max_payload_decoded = kMaxOutput;
+  opt.max_payload_entries = 4096;
+  auto p = ota::read_package(shared(data), opt);
+  if (p) (void)ota::touched_paths(*p);
+}
+
 void run_pbzx(Bytes data) {
   Diagnostics d;
   ByteReader r(data, 0, "pbzx");
   (void)pbzx::parse(r, d);
   (void)pbzx::decode_to_vector(r, kMaxOutput, 1);
 }
+
+// Kernel collections and kernelcaches, wrappers included (IM4P, complzss, LZFSE, fat).
+void run_kc(Bytes data) {
+  Diagnostics d;
+  kc::OpenOptions opt;
+  opt.jobs = 1;
+  opt.max_decoded = kMaxOutput;
+  (void)kc::read(ByteReader(data, 0, "fuzz"), "fuzz-input", d, opt);
+}
+
+// The __PRELINK_INFO XML dialect (ID/IDREF expansion, then libplist).
+void run_prelink_info(Bytes data) {
+  Diagnostics d;
+  kc::ResolveLimits lim;
+  lim.max_output = 16u << 20;
+  (void)kc::parse_prelink_info(ByteReader(data, 0, "fuzz"), d, lim);
+}
+
+void run_im4p(Bytes data) { (void)img4::parse_im4p(ByteReader(data, 0, "fuzz")); }
 
 }  // namespace
 
@@ -139,12 +188,17 @@ const std::vector<Target>& targets() {
       {"udif", run_udif},
       {"partition", run_partition},
       {"apfs", run_apfs},
+      {"hfs", run_hfs},
       {"macho", run_macho},
       {"dyld_cache", run_dyld_cache},
       {"bxdiff50", run_bxdiff50},
       {"ridiff10", run_ridiff10},
       {"apple_archive", run_apple_archive},
       {"pbzx", run_pbzx},
+      {"kc", run_kc},
+      {"prelink_info", run_prelink_info},
+      {"im4p", run_im4p},
+      {"ota_zip", run_ota_zip},
   };
   return kTargets;
 }

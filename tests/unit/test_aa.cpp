@@ -112,6 +112,14 @@ TEST_CASE("extract: contents, modes, symlinks, digests", "[aa]") {
   CHECK(fs::read_symlink(dir / "out/docs/link") == "readme.txt");
   CHECK((fs::status(dir / "out/big.bin").permissions() & fs::perms::all) == fs::perms(0600));
   CHECK(fs::file_size(dir / "out/big.bin") == 3 * 1024 * 1024 + 17);
+  // A second extraction into the same directory overwrites nothing unless asked.
+  write_bytes(dir / "out/docs/readme.txt", {'m', 'i', 'n', 'e'});
+  auto again = run_upscope({"aa", "extract", arch.string(), "-o", (dir / "out").string()});
+  CHECK(again.exit_code == 2);
+  CHECK(again.err.find("entry 2: 'docs/readme.txt' already exists in the target; not overwritten") != std::string::npos);
+  CHECK(read_file(dir / "out/docs/readme.txt") == "mine");
+  auto forced = run_upscope({"aa", "extract", "--overwrite", arch.string(), "-o", (dir / "out").string()});
+  CHECK(read_file(dir / "out/docs/readme.txt").size() == 90);
   auto ls = run_upscope({"aa", "list", "--json", arch.string()});
   CHECK(ls.exit_code == 0);
   CHECK(ls.out.find("\"schema\": \"upscope/apple-archive/1\"") != std::string::npos);

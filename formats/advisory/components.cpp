@@ -1,0 +1,94 @@
+// The advisory component table: where each component Apple names in its security advisories lives
+// on macOS 13+ / iOS 16+, and so whether an RSR could ship its fix. This is data shipped with
+// upscope; `upscope verdict --list-components` prints it. Sources: product.md (cryptex layout),
+// patch-formats.md §4 (real RSRs and the full updates that could not be RSRs), dyld-kc.md.
+//  - Safari and WebKit-family names: the App cryptex (Safari.app) or the OS cryptex (WebKit,
+//    JavaScriptCore and the other system libraries are images in the dyld shared cache, which
+//    lives in the OS cryptex since macOS 13 / iOS 16).
+//  - Kernel and kexts: kernel space in the kernel collections; never RSR-patchable.
+//  - Daemons and apps installed on the sealed system volume: the SSV; never RSR-patchable.
+// Names whose code lives in several places (AppleMobileFileIntegrity, Sandbox, Bluetooth, Wi-Fi, TCC:
+// a kext and a daemon, or a daemon and a cache library) are deliberately absent: their Impact line
+// may still decide (kernel privileges), else they stay undetermined rather than guessed.
+// Names are matched case-insensitively and exactly; Apple's "WebKit Web Inspector"-style names
+// match their own rows. A name missing here is reported as not analysed (verdict undetermined).
+#include "advisory/advisory.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace upscope::advisory {
+
+namespace {
+
+constexpr const char* kDyld = "a library in the dyld shared cache, which lives in the OS cryptex";
+constexpr const char* kWebKit = "WebKit stack: framework images in the OS cryptex's dyld shared cache";
+constexpr const char* kSafari = "Safari.app and its frameworks: the App cryptex";
+constexpr const char* kKext = "a kernel extension in the kernel collections (kernel space)";
+constexpr const char* kKernel = "the kernel (kernel space)";
+constexpr const char* kSsv = "installed on the sealed system volume";
+
+#define USER_OS(n) {n, Location::kCryptexOs, Space::kUser, ComponentKind::kDyldCacheImage, kDyld}
+#define WEBKIT(n) {n, Location::kCryptexOs, Space::kUser, ComponentKind::kDyldCacheImage, kWebKit}
+#define KEXT(n) {n, Location::kBootKc, Space::kKernel, ComponentKind::kKext, kKext}
+#define SSV(n) {n, Location::kSystemVolume, Space::kUser, ComponentKind::kMachO, kSsv}
+
+const std::vector<ComponentRow> kTable = {
+    // App cryptex
+    {"Safari", Location::kCryptexApp, Space::kUser, ComponentKind::kAppBundle, kSafari},
+    {"Safari Downloads", Location::kCryptexApp, Space::kUser, ComponentKind::kAppBundle, kSafari},
+    {"Safari Private Browsing", Location::kCryptexApp, Space::kUser, ComponentKind::kAppBundle, kSafari},
+    {"SafariServices", Location::kCryptexApp, Space::kUser, ComponentKind::kAppBundle, kSafari},
+    // WebKit stack (OS cryptex, dyld cache)
+    WEBKIT("WebKit"), WEBKIT("JavaScriptCore"), WEBKIT("WebKit Bluetooth"), WEBKIT("WebKit PDF"),
+    WEBKIT("WebKit Process Model"), WEBKIT("WebKit Sandboxing"), WEBKIT("WebKit Storage"),
+    WEBKIT("WebKit Web Inspector"), WEBKIT("WebKit Page Loading"), WEBKIT("WebRTC"), WEBKIT("WebGL"),
+    // Other system libraries in the dyld shared cache (OS cryptex)
+    USER_OS("ImageIO"), USER_OS("CoreMedia"), USER_OS("FontParser"), USER_OS("CoreGraphics"), USER_OS("CoreText"),
+    USER_OS("libxml2"), USER_OS("libxpc"), USER_OS("libc"), USER_OS("libsystem"), USER_OS("Model I/O"),
+    USER_OS("CoreFoundation"), USER_OS("Foundation"), USER_OS("Security"),
+    USER_OS("AVEVideoEncoder"), USER_OS("CoreAudio"), USER_OS("AppleScript"),
+    USER_OS("LaunchServices"), USER_OS("Metal"), USER_OS("Vision"), USER_OS("NSURLSession"), USER_OS("CFNetwork"),
+    USER_OS("libc++"), USER_OS("zlib"), USER_OS("curl"), USER_OS("SQLite"), USER_OS("libarchive"),
+    // The kernel and kernel extensions
+    {"Kernel", Location::kBootKc, Space::kKernel, ComponentKind::kKernel, kKernel},
+    {"XNU", Location::kBootKc, Space::kKernel, ComponentKind::kKernel, kKernel},
+    KEXT("IOSurfaceAccelerator"), KEXT("IOSurface"), KEXT("AppleAVD"), KEXT("IOMobileFrameBuffer"),
+    KEXT("IOKit"), KEXT("IOHIDFamily"), KEXT("IOAcceleratorFamily"), KEXT("GPU Drivers"), KEXT("AppleGraphicsControl"),
+    KEXT("Intel Graphics Driver"), KEXT("AMD"), KEXT("AppleJPEGDriver"), KEXT("Apple Neural Engine"),
+    KEXT("APFS"), KEXT("AppleEmbeddedAudio"), KEXT("CoreCapture"), KEXT("AppleSPUHIDDriver"), KEXT("IOUSBDeviceFamily"), KEXT("IOGPUFamily"), KEXT("smbfs"), KEXT("NFS"),
+    // Daemons and apps on the sealed system volume
+    SSV("Shortcuts"), SSV("sharingd"), SSV("Siri"), SSV("Messages"), SSV("Mail"), SSV("Finder"), SSV("Dock"),
+    SSV("Photos"), SSV("Contacts"), SSV("Calendar"), SSV("Notes"), SSV("Find My"), SSV("Maps"), SSV("Weather"),
+    SSV("Screen Time"), SSV("Software Update"), SSV("System Settings"), SSV("OpenSSH"), SSV("sudo"), SSV("Terminal"), SSV("Archive Utility"), SSV("CUPS"), SSV("Installer"),
+    SSV("PackageKit"), SSV("StorageKit"), SSV("Time Machine"), SSV("Voice Control"),
+    SSV("Printing"), SSV("Console"), SSV("login"), SSV("Login Window"),
+    SSV("Dev Tools"), SSV("Crash Reporter"), SSV("Spotlight"), SSV("Quick Look"),
+    // Bootchain / firmware
+    {"Boot ROM", Location::kPreboot, Space::kBoot, ComponentKind::kFirmware, "bootchain"},
+    {"iBoot", Location::kPreboot, Space::kBoot, ComponentKind::kFirmware, "bootchain"},
+    {"Firmware", Location::kPreboot, Space::kBoot, ComponentKind::kFirmware, "firmware"},
+};
+
+#undef USER_OS
+#undef WEBKIT
+#undef KEXT
+#undef SSV
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+const std::vector<ComponentRow>& component_table() { return kTable; }
+
+const ComponentRow* find_component(std::string_view name) {
+  for (const auto& r : kTable)
+    if (iequals(r.name, name)) return &r;
+  return nullptr;
+}
+
+}  // namespace upscope::advisory

@@ -1,0 +1,91 @@
+// The diff and verdict outputs (documents, text, exit codes) of two build inventories, shared by
+// `upscope diff/verdict` (builds read from files) and `upscope catalog diff/verdict` (builds loaded
+// from the catalogue), so the two give the same output for the same builds.
+#pragma once
+
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "inspect/diff.hpp"
+#include "inspect/verdict.hpp"
+#include "reports/model.hpp"
+#include "reports/rich.hpp"
+
+namespace upscope::cli {
+
+// --format md / html: the rich renderings (reports/rich.hpp).
+inline bool wants_rich(const Context& ctx) {
+  auto f = ctx.global.output_format();
+  return f == Format::kMarkdown || f == Format::kHtml;
+}
+
+inline int emit_rich(const Context& ctx, const reports::RichReport& r) {
+  return emit_rendered(ctx, ctx.global.output_format() == Format::kHtml ? reports::to_html(r) : reports::to_markdown(r));
+}
+
+inline int verdict_exit(const Verdict& v) {
+  switch (v.rsr_eligible) {
+    case Eligibility::kYes: return kExitOk;
+    case Eligibility::kNo: return kExitDifferent;
+    case Eligibility::kUndetermined: return kExitUndetermined;
+  }
+  return kExitError;
+}
+
+inline reports::Json builds_json(const BuildInventory& old_build, const BuildInventory& new_build) {
+  auto side = [](const BuildInventory& inv) {
+    return reports::Json{{"source", inv.source}, {"label", reports::build_label(inv)}, {"product", inv.product},
+                         {"version", inv.version}, {"build", inv.build}, {"version_extra", inv.version_extra},
+                         {"components", inv.components.size()}};
+  };
+  return reports::Json{{"old", side(old_build)}, {"new", side(new_build)}};
+}
+
+// Writes the diff; exit code 0 no differences, 1 differences, 2 output failed.
+inline int emit_diff(const Context& ctx, const BuildInventory& old_build, const BuildInventory& new_build,
+                     const BuildDiff& diff) {
+  int rc;
+  if (ctx.global.output_format() == Format::kJson) {
+    auto doc = reports::make_document("diff");
+    doc["builds"] = builds_json(old_build, new_build);
+    doc["diff"] = reports::to_json(diff);
+    rc = emit(ctx, doc);
+  } else if (wants_rich(ctx)) {
+    reports::RichReport r;
+    r.title = reports::build_label(old_build) + " → " + reports::build_label(new_build);
+    r.subtitle = old_build.source + " → " + new_build.source;
+    r.diff = &diff;
+    rc = emit_rich(ctx, r);
+  } else {
+    rc = emit(ctx, reports::diff_text(old_build, new_build, diff));
+  }
+  if (rc != kExitOk) return rc;
+  return diff.empty() ? kExitOk : kExitDifferent;
+}
+
+// Writes the RSR verdict; exit code 0 eligible, 1 not, 3 undetermined, 2 output failed.
+inline int emit_verdict(const Context& ctx, const BuildInventory& old_build, const BuildInventory& new_build,
+                        const BuildDiff& diff) {
+  Verdict v = decide_rsr(diff);
+  int rc;
+  if (ctx.global.output_format() == Format::kJson) {
+    auto doc = reports::make_document("verdict");
+    doc["builds"] = builds_json(old_build, new_build);
+    doc["verdict"] = reports::to_json(v);
+    doc["diff"] = reports::to_json(diff);
+    rc = emit(ctx, doc);
+  } else if (wants_rich(ctx)) {
+    reports::RichReport r;
+    r.title = "RSR verdict: " + reports::build_label(old_build) + " → " + reports::build_label(new_build);
+    r.subtitle = old_build.source + " → " + new_build.source;
+    r.verdict = &v;
+    r.diff = &diff;
+    rc = emit_rich(ctx, r);
+  } else {
+    rc = emit(ctx, fmt::format("{} -> {}\n{}", reports::build_label(old_build), reports::build_label(new_build),
+                               reports::verdict_text(v, diff)));
+  }
+  return rc != kExitOk ? rc : verdict_exit(v);
+}
+
+}  // namespace upscope::cli
