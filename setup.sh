@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # upscope set-up on Debian 12, as root (or with sudo):
 #   ./setup.sh demo   install the Debian packages, build, and run upscope on generated demo inputs
-#   ./setup.sh test   the same set-up, then the whole test suite: what CI runs
-#   ./setup.sh asan   the same set-up, then the test suite again in an ASan+UBSan build
+#   ./setup.sh test   the same set-up, then the whole test suite, then the same suite again in an
+#                     AddressSanitizer + UndefinedBehaviorSanitizer build: what CI runs
+#   ./setup.sh asan   only the sanitizer build and its test run
 # Real samples are read from UPSCOPE_SAMPLES (default: ../shared/samples when it exists).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,7 +18,9 @@ PACKAGES=(
   libdeflate-dev
   python3 python3-jsonschema xz-utils bzip2 gzip zstd lz4 file
   # independent readers the tests check our readers and writers against
-  7zip llvm-16 python3-fsapfs libfsapfs-utils bsdiff
+  7zip llvm-16 python3-fsapfs libfsapfs-utils libfshfs-utils bsdiff
+  # renders the HTML report for its screenshot test
+  chromium
   # peers for bench/
   hyperfine dmg2img
 )
@@ -39,6 +42,14 @@ build() {  # build DIR [cmake options...]
   local dir=$1; shift
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUPSCOPE_WERROR=ON "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
+}
+
+# The whole suite (the regression corpus replay included) again under ASan + UBSan.
+run_asan() {
+  echo "== the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer"
+  build build-asan -DUPSCOPE_SANITIZE=ON
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs"
 }
 
 if [ -z "${UPSCOPE_SAMPLES:-}" ] && [ -d ../shared/samples ]; then
@@ -63,19 +74,19 @@ case "$mode" in
       [ "$rc" -eq "$want" ] || { echo "setup: expected exit $want, got $rc" >&2; exit 1; }
       echo
     }
-    run 0 verdict "$demo/13.3.1" "$demo/13.3.1-a"   # an RSR: only the OS cryptex changed
-    run 1 verdict "$demo/13.3.1" "$demo/13.4"       # a full update: the kernel changed too
-    run 1 diff "$demo/13.3.1" "$demo/13.4"
+    run 1 verdict "$demo/13.3" "$demo/13.3.1"       # a full update: kernel and a kext changed too
+    run 0 verdict "$demo/13.3.1" "$demo/13.3.1-a"   # an RSR: only WebKit in the OS cryptex changed
+    run 0 verdict "$demo/rsr-13.3.1-a.zip"          # the RSR package alone: what its patches touch
+    run 1 report "$demo/13.3" "$demo/13.3.1" -o "$demo/report.html"
+    echo "HTML report: $demo/report.html"
     ;;
   test)
     echo "== unit, CLI, schema and fuzz-replay tests"
     ctest --test-dir build --output-on-failure -j "$jobs"
+    run_asan
     ;;
   asan)
-    echo "== the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer"
-    build build-asan -DUPSCOPE_SANITIZE=ON
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      ctest --test-dir build-asan --output-on-failure -j "$jobs"
+    run_asan
     ;;
   *)
     echo "usage: ./setup.sh demo|test|asan" >&2

@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
-"""The demo: three small synthetic macOS builds laid out as system roots (python3 stdlib only).
+"""The demo: three small synthetic macOS builds laid out as system roots (python3 stdlib only),
+modelled on the spring 2023 updates (patch-formats.md §4):
 
-  OUT/13.3.1     base: a boot kernel collection (kernel + 2 kexts), libSystem on the system volume,
-                 WebKit and JavaScriptCore in the OS cryptex, Safari in the App cryptex
-  OUT/13.3.1-a   an RSR: only WebKit (OS cryptex) changed, and the cryptex's SystemVersion.plist says (a)
-  OUT/13.4       a full update: WebKit changed and the kernel inside the boot KC changed
+  OUT/13.3       base: a boot kernel collection (kernel + IOSurfaceAccelerator + AppleAVD kexts, with
+                 PRELINK_INFO), libSystem on the system volume, WebKit and JavaScriptCore in the OS
+                 cryptex, Safari in the App cryptex
+  OUT/13.3.1     a full update: the kernel, the IOSurfaceAccelerator kext and WebKit changed
+  OUT/13.3.1-a   an RSR on top of 13.3.1: only WebKit (OS cryptex) changed, and the cryptex's
+                 SystemVersion.plist says (a)
 
-The Mach-O files come from make_macho.py (thin images and an MH_FILESET), which llvm-objdump reads.
+The Mach-O files come from make_macho.py and the kernel collection from make_kc.py, which
+llvm-objdump-16 reads. The RSR package for 13.3.1 (a) is written by make_ota.py (see make_demo.sh).
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_kc as mk  # noqa: E402
 import make_macho as mm  # noqa: E402
 
 KC = "System/Library/KernelCollections/BootKernelExtensions.kc"
@@ -38,7 +43,11 @@ def image(seed, nfuncs, ident):
     return data
 
 
+KEXTS = [("com.apple.iokit.IOSurfaceAccelerator", "1.0.0"), ("com.apple.driver.AppleAVD", "2.0.0")]
+
+
 def kernel_collection(kernel_changed):
+    """make_macho's small fileset (kernel + 2 kexts, no PRELINK_INFO entries); used by make_series.py."""
     kc, _ = mm.fileset()
     if kernel_changed:
         kc = bytearray(kc)
@@ -49,6 +58,17 @@ def kernel_collection(kernel_changed):
         kc[pos:pos + 4] = b"\x00\x00\x20\xd4"
         kc = bytes(kc)
     return kc
+
+
+def boot_kc(changed=()):
+    """A Boot KC; each entry id in `changed` gets one instruction of its code replaced by brk #0."""
+    kc = bytearray(mk.build_fileset("boot", KEXTS, True)[0])
+    for entry_id in changed:
+        code = mk.arm64_code("boot" + entry_id, 0x400)
+        pos = kc.find(code)
+        assert pos >= 0, entry_id
+        kc[pos + 8:pos + 12] = b"\x00\x00\x20\xd4"
+    return bytes(kc)
 
 
 def write_build(root, files):
@@ -64,23 +84,23 @@ def main():
         sys.exit("usage: make_demo_builds.py OUT_DIR")
     out = sys.argv[1]
     base = {
-        KC: kernel_collection(False),
+        KC: boot_kc(),
         LIBSYSTEM: image(0x40, 4, "libSystem.B"),
         WEBKIT: image(0x60, 5, "com.apple.WebKit"),
         JSC: image(0x80, 3, "com.apple.JavaScriptCore"),
         SAFARI: image(0xA0, 2, "com.apple.Safari"),
-        SYSVER: system_version("13.3.1", "22E261"),
-        CRYPTEX_SYSVER: system_version("13.3.1", "22E261"),
+        SYSVER: system_version("13.3", "22E252"),
+        CRYPTEX_SYSVER: system_version("13.3", "22E252"),
     }
-    rsr = dict(base)
-    rsr[WEBKIT] = image(0x61, 6, "com.apple.WebKit")
-    rsr[CRYPTEX_SYSVER] = system_version("13.3.1", "22E772610a", "(a)")
     full = dict(base)
-    full[WEBKIT] = image(0x62, 7, "com.apple.WebKit")
-    full[KC] = kernel_collection(True)
-    full[SYSVER] = system_version("13.4", "22F66")
-    full[CRYPTEX_SYSVER] = system_version("13.4", "22F66")
-    for name, files in (("13.3.1", base), ("13.3.1-a", rsr), ("13.4", full)):
+    full[KC] = boot_kc(("com.apple.kernel", "com.apple.iokit.IOSurfaceAccelerator"))
+    full[WEBKIT] = image(0x61, 6, "com.apple.WebKit")
+    full[SYSVER] = system_version("13.3.1", "22E261")
+    full[CRYPTEX_SYSVER] = system_version("13.3.1", "22E261")
+    rsr = dict(full)
+    rsr[WEBKIT] = image(0x62, 7, "com.apple.WebKit")
+    rsr[CRYPTEX_SYSVER] = system_version("13.3.1", "22E772610a", "(a)")
+    for name, files in (("13.3", base), ("13.3.1", full), ("13.3.1-a", rsr)):
         write_build(os.path.join(out, name), files)
 
 
