@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "inspect/new_file.hpp"
+
 namespace upscope::apfs {
 
 namespace fs = std::filesystem;
@@ -21,35 +23,6 @@ std::string sanitize_component(const std::string& name) {
   if (s == "." || s == "..") return "_" + s;
   return s;
 }
-
-namespace {
-
-Status write_file(const Source& src, const fs::path& dst) {
-  int fd = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return fail(ErrorCode::kIo, dst.string(), fmt::format("cannot create: {}", std::strerror(errno)));
-  constexpr uint64_t kPiece = 1 << 20;
-  std::vector<uint8_t> buf;
-  Status st;
-  for (uint64_t off = 0; off < src.size() && st; off += kPiece) {
-    uint64_t n = std::min(kPiece, src.size() - off);
-    buf.resize(n);
-    st = src.read_at(off, buf);
-    if (!st) break;
-    for (size_t w = 0; w < n;) {
-      ssize_t r = ::write(fd, buf.data() + w, n - w);
-      if (r <= 0) {
-        st = fail(ErrorCode::kIo, dst.string(), fmt::format("write failed: {}", std::strerror(errno)));
-        break;
-      }
-      w += static_cast<size_t>(r);
-    }
-  }
-  ::close(fd);
-  return st;
-}
-
-}  // namespace
 
 Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path, const fs::path& out_dir,
                                   Diagnostics& diags) {
@@ -129,7 +102,7 @@ Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path,
           return true;
         }
         auto src = volume.open_data(ino, e.path);
-        Status st = src ? write_file(**src, *dst) : Status(fail(src.error()));
+        Status st = src ? write_new_file(**src, dst->string()) : Status(fail(src.error()));
         if (!st) {
           diags.add(st.error());
           ++stats.skipped;

@@ -10,44 +10,13 @@
 
 #include <fmt/format.h>
 
+#include "inspect/new_file.hpp"
+
 #include "apfs/extract.hpp"  // sanitize_component, shared by the volume extractors
 
 namespace upscope::hfs {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-Status write_file(const Source& src, const fs::path& dst) {
-  int fd = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(ErrorCode::kIo, dst.string(), fmt::format("cannot create: {}", std::strerror(errno)));
-  Status st;
-  auto put = [&](Bytes b) {
-    for (size_t w = 0; w < b.size();) {
-      ssize_t r = ::write(fd, b.data() + w, b.size() - w);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return Status(fail(ErrorCode::kIo, dst.string(), fmt::format("write failed: {}", std::strerror(errno))));
-      w += static_cast<size_t>(r);
-    }
-    return Status();
-  };
-  if (auto all = src.contiguous()) {
-    st = put(*all);
-  } else {
-    constexpr uint64_t kPiece = 1 << 20;
-    std::vector<uint8_t> buf;
-    for (uint64_t off = 0; off < src.size() && st; off += kPiece) {
-      uint64_t n = std::min(kPiece, src.size() - off);
-      buf.resize(n);
-      st = src.read_at(off, buf);
-      if (st) st = put(buf);
-    }
-  }
-  ::close(fd);
-  return st;
-}
-
-}  // namespace
 
 Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path_in, const fs::path& out_dir,
                                   Diagnostics& diags) {
@@ -122,7 +91,7 @@ Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path_
       return true;
     }
     auto src = volume.open_data(t, e.path);
-    Status st = src ? write_file(**src, dst) : Status(fail(src.error()));
+    Status st = src ? write_new_file(**src, dst.string()) : Status(fail(src.error()));
     if (!st) {
       diags.add(st.error());
       ++stats.skipped;

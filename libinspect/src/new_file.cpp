@@ -1,0 +1,43 @@
+#include "inspect/new_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace upscope {
+
+Status write_new_file(const Source& src, const std::string& path, unsigned mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) return fail(ErrorCode::kIo, path, fmt::format("cannot create: {}", std::strerror(errno)));
+  auto put = [&](Bytes b) -> Status {
+    for (size_t w = 0; w < b.size();) {
+      ssize_t r = ::write(fd, b.data() + w, b.size() - w);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return fail(ErrorCode::kIo, path, fmt::format("write failed: {}", std::strerror(errno)));
+      w += static_cast<size_t>(r);
+    }
+    return {};
+  };
+  Status st;
+  if (auto all = src.contiguous()) {
+    st = put(*all);
+  } else {
+    constexpr uint64_t kPiece = 1 << 20;
+    std::vector<uint8_t> buf;
+    for (uint64_t off = 0; off < src.size() && st; off += kPiece) {
+      buf.resize(std::min(kPiece, src.size() - off));
+      st = src.read_at(off, buf);
+      if (st) st = put(buf);
+    }
+  }
+  if (::close(fd) != 0 && st) st = fail(ErrorCode::kIo, path, fmt::format("close failed: {}", std::strerror(errno)));
+  return st;
+}
+
+}  // namespace upscope
