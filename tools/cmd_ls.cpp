@@ -77,7 +77,9 @@ int run(Context& ctx, const LsOptions& opt) {
 const CommandRegistrar reg("ls", 40, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<LsOptions>();
   auto* sub = app.add_subcommand(
-      "ls", "List what an input holds: the files of an APFS volume (raw container, GPT disk or disk image), ...");
+      "ls", "List what an input holds: the files of an APFS or HFS+ volume (raw, GPT/APM disk or disk image), "
+            "the kexts of a kernel collection or kernelcache, the images of a dyld cache, the files an OTA/RSR "
+            "update package writes or patches");
   sub->add_option("input", opt->input, "INPUT or IMAGE:/path")->required();
   sub->add_option("--hash", opt->hash, "Content hash per item: sha256, sha1, xxh3, xxh128 or none")
       ->default_val("none");
