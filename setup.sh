@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # upscope set-up on Debian 12, as root (or with sudo):
 #   ./setup.sh demo   install the Debian packages, build, and run upscope on generated demo inputs
-#   ./setup.sh test   the same set-up, then the whole test suite: what CI runs
-#   ./setup.sh asan   the same set-up, then the test suite again in an ASan+UBSan build
+#   ./setup.sh test   the same set-up, then the whole test suite, then the same suite again in an
+#                     AddressSanitizer + UndefinedBehaviorSanitizer build: what CI runs
+#   ./setup.sh asan   only the sanitizer build and its test run
 # Real samples are read from UPSCOPE_SAMPLES (default: ../shared/samples when it exists).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -84,6 +85,7 @@ case "$mode" in
   test)
     echo "== unit, CLI, schema and fuzz-replay tests"
     ctest --test-dir build --output-on-failure -j "$jobs"
+    run_asan
     ;;
   asan)
     run_asan
