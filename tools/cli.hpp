@@ -35,6 +35,7 @@ struct GlobalOptions {
   std::string progress = "auto";
   bool quiet = false;
   bool strict = false;
+  std::string max_memory;    // --max-memory SIZE; empty = no user limit (see inspect/limits.hpp)
 
   Format output_format() const {
     if (json || format == "json") return Format::kJson;

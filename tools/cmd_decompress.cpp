@@ -20,6 +20,7 @@
 #include "compress/stream_decode.hpp"
 #include "identify/identify.hpp"
 #include "img4/probe.hpp"
+#include "inspect/limits.hpp"
 #include "inspect/progress.hpp"
 #include "inspect/source.hpp"
 #include "inspect/text.hpp"
@@ -140,6 +141,7 @@ Result<uint64_t> run_lzfse(Job& job, const ByteReader& r) {
                 fmt::format("decoded size {} exceeds the limit of {} bytes (decompression bomb guard)", layout.decoded_size,
                             job.max_output),
                 r.base());
+  UPSCOPE_CHECK(check_memory(layout.decoded_size, "LZFSE stream", r.base()));
   auto size = to_size(layout.decoded_size);
   if (!size) return fail(ErrorCode::kLimit, "LZFSE stream", "decoded size does not fit in memory", r.base());
   std::vector<uint8_t> buf(*size);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "advisory/advisory.hpp"
+#include "build/build_images.hpp"
 #include "build/inventory.hpp"
 #include "cli.hpp"
 #include "diff_output.hpp"
@@ -151,16 +152,17 @@ int run_single_verdict(Context& ctx, const std::string& path) {
 const CommandRegistrar reg_inventory("inventory", 60, [](CLI::App& app, Context& ctx) {
   auto path = std::make_shared<std::string>();
   auto* sub = app.add_subcommand("inventory", "List every component of a build with kind, space, location and hashes");
-  sub->add_option("build", *path, "A system root directory, or a single image/file")->required();
+  sub->add_option("build", *path, "A system root directory, an IPSW, an image list, or a single image/file")->required();
+  sub->footer(build::image_list_help());
   sub->callback([&ctx, path] { ctx.exit_code = run_inventory(ctx, *path); });
 });
 
 const CommandRegistrar reg_diff("diff", 61, [](CLI::App& app, Context& ctx) {
   auto paths = std::make_shared<std::pair<std::string, std::string>>();
   auto* sub = app.add_subcommand("diff", "Components added, removed and modified between two builds");
-  sub->add_option("old", paths->first, "The older build (directory or image)")->required();
-  sub->add_option("new", paths->second, "The newer build (directory or image)")->required();
-  sub->footer("Exit codes: 0 no differences; 1 differences found; 2 error.");
+  sub->add_option("old", paths->first, "The older build (directory, IPSW, image list or image)")->required();
+  sub->add_option("new", paths->second, "The newer build (directory, IPSW, image list or image)")->required();
+  sub->footer(std::string("Exit codes: 0 no differences; 1 differences found; 2 error.\n") + build::image_list_help());
   sub->callback([&ctx, paths] { ctx.exit_code = run_diff(ctx, paths->first, paths->second); });
 });
 
@@ -170,12 +172,13 @@ const CommandRegistrar reg_verdict("verdict", 62, [](CLI::App& app, Context& ctx
   auto* sub = app.add_subcommand("verdict", "Could an update ship as a Rapid Security Response? From OLD NEW builds, "
                                             "or from one advisory text");
   sub->add_option("inputs", *inputs,
-                  "OLD NEW: two builds (directory or image); or one input: the plain text of Apple's "
+                  "OLD NEW: two builds (directory, IPSW, image list or image); or one input: the plain text of Apple's "
                   "\"About the security content of ...\" page")
       ->expected(1, 2);
   sub->add_flag("--list-components", *list, "Print the advisory component table (name -> location, space) and exit");
   sub->footer("Inputs are recognised by content. Exit codes: 0 RSR-eligible; 1 not eligible; 2 error; "
-              "3 undetermined (something was not analysed or not placed).");
+              "3 undetermined (something was not analysed or not placed).\n" +
+              std::string(build::image_list_help()));
   sub->callback([&ctx, inputs, list] {
     if (*list) ctx.exit_code = list_components(ctx);
     else if (inputs->size() == 2) ctx.exit_code = run_verdict(ctx, (*inputs)[0], (*inputs)[1]);

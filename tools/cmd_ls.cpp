@@ -84,7 +84,7 @@ const CommandRegistrar reg("ls", 40, [](CLI::App& app, Context& ctx) {
   sub->add_option("--hash", opt->hash, "Content hash per item: sha256, sha1, xxh3, xxh128 or none")
       ->default_val("none");
   sub->add_option("--volume", opt->volume, "Volume name or index (file systems; default: every volume)");
-  sub->add_flag("--no-code-hash", opt->no_code_hash, "Skip per-image code hashes (dyld caches: a fast listing)");
+  sub->add_flag("--no-code-hash", opt->no_code_hash, "Skip per-image and per-kext code hashes (dyld caches, kernel collections: a fast listing)");
   sub->footer("Exit codes: 0 listed; 2 the input could not be read, is of a kind ls cannot list, or an item failed.");
   sub->callback([&ctx, opt] { ctx.exit_code = run(ctx, *opt); });
 });

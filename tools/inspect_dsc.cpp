@@ -71,6 +71,7 @@ std::vector<std::optional<ImageDetail>> dsc_image_details(const Cache& c, unsign
       [&](size_t i, R r) {
         out[i] = std::move(r.d);
         diags.append(r.diags);
+        if (i % 32 == 31) c.release_pages();  // bounded RSS on multi-GB caches
         return true;
       });
   return out;

@@ -106,9 +106,10 @@ int list_dsc(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
   ordered_parallel_map(
       pool, picks.size(), size_t(pool.size()) * 4,
       [&](size_t k) { return read_row(*c, picks[k], code_hash, req.hash); },
-      [&](size_t, Row r) {
+      [&](size_t k, Row r) {
         const Image& img = c->images[r.image];
         progress.advance(img.text_size);
+        if (k % 32 == 31) c->release_pages();  // RSS bounded on multi-GB caches
         diags.append(r.diags);
         std::optional<Uuid> uuid = img.uuid ? img.uuid : r.macho_uuid;
         const std::string uuid_s = uuid ? uuid_string(Bytes(uuid->data(), 16)) : "";

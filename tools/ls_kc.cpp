@@ -24,6 +24,7 @@ int list_kc(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
   kc::OpenOptions opt;
   opt.jobs = ctx.global.jobs;
   opt.content_hash = req.hash;
+  opt.code_hash = !req.no_code_hash;
   Diagnostics diags;
   auto kc = kc::open(input.source, diags, opt);
   if (!kc) {
@@ -110,7 +111,7 @@ int list_kc(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
           e->uuid.empty() ? "-" : e->uuid,
           e->codeless ? "-" : hex_or_dash(e->load_addr ? e->load_addr : std::optional<uint64_t>(e->vmaddr)),
           e->codeless ? "-" : std::to_string(e->size),
-          e->error ? "error" : e->codeless ? "(codeless)" : e->code_sha256};
+          e->error ? "error" : e->codeless ? "(codeless)" : e->code_sha256.empty() ? "-" : e->code_sha256};
       if (req.hash) row.push_back(e->content_hash.empty() ? "-" : e->content_hash);
       t.add_row(std::move(row));
     }

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "inspect/limits.hpp"
 #include "inspect/progress.hpp"
 #include "inspect/version.hpp"
 
@@ -31,6 +32,10 @@ int main(int argc, char** argv) {
       ->default_str("auto");
   app.add_flag("-q,--quiet", g.quiet, "Only errors on stderr; no progress bar");
   app.add_flag("--strict", g.strict, "Treat warnings in the input as errors (exit 2)");
+  app.add_option("--max-memory", g.max_memory,
+                 "Cap on the memory any decode buffer, decompressed payload or chunk cache may take "
+                 "(e.g. 512M, 2G); inputs needing more fail with exit 2")
+      ->check([](const std::string& v) { auto n = parse_byte_size(v); return n ? std::string() : n.error().rule; });
   app.footer("Exit codes: 0 success; 1 differences found / not RSR-eligible; 2 error; 3 verdict undetermined.\n"
              "Run 'upscope <command> --help' for a command's options.");
 
@@ -44,6 +49,7 @@ int main(int argc, char** argv) {
                                                 : ProgressMode::kAuto;
     if (g.quiet) mode = ProgressMode::kNever;
     set_progress_mode(mode);
+    if (!g.max_memory.empty()) set_memory_limit(*parse_byte_size(g.max_memory));
   });
 
   try {

@@ -13,6 +13,7 @@
 #include "disasm/normalize.hpp"
 #include "dyld_cache/cache.hpp"
 #include "inspect/text.hpp"
+#include "inspect/thread_pool.hpp"
 #include "macho/macho.hpp"
 #include "macho/structs.hpp"
 
@@ -27,12 +28,6 @@ using namespace dyld_cache;
 bool is_main_name(const std::string& name) {
   const size_t dot = name.find('.');
   return dot == std::string::npos || name.substr(dot) == ".development";
-}
-
-// The on-disk path of a cache file opened from a tree (empty when it came out of a disk image).
-std::string disk_path(const SourcePtr& src) {
-  const auto* f = dynamic_cast<const FileSource*>(src.get());
-  return f ? f->file().path() : std::string();
 }
 
 std::map<std::string, std::string> cache_function_hashes(const Cache& c, const Image& img, const ImageDetail& d,
@@ -79,29 +74,27 @@ std::map<std::string, std::string> cache_function_hashes(const Cache& c, const I
 }  // namespace
 
 FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const Placement& pl,
-                           const InventoryOptions& opt, Component base) {
+                           const InventoryOptions& opt, Component base, const SiblingOpener& siblings) {
   FileResult r;
-  const std::string path = disk_path(src);
   const std::string name = fs::path(rel).filename().string();
   if (!is_main_name(name)) {
     const std::string main = name.substr(0, name.find('.'));
-    std::error_code ec;
-    if (!path.empty() && (fs::exists(fs::path(path).parent_path() / main, ec) ||
-                          fs::exists(fs::path(path).parent_path() / (main + ".development"), ec)))
-      return r;  // read through its main file
+    if (siblings && (siblings(main) || siblings(main + ".development"))) return r;  // read through its main file
     r.not_analysed.push_back({rel, "dyld cache subcache or symbols file without its main cache file " + main});
+    add_content_hash(base, *src);
     r.components.push_back(std::move(base));
     return r;
   }
   Diagnostics diags;
-  OpenSibling sibling = [path](const std::string& suffix) -> Result<SourcePtr> {
-    if (path.empty())
-      return fail(ErrorCode::kUnsupported, "dyld cache", "the cache is inside a disk image: its subcaches are not opened");
-    return FileSource::open(path + suffix);
+  OpenSibling sibling = [&](const std::string& suffix) -> Result<SourcePtr> {
+    if (!siblings)
+      return fail(ErrorCode::kUnsupported, "dyld cache", "the files next to this cache cannot be opened: its subcaches are not read");
+    return siblings(name + suffix);
   };
   auto c = open_cache(src, sibling, diags);
   if (!c) {
     r.not_analysed.push_back({rel, c.error().message()});
+    add_content_hash(base, *src);
     r.components.push_back(std::move(base));
     return r;
   }
@@ -111,36 +104,49 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
   io.exports = true;  // also names functions
   io.function_starts = true;
   io.const_hash = false;
-  for (const auto& img : c->images) {
-    Component comp;
-    comp.id = img.path.empty() ? fmt::format("{}:image {}", rel, img.index) : img.path;
-    comp.path = rel + ":" + comp.id;
-    comp.kind = ComponentKind::kDyldCacheImage;
-    comp.space = Space::kUser;
-    comp.location = pl.location;
-    comp.size = img.text_size;
-    Diagnostics id;
-    auto d = c->image_detail(img, id, io);
-    if (!d) {
-      r.not_analysed.push_back({comp.path, d.error().message()});
-      r.components.push_back(std::move(comp));
-      continue;
-    }
-    for (const auto& x : id.items())
-      if (x.severity == Severity::kError) r.not_analysed.push_back({comp.path, x.text()});
-    std::optional<Uuid> u = img.uuid ? img.uuid : d->macho.uuid;
-    if (u) comp.uuid = uuid_string(Bytes(u->data(), 16));
-    if (d->current_version) comp.version = macho::version_string(*d->current_version);
-    comp.code_hash = d->code.sha256;
-    if (opt.symbols) {
-      std::set<std::string> syms;
-      for (const auto& e : d->exports) syms.insert(e.name);
-      comp.symbols.assign(syms.begin(), syms.end());
-    }
-    Diagnostics fd;
-    comp.functions = cache_function_hashes(*c, img, *d, fd);
-    r.components.push_back(std::move(comp));
-  }
+  // Images in parallel (each one's code hash and function hashes are independent), kept in order.
+  ThreadPool pool(opt.jobs);
+  ordered_parallel_map(
+      pool, c->images.size(), size_t(pool.size()) * 4,
+      [&](size_t i) {
+        const Image& img = c->images[i];
+        FileResult one;
+        Component comp;
+        comp.id = img.path.empty() ? fmt::format("{}:image {}", rel, img.index) : img.path;
+        comp.path = rel + ":" + comp.id;
+        comp.kind = ComponentKind::kDyldCacheImage;
+        comp.space = Space::kUser;
+        comp.location = pl.location;
+        comp.size = img.text_size;
+        Diagnostics id;
+        auto d = c->image_detail(img, id, io);
+        if (!d) {
+          one.not_analysed.push_back({comp.path, d.error().message()});
+          one.components.push_back(std::move(comp));
+          return one;
+        }
+        for (const auto& x : id.items())
+          if (x.severity == Severity::kError) one.not_analysed.push_back({comp.path, x.text()});
+        std::optional<Uuid> u = img.uuid ? img.uuid : d->macho.uuid;
+        if (u) comp.uuid = uuid_string(Bytes(u->data(), 16));
+        if (d->current_version) comp.version = macho::version_string(*d->current_version);
+        comp.code_hash = d->code.sha256;
+        if (opt.symbols) {
+          std::set<std::string> syms;
+          for (const auto& e : d->exports) syms.insert(e.name);
+          comp.symbols.assign(syms.begin(), syms.end());
+        }
+        Diagnostics fd;
+        comp.functions = cache_function_hashes(*c, img, *d, fd);
+        one.components.push_back(std::move(comp));
+        return one;
+      },
+      [&](size_t i, FileResult one) {
+        for (auto& x : one.components) r.components.push_back(std::move(x));
+        for (auto& x : one.not_analysed) r.not_analysed.push_back(std::move(x));
+        if (i % 32 == 31) c->release_pages();  // bounded RSS on multi-GB caches
+        return true;
+      });
   return r;
 }
 

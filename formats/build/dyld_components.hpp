@@ -13,7 +13,8 @@ namespace upscope::build {
 // hashes; the cache files themselves are not components (their bytes change whenever any image
 // moves). A subcache or .symbols file next to its main file contributes nothing (the main file reads
 // it); without its main file it is kept as a plain file and listed as not analysed.
+// Subcaches are opened through `siblings` (next to the main file on disk or in the disk image).
 FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const Placement& pl,
-                           const InventoryOptions& opt, Component base);
+                           const InventoryOptions& opt, Component base, const SiblingOpener& siblings);
 
 }  // namespace upscope::build

@@ -8,9 +8,15 @@ namespace upscope::build {
 
 namespace {
 
-// Where the system grafts each cryptex: the prefix the classify table knows.
+// Where the system grafts each cryptex: the prefix the classify table knows. A system volume image
+// (an IPSW's "OS" dmg) is the root itself.
 const char* graft_point(Location loc) {
+  if (loc == Location::kSystemVolume) return "";
   return loc == Location::kCryptexApp ? "/System/Cryptexes/App" : "/System/Cryptexes/OS";
+}
+
+const char* image_kind(Location loc) {
+  return loc == Location::kSystemVolume ? "system volume image" : "cryptex image";
 }
 
 constexpr unsigned kMaxImageDepth = 2;  // a dmg in a tree, and one image inside that at most
@@ -26,12 +32,12 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
   Diagnostics diags;
   auto located = apfs::locate_container(src, &diags);
   if (!located) {
-    out.not_analysed.push_back({rel, "cryptex image unreadable: " + located.error().message()});
+    out.not_analysed.push_back({rel, std::string(image_kind(pl.location)) + " unreadable: " + located.error().message()});
     return;
   }
   auto container = apfs::Container::open(located->source);
   if (!container) {
-    out.not_analysed.push_back({rel, "cryptex image unreadable: " + container.error().message()});
+    out.not_analysed.push_back({rel, std::string(image_kind(pl.location)) + " unreadable: " + container.error().message()});
     return;
   }
   const std::string graft = graft_point(pl.location);
@@ -75,7 +81,17 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
         out.not_analysed.push_back({rel + ":" + e.path, data.error().message()});
         return true;
       }
-      FileResult one = read_source(inner, *data, opt, nullptr, depth + 1);
+      const std::string dir = e.path.substr(0, e.path.rfind('/'));
+      SiblingOpener siblings = [&v, dir](const std::string& name) -> Result<SourcePtr> {
+        if (!is_plain_file_name(name))
+          return fail(ErrorCode::kMalformed, "sibling file", "'" + name + "' is not a plain file name");
+        const std::string path = dir + "/" + name;
+        UPSCOPE_TRY(auto id, v.lookup(path));
+        UPSCOPE_TRY(auto ino, v.inode(id));
+        if (!ino.is_reg()) return fail(ErrorCode::kMalformed, path, "not a regular file");
+        return v.open_data(ino, path);
+      };
+      FileResult one = read_source(inner, *data, opt, nullptr, depth + 1, siblings);
       for (auto& c : one.components) {
         if (c.path == inner) c.path = rel + ":" + e.path;
         out.components.push_back(std::move(c));

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "build/build_images.hpp"
 #include "build/dyld_components.hpp"
 #include "build/functions.hpp"
 #include "build/kc_components.hpp"
@@ -92,8 +93,17 @@ FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placem
 
 // Everything after opening: hash, identify, and hand the bytes to the reader for their format.
 // `depth` counts images opened inside images (a cryptex dmg in a tree), so nesting is bounded.
+void add_content_hash(Component& c, const Source& src) {
+  if (auto sha = hash_source(HashKind::kSha256, src)) c.hashes["sha256"] = *sha;
+}
+
+bool is_plain_file_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+         name.find('\0') == std::string::npos;
+}
+
 FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOptions& opt, Progress* progress,
-                       unsigned depth) {
+                       unsigned depth, const SiblingOpener& siblings) {
   FileResult r;
   Placement pl = classify_path(rel);
   Component c;
@@ -105,10 +115,12 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
   c.space = pl.space;
   c.location = pl.location;
   c.size = src->size();
-  auto sha = hash_source(HashKind::kSha256, *src);
-  if (sha) c.hashes["sha256"] = *sha;
-  if (progress) progress->advance(c.size);
   auto id = identify(*src);
+  // A dyld cache file is not a component itself (its images are, see dyld_components.hpp): its
+  // content hash, gigabytes of SHA-256, is computed only if the file ends up listed.
+  const bool cache_file = id && id->format == "dyld-cache" && c.size <= opt.max_file_size;
+  if (!cache_file) add_content_hash(c, *src);
+  if (progress) progress->advance(c.size);
   if (!id) {
     r.not_analysed.push_back({rel, id.error().message()});
     r.components.push_back(std::move(c));
@@ -120,7 +132,7 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
     r.components.push_back(std::move(c));
     return r;
   }
-  if (id->format == "dyld-cache") return read_dyld_cache(rel, src, pl, opt, std::move(c));
+  if (id->format == "dyld-cache") return read_dyld_cache(rel, src, pl, opt, std::move(c), siblings);
   if (id->format == "im4p" || id->format == "lzss") return read_kernel_collection(rel, src, pl, opt, std::move(c));
   if (id->format == "macho" || id->format == "macho-fat" || id->format == "macho-fileset") {
     // Readers below parse from memory: a file inside an image is read into memory once.
@@ -154,7 +166,12 @@ FileResult read_file(const fs::path& root, const fs::path& file, const Inventory
     r.not_analysed.push_back({rel, src.error().message()});
     return r;
   }
-  return read_source(rel, *src, opt, progress, 0);
+  const fs::path dir = file.parent_path();
+  SiblingOpener siblings = [dir](const std::string& name) -> Result<SourcePtr> {
+    if (!is_plain_file_name(name)) return fail(ErrorCode::kMalformed, "sibling file", "'" + name + "' is not a plain file name");
+    return FileSource::open((dir / name).string());
+  };
+  return read_source(rel, *src, opt, progress, 0, siblings);
 }
 
 }  // namespace
@@ -203,6 +220,8 @@ Result<BuildInventory> make_inventory(const std::string& path, const InventoryOp
     if (ec) diags.warning(std::nullopt, "directory walk", fmt::format("{}: {}", path, ec.message()));
     read_system_version(root, inv, diags);
   } else {
+    // An IPSW or an image list is a whole build, not one image (build_images.hpp).
+    if (auto whole = read_build_file(path, opt, diags)) return std::move(*whole);
     files.push_back(root);
     total = fs::file_size(root, ec);
   }

@@ -1,6 +1,7 @@
 // Pieces of the inventory builder shared by its source files (not part of the public API).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,19 @@ struct FileResult {
   std::vector<NotAnalysed> not_analysed;
 };
 
+// Opens a file in the same directory as the one being read, by its name (a dyld cache's subcaches
+// and .symbols file). Names holding '/' or NUL are refused, so a name taken from file content can
+// never reach outside that directory. Empty when the file's container cannot open neighbours.
+using SiblingOpener = std::function<Result<SourcePtr>(const std::string& name)>;
+bool is_plain_file_name(const std::string& name);
+
+// The whole-content SHA-256 every file component carries (hashes["sha256"]).
+void add_content_hash(Component& c, const Source& src);
+
 // One file of a build, found at `rel` (absolute within the system root): hashed, identified and
 // read by the reader for its format. `depth` counts enclosing images (bounded nesting).
 FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOptions& opt, Progress* progress,
-                       unsigned depth);
+                       unsigned depth, const SiblingOpener& siblings = {});
 
 // A cryptex disk image (os.dmg, app.dmg...): every file of its volumes becomes a component placed
 // under the cryptex's graft point, so a dylib in os.dmg is diffed like one in /System/Cryptexes/OS.

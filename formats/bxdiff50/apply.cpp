@@ -1,6 +1,7 @@
 // Applying a BXDIFF50 (or BXDIFF4x) patch with bounded memory: the control triples in memory,
 // the diff and extra sections decoded a chunk at a time (ahead on the pool), the old file mapped,
 // the output written and hashed as it is produced (§2.2).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -109,6 +110,22 @@ Result<ApplyReport> apply(const Source& patch, const Source& old, const std::str
 
   std::vector<uint8_t> buf(kBuf);
   Progress progress("apply", p.header.patched_size);
+  // The old file and the patch are mapped: every page read stays resident in this process until
+  // dropped, so RSS would grow to the size of both. Every kReleaseEvery output bytes, drop the old
+  // range the mix runs have read since the last time and the patch pages the decoders have read
+  // (the page cache keeps them; a page still in use is simply faulted back in). Memory is then the
+  // decode window of the two sections plus about kReleaseEvery of mapped pages, at any file size.
+  constexpr uint64_t kReleaseEvery = uint64_t{32} << 20;
+  uint64_t since_release = 0, old_lo = UINT64_MAX, old_hi = 0;
+  auto release_behind = [&](uint64_t n) {
+    since_release += n;
+    if (since_release < kReleaseEvery) return;
+    since_release = 0;
+    if (old_lo < old_hi) old.release(old_lo, old_hi - old_lo);
+    old_lo = UINT64_MAX;
+    old_hi = 0;
+    patch.release(0, patch.size());
+  };
   for (const Triple& t : p.triples) {
     uint64_t left = uint64_t(t.mix), old_pos = uint64_t(t.old_offset);  // checked by parse
     while (left) {
@@ -130,9 +147,12 @@ Result<ApplyReport> apply(const Source& patch, const Source& old, const std::str
       uint8_t* b = buf.data();
       for (size_t k = 0; k < n; ++k) b[k] = static_cast<uint8_t>(b[k] + o[k]);
       if (auto st = out.write({buf.data(), n}); !st) return cleanup(st.error());
+      old_lo = std::min(old_lo, old_pos);
+      old_hi = std::max(old_hi, old_pos + n);
       old_pos += n;
       left -= n;
       progress.advance(n);
+      release_behind(n);
     }
     left = uint64_t(t.copy);
     while (left) {
@@ -146,6 +166,7 @@ Result<ApplyReport> apply(const Source& patch, const Source& old, const std::str
       if (auto st = out.write({buf.data(), n}); !st) return cleanup(st.error());
       left -= n;
       progress.advance(n);
+      release_behind(n);
     }
   }
   progress.finish();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "compress/codec_internal.hpp"
+#include "inspect/limits.hpp"
 
 namespace upscope::compress {
 
@@ -65,7 +66,9 @@ Result<std::vector<uint8_t>> decode_to_vector(Codec c, Bytes in, uint64_t max_ou
   DecodeFn fn = decoder_for(c);
   if (!fn) return fail(ErrorCode::kUnsupported, "compressed stream", std::string("no decoder for codec ") + codec_name(c));
   // Start near a typical ratio and double: each retry re-decodes, so the total work stays within
-  // about twice the final decode, and memory never exceeds max_output.
+  // about twice the final decode, and memory never exceeds max_output (nor the --max-memory limit).
+  const uint64_t reader_cap = max_output;
+  max_output = clamp_to_memory_limit(max_output);
   uint64_t cap = std::min<uint64_t>(max_output, std::max<uint64_t>(uint64_t{64} << 10, uint64_t(in.size()) * 4));
   std::vector<uint8_t> out;
   for (;;) {
@@ -80,6 +83,7 @@ Result<std::vector<uint8_t>> decode_to_vector(Codec c, Bytes in, uint64_t max_ou
     }
     if (!detail::is_output_full(n.error())) return fail(std::move(n).error());
     if (cap >= max_output) {
+      if (max_output < reader_cap) return fail(memory_limit_error(std::string(codec_name(c)) + " stream"));
       return fail(ErrorCode::kLimit, std::string(codec_name(c)) + " stream",
                   "decoded data exceeds the limit of " + std::to_string(max_output) + " bytes (decompression bomb guard)");
     }

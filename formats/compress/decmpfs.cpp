@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "inspect/limits.hpp"
+
 namespace upscope::compress::decmpfs {
 
 namespace {
@@ -189,6 +191,7 @@ Result<SourcePtr> open(Bytes xattr, const std::string& name, const ForkOpener& o
     // Inline payload after the header, decoded whole (capped: the payload is small by design).
     if (usize > kMaxInline)
       return fail(ErrorCode::kLimit, what, fmt::format("inline payload claims {} bytes, over the {}-byte cap", usize, kMaxInline));
+    UPSCOPE_CHECK(check_memory(usize, what + ": inline payload"));
     Bytes payload = xattr.subspan(16);
     std::vector<uint8_t> out(usize);
     if (stored_chunk(k->codec, payload)) {

@@ -44,8 +44,11 @@ inline void copy_match_wide(uint8_t* dst, size_t dist, size_t n) {
   }
 }
 
+// src = dst - dist once: dst[i - dist] would compute dst + (i - dist) with i - dist wrapping around
+// for i < dist, a pointer overflow (UBSan, found by the kc fuzzer) even though the sum lands right.
 inline void copy_match_bytes(uint8_t* dst, size_t dist, size_t n) {
-  for (size_t i = 0; i < n; ++i) dst[i] = dst[i - dist];
+  const uint8_t* src = dst - dist;
+  for (size_t i = 0; i < n; ++i) dst[i] = src[i];
 }
 
 }  // namespace upscope::compress::detail

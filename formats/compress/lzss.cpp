@@ -12,6 +12,7 @@
 #include "compress/codec.hpp"
 #include "compress/codec_internal.hpp"
 #include "compress/complzss.hpp"
+#include "inspect/limits.hpp"
 
 namespace upscope::compress {
 
@@ -99,6 +100,7 @@ Result<ComplzssPayload> decode_complzss(const ByteReader& r, uint64_t max_output
                 fmt::format("decoded size {} exceeds the limit of {} bytes (decompression bomb guard)",
                             p.header.decoded_size, max_output),
                 r.base() + 12);
+  UPSCOPE_CHECK(check_memory(p.header.decoded_size, "complzss payload", r.base() + 12));
   UPSCOPE_TRY(Bytes body, r.bytes(kComplzssHeaderSize, p.header.encoded_size));
   p.data.resize(p.header.decoded_size);
   auto n = lzss_decode(body, p.data);

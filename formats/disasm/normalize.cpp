@@ -14,6 +14,9 @@ namespace {
 // needs a disassembler: words capstone 4 cannot decode (PAC: retaa, braa, ldraa; LSE atomics)
 // are hashed as they are, which is right since they hold no address operands to mask.
 void normalise_arm64(Bytes code, std::vector<uint8_t>& out) {
+  const size_t base = out.size();
+  out.resize(base + code.size());
+  uint8_t* dst = out.data() + base;
   uint32_t adrp_regs = 0;  // registers last written by ADRP: their page offsets are masked too
   for (size_t i = 0; i + 4 <= code.size(); i += 4) {
     uint32_t w = load_u32le(code.data() + i);
@@ -32,8 +35,6 @@ void normalise_arm64(Bytes code, std::vector<uint8_t>& out) {
       masked = w & 0x9F00001F;
       if (w & 0x80000000) adrp_regs |= 1u << rd;
       else writes_rd = true;
-      out.insert(out.end(), {uint8_t(masked), uint8_t(masked >> 8), uint8_t(masked >> 16), uint8_t(masked >> 24)});
-      continue;
     } else if ((w & 0x3B000000) == 0x18000000) {     // LDR (literal): imm19
       masked = w & 0xFF00001F;
       writes_rd = true;
@@ -46,11 +47,30 @@ void normalise_arm64(Bytes code, std::vector<uint8_t>& out) {
       writes_rd = true;  // conservatively: most other instructions write Rd
     }
     if (writes_rd) adrp_regs &= ~(1u << rd);
-    out.insert(out.end(), {uint8_t(masked), uint8_t(masked >> 8), uint8_t(masked >> 16), uint8_t(masked >> 24)});
+    for (int k = 0; k < 4; ++k) dst[i + k] = uint8_t(masked >> (8 * k));
   }
   // A trailing partial word is data, kept verbatim.
-  for (size_t i = code.size() & ~size_t{3}; i < code.size(); ++i) out.push_back(code[i]);
+  for (size_t i = code.size() & ~size_t{3}; i < code.size(); ++i) dst[i] = code[i];
 }
+
+}  // namespace
+
+uint64_t mask_arm64_image_relative(std::span<uint8_t> code) {
+  uint64_t n = 0;
+  for (size_t i = 0; i + 4 <= code.size(); i += 4) {
+    const uint32_t o = load_u32le(code.data() + i);
+    uint32_t w = o;
+    if ((w & 0x1f000000) == 0x10000000) w &= 0x9f00001f;       // ADR / ADRP
+    else if ((w & 0x7c000000) == 0x14000000) w &= 0xfc000000;  // B / BL
+    if (w != o) {
+      for (int k = 0; k < 4; ++k) code[i + k] = uint8_t(w >> (8 * k));
+      ++n;
+    }
+  }
+  return n;
+}
+
+namespace {
 
 struct CapstoneHandle {
   csh handle = 0;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,12 @@
 namespace upscope::disasm {
 
 enum class Arch { kArm64, kX86_64, kOther };
+
+// Image-level masking for whole-image code hashes (Mach-O, kext, dyld-cache image), in place: the
+// immediates of arm64 ADR/ADRP (immhi:immlo) and B/BL (imm26) are zeroed, keeping opcode and Rd.
+// Those are what changes when a linker or the cache builder moves an image by whole pages; branches
+// inside a function and page offsets (lo12) do not. Returns how many words were changed.
+uint64_t mask_arm64_image_relative(std::span<uint8_t> code);
 
 // The normalised byte stream of one function (exposed for tests), and its SHA-256.
 std::vector<uint8_t> normalise(Arch arch, Bytes code, uint64_t address);

@@ -480,4 +480,9 @@ std::string mapping_name(const Mapping& m) {
   return "__LINKEDIT";
 }
 
+void Cache::release_pages() const {
+  for (const auto& f : files)
+    if (f.source) f.source->release(0, f.source->size());
+}
+
 }  // namespace upscope::dyld_cache

@@ -154,6 +154,10 @@ class Cache {
   // Local symbols of an image from the .symbols file (or the main file for old caches).
   std::optional<LocalSymbols> local_symbols(const Image& img, Diagnostics& diags) const;
 
+  // Drops the pages read so far from this process (Source::release on every file): callers walking
+  // thousands of images call it every few dozen so a multi-GB cache is listed in bounded RSS.
+  void release_pages() const;
+
   struct MapEntry {
     uint64_t start, end;
     size_t file, mapping;

@@ -35,21 +35,6 @@ namespace {
 
 bool is_arm64(uint32_t cputype) { return cputype == macho::CPU_TYPE_ARM64 || cputype == macho::CPU_TYPE_ARM64_32; }
 
-// Zeroes layout-dependent immediates in 4-byte arm64 instructions; returns how many were changed.
-uint64_t normalise_arm64(std::vector<uint8_t>& buf) {
-  uint64_t n = 0;
-  for (size_t i = 0; i + 4 <= buf.size(); i += 4) {
-    uint32_t w = load_u32le(buf.data() + i), o = w;
-    if ((w & 0x1f000000) == 0x10000000) w &= 0x9f00001f;       // ADR / ADRP
-    else if ((w & 0x7c000000) == 0x14000000) w &= 0xfc000000;  // B / BL
-    if (w != o) {
-      std::memcpy(buf.data() + i, &w, 4);
-      ++n;
-    }
-  }
-  return n;
-}
-
 uint64_t zero_pointers(std::vector<uint8_t>& buf, uint64_t vmaddr, const std::vector<SlidPointer>& ptrs) {
   uint64_t n = 0;
   // ptrs is sorted by address: start at the first that can reach this buffer.
@@ -76,9 +61,8 @@ Result<ImageDetail> Cache::image_detail(const Image& img, Diagnostics& diags, co
   ImageDetail d;
   d.header_file = loc->file;
   // Only the header and load commands are read, copied with read_at into a small buffer (offsets stay
-  // absolute: base = file offset). Note: FileSource::read_at copies from the mapping, so the kernel
-  // still maps ~64 KiB around each header (fault-around): ~200 MB of RSS for 3,000 images. A pread(2)
-  // on the file descriptor would avoid that.
+  // absolute: base = file offset). The kernel still maps a whole page-cache folio (up to 2 MiB)
+  // around each header, so callers walking every image call Cache::release_pages() now and then.
   std::vector<uint8_t> hbuf(std::min<uint64_t>(sizeof(macho::mach_header_64), loc->available));
   if (auto st = hf.source->read_at(loc->offset, hbuf); !st) return fail(st.error().in_file(hf.name));
   if (hbuf.size() == sizeof(macho::mach_header_64)) {
@@ -175,7 +159,7 @@ Result<ImageDetail> Cache::image_detail(const Image& img, Diagnostics& diags, co
               const Bytes piece = all.subspan(at, std::min(kChunk, all.size() - at));
               buf.assign(piece.begin(), piece.end());
               if (!ptrs.empty()) zero_pointers(buf, s.addr + at, ptrs);
-              if (arm) d.code.masked_instructions += normalise_arm64(buf);
+              if (arm) d.code.masked_instructions += disasm::mask_arm64_image_relative(buf);
               code.update(buf);
             }
           }

@@ -76,6 +76,7 @@ struct OpenOptions {
   uint64_t max_decoded = 8ull << 30;      // cap for a decompressed payload
   std::optional<HashKind> content_hash = HashKind::kSha256;  // nullopt: no content hash
   bool symbols = false;                   // exports/symbols/function starts of each entry
+  bool code_hash = true;                  // each entry's code hash (Entry::code_sha256; empty when off)
 };
 
 // Unwraps IM4P / complzss / LZFSE / fat layers and reads the collection. Errors when the input is

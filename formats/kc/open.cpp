@@ -115,7 +115,7 @@ Result<Unwrapped> unwrap(ByteReader in, const OpenOptions& opt, Diagnostics& dia
 macho::ParseOptions entry_options(const OpenOptions& opt) {
   macho::ParseOptions po;
   po.symbols = po.exports = po.function_starts = opt.symbols;
-  po.code_hash = true;
+  po.code_hash = opt.code_hash;
   return po;
 }
 
@@ -203,10 +203,12 @@ void read_entries(KernelCollection& kc, std::vector<Entry> pending, const char* 
         std::string where = fmt::format("{} {}", what, pending[i].id);
         return read_entry(kc.macho, std::move(pending[i]), where, opt, allow_relative);
       },
-      [&](size_t, EntryJob j) {
+      [&](size_t i, EntryJob j) {
         diags.append(j.d);
         if (j.e.error) diags.add(*j.e.error);
         kc.entries.push_back(std::move(j.e));
+        // Hashed entries are not read again: drop their pages so RSS stays well below the file size.
+        if (kc.source && i % 32 == 31) kc.source->release(0, kc.source->size());
         return true;
       });
 }
@@ -301,7 +303,7 @@ Status read_collection(KernelCollection& kc, Diagnostics& diags, const OpenOptio
   auto filetype = kc.macho.u32le(12);
   macho::ParseOptions top;
   top.symbols = top.exports = top.function_starts = opt.symbols;
-  top.code_hash = !filetype || *filetype != macho::MH_FILESET;
+  top.code_hash = opt.code_hash && (!filetype || *filetype != macho::MH_FILESET);
   UPSCOPE_TRY(kc.top, macho::parse(kc.macho, diags, top));
   kc.uuid = kc.top.uuid ? uuid_string(Bytes(kc.top.uuid->data(), 16)) : std::string();
   if (auto xml = prelink_bytes(kc)) {
@@ -413,9 +415,14 @@ std::string check_boot_link(const KernelCollection& child, const KernelCollectio
   return fmt::format("_BootKCID {} is not the Boot KC's UUID {}", child.boot_kc_id, boot.uuid);
 }
 
-Result<KernelCollection> read(ByteReader bytes, std::string name, Diagnostics& diags, const OpenOptions& opt) {
+namespace {
+
+// `mapped`: the source whose mapping `bytes` views (its pages can be released while entries are read).
+Result<KernelCollection> read_from(ByteReader bytes, std::string name, Diagnostics& diags, const OpenOptions& opt,
+                                   SourcePtr mapped) {
   KernelCollection kc;
   kc.name = std::move(name);
+  kc.source = std::move(mapped);
   kc.content_hash_kind = opt.content_hash;
   auto u = unwrap(bytes, opt, diags);
   if (!u) return fail(u.error().in_file(kc.name));
@@ -431,6 +438,12 @@ Result<KernelCollection> read(ByteReader bytes, std::string name, Diagnostics& d
   return kc;
 }
 
+}  // namespace
+
+Result<KernelCollection> read(ByteReader bytes, std::string name, Diagnostics& diags, const OpenOptions& opt) {
+  return read_from(bytes, std::move(name), diags, opt, nullptr);
+}
+
 Result<KernelCollection> open(const SourcePtr& src, Diagnostics& diags, const OpenOptions& opt) {
   std::shared_ptr<const std::vector<uint8_t>> copy;
   std::optional<Bytes> bytes = src->contiguous();
@@ -439,7 +452,8 @@ Result<KernelCollection> open(const SourcePtr& src, Diagnostics& diags, const Op
     copy = std::make_shared<const std::vector<uint8_t>>(std::move(v));
     bytes = Bytes(*copy);
   }
-  UPSCOPE_TRY(KernelCollection kc, read(ByteReader(*bytes, 0, "kernel collection"), src->name(), diags, opt));
+  UPSCOPE_TRY(KernelCollection kc,
+              read_from(ByteReader(*bytes, 0, "kernel collection"), src->name(), diags, opt, copy ? nullptr : src));
   kc.source = src;
   if (!kc.decoded) kc.decoded = std::move(copy);
   return kc;

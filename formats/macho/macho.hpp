@@ -208,6 +208,10 @@ struct MachO {
   // S_ATTR_SOME_INSTRUCTIONS) that lies in an executable segment (initprot has VM_PROT_EXECUTE), in
   // load-command order, concatenated. Covers __TEXT,__text/__stubs/... and __TEXT_EXEC in kernels;
   // excludes headers, constants, data and LINKEDIT, so re-signing or re-linking data does not change it.
+  // On arm64/arm64e/arm64_32 the ADR/ADRP and B/BL immediates are zeroed first
+  // (disasm::mask_arm64_image_relative): a kext that only moved inside its kernel collection (the
+  // kernel before it grew by whole pages) keeps its hash. x86_64 code is hashed as it is; the diff's
+  // per-function hashes (capstone, RIP-relative operands masked) tell a moved image from a changed one.
   std::string code_sha256;
   uint64_t code_bytes = 0;
 

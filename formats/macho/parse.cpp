@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "disasm/normalize.hpp"
 #include "inspect/hash.hpp"
 #include "macho/linkedit.hpp"
 #include "macho/names.hpp"
@@ -576,13 +577,26 @@ void ImageReader::decode_linkedit() {
 
 void ImageReader::hash_code() {
   Hasher h(HashKind::kSha256);
+  const bool arm = m_.cputype == CPU_TYPE_ARM64 || m_.cputype == CPU_TYPE_ARM64_32;
+  std::vector<uint8_t> buf;
   for (const Segment& seg : m_.segments) {
     if (!(seg.initprot & VM_PROT_EXECUTE) && m_.filetype != MH_OBJECT) continue;
     for (const Section& s : seg.sections) {
       if (!s.has_instructions() || s.zerofill() || s.size == 0) continue;
       auto bytes = file_.bytes(s.offset, s.size);
       if (!bytes) continue;  // already reported by the range checks
-      h.update(*bytes);
+      if (!arm) {
+        h.update(*bytes);
+      } else {
+        // Cache-sized pieces (a multiple of 4, so words stay aligned): copy, mask, hash while hot.
+        constexpr size_t kPiece = 64 * 1024;
+        for (size_t at = 0; at < bytes->size(); at += kPiece) {
+          const Bytes piece = bytes->subspan(at, std::min(kPiece, bytes->size() - at));
+          buf.assign(piece.begin(), piece.end());
+          disasm::mask_arm64_image_relative(buf);
+          h.update(buf);
+        }
+      }
       m_.code_bytes += s.size;
     }
   }

@@ -365,7 +365,10 @@ Result<Package> read_files(Package p, const PackageFiles& files, const std::stri
                     .in_file(path));
 
   // Metadata first: the asset attributes win over the update description.
-  for (auto [name, asset] : {std::pair{kAssetInfo, true}, std::pair{kUpdateInfo, false}}) {
+  for (const auto& meta : {std::pair{kAssetInfo, true}, std::pair{kUpdateInfo, false}}) {
+    // Plain variables, not a structured binding: clang 14 (the fuzz build) cannot capture those.
+    const auto name = meta.first;
+    const bool asset = meta.second;
     const FileRef* f = files.find(name);
     if (!f) continue;
     (asset ? p.metadata.asset_info : p.metadata.update_info) = true;

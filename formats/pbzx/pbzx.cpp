@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "compress/codec_internal.hpp"
+#include "inspect/limits.hpp"
 #include "inspect/text.hpp"
 #include "inspect/thread_pool.hpp"
 #include "pbzx/probe.hpp"
@@ -167,7 +169,18 @@ Result<uint64_t> decode(const ByteReader& r, const Stream& s, unsigned jobs, uin
 
   unsigned threads = resolve_jobs(jobs);
   size_t compressed = 0;
-  for (const auto& c : s.chunks) compressed += !c.stored;
+  uint64_t largest = 0;  // each chunk in flight holds its decoded bytes
+  for (size_t i = 0; i < s.chunks.size(); ++i) {
+    const Chunk& c = s.chunks[i];
+    if (c.stored) continue;
+    ++compressed;
+    if (c.raw_size > largest) {
+      largest = c.raw_size;
+      UPSCOPE_CHECK(check_memory(largest, fmt::format("{} chunk {}", s.magic, i), r.base() + c.header_offset));
+    }
+  }
+  // Under --max-memory, fewer chunks in flight rather than a failure.
+  if (largest > 0) threads = static_cast<unsigned>(std::clamp<uint64_t>(memory_limit() / (2 * largest), 1, threads));
   if (threads <= 1 || compressed <= 1) {
     for (size_t i = 0; i < s.chunks.size(); ++i)
       if (!consume(i, produce(i))) break;
@@ -190,6 +203,7 @@ Result<std::vector<uint8_t>> decode_to_vector(const ByteReader& r, uint64_t max_
                 fmt::format("decoded size {} exceeds the limit of {} bytes (decompression bomb guard)", s.decoded_size,
                             max_output),
                 r.base());
+  UPSCOPE_CHECK(check_memory(s.decoded_size, s.magic + " stream", r.base()));
   auto size = to_size(s.decoded_size);
   if (!size) return fail(ErrorCode::kLimit, s.magic + " stream", "decoded size does not fit in memory", r.base());
   std::vector<uint8_t> out;

@@ -9,6 +9,7 @@
 #include <lzma.h>
 
 #include "compress/codec.hpp"
+#include "inspect/limits.hpp"
 #include "inspect/text.hpp"
 #include "pbzx/probe.hpp"
 
@@ -188,6 +189,7 @@ Result<StreamLayout> describe(Bytes section, const StreamLimits& limits, bool al
     if (c.raw_size > limits.max_chunk)
       return fail(ErrorCode::kLimit, fmt::format("{} chunk {}", l.container, l.chunks.size()),
                   fmt::format("raw size {} exceeds the {}-byte cap", c.raw_size, limits.max_chunk), c.header_offset);
+    UPSCOPE_CHECK(check_memory(c.raw_size, fmt::format("{} chunk {}", l.container, l.chunks.size()), c.header_offset));
     l.chunks.push_back({c.data_offset, c.raw_size, c.stored_size});
     if (!c.stored) ++l.compressed_chunks;
   }
@@ -222,6 +224,7 @@ Result<std::vector<uint8_t>> decode_all(Bytes section, const StreamLayout& layou
     if (*layout.decoded_size > limits.max_output)
       return fail(ErrorCode::kLimit, layout.container + " stream",
                   fmt::format("decodes to more than the {} bytes allowed", limits.max_output));
+    UPSCOPE_CHECK(check_memory(*layout.decoded_size, layout.container + " stream"));
     out.resize(*layout.decoded_size);
     UPSCOPE_TRY(size_t n, s->read(out));
     out.resize(n);
@@ -234,6 +237,7 @@ Result<std::vector<uint8_t>> decode_all(Bytes section, const StreamLayout& layou
     if (out.size() + n > limits.max_output)
       return fail(ErrorCode::kLimit, layout.container + " stream",
                   fmt::format("decodes to more than the {} bytes allowed", limits.max_output));
+    UPSCOPE_CHECK(check_memory(out.size() + n, layout.container + " stream"));
     out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
   }
   return out;

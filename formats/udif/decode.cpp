@@ -1,10 +1,12 @@
 // Chunk decoding (through compress::decode), ordered parallel streaming, and checksum verification.
 #include <cstring>
+#include <mutex>
 
 #include <fmt/format.h>
 #include <zlib.h>
 
 #include "compress/codec.hpp"
+#include "inspect/limits.hpp"
 #include "inspect/thread_pool.hpp"
 #include "udif/chunk_stream.hpp"
 
@@ -99,17 +101,59 @@ Status stream_segments(const Image& img, const Source& file, std::span<const Seg
     }
     return true;
   };
+  const unsigned threads = resolve_jobs(jobs);
+  // Output buffers are recycled: a fresh vector per chunk meant a zero fill and a page fault per
+  // 4 KiB on every chunk (glibc hands large blocks back to the kernel), about a third of the CPU
+  // time of extracting a zlib image. At most the window's worth of buffers is kept.
+  std::mutex spare_mu;
+  std::vector<std::vector<uint8_t>> spare;
+  const size_t max_spare = 2 * size_t(threads) + 2;
+  auto take_buffer = [&](size_t n) {
+    std::vector<uint8_t> v;
+    {
+      std::lock_guard<std::mutex> lock(spare_mu);
+      if (!spare.empty()) {
+        v = std::move(spare.back());
+        spare.pop_back();
+      }
+    }
+    v.resize(n);  // no fill when the buffer already had this size (chunks are usually all alike)
+    return v;
+  };
+  auto give_back = [&](std::vector<uint8_t>&& v) {
+    if (v.empty()) return;
+    std::lock_guard<std::mutex> lock(spare_mu);
+    if (spare.size() < max_spare) spare.push_back(std::move(v));
+  };
   auto produce = [&](size_t i) -> Result<std::vector<uint8_t>> {
     const Segment& s = segments[i];
     if (!s.entry || !chunk_is_compressed(img.chunk(*s.entry).type)) return std::vector<uint8_t>{};
-    std::vector<uint8_t> out(static_cast<size_t>(img.chunk(*s.entry).bytes()));
-    UPSCOPE_CHECK(decode_chunk(img, file, *s.entry, out));
+    if (auto st = check_memory(img.chunk(*s.entry).bytes(), ""); !st)
+      return fail(chunk_error(img, s.entry->blkx, img.chunk(*s.entry), st.error()));
+    std::vector<uint8_t> out = take_buffer(static_cast<size_t>(img.chunk(*s.entry).bytes()));
+    if (auto st = decode_chunk(img, file, *s.entry, out); !st) {
+      give_back(std::move(out));
+      return fail(st.error());
+    }
     return out;
   };
   Status status;
-  auto consume = [&](size_t i, Result<std::vector<uint8_t>> r) {
+  // Data-fork bytes below this offset have been dropped from the process (Source::release): the
+  // chunks are consumed in order and usually lie in order in the file, so the mapped input's
+  // resident pages stay bounded instead of growing to the whole image. Only whole 2 MiB grains
+  // below the end of the chunk just consumed are released, never the ones workers read ahead.
+  uint64_t released = 0;
+  auto release_behind = [&](const Chunk& c) {
+    constexpr uint64_t kGrain = 2u << 20;
+    const uint64_t upto = (c.offset + c.length) / kGrain * kGrain;
+    if (upto > released) {
+      file.release(released, upto - released);
+      released = upto;
+    }
+  };
+  auto emit = [&](size_t i, const Result<std::vector<uint8_t>>& r) {
     if (!r) {
-      status = fail(std::move(r).error());
+      status = fail(r.error());
       return false;
     }
     const Segment& s = segments[i];
@@ -132,7 +176,12 @@ Status stream_segments(const Image& img, const Source& file, std::span<const Seg
     }
     return true;
   };
-  const unsigned threads = resolve_jobs(jobs);
+  auto consume = [&](size_t i, Result<std::vector<uint8_t>> r) {
+    const bool more = emit(i, r);
+    if (r) give_back(std::move(*r));
+    if (segments[i].entry) release_behind(img.chunk(*segments[i].entry));
+    return more;
+  };
   if (threads <= 1) {
     for (size_t i = 0; i < segments.size(); ++i)
       if (!consume(i, produce(i))) break;

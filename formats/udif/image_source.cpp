@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <cstring>
 
+#include "inspect/limits.hpp"
 #include "udif/chunk_stream.hpp"
 
 namespace upscope::udif {
 
 ImageSource::ImageSource(std::shared_ptr<const Image> image, SourcePtr file, uint64_t cache_bytes)
-    : image_(std::move(image)), file_(std::move(file)), size_(image_->size_bytes()), cache_limit_(cache_bytes) {}
+    : image_(std::move(image)),
+      file_(std::move(file)),
+      size_(image_->size_bytes()),
+      cache_limit_(clamp_to_memory_limit(cache_bytes)) {}
 
 size_t ImageSource::find(uint64_t sector) const {
   const auto& map = image_->map;
@@ -35,6 +39,12 @@ Result<ImageSource::Block> ImageSource::decoded(size_t i) const {
   // Decode outside the lock so other threads keep reading; two threads may race to decode the
   // same chunk, which costs time but not correctness.
   const MapEntry& e = image_->map[i];
+  const Chunk& c = image_->chunk(e);
+  if (auto st = check_memory(c.bytes(), "mish block " + std::to_string(image_->blkx[e.blkx].ordinal) + ": chunk " +
+                                            std::to_string(c.index),
+                             c.offset);
+      !st)
+    return fail(st.error().in_file(image_->name));
   auto buf = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(image_->chunk(e).bytes()));
   UPSCOPE_CHECK(decode_chunk(*image_, *file_, e, *buf));
   Block block = std::move(buf);

@@ -10,6 +10,7 @@
 
 #include "compress/codec.hpp"
 #include "inspect/checked.hpp"
+#include "inspect/limits.hpp"
 #include "zip/structs.hpp"
 
 namespace upscope::zip {
@@ -272,6 +273,8 @@ Result<SourcePtr> open_member(const Archive& a, const Member& m, uint64_t max_in
                     fmt::format("uncompressed size {} exceeds the inflate limit of {} bytes", m.uncompressed_size,
                                 max_inflate),
                     m.local_header_offset));
+  if (auto st = check_memory(m.uncompressed_size, structure, m.local_header_offset); !st)
+    return fail(st.error().in_file(src.name()));
   std::vector<uint8_t> scratch;
   UPSCOPE_TRY(ByteReader in, raw->view(0, raw->size(), scratch));
   std::vector<uint8_t> out(static_cast<size_t>(m.uncompressed_size));

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "inspect/source.hpp"
@@ -113,7 +114,13 @@ uint64_t xxh3_64(Bytes data) { return XXH3_64bits(data.data(), data.size()); }
 Result<std::string> hash_source(HashKind kind, const Source& src) {
   Hasher h(kind);
   if (auto c = src.contiguous()) {
-    h.update(*c);
+    // In 64 MiB pieces, each released once hashed: hashing a 10 GB image keeps RSS bounded.
+    constexpr size_t kStep = 64u << 20;
+    for (size_t off = 0; off < c->size(); off += kStep) {
+      const size_t n = std::min(kStep, c->size() - off);
+      h.update(c->subspan(off, n));
+      src.release(off, n);
+    }
     return h.hex_digest();
   }
   constexpr uint64_t kPiece = 1 << 20;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -56,6 +57,16 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& pa
 
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+void MappedFile::release(uint64_t off, uint64_t len) const {
+  constexpr uint64_t kGrain = 2u << 20;
+  if (!data_ || off >= size_ || len == 0) return;
+  const uint64_t end = len > size_ - off ? size_ : off + len;
+  // The mapping itself is page-aligned; round within it.
+  const uint64_t first = off / kGrain * kGrain;
+  const uint64_t last = std::min<uint64_t>((end + kGrain - 1) / kGrain * kGrain, size_);
+  ::madvise(const_cast<uint8_t*>(data_) + first, last - first, MADV_DONTNEED);
 }
 
 void MappedFile::advise_sequential() const {

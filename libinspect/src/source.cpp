@@ -1,5 +1,6 @@
 #include "inspect/source.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -90,6 +91,11 @@ std::optional<Bytes> SliceSource::contiguous() const {
   auto c = parent_->contiguous();
   if (!c) return std::nullopt;
   return c->subspan(static_cast<size_t>(offset_), static_cast<size_t>(length_));
+}
+
+void SliceSource::release(uint64_t off, uint64_t n) const {
+  if (off >= length_) return;
+  parent_->release(offset_ + off, std::min(n, length_ - off));
 }
 
 }  // namespace upscope

@@ -791,9 +791,10 @@ def bulk(vol, args, rnd):
         vol.add_file(dirs[path], "f%06d.bin" % i, size=size, read=read, split=split, rnd=r)
 
 
-def cryptex_os(vol, rnd):
+def cryptex_os(vol, rnd, placeholder_cache=True):
     d = vol.makedirs("/System/Library/dyld")
-    vol.add_file(d, "dyld_shared_cache_arm64e", b"dyld_v1  arm64e\x00" + rnd.randbytes(3 * BS))
+    if placeholder_cache:
+        vol.add_file(d, "dyld_shared_cache_arm64e", b"dyld_v1  arm64e\x00" + rnd.randbytes(3 * BS))
     cs = vol.makedirs("/System/Library/CoreServices")
     plist = (b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict>'
              b"<key>ProductBuildVersion</key><string>22E772610a</string>"
@@ -803,6 +804,23 @@ def cryptex_os(vol, rnd):
     vol.add_file(cs, "SystemVersion.plist", plist)
     fw = vol.makedirs("/System/Library/Frameworks/WebKit.framework/Versions/A")
     vol.add_compressed(fw, "WebKit", text_data(100000, 9), 8)
+
+
+def add_tree(vol, spec):
+    """VOLDIR=HOSTDIR: HOSTDIR's directories and regular files, sorted, under VOLDIR."""
+    voldir, _, host = spec.partition("=")
+    if not voldir.startswith("/") or not host:
+        sys.exit("--add-tree wants VOLDIR=HOSTDIR with an absolute VOLDIR: " + spec)
+    for top, dirnames, filenames in os.walk(host):
+        dirnames.sort()
+        rel = os.path.relpath(top, host)
+        here = voldir.rstrip("/") + ("" if rel == "." else "/" + rel.replace(os.sep, "/"))
+        parent = vol.makedirs(here)
+        for name in sorted(filenames):
+            path = os.path.join(top, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                with open(path, "rb") as f:
+                    vol.add_file(parent, name, f.read())
 
 
 # ---------------------------------------------------------------- container
@@ -987,6 +1005,9 @@ def main():
     ap.add_argument("--second-volume", action="store_true", help="add a small second volume 'Extra' (role user)")
     ap.add_argument("--cryptex", choices=["os"], help="one sealed volume shaped like an OS cryptex")
     ap.add_argument("--no-specials", action="store_true", help="only bulk files")
+    ap.add_argument("--add-tree", action="append", default=[], metavar="VOLDIR=HOSTDIR",
+                    help="copy HOSTDIR's regular files and directories into VOLDIR of the first volume "
+                         "(repeatable; with --cryptex os it replaces the placeholder dyld cache)")
     ap.add_argument("--fill", type=float, default=1.0, help="fs-tree node fill factor (lower = deeper tree)")
     ap.add_argument("--corrupt", choices=["checksum", "cycle", "extent-past-end", "decmpfs-huge"])
     ap.add_argument("--manifest", help="write the ground truth here (JSON)")
@@ -999,7 +1020,7 @@ def main():
     vols = []
     if a.cryptex:
         v = Volume(img, "Cryptex1,SystemOS", ROLES["system"], sealed=True, seed=a.seed)
-        cryptex_os(v, rnd)
+        cryptex_os(v, rnd, placeholder_cache=not a.add_tree)
         vols.append(v)
     else:
         v = Volume(img, a.name, ROLES[a.role], case_insensitive=a.case_insensitive, sealed=a.sealed, seed=a.seed)
@@ -1023,6 +1044,8 @@ def main():
             v2.add_file(e, "readme.txt", b"second volume\n")
             v2.add_compressed(e, "packed.txt", text_data(5000, 11), 7)
             vols.append(v2)
+    for spec in a.add_tree:
+        add_tree(vols[0], spec)
     fill = a.fill if a.corrupt != "cycle" else min(a.fill, 0.3)
     for v in vols:
         v.finish(fill)

@@ -131,7 +131,8 @@ def synth(size, seed=1):
     """old: pseudo-random bytes; new: old with sparse byte edits, a few inserted and a few
     dropped blocks. Triples follow from the construction, so no diffing of 100+ MB is needed."""
     rnd = random.Random(seed)
-    old = rnd.randbytes(size)
+    # randbytes() of more than 256 MiB overflows; 64 MiB pieces give the same bytes (whole words).
+    old = b"".join(rnd.randbytes(min(64 << 20, size - i)) for i in range(0, size, 64 << 20))
     triples, diff_parts, extra_parts = [], [], []
     old_pos = 0
     run = 4 << 20

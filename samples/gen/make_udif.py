@@ -7,8 +7,10 @@ header and table, one partition at LBA 40, and the backup table and header, one 
 hdiutil writes them; with --layout none one blkx covers the whole disk.
 
 Chunk types: --codec zlib|bzip2|lzma|raw|mixed (mixed cycles zlib, bzip2, lzma, raw, zero and
-ignore chunks). Any size: --size accepts 64M, 2G ... and streams chunks to disk (2 worker
-processes compress them), so multi-GB benchmark images need little memory.
+ignore chunks); LZMA chunks are xz streams as hdiutil writes them, or with --lzma-format alone /
+alone-sized the older 13-byte-header LZMA1 form that readers fall back to. Any size: --size
+accepts 64M, 2G ... and streams chunks to disk (2 worker processes compress them), so multi-GB
+benchmark images need little memory.
 
   make_udif.py out.dmg --size 8M --codec mixed --layout gpt [--raw-out disk.img]
 """
@@ -69,8 +71,24 @@ def payload(seed, size):
     return b"".join(parts)[:size]
 
 
+def lzma_chunk(data, level, container):
+    """An LZMA chunk: an xz stream as hdiutil writes it, or the older "lzma alone" form (13-byte
+    header: properties byte, dictionary size, u64 decoded size) with the size unknown (all ones,
+    what xz --format=lzma writes) or stated ("alone-sized"); both end with an end marker."""
+    preset = 0 if level <= 1 else 6
+    if container == "xz":
+        return lzma.compress(data, format=lzma.FORMAT_XZ, preset=preset)
+    if container == "alone":
+        return lzma.compress(data, format=lzma.FORMAT_ALONE, preset=preset)
+    dict_size = 1 << 20
+    filt = {"id": lzma.FILTER_LZMA1, "preset": preset, "dict_size": dict_size, "lc": 3, "lp": 0, "pb": 2}
+    body = lzma.compress(data, format=lzma.FORMAT_RAW, filters=[filt])
+    props = (2 * 5 + 0) * 9 + 3  # (pb * 5 + lp) * 9 + lc
+    return struct.pack("<BIQ", props, dict_size, len(data)) + body
+
+
 def encode(job):
-    kind, seed, nbytes, level = job
+    kind, seed, nbytes, level, container = job
     if kind in (ZERO, IGNORE):
         return kind, b"", None
     data = payload(seed, nbytes)
@@ -81,7 +99,7 @@ def encode(job):
     if kind == BZIP2:
         return kind, bz2.compress(data, 9 if level > 1 else 1), data
     if kind == LZMA:
-        return kind, lzma.compress(data, format=lzma.FORMAT_XZ, preset=0 if level <= 1 else 6), data
+        return kind, lzma_chunk(data, level, container), data
     raise ValueError(kind)
 
 
@@ -141,6 +159,8 @@ def main():
                     help="stamp a file-system signature at the partition start (NXSB@32 / H+@1024)")
     ap.add_argument("--data-fork-crc", action="store_true", help="also store a data-fork CRC32 in the koly")
     ap.add_argument("--raw-out", help="also write the decoded disk here (for comparisons)")
+    ap.add_argument("--lzma-format", default="xz", choices=["xz", "alone", "alone-sized"],
+                    help="container of LZMA chunks: xz (hdiutil), or an LZMA1 'lzma alone' stream")
     ap.add_argument("--jobs", type=int, default=2)
     a = ap.parse_args()
 
@@ -195,7 +215,7 @@ def main():
     part = Blkx(f"disk image ({pname} : {len(blkxs)})", part_first, part_sectors, len(blkxs),
                 str(len(blkxs) - 1))
     stamp = {"apfs": (32, b"NXSB"), "hfs": (1024, b"H+\x00\x04"), "none": None}[a.fs]
-    jobs = ((cycle[i % len(cycle)], i + 1, cs * SECTOR, a.level) for i in range(nchunks))
+    jobs = ((cycle[i % len(cycle)], i + 1, cs * SECTOR, a.level, a.lzma_format) for i in range(nchunks))
     pool = multiprocessing.Pool(a.jobs) if a.jobs > 1 and nchunks > 4 else None
     results = pool.imap(encode, jobs, chunksize=4) if pool else map(encode, jobs)
     crc = 0
@@ -206,7 +226,7 @@ def main():
             d = bytearray(data)
             d[stamp[0]:stamp[0] + len(stamp[1])] = stamp[1]
             data = bytes(d)
-            kind, comp, _ = kind, encode_data(kind, data, a.level), None
+            kind, comp, _ = kind, encode_data(kind, data, a.level, a.lzma_format), None
         if kind in (ZERO, IGNORE):
             part.chunks.append((kind, rel, cs, pos, 0))
             if kind == ZERO:
@@ -262,7 +282,7 @@ def main():
           f"data fork {data_fork_len} bytes, master crc {master:08x}", file=sys.stderr)
 
 
-def encode_data(kind, data, level):
+def encode_data(kind, data, level, container):
     if kind == RAW:
         return data
     if kind == ZLIB:
@@ -270,7 +290,7 @@ def encode_data(kind, data, level):
     if kind == BZIP2:
         return bz2.compress(data, 9 if level > 1 else 1)
     if kind == LZMA:
-        return lzma.compress(data, format=lzma.FORMAT_XZ, preset=0 if level <= 1 else 6)
+        return lzma_chunk(data, level, container)
     return b""
 
 

@@ -7,6 +7,7 @@
 #include "apfs/volume.hpp"
 #include "bxdiff50/bxdiff50.hpp"
 #include "compress/codec.hpp"
+#include "compress/stream_decode.hpp"
 #include "dyld_cache/cache.hpp"
 #include "hfs/volume.hpp"
 #include "identify/identify.hpp"
@@ -58,6 +59,16 @@ void run_codec(Bytes data) {
   // Also into a small fixed buffer: the "never write past out" rule with a tight destination.
   std::vector<uint8_t> small(4096);
   (void)compress::decode(C, data, small);
+}
+
+// The streaming decoders of `upscope decompress` (xz, gzip, bzip2, zstd, LZ4 frame): the first
+// byte picks the kind, the rest is the stream.
+void run_stream_decode(Bytes data) {
+  if (data.empty()) return;
+  using compress::StreamKind;
+  static constexpr StreamKind kKinds[] = {StreamKind::kXz, StreamKind::kGzip, StreamKind::kBzip2, StreamKind::kZstd,
+                                          StreamKind::kLz4Frame};
+  (void)compress::stream_decode(kKinds[data[0] % 5], data.subspan(1), kMaxOutput, [](Bytes) -> Status { return {}; });
 }
 
 SourcePtr shared(Bytes data) { return std::make_shared<SpanSource>(data); }
@@ -185,6 +196,7 @@ const std::vector<Target>& targets() {
       {"codec_xz", run_codec<Codec::kXz>},
       {"codec_lzma", run_codec<Codec::kLzma>},
       {"codec_bzip2", run_codec<Codec::kBzip2>},
+      {"stream_decode", run_stream_decode},
       {"udif", run_udif},
       {"partition", run_partition},
       {"apfs", run_apfs},

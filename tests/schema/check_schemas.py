@@ -8,8 +8,10 @@ import glob
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import jsonschema
 
@@ -27,6 +29,7 @@ def main():
         store[os.path.basename(path)] = schema
     print(f"{len(store) // 2} schema files are valid draft 2020-12")
 
+    work = tempfile.mkdtemp(prefix="upscope-schema-check.")  # {work}: this run's scratch dir
     commands = []
     with open(os.path.join(source_dir, "tests", "schema", "commands.txt")) as f:
         for line in f:
@@ -36,11 +39,18 @@ def main():
             if "{samples}" in line and not samples:
                 print(f"SKIPPED (UPSCOPE_SAMPLES unset): {line}")
                 continue
-            commands.append(line.replace("{samples}", samples or "").replace("{source}", source_dir))
+            commands.append(line.replace("{samples}", samples or "").replace("{source}", source_dir)
+                            .replace("{work}", work))
 
     failures = 0
     checked = 0
     for line in commands:
+        if line.startswith("!"):  # a set-up command (a fixture writer), run by the shell
+            proc = subprocess.run(line[1:], shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if proc.returncode:
+                print(f"FAIL: set-up {line[1:]}: exit {proc.returncode}: {proc.stderr.decode()[-300:]}")
+                failures += 1
+            continue
         argv = [binary] + shlex.split(line)
         proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
@@ -70,6 +80,7 @@ def main():
         else:
             checked += 1
     print(f"{checked} passed, {failures} failed")
+    shutil.rmtree(work, ignore_errors=True)
     return 1 if failures else 0
 
 

@@ -3,6 +3,8 @@
 // cryptexes: r2/apfs.img holds a real macOS /bin/ls, dfvfs_apfs.raw only data files.
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "test_support.hpp"
@@ -84,5 +86,68 @@ TEST_CASE("verdict: a changed cryptex image is eligible, an unreadable one undet
   bool named = false;
   for (const auto& n : udoc["diff"]["not_analysed"])
     named |= n["path"] == std::string("/") + kOsDmg && n["reason"].get<std::string>().find("cryptex image unreadable") == 0;
+  CHECK(named);
+}
+
+namespace {
+
+RunResult gen(const std::string& script, const std::string& args) {
+  return run_shell("python3 " + shell_quote((source_dir() / "samples/gen" / script).string()) + " " + args + " 2>&1");
+}
+
+std::map<std::string, std::string> dyld_image_hashes(const nlohmann::json& comps, const std::string& location) {
+  std::map<std::string, std::string> out;
+  for (const auto& c : comps)
+    if (c["kind"] == "dyld-cache-image" && c["location"] == location) out[c["id"]] = c["code_hash"];
+  return out;
+}
+
+}  // namespace
+
+// Since macOS 13 the split dyld cache lives in the OS cryptex: its subcaches (.01 ...) and .symbols
+// sit next to the main file inside the dmg's APFS volume and must be opened from there.
+TEST_CASE("inventory reads a split dyld cache inside a cryptex dmg, subcaches and all", "[inventory][cryptex][dyld]") {
+  auto dir = scratch_dir("cryptex-dsc");
+  auto r = gen("make_dyld_cache.py", shell_quote((dir / "cache").string()) + " --images 6 --subcaches 2");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(fs::exists(dir / "cache" / "dyld_shared_cache_arm64e.01"));
+  fs::remove(dir / "cache" / "MANIFEST.json");
+  const auto dmg = dir / "dmg" / kOsDmg;
+  fs::create_directories(dmg.parent_path());
+  r = gen("make_apfs.py", shell_quote((dir / "os.img").string()) + " --cryptex os --add-tree /System/Library/dyld=" +
+                              shell_quote((dir / "cache").string()) + " --udif " + shell_quote(dmg.string()));
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+
+  auto a = run_upscope({"inventory", "--json", (dir / "dmg").string()});
+  INFO(a.err);
+  REQUIRE(a.exit_code == 0);
+  auto doc = nlohmann::json::parse(a.out);
+  CHECK(doc["build"]["not_analysed"].empty());
+  auto in_dmg = dyld_image_hashes(doc["build"]["components"], "cryptex-os");
+  CHECK(in_dmg.size() == 6);
+
+  // The same cache as files of a tree gives the same images with the same code hashes.
+  fs::create_directories(dir / "tree/System/Cryptexes/OS/System/Library");
+  fs::copy(dir / "cache", dir / "tree/System/Cryptexes/OS/System/Library/dyld", fs::copy_options::recursive);
+  auto t = run_upscope({"inventory", "--json", (dir / "tree").string()});
+  REQUIRE(t.exit_code == 0);
+  auto tdoc = nlohmann::json::parse(t.out);
+  CHECK(tdoc["build"]["not_analysed"].empty());
+  CHECK(dyld_image_hashes(tdoc["build"]["components"], "cryptex-os") == in_dmg);
+
+  // Without its subcache the cache is read as far as it can be, and what is missing is named.
+  fs::remove(dir / "cache" / "dyld_shared_cache_arm64e.01");
+  const auto dmg2 = dir / "dmg2" / kOsDmg;
+  fs::create_directories(dmg2.parent_path());
+  r = gen("make_apfs.py", shell_quote((dir / "os2.img").string()) + " --cryptex os --add-tree /System/Library/dyld=" +
+                              shell_quote((dir / "cache").string()) + " --udif " + shell_quote(dmg2.string()));
+  REQUIRE(r.exit_code == 0);
+  auto m = run_upscope({"inventory", "--json", (dir / "dmg2").string()});
+  auto mdoc = nlohmann::json::parse(m.out);
+  bool named = false;
+  for (const auto& n : mdoc["build"]["not_analysed"])
+    named |= n["reason"].get<std::string>().find("dyld_shared_cache_arm64e.01") != std::string::npos;
   CHECK(named);
 }

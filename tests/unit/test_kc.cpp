@@ -495,3 +495,43 @@ TEST_CASE("kc: build inventory uses PRELINK_INFO bundle ids and versions", "[kc]
   REQUIRE(cl);
   CHECK(cl->version == "23.0.0");
 }
+
+// A kext that only moved inside its collection (the kernel before it grew by whole pages) has new
+// B/BL and ADRP immediates and nothing else: its code hash must stay; any other instruction change
+// must show.
+TEST_CASE("kc: entry code hash ignores the immediates a move changes, not other instructions", "[kc]") {
+  const auto bytes = upscope::test::read_bytes(kc_dir() / "boot.kc");
+  const std::string id = manifest()["boot.kc"]["entries"][1]["entry_id"];
+  uint64_t text_off = 0;
+  {
+    Diagnostics d;
+    auto kc = open_path(kc_dir() / "boot.kc", d);
+    REQUIRE(kc);
+    const kc::Entry* e = find(*kc, id);
+    REQUIRE(e);
+    REQUIRE(e->image);
+    for (const auto& seg : e->image->segments)
+      for (const auto& s : seg.sections)
+        if (s.sectname == "__text") text_off = s.offset;
+  }
+  REQUIRE(text_off != 0);
+  auto hash_with = [&](std::vector<uint32_t> words) {
+    auto copy = bytes;
+    for (size_t i = 0; i < words.size(); ++i)
+      for (int k = 0; k < 4; ++k) copy[text_off + 4 * i + k] = uint8_t(words[i] >> (8 * k));
+    Diagnostics d;
+    auto kc = kc::open(std::make_shared<MemorySource>(std::move(copy), "boot.kc"), d);
+    REQUIRE(kc);
+    const kc::Entry* e = find(*kc, id);
+    REQUIRE(e);
+    return e->code_sha256;
+  };
+  // bl +0x100; adrp x0, +1 page; add x0, x0, #0x10   vs the same after a move: other immediates.
+  const std::string before = hash_with({0x94000040, 0x90000000 | (1u << 29), 0x91004000});
+  CHECK(hash_with({0x94000840, 0x90000000 | (3u << 29) | (2u << 5), 0x91004000}) == before);
+  CHECK(hash_with({0x97fffff0, 0x90000000 | (5u << 5), 0x91004000}) == before);  // bl backwards; other page
+  // A different page offset, register or instruction is a code change.
+  CHECK(hash_with({0x94000040, 0x90000000 | (1u << 29), 0x91008000}) != before);
+  CHECK(hash_with({0x94000040, 0x90000001 | (1u << 29), 0x91004000}) != before);
+  CHECK(hash_with({0xd503201f, 0x90000000 | (1u << 29), 0x91004000}) != before);
+}

@@ -30,6 +30,9 @@ class Source {
   // The source this one is a window of, and where the window starts, for quoting root offsets.
   virtual const Source* parent() const { return nullptr; }
   virtual uint64_t offset_in_parent() const { return 0; }
+  // A hint that [off, off+n) will not be read again soon: a mapped file drops its pages from this
+  // process (see MappedFile::release). Views stay valid; a no-op for memory-backed sources.
+  virtual void release(uint64_t /*off*/, uint64_t /*n*/) const {}
 
   // [off, off+n) as a ByteReader: a zero-copy view when contiguous, otherwise copied into
   // *scratch (which must outlive the reader). Labels errors with `label`.
@@ -55,6 +58,7 @@ class FileSource final : public Source {
   std::string name() const override { return name_; }
   Status read_at(uint64_t off, std::span<uint8_t> out) const override;
   std::optional<Bytes> contiguous() const override { return file_->bytes(); }
+  void release(uint64_t off, uint64_t n) const override { file_->release(off, n); }
   const MappedFile& file() const { return *file_; }
 
  private:
@@ -87,6 +91,7 @@ class SliceSource final : public Source {
   std::optional<Bytes> contiguous() const override;
   const Source* parent() const override { return parent_.get(); }
   uint64_t offset_in_parent() const override { return offset_; }
+  void release(uint64_t off, uint64_t n) const override;
 
  private:
   SliceSource(SourcePtr parent, uint64_t offset, uint64_t length, std::string name)

@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Writes a small synthetic macOS IPSW (python3 stdlib only), modelled on a real one's layout:
+
+  BuildManifest.plist            ProductVersion, ProductBuildVersion, SupportedProductTypes and two
+                                 BuildIdentities (Erase, Update) whose Manifest names every member
+  Restore.plist                  restore metadata
+  kernelcache.release.mac14g     IM4P ('krnl') wrapping a complzss Boot KC (make_kc.py: kernel +
+                                 IOSurfaceAccelerator + AppleAVD kexts)        Manifest key KernelCache
+  090-10001-001.dmg              the system volume: UDIF (GPT + APFS, make_apfs.py) with
+                                 SystemVersion.plist, libSystem, /usr/bin/true                key OS
+  090-10002-001.dmg              the OS cryptex: WebKit, JavaScriptCore, SystemVersion.plist
+                                                                             key Cryptex1,SystemOS
+  090-10003-001.dmg              the App cryptex: Safari                        key Cryptex1,AppOS
+  Firmware/...root_hash / .trustcache   seals of each volume (Cryptex1,SystemVolume, ...)
+  Firmware/all_flash/iBoot.j414c.RELEASE.im4p   IM4P 'ibot'                   key iBoot
+  090-10009-001.dmg              a stand-in restore ramdisk (opaque bytes)      key RestoreRamDisk
+
+Members: the dmgs are stored (as in real IPSWs), everything else deflated.
+
+Variants, so tests can build pairs:
+  --app-seed N         a different Safari (only the App cryptex changes)
+  --kernel-changed     one instruction of the kernel's code replaced (the kernelcache changes)
+  --corrupt-cryptex os|app   the cryptex dmg is cut in half (unreadable)
+  --devices N          N device classes, each with its own kernelcache (kernelcache.release.mac14h...)
+  --images-dir DIR     also write every member to DIR (same relative paths) plus DIR/images.txt, an
+                       upscope image list naming them with their roles
+
+  make_ipsw.py old.ipsw && make_ipsw.py --app-seed 2 new.ipsw
+"""
+import argparse
+import hashlib
+import os
+import plistlib
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_apfs as ma  # noqa: E402
+import make_demo_builds as demo  # noqa: E402
+import make_kc as mk  # noqa: E402
+import make_ota as mo  # noqa: E402
+
+KERNELCACHE = "kernelcache.release.mac14g"
+SYSTEM_DMG = "090-10001-001.dmg"
+OS_DMG = "090-10002-001.dmg"
+APP_DMG = "090-10003-001.dmg"
+RAMDISK = "090-10009-001.dmg"
+IBOOT = "Firmware/all_flash/iBoot.j414c.RELEASE.im4p"
+
+# Manifest key -> (member path, image-list role)
+def layout():
+    return [
+        ("KernelCache", KERNELCACHE, "kernelcache"),
+        ("OS", SYSTEM_DMG, "system-volume"),
+        ("Cryptex1,SystemOS", OS_DMG, "cryptex-os"),
+        ("Cryptex1,AppOS", APP_DMG, "cryptex-app"),
+        ("SystemVolume", "Firmware/" + SYSTEM_DMG + ".root_hash", "system-seal"),
+        ("StaticTrustCache", "Firmware/" + SYSTEM_DMG + ".trustcache", "system-seal"),
+        ("Cryptex1,SystemVolume", "Firmware/" + OS_DMG + ".root_hash", "cryptex-os-seal"),
+        ("Cryptex1,SystemTrustCache", "Firmware/" + OS_DMG + ".trustcache", "cryptex-os-seal"),
+        ("Cryptex1,AppVolume", "Firmware/" + APP_DMG + ".root_hash", "cryptex-app-seal"),
+        ("Cryptex1,AppTrustCache", "Firmware/" + APP_DMG + ".trustcache", "cryptex-app-seal"),
+        ("iBoot", IBOOT, "firmware"),
+        ("RestoreRamDisk", RAMDISK, "restore"),
+    ]
+
+
+def volume_dmg(name, files, seed):
+    """A UDIF dmg (GPT + one sealed APFS volume) holding `files` {path: bytes}."""
+    with tempfile.TemporaryDirectory() as d:
+        raw = os.path.join(d, "raw.img")
+        dmg = os.path.join(d, "out.dmg")
+        img = ma.Image(raw)
+        vol = ma.Volume(img, name, ma.ROLES["system"], sealed=True, seed=seed)
+        for path in sorted(files):
+            parent = vol.makedirs(os.path.dirname(path)) if os.path.dirname(path) != "/" else 2
+            vol.add_file(parent, os.path.basename(path), files[path])
+        vol.finish()
+        ma.finish_container(img, [vol], 0, seed)
+        img.f.close()
+        ma.wrap_gpt_udif(raw, dmg)
+        with open(dmg, "rb") as f:
+            return f.read()
+
+
+def build(args):
+    version, build_id = args.version, args.build
+    kc = demo.boot_kc(("com.apple.kernel",) if args.kernel_changed else ())
+    members = {
+        KERNELCACHE: mk.im4p("krnl", "KernelCacheBuilder_release-2238.100.3", mk.complzss(kc)),
+        SYSTEM_DMG: volume_dmg("Macintosh HD", {
+            "/System/Library/CoreServices/SystemVersion.plist": demo.system_version(version, build_id),
+            "/usr/lib/libSystem.B.dylib": demo.image(0x40, 4, "libSystem.B"),
+            "/usr/bin/true": demo.image(0x48, 1, "com.apple.true"),
+        }, 11),
+        OS_DMG: volume_dmg("Cryptex1,SystemOS", {
+            "/System/Library/CoreServices/SystemVersion.plist": demo.system_version(version, build_id),
+            "/System/Library/Frameworks/WebKit.framework/Versions/A/WebKit": demo.image(0x60, 5, "com.apple.WebKit"),
+            "/System/Library/Frameworks/JavaScriptCore.framework/Versions/A/JavaScriptCore":
+                demo.image(0x80, 3, "com.apple.JavaScriptCore"),
+        }, 12),
+        APP_DMG: volume_dmg("Cryptex1,AppOS", {
+            "/System/Applications/Safari.app/Contents/MacOS/Safari":
+                demo.image(0xA0 + args.app_seed, 2 + args.app_seed, "com.apple.Safari"),
+        }, 13),
+        IBOOT: mk.im4p("ibot", "iBoot-8422.100.650", b"iBoot for j414c, RELEASE\0" + bytes(range(256)) * 4),
+        RAMDISK: b"restore ramdisk stand-in\0" + hashlib.sha256(b"ramdisk").digest() * 64,
+    }
+    for dmg in (SYSTEM_DMG, OS_DMG, APP_DMG):
+        digest = hashlib.sha384(members[dmg]).digest()
+        members["Firmware/" + dmg + ".root_hash"] = mk.im4p("isys", "root hash", digest)
+        members["Firmware/" + dmg + ".trustcache"] = mk.im4p("trst", "trust cache", hashlib.sha256(members[dmg]).digest())
+    if args.corrupt_cryptex:
+        dmg = OS_DMG if args.corrupt_cryptex == "os" else APP_DMG
+        members[dmg] = members[dmg][:len(members[dmg]) // 2]
+
+    manifest = {key: {"Digest": hashlib.sha384(members[path]).digest(), "Info": {"Path": path}}
+                for key, path, _ in layout()}
+    # As in real IPSWs, the restore environment may boot the same kernelcache file.
+    manifest["RestoreKernelCache"] = manifest["KernelCache"]
+    identities = [{"ApBoardID": "0x28", "ApChipID": "0x6020",
+                   "Info": {"DeviceClass": "j414cap", "RestoreBehavior": behaviour, "Variant":
+                            "macOS Customer Erase Install (IPSW)" if behaviour == "Erase" else "macOS Customer Upgrade Install (IPSW)",
+                            "BuildNumber": build_id},
+                   "Manifest": manifest} for behaviour in ("Erase", "Update")]
+    # More devices: each its own kernelcache (the same kexts), sharing the volumes and cryptexes.
+    for n in range(1, args.devices):
+        name = "kernelcache.release.mac14%s" % chr(ord("g") + n)
+        members[name] = members[KERNELCACHE]
+        other = dict(manifest)
+        other["KernelCache"] = {"Digest": hashlib.sha384(members[name]).digest(), "Info": {"Path": name}}
+        identities.append({"ApBoardID": "0x%02x" % (0x28 + n), "ApChipID": "0x6020",
+                           "Info": {"DeviceClass": "j41%dap" % n, "RestoreBehavior": "Erase", "BuildNumber": build_id},
+                           "Manifest": other})
+    build_manifest = plistlib.dumps({"BuildIdentities": identities, "ManifestVersion": 0,
+                                     "ProductBuildVersion": build_id, "ProductVersion": version,
+                                     "SupportedProductTypes": ["Mac14,6"]}, fmt=plistlib.FMT_XML)
+    restore = plistlib.dumps({"ProductBuildVersion": build_id, "ProductVersion": version,
+                              "SupportedProductTypes": ["Mac14,6"]}, fmt=plistlib.FMT_XML)
+    zipped = [("BuildManifest.plist", build_manifest, 8), ("Restore.plist", restore, 8)]
+    for name in sorted(members):
+        zipped.append((name, members[name], 0 if name.endswith(".dmg") else 8))
+    return zipped
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("output")
+    ap.add_argument("--version", default="13.3.1")
+    ap.add_argument("--build", default="22E261")
+    ap.add_argument("--app-seed", type=int, default=0)
+    ap.add_argument("--kernel-changed", action="store_true")
+    ap.add_argument("--corrupt-cryptex", choices=["os", "app"])
+    ap.add_argument("--devices", type=int, default=1, help="device classes, each with its own kernelcache")
+    ap.add_argument("--images-dir")
+    a = ap.parse_args()
+    zipped = build(a)
+    mo.write_zip(a.output, zipped)
+    if a.images_dir:
+        roles = {path: role for _, path, role in layout()}
+        lines = ["# upscope image list", "BuildManifest.plist manifest"]
+        for name, data, _ in zipped:
+            path = os.path.join(a.images_dir, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+            if name in roles:
+                lines.append(f"{name} {roles[name]}")
+        with open(os.path.join(a.images_dir, "images.txt"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+    print(f"{a.output}: {len(zipped)} members, {os.path.getsize(a.output)} bytes", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
