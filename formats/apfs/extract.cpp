@@ -1,12 +1,5 @@
 #include "apfs/extract.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include <fmt/format.h>
 
 #include "inspect/new_file.hpp"
@@ -69,17 +62,11 @@ Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path,
         }
         const Inode& ino = e.inode;
         if (ino.is_dir()) {
-          if (::mkdir(dst->c_str(), 0755) != 0 && errno != EEXIST) {
-            diags.error(std::nullopt, e.path, fmt::format("mkdir failed: {}", std::strerror(errno)));
+          if (auto st = ensure_directory(dst->string()); !st) {
+            diags.error(std::nullopt, e.path, st.error().rule);
             ++stats.skipped;
           } else {
-            struct stat sb;
-            if (::lstat(dst->c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-              diags.error(std::nullopt, e.path, "exists and is not a directory; skipped");
-              ++stats.skipped;
-            } else {
-              ++stats.directories;
-            }
+            ++stats.directories;
           }
           return true;
         }
@@ -88,8 +75,8 @@ Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path,
           if (!t) {
             diags.add(t.error());
             ++stats.skipped;
-          } else if (::symlink(t->c_str(), dst->c_str()) != 0) {
-            diags.error(std::nullopt, e.path, fmt::format("symlink failed: {}", std::strerror(errno)));
+          } else if (auto st = create_symlink(*t, dst->string()); !st) {
+            diags.error(std::nullopt, e.path, st.error().rule);
             ++stats.skipped;
           } else {
             ++stats.symlinks;

@@ -1,11 +1,5 @@
 #include "hfs/extract.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <set>
 
 #include <fmt/format.h>
@@ -58,12 +52,8 @@ Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path_
     }
     const CatalogEntry& t = e.target;
     if (t.is_folder()) {
-      struct stat sb;
-      if (::mkdir(dst.c_str(), 0755) != 0 && errno != EEXIST) {
-        diags.error(std::nullopt, e.path, fmt::format("mkdir failed: {}", std::strerror(errno)));
-        ++stats.skipped;
-      } else if (::lstat(dst.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        diags.error(std::nullopt, e.path, "exists and is not a directory; skipped");
+      if (auto st = ensure_directory(dst.string()); !st) {
+        diags.error(std::nullopt, e.path, st.error().rule);
         ++stats.skipped;
       } else {
         dirs_ok.insert(dst.string());
@@ -76,8 +66,8 @@ Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path_
       if (!target) {
         diags.add(target.error());
         ++stats.skipped;
-      } else if (::symlink(target->c_str(), dst.c_str()) != 0) {
-        diags.error(std::nullopt, e.path, fmt::format("symlink failed: {}", std::strerror(errno)));
+      } else if (auto st = create_symlink(*target, dst.string()); !st) {
+        diags.error(std::nullopt, e.path, st.error().rule);
         ++stats.skipped;
       } else {
         ++stats.symlinks;

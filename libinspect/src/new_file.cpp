@@ -1,6 +1,7 @@
 #include "inspect/new_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,6 +39,21 @@ Status write_new_file(const Source& src, const std::string& path, unsigned mode)
   }
   if (::close(fd) != 0 && st) st = fail(ErrorCode::kIo, path, fmt::format("close failed: {}", std::strerror(errno)));
   return st;
+}
+
+Status ensure_directory(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
+    return fail(ErrorCode::kIo, path, fmt::format("mkdir failed: {}", std::strerror(errno)));
+  struct stat sb;
+  if (::lstat(path.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode))
+    return fail(ErrorCode::kIo, path, "exists and is not a directory; skipped");
+  return {};
+}
+
+Status create_symlink(const std::string& target, const std::string& path) {
+  if (::symlink(target.c_str(), path.c_str()) != 0)
+    return fail(ErrorCode::kIo, path, fmt::format("symlink failed: {}", std::strerror(errno)));
+  return {};
 }
 
 }  // namespace upscope

@@ -1,4 +1,4 @@
-// Writing extracted bytes to a file that must not exist yet: the one place extractors create files.
+// Writing extracted entries: the one place extractors create files, directories and symlinks.
 #pragma once
 
 #include <string>
@@ -11,5 +11,13 @@ namespace upscope {
 // Creates `path` with O_CREAT|O_EXCL|O_NOFOLLOW (never an existing file, never through a symlink)
 // and streams `src` into it in 1 MiB pieces (or straight from memory when it is contiguous).
 Status write_new_file(const Source& src, const std::string& path, unsigned mode = 0644);
+
+// `path` as a directory: created (0755), or kept when a real directory is already there; an existing
+// non-directory (a file, a symlink) is an error, so nothing is ever written through it.
+// Rules: "mkdir failed: <reason>", "exists and is not a directory; skipped".
+Status ensure_directory(const std::string& path);
+
+// A symlink at `path` holding `target` (never followed here). Rule: "symlink failed: <reason>".
+Status create_symlink(const std::string& target, const std::string& path);
 
 }  // namespace upscope
