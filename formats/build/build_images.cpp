@@ -113,7 +113,7 @@ FileResult read_image(const BuildImage& img, const InventoryOptions& opt) {
   }
   SourcePtr src = *opened;
   c.size = src->size();
-  if (auto sha = hash_source(HashKind::kSha256, *src)) c.hashes["sha256"] = *sha;
+  add_content_hash(c, *src);
   auto id = identify(*src);
   if (!id) {
     r.not_analysed.push_back({img.name, id.error().message()});

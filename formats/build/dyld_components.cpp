@@ -89,7 +89,10 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
   OpenSibling sibling = [&](const std::string& suffix) -> Result<SourcePtr> {
     if (!siblings)
       return fail(ErrorCode::kUnsupported, "dyld cache", "the files next to this cache cannot be opened: its subcaches are not read");
-    return siblings(name + suffix);
+    const std::string sibling_name = name + suffix;  // the suffix comes from the cache header
+    if (!is_plain_file_name(sibling_name))
+      return fail(ErrorCode::kMalformed, "dyld cache", "subcache file name '" + sibling_name + "' is not a plain file name");
+    return siblings(sibling_name);
   };
   auto c = open_cache(src, sibling, diags);
   if (!c) {

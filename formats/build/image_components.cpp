@@ -83,8 +83,6 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
       }
       const std::string dir = e.path.substr(0, e.path.rfind('/'));
       SiblingOpener siblings = [&v, dir](const std::string& name) -> Result<SourcePtr> {
-        if (!is_plain_file_name(name))
-          return fail(ErrorCode::kMalformed, "sibling file", "'" + name + "' is not a plain file name");
         const std::string path = dir + "/" + name;
         UPSCOPE_TRY(auto id, v.lookup(path));
         UPSCOPE_TRY(auto ino, v.inode(id));

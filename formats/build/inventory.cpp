@@ -167,10 +167,7 @@ FileResult read_file(const fs::path& root, const fs::path& file, const Inventory
     return r;
   }
   const fs::path dir = file.parent_path();
-  SiblingOpener siblings = [dir](const std::string& name) -> Result<SourcePtr> {
-    if (!is_plain_file_name(name)) return fail(ErrorCode::kMalformed, "sibling file", "'" + name + "' is not a plain file name");
-    return FileSource::open((dir / name).string());
-  };
+  SiblingOpener siblings = [dir](const std::string& name) { return FileSource::open((dir / name).string()); };
   return read_source(rel, *src, opt, progress, 0, siblings);
 }
 

@@ -18,8 +18,9 @@ struct FileResult {
 };
 
 // Opens a file in the same directory as the one being read, by its name (a dyld cache's subcaches
-// and .symbols file). Names holding '/' or NUL are refused, so a name taken from file content can
-// never reach outside that directory. Empty when the file's container cannot open neighbours.
+// and .symbols file). Callers pass only names that pass is_plain_file_name (no '/', NUL, "." or
+// ".."), checked where the name is built from file content, so it never reaches outside that
+// directory. Empty when the file's container cannot open neighbours.
 using SiblingOpener = std::function<Result<SourcePtr>(const std::string& name)>;
 bool is_plain_file_name(const std::string& name);
 
