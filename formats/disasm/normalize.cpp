@@ -2,6 +2,7 @@
 
 #include <capstone/capstone.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "inspect/hash.hpp"
@@ -68,6 +69,23 @@ uint64_t mask_arm64_image_relative(std::span<uint8_t> code) {
     }
   }
   return n;
+}
+
+uint64_t hash_code(Hasher& h, Bytes code, bool arm64, std::vector<uint8_t>& buf, const PieceEdit& edit) {
+  if (!arm64 && !edit) {
+    h.update(code);
+    return 0;
+  }
+  constexpr size_t kPiece = 64 * 1024;
+  uint64_t masked = 0;
+  for (size_t at = 0; at < code.size(); at += kPiece) {
+    const Bytes piece = code.subspan(at, std::min(kPiece, code.size() - at));
+    buf.assign(piece.begin(), piece.end());
+    if (edit) edit(buf, at);
+    if (arm64) masked += mask_arm64_image_relative(buf);
+    h.update(buf);
+  }
+  return masked;
 }
 
 namespace {

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "inspect/byte_reader.hpp"
+#include "inspect/hash.hpp"
 
 namespace upscope::disasm {
 
@@ -21,6 +23,14 @@ enum class Arch { kArm64, kX86_64, kOther };
 // Those are what changes when a linker or the cache builder moves an image by whole pages; branches
 // inside a function and page offsets (lo12) do not. Returns how many words were changed.
 uint64_t mask_arm64_image_relative(std::span<uint8_t> code);
+
+// Feeds `code` to `h` as an image code hash sees it: when `arm64` or `edit` asks for changes, a
+// cache-sized piece at a time (64 KiB, a multiple of 4 so words stay aligned) is copied into `buf`,
+// edited by `edit(piece, offset in code)` (dyld caches zero slid pointers), masked by
+// mask_arm64_image_relative when `arm64`, and hashed while hot; otherwise hashed as it is.
+// Returns how many words the masking changed.
+using PieceEdit = std::function<void(std::vector<uint8_t>& piece, size_t offset)>;
+uint64_t hash_code(Hasher& h, Bytes code, bool arm64, std::vector<uint8_t>& buf, const PieceEdit& edit = {});
 
 // The normalised byte stream of one function (exposed for tests), and its SHA-256.
 std::vector<uint8_t> normalise(Arch arch, Bytes code, uint64_t address);

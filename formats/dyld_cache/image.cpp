@@ -152,16 +152,9 @@ Result<ImageDetail> Cache::image_detail(const Image& img, Diagnostics& diags, co
               if (norm[k] != buf[k] && (k == 0 || norm[k - 1] == buf[k - 1])) ++d.code.masked_instructions;
             code.update(norm);
           } else {
-            // Cache-sized chunks (a multiple of 4, so words stay aligned): copy, mask, hash while hot.
-            constexpr size_t kChunk = 64 * 1024;
-            const Bytes all = r->data();
-            for (size_t at = 0; at < all.size(); at += kChunk) {
-              const Bytes piece = all.subspan(at, std::min(kChunk, all.size() - at));
-              buf.assign(piece.begin(), piece.end());
-              if (!ptrs.empty()) zero_pointers(buf, s.addr + at, ptrs);
-              if (arm) d.code.masked_instructions += disasm::mask_arm64_image_relative(buf);
-              code.update(buf);
-            }
+            disasm::PieceEdit zero;
+            if (!ptrs.empty()) zero = [&](std::vector<uint8_t>& piece, size_t at) { zero_pointers(piece, s.addr + at, ptrs); };
+            d.code.masked_instructions += disasm::hash_code(code, r->data(), arm, buf, zero);
           }
           d.code.bytes += s.size;
         }

@@ -585,18 +585,7 @@ void ImageReader::hash_code() {
       if (!s.has_instructions() || s.zerofill() || s.size == 0) continue;
       auto bytes = file_.bytes(s.offset, s.size);
       if (!bytes) continue;  // already reported by the range checks
-      if (!arm) {
-        h.update(*bytes);
-      } else {
-        // Cache-sized pieces (a multiple of 4, so words stay aligned): copy, mask, hash while hot.
-        constexpr size_t kPiece = 64 * 1024;
-        for (size_t at = 0; at < bytes->size(); at += kPiece) {
-          const Bytes piece = bytes->subspan(at, std::min(kPiece, bytes->size() - at));
-          buf.assign(piece.begin(), piece.end());
-          disasm::mask_arm64_image_relative(buf);
-          h.update(buf);
-        }
-      }
+      disasm::hash_code(h, *bytes, arm, buf);
       m_.code_bytes += s.size;
     }
   }
