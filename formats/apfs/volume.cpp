@@ -82,26 +82,6 @@ Result<Inode> parse_inode(uint64_t id, Bytes val, const std::string& label) {
 
 }  // namespace
 
-std::string mode_string(uint16_t mode) {
-  std::string s(10, '-');
-  switch (mode & 0170000) {
-    case 0040000: s[0] = 'd'; break;
-    case 0120000: s[0] = 'l'; break;
-    case 0020000: s[0] = 'c'; break;
-    case 0060000: s[0] = 'b'; break;
-    case 0010000: s[0] = 'p'; break;
-    case 0140000: s[0] = 's'; break;
-    default: break;
-  }
-  const char* rwx = "rwxrwxrwx";
-  for (int i = 0; i < 9; ++i)
-    if (mode & (1 << (8 - i))) s[1 + i] = rwx[i];
-  if (mode & 04000) s[3] = (mode & 0100) ? 's' : 'S';
-  if (mode & 02000) s[6] = (mode & 010) ? 's' : 'S';
-  if (mode & 01000) s[9] = (mode & 01) ? 't' : 'T';
-  return s;
-}
-
 Result<std::shared_ptr<const Volume>> Volume::open(std::shared_ptr<const Container> c, const VolumeInfo& info) {
   std::shared_ptr<Volume> v(new Volume());
   v->c_ = std::move(c);

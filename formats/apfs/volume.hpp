@@ -144,6 +144,4 @@ class Volume : public std::enable_shared_from_this<Volume> {
   std::optional<TreeRef> fext_;
 };
 
-std::string mode_string(uint16_t mode);  // "-rw-r--r--"
-
 }  // namespace upscope::apfs

@@ -15,18 +15,6 @@ namespace {
 constexpr uint64_t kMaxXattrInline = 64ull << 20;  // cap on a decmpfs header/payload read whole
 constexpr uint64_t kMaxSymlink = 64 << 10;
 
-HFSPlusForkData parse_fork_data(const uint8_t* p) {
-  HFSPlusForkData f;
-  f.logicalSize = load_u64be(p);
-  f.clumpSize = load_u32be(p + 8);
-  f.totalBlocks = load_u32be(p + 12);
-  for (int i = 0; i < 8; ++i) {
-    f.extents[i].startBlock = load_u32be(p + 16 + 8 * i);
-    f.extents[i].blockCount = load_u32be(p + 20 + 8 * i);
-  }
-  return f;
-}
-
 }  // namespace
 
 Result<std::vector<HFSPlusExtentDescriptor>> Volume::fork_extents(uint32_t file_id, bool resource,
@@ -128,7 +116,7 @@ Result<std::vector<Xattr>> Volume::xattrs(uint32_t cnid) const {
     } else if (type == kHFSPlusAttrForkData) {
       if (r.data.size() < 8 + kForkDataSize)
         return fail(ErrorCode::kMalformed, where, "fork data attribute is cut short", r.offset);
-      x.fork = parse_fork_data(r.data.data() + 8);
+      x.fork = load_fork_data(r.data.data() + 8);
       for (const auto& e : x.fork.extents)
         if (e.blockCount) x.extents.push_back(e);
       out.push_back(std::move(x));

@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdint>
 
+#include "inspect/byte_reader.hpp"
+
 namespace upscope::hfs {
 
 constexpr uint64_t kVolumeHeaderOffset = 1024;
@@ -41,6 +43,19 @@ struct HFSPlusForkData {
   std::array<HFSPlusExtentDescriptor, 8> extents{};
 };
 constexpr uint64_t kForkDataSize = 80;
+
+// Decodes the kForkDataSize bytes at p (the caller has checked they are there).
+inline HFSPlusForkData load_fork_data(const uint8_t* p) {
+  HFSPlusForkData f;
+  f.logicalSize = load_u64be(p);
+  f.clumpSize = load_u32be(p + 8);
+  f.totalBlocks = load_u32be(p + 12);
+  for (int i = 0; i < 8; ++i) {
+    f.extents[i].startBlock = load_u32be(p + 16 + 8 * i);
+    f.extents[i].blockCount = load_u32be(p + 20 + 8 * i);
+  }
+  return f;
+}
 
 // HFSPlusVolumeHeader (512 bytes at offset 1024), the fields a reader uses.
 struct HFSPlusVolumeHeader {

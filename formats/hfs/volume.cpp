@@ -27,18 +27,6 @@ namespace {
 const std::u16string kPrivateDataName(u"\0\0\0\0HFS+ Private Data", 21);  // embedded NULs
 const std::u16string kPrivateDirName = u".HFS+ Private Directory Data\r";
 
-HFSPlusForkData parse_fork(const uint8_t* p) {
-  HFSPlusForkData f;
-  f.logicalSize = load_u64be(p);
-  f.clumpSize = load_u32be(p + 8);
-  f.totalBlocks = load_u32be(p + 12);
-  for (int i = 0; i < 8; ++i) {
-    f.extents[i].startBlock = load_u32be(p + 16 + 8 * i);
-    f.extents[i].blockCount = load_u32be(p + 20 + 8 * i);
-  }
-  return f;
-}
-
 // Simple case folding for lookups typed by people: ASCII, Latin-1, Greek and Cyrillic capitals.
 char16_t fold(char16_t c) {
   if ((c >= u'A' && c <= u'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7)) return static_cast<char16_t>(c + 0x20);
@@ -141,23 +129,6 @@ std::u16string utf8_to_utf16(std::string_view s) {
 
 int64_t unix_time(uint32_t d) { return d == 0 ? 0 : int64_t(d) - kHFSEpochDelta; }
 
-std::string mode_string(uint16_t mode) {
-  std::string s = "?---------";
-  switch (mode & 0170000) {
-    case 0040000: s[0] = 'd'; break;
-    case 0100000: s[0] = '-'; break;
-    case 0120000: s[0] = 'l'; break;
-    case 0020000: s[0] = 'c'; break;
-    case 0060000: s[0] = 'b'; break;
-    case 0010000: s[0] = 'p'; break;
-    case 0140000: s[0] = 's'; break;
-  }
-  const char* rwx = "rwxrwxrwx";
-  for (int i = 0; i < 9; ++i)
-    if (mode & (0400 >> i)) s[1 + i] = rwx[i];
-  return s;
-}
-
 std::string fourcc(uint32_t v) {
   std::string s;
   for (int i = 3; i >= 0; --i) {
@@ -197,11 +168,11 @@ Result<HFSPlusVolumeHeader> parse_volume_header(Bytes b, const std::string& what
   h.writeCount = load_u32be(p + 68);
   h.encodingsBitmap = load_u64be(p + 72);
   for (int i = 0; i < 8; ++i) h.finderInfo[i] = load_u32be(p + kVHFinderInfo + 4 * i);
-  h.allocationFile = parse_fork(p + kVHAllocationFile);
-  h.extentsFile = parse_fork(p + kVHExtentsFile);
-  h.catalogFile = parse_fork(p + kVHCatalogFile);
-  h.attributesFile = parse_fork(p + kVHAttributesFile);
-  h.startupFile = parse_fork(p + kVHStartupFile);
+  h.allocationFile = load_fork_data(p + kVHAllocationFile);
+  h.extentsFile = load_fork_data(p + kVHExtentsFile);
+  h.catalogFile = load_fork_data(p + kVHCatalogFile);
+  h.attributesFile = load_fork_data(p + kVHAttributesFile);
+  h.startupFile = load_fork_data(p + kVHStartupFile);
   if (h.signature != kHFSPlusSigWord && h.signature != kHFSXSigWord)
     return fail(ErrorCode::kMalformed, what, fmt::format("signature 0x{:04x} is neither 'H+' nor 'HX'", h.signature),
                 kVolumeHeaderOffset);
@@ -259,8 +230,8 @@ Result<CatalogEntry> parse_catalog_record(Bytes key, Bytes data, uint64_t offset
   if (e.is_file()) {
     e.file_type = load_u32be(p + kCatUserInfo);
     e.creator = load_u32be(p + kCatUserInfo + 4);
-    e.data = parse_fork(p + kCatDataFork);
-    e.rsrc = parse_fork(p + kCatResourceFork);
+    e.data = load_fork_data(p + kCatDataFork);
+    e.rsrc = load_fork_data(p + kCatResourceFork);
   }
   return e;
 }

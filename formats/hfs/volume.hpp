@@ -150,7 +150,6 @@ class Volume : public std::enable_shared_from_this<Volume> {
 Result<HFSPlusVolumeHeader> parse_volume_header(Bytes b, const std::string& what);
 // "2022-01-14T07:19:42Z"-style seconds since 1970 from an HFS+ date (GMT); 0 stays 0.
 int64_t unix_time(uint32_t hfs_date);
-std::string mode_string(uint16_t mode);  // "-rw-r--r--"
 std::string fourcc(uint32_t v);           // "hlnk"
 std::string utf16_to_utf8(const std::u16string& s);
 std::u16string utf8_to_utf16(std::string_view s);
