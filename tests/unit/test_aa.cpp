@@ -29,12 +29,6 @@ std::filesystem::path make(const std::string& args, const std::string& name) {
   return out;
 }
 
-std::vector<std::string> texts(const Diagnostics& d) {
-  std::vector<std::string> out;
-  for (const auto& i : d.items()) out.push_back(i.text());
-  return out;
-}
-
 Result<aa::Listing> list(const std::vector<uint8_t>& b) { return aa::list(b); }
 
 }  // namespace

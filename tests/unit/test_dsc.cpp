@@ -19,6 +19,8 @@ using namespace upscope;
 using namespace upscope::dyld_cache;
 using upscope::test::run_shell;
 using upscope::test::shell_quote;
+using upscope::test::texts;
+using upscope::test::joined;
 namespace fs = std::filesystem;
 
 namespace {
@@ -43,18 +45,6 @@ const fs::path& base_dir() {
 nlohmann::json manifest(const fs::path& d) { return nlohmann::json::parse(upscope::test::read_file(d / "MANIFEST.json")); }
 
 uint64_t hex(const nlohmann::json& j) { return std::stoull(j.get<std::string>(), nullptr, 16); }
-
-std::vector<std::string> texts(const Diagnostics& d) {
-  std::vector<std::string> out;
-  for (const auto& x : d.items()) out.push_back(x.text());
-  return out;
-}
-
-std::string joined(const Diagnostics& d) {
-  std::string s;
-  for (const auto& t : texts(d)) s += t + "\n";
-  return s;
-}
 
 bool has(const Diagnostics& d, const std::string& s) {
   auto v = texts(d);

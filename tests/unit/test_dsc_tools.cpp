@@ -19,6 +19,7 @@ using namespace upscope;
 using namespace upscope::dyld_cache;
 using upscope::test::run_shell;
 using upscope::test::shell_quote;
+using upscope::test::joined;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -43,12 +44,6 @@ std::optional<std::string> objdump16() {
   auto w = run_shell("command -v llvm-objdump-16");
   if (w.exit_code != 0 || w.out.empty()) return std::nullopt;
   return w.out.substr(0, w.out.find('\n'));
-}
-
-std::string joined(const Diagnostics& d) {
-  std::string s;
-  for (const auto& x : d.items()) s += x.text() + "\n";
-  return s;
 }
 
 }  // namespace

@@ -20,6 +20,8 @@
 using namespace upscope;
 using upscope::test::run_shell;
 using upscope::test::shell_quote;
+using upscope::test::texts;
+using upscope::test::joined;
 namespace fs = std::filesystem;
 
 namespace {
@@ -42,18 +44,6 @@ Result<kc::KernelCollection> open_path(const fs::path& p, Diagnostics& d, kc::Op
   auto src = FileSource::open(p.string());
   REQUIRE(src);
   return kc::open(*src, d, opt);
-}
-
-std::vector<std::string> texts(const Diagnostics& d) {
-  std::vector<std::string> out;
-  for (const auto& x : d.items()) out.push_back(x.text());
-  return out;
-}
-
-std::string joined(const Diagnostics& d) {
-  std::string s;
-  for (const auto& t : texts(d)) s += t + "\n";
-  return s;
 }
 
 const kc::Entry* find(const kc::KernelCollection& kc, const std::string& id) {

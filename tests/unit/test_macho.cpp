@@ -23,6 +23,7 @@ using namespace upscope;
 using namespace upscope::macho;
 using upscope::test::run_shell;
 using upscope::test::shell_quote;
+using upscope::test::texts;
 
 namespace {
 
@@ -40,12 +41,6 @@ const std::filesystem::path& gen_dir() {
 }
 
 nlohmann::json gen_manifest() { return nlohmann::json::parse(upscope::test::read_file(gen_dir() / "MANIFEST.json")); }
-
-std::vector<std::string> texts(const Diagnostics& d) {
-  std::vector<std::string> out;
-  for (const auto& x : d.items()) out.push_back(x.text());
-  return out;
-}
 
 bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 

@@ -34,12 +34,6 @@ uint64_t get_u64(const std::vector<uint8_t>& b, size_t off) {
   return v;
 }
 
-std::vector<std::string> texts(const Diagnostics& d) {
-  std::vector<std::string> out;
-  for (const auto& i : d.items()) out.push_back(i.text());
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("RIDIFF10 with one and two variants", "[ridiff10]") {

@@ -60,4 +60,16 @@ RunResult run_upscope(const std::vector<std::string>& args) {
   return r;
 }
 
+std::vector<std::string> texts(const Diagnostics& d) {
+  std::vector<std::string> out;
+  for (const auto& x : d.items()) out.push_back(x.text());
+  return out;
+}
+
+std::string joined(const Diagnostics& d) {
+  std::string s;
+  for (const auto& t : texts(d)) s += t + "\n";
+  return s;
+}
+
 }  // namespace upscope::test

@@ -11,6 +11,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "inspect/diagnostics.hpp"
+
 namespace upscope::test {
 
 // ../shared/samples through UPSCOPE_SAMPLES, or nullopt (the caller skips visibly).
@@ -69,5 +71,9 @@ std::string read_file(const std::filesystem::path& p);
 std::vector<uint8_t> read_bytes(const std::filesystem::path& p);
 void write_bytes(const std::filesystem::path& p, const std::vector<uint8_t>& data);
 std::string shell_quote(const std::string& s);
+
+// Every diagnostic's text(), in order; and the same joined one per line (for INFO and find()).
+std::vector<std::string> texts(const Diagnostics& d);
+std::string joined(const Diagnostics& d);
 
 }  // namespace upscope::test
