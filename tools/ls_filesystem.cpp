@@ -16,13 +16,9 @@
 namespace upscope::cli {
 namespace {
 
-struct Row {
+struct Row : FileRowTail {
   apfs::FileEntry entry;
   std::optional<apfs::Compression> compression;
-  std::string target;  // symlink
-  std::string hash;
-  std::vector<std::pair<std::string, uint64_t>> xattrs;
-  std::optional<Error> error;
 };
 
 Row describe(const apfs::Volume& vol, const apfs::FileEntry& e, std::optional<HashKind> hk) {
@@ -149,12 +145,7 @@ int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput& i
                                                                       : ino.is_reg()   ? "file"
                                                                                        : "other";
                              f["compression"] = r.compression ? apfs::to_json(*r.compression) : reports::Json(nullptr);
-                             if (ino.is_symlink()) f["symlink_target"] = r.target;
-                             if (hk) f[to_string(*hk)] = r.hash.empty() ? reports::Json(nullptr) : reports::Json(r.hash);
-                             reports::Json xs = reports::Json::array();
-                             for (const auto& [n, s] : r.xattrs) xs.push_back({{"name", n}, {"size", s}});
-                             f["xattrs"] = xs;
-                             if (r.error) f["error"] = reports::to_json(*r.error);
+                             add_row_tail(f, r, ino.is_symlink(), hk);
                              files.push_back(std::move(f));
                            } else {
                              std::string p = r.entry.path + (ino.is_symlink() ? " -> " + r.target : "");

@@ -14,14 +14,10 @@
 namespace upscope::cli {
 namespace {
 
-struct Row {
+struct Row : FileRowTail {
   hfs::FileEntry entry;
   uint64_t size = 0;
   std::optional<hfs::Compression> compression;
-  std::string target;  // symlink
-  std::string hash;
-  std::vector<std::pair<std::string, uint64_t>> xattrs;
-  std::optional<Error> error;
 };
 
 const char* type_name(const hfs::CatalogEntry& t) {
@@ -117,12 +113,7 @@ int list_hfs(Context& ctx, const LsRequest& opt, const IdentifiedInput&) {
                            f["type"] = type_name(tg);
                            f["hard_link"] = r.entry.entry.is_hard_link() || r.entry.entry.is_dir_link();
                            f["compression"] = r.compression ? hfs::to_json(*r.compression) : reports::Json(nullptr);
-                           if (tg.is_symlink()) f["symlink_target"] = r.target;
-                           if (hk) f[to_string(*hk)] = r.hash.empty() ? reports::Json(nullptr) : reports::Json(r.hash);
-                           reports::Json xs = reports::Json::array();
-                           for (const auto& [n, s] : r.xattrs) xs.push_back({{"name", n}, {"size", s}});
-                           f["xattrs"] = xs;
-                           if (r.error) f["error"] = reports::to_json(*r.error);
+                           add_row_tail(f, r, tg.is_symlink(), hk);
                            files.push_back(std::move(f));
                          } else {
                            std::string comp = r.compression ? fmt::format("{}({})", r.compression->method,
@@ -157,5 +148,14 @@ int list_hfs(Context& ctx, const LsRequest& opt, const IdentifiedInput&) {
 namespace {
 const ListerRegistrar reg({"hfsplus", "hfsx", "hfs"}, list_hfs);
 }  // namespace
+
+void add_row_tail(reports::Json& f, const FileRowTail& r, bool symlink, std::optional<HashKind> hk) {
+  if (symlink) f["symlink_target"] = r.target;
+  if (hk) f[to_string(*hk)] = r.hash.empty() ? reports::Json(nullptr) : reports::Json(r.hash);
+  reports::Json xs = reports::Json::array();
+  for (const auto& [n, s] : r.xattrs) xs.push_back({{"name", n}, {"size", s}});
+  f["xattrs"] = xs;
+  if (r.error) f["error"] = reports::to_json(*r.error);
+}
 
 }  // namespace upscope::cli
