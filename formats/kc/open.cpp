@@ -225,6 +225,16 @@ std::optional<ByteReader> prelink_bytes(const KernelCollection& kc) {
   return std::nullopt;  // out of range: reported by the Mach-O reader
 }
 
+// What an entry takes from its PRELINK_INFO dictionary (the plist's kext at `index`).
+void take_prelink_fields(Entry& e, const PrelinkKext& k, size_t index) {
+  e.prelink_index = static_cast<int>(index);
+  e.bundle_id = k.bundle_id;
+  e.version = k.version;
+  e.short_version = k.short_version;
+  e.bundle_path = k.bundle_path;
+  e.executable_path = k.executable_path;
+}
+
 void join_prelink(KernelCollection& kc, bool fileset, Diagnostics& diags) {
   if (!kc.prelink) return;
   const auto& kexts = kc.prelink->kexts;
@@ -243,12 +253,7 @@ void join_prelink(KernelCollection& kc, bool fileset, Diagnostics& diags) {
     else continue;
     used[idx] = true;
     const PrelinkKext& k = kexts[idx];
-    e.prelink_index = static_cast<int>(idx);
-    e.bundle_id = k.bundle_id;
-    e.version = k.version;
-    e.short_version = k.short_version;
-    e.bundle_path = k.bundle_path;
-    e.executable_path = k.executable_path;
+    take_prelink_fields(e, k, idx);
     e.load_addr = k.load_addr;
     if (fileset && k.load_addr && *k.load_addr != e.vmaddr)
       diags.warning(std::nullopt, "fileset entry " + e.id,
@@ -267,12 +272,7 @@ void join_prelink(KernelCollection& kc, bool fileset, Diagnostics& diags) {
     Entry e;  // codeless kext (an Info.plist only: a kpi pseudo-kext, a personality-only bundle)
     e.id = k.bundle_id;
     e.codeless = true;
-    e.prelink_index = static_cast<int>(i);
-    e.bundle_id = k.bundle_id;
-    e.version = k.version;
-    e.short_version = k.short_version;
-    e.bundle_path = k.bundle_path;
-    e.executable_path = k.executable_path;
+    take_prelink_fields(e, k, i);
     kc.entries.push_back(std::move(e));
   }
 }
