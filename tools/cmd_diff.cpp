@@ -15,10 +15,11 @@
 namespace upscope::cli {
 namespace {
 
-Result<BuildInventory> load(const Context& ctx, const std::string& path, bool symbols) {
+// `for_diff`: per-function hashes are computed later, only for the components that changed.
+Result<BuildInventory> load(const Context& ctx, const std::string& path, bool for_diff) {
   build::InventoryOptions opt;
   opt.jobs = ctx.global.jobs;
-  opt.symbols = symbols;
+  opt.lazy_functions = for_diff;
   Diagnostics diags;
   auto inv = build::make_inventory(path, opt, diags);
   print_diagnostics(ctx, path, diags);
@@ -26,7 +27,7 @@ Result<BuildInventory> load(const Context& ctx, const std::string& path, bool sy
 }
 
 int run_inventory(Context& ctx, const std::string& path) {
-  auto inv = load(ctx, path, true);
+  auto inv = load(ctx, path, false);
   if (!inv) {
     print_error(inv.error());
     return kExitError;

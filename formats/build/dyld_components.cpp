@@ -103,16 +103,20 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
   }
   for (const auto& d : diags.items())
     if (d.severity == Severity::kError) r.not_analysed.push_back({rel, d.text()});
+  // Shared with deferred function hashes (opt.lazy_functions), which read the cache after this returns.
+  const auto cache = std::make_shared<const Cache>(std::move(*c));
   ImageOptions io;
   io.exports = true;  // also names functions
   io.function_starts = true;
   io.const_hash = false;
+  ImageOptions names = io;  // what deferred function hashes need again: names and starts
+  names.code_hash = false;
   // Images in parallel (each one's code hash and function hashes are independent), kept in order.
   ThreadPool pool(opt.jobs);
   ordered_parallel_map(
-      pool, c->images.size(), size_t(pool.size()) * 4,
+      pool, cache->images.size(), size_t(pool.size()) * 4,
       [&](size_t i) {
-        const Image& img = c->images[i];
+        const Image& img = cache->images[i];
         FileResult one;
         Component comp;
         comp.id = img.path.empty() ? fmt::format("{}:image {}", rel, img.index) : img.path;
@@ -122,7 +126,7 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
         comp.location = pl.location;
         comp.size = img.text_size;
         Diagnostics id;
-        auto d = c->image_detail(img, id, io);
+        auto d = cache->image_detail(img, id, io);
         if (!d) {
           one.not_analysed.push_back({comp.path, d.error().message()});
           one.components.push_back(std::move(comp));
@@ -139,15 +143,24 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
           for (const auto& e : d->exports) syms.insert(e.name);
           comp.symbols.assign(syms.begin(), syms.end());
         }
-        Diagnostics fd;
-        comp.functions = cache_function_hashes(*c, img, *d, fd);
+        if (!opt.lazy_functions) {
+          Diagnostics fd;
+          comp.functions = cache_function_hashes(*cache, img, *d, fd);
+        } else {
+          comp.functions_loader = [cache, i, names] {
+            const Image& image = cache->images[i];
+            Diagnostics fd;
+            auto detail = cache->image_detail(image, fd, names);
+            return detail ? cache_function_hashes(*cache, image, *detail, fd) : std::map<std::string, std::string>{};
+          };
+        }
         one.components.push_back(std::move(comp));
         return one;
       },
       [&](size_t i, FileResult one) {
         for (auto& x : one.components) r.components.push_back(std::move(x));
         for (auto& x : one.not_analysed) r.not_analysed.push_back(std::move(x));
-        if (i % 32 == 31) c->release_pages();  // bounded RSS on multi-GB caches
+        if (i % 32 == 31) cache->release_pages();  // bounded RSS on multi-GB caches
         return true;
       });
   return r;

@@ -16,6 +16,9 @@ struct InventoryOptions {
   unsigned jobs = 0;               // 0 = all cores
   bool symbols = true;             // exported symbols per Mach-O / kext
   uint64_t max_file_size = 64ull << 30;  // larger files are hashed but not parsed
+  // Per-function hashes of dyld images and kexts left to Component::functions_loader (diff, verdict)
+  // instead of computed for every component (inventory, catalog).
+  bool lazy_functions = false;
 };
 
 // A directory (a system root) or a single file. Errors only when the input cannot be read at all.

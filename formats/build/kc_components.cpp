@@ -1,6 +1,7 @@
 #include "build/kc_components.hpp"
 
 #include <array>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -43,27 +44,30 @@ FileResult read_kernel_collection(const std::string& rel, const SourcePtr& src, 
     return r;
   }
   const Location loc = location_of(kc->kind, pl.location);
-  for (const auto& e : kc->entries) {
+  // Shared with deferred function hashes (opt.lazy_functions); it keeps the collection's bytes alive.
+  const auto coll = std::make_shared<const kc::KernelCollection>(std::move(*kc));
+  for (const auto& e : coll->entries) {
     Component c;
     c.id = e.bundle_id.empty() ? e.id : e.bundle_id;  // the kernel keeps its entry id, com.apple.kernel
     c.path = rel + ":" + e.id;
     c.kind = e.is_kernel ? ComponentKind::kKernel : ComponentKind::kKext;
     c.space = Space::kKernel;
     c.location = loc;
-    c.version = e.is_kernel ? kc->kernel_version : e.version;
+    c.version = e.is_kernel ? coll->kernel_version : e.version;
     c.uuid = e.uuid;
     c.size = e.size;
     c.code_hash = e.code_sha256;
     if (e.error) r.not_analysed.push_back({c.path, e.error->message()});
-    const macho::MachO* m = e.image ? &*e.image : (e.is_kernel && !e.codeless ? &kc->top : nullptr);
+    const macho::MachO* m = e.image ? &*e.image : (e.is_kernel && !e.codeless ? &coll->top : nullptr);
     if (m) {
-      c.functions = function_hashes(*m, kc->macho);
+      if (opt.lazy_functions) c.functions_loader = [coll, m] { return function_hashes(*m, coll->macho); };
+      else c.functions = function_hashes(*m, coll->macho);
       if (opt.symbols)
         for (const auto& x : m->exports) c.symbols.push_back(x.name);
     }
     r.components.push_back(std::move(c));
   }
-  if (kc->entries.empty()) r.not_analysed.push_back({rel, "kernel collection has no entries"});
+  if (coll->entries.empty()) r.not_analysed.push_back({rel, "kernel collection has no entries"});
   return r;
 }
 

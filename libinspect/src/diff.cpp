@@ -4,6 +4,8 @@
 #include <iterator>
 #include <set>
 
+#include "inspect/thread_pool.hpp"
+
 namespace upscope {
 
 const char* to_string(ChangeKind k) {
@@ -52,13 +54,6 @@ bool compare(const Component& a, const Component& b, Change& ch) {
 
   ch.symbols_added = minus(b.symbols, a.symbols);
   ch.symbols_removed = minus(a.symbols, b.symbols);
-  for (const auto& [name, hash] : b.functions) {
-    auto it = a.functions.find(name);
-    if (it == a.functions.end()) ch.functions_added.push_back(name);
-    else if (it->second != hash) ch.functions_changed.push_back(name);
-  }
-  for (const auto& [name, hash] : a.functions)
-    if (!b.functions.count(name)) ch.functions_removed.push_back(name);
 
   auto differs = [&](const char* field) {
     return std::any_of(ch.evidence.begin(), ch.evidence.end(), [&](const Evidence& e) { return e.field == field; });
@@ -68,6 +63,23 @@ bool compare(const Component& a, const Component& b, Change& ch) {
   if (have_code) return differs("code_hash");
   if (!ch.evidence.empty()) return true;
   return !ch.symbols_added.empty() || !ch.symbols_removed.empty();
+}
+
+using FunctionHashes = std::map<std::string, std::string>;
+
+void compare_functions(const FunctionHashes& a, const FunctionHashes& b, Change& ch) {
+  for (const auto& [name, hash] : b) {
+    auto it = a.find(name);
+    if (it == a.end()) ch.functions_added.push_back(name);
+    else if (it->second != hash) ch.functions_changed.push_back(name);
+  }
+  for (const auto& [name, hash] : a)
+    if (!b.count(name)) ch.functions_removed.push_back(name);
+}
+
+// A component's function hashes, computed now if its reader deferred them.
+FunctionHashes functions_of(const Component& c) {
+  return c.functions.empty() && c.functions_loader ? c.functions_loader() : c.functions;
 }
 
 }  // namespace
@@ -80,6 +92,11 @@ BuildDiff diff_builds(const BuildInventory& old_build, const BuildInventory& new
   for (const auto& c : new_build.components) b.push_back(&c);
   std::sort(a.begin(), a.end(), [&](auto* x, auto* y) { return less(*x, *y); });
   std::sort(b.begin(), b.end(), [&](auto* x, auto* y) { return less(*x, *y); });
+  struct Modified {
+    const Component *a, *b;
+    size_t change;  // index into d.changes
+  };
+  std::vector<Modified> modified;
   size_t i = 0, j = 0;
   while (i < a.size() || j < b.size()) {
     if (j == b.size() || (i < a.size() && a[i]->id < b[j]->id)) {
@@ -88,10 +105,30 @@ BuildDiff diff_builds(const BuildInventory& old_build, const BuildInventory& new
       d.changes.push_back(describe(*b[j++], ChangeKind::kAdded));
     } else {
       Change ch = describe(*b[j], ChangeKind::kModified);
-      if (compare(*a[i], *b[j], ch)) d.changes.push_back(std::move(ch));
+      if (compare(*a[i], *b[j], ch)) {
+        modified.push_back({a[i], b[j], d.changes.size()});
+        d.changes.push_back(std::move(ch));
+      }
       ++i;
       ++j;
     }
+  }
+  // Which functions changed, only for what changed: deferred hashes disassemble whole images, so
+  // they are computed in parallel, and only here.
+  const bool deferred = std::any_of(modified.begin(), modified.end(), [](const Modified& m) {
+    return (m.a->functions.empty() && m.a->functions_loader) || (m.b->functions.empty() && m.b->functions_loader);
+  });
+  if (!deferred) {
+    for (const auto& m : modified) compare_functions(m.a->functions, m.b->functions, d.changes[m.change]);
+  } else {
+    ThreadPool pool;
+    ordered_parallel_map(
+        pool, modified.size(), size_t(pool.size()) * 2,
+        [&](size_t k) { return std::make_pair(functions_of(*modified[k].a), functions_of(*modified[k].b)); },
+        [&](size_t k, std::pair<FunctionHashes, FunctionHashes> f) {
+          compare_functions(f.first, f.second, d.changes[modified[k].change]);
+          return true;
+        });
   }
   d.not_analysed = old_build.not_analysed;
   d.not_analysed.insert(d.not_analysed.end(), new_build.not_analysed.begin(), new_build.not_analysed.end());

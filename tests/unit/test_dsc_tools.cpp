@@ -10,7 +10,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "build/inventory.hpp"
 #include "dyld_cache/cache.hpp"
+#include "inspect/diff.hpp"
+#include "reports/model.hpp"
 #include "dyld_cache/extract.hpp"
 #include "inspect/text.hpp"
 #include "test_support.hpp"
@@ -319,6 +322,42 @@ TEST_CASE("dsc: cache images are build components; diff sees exactly the changed
   INFO(r.out);
   CHECK(r.exit_code == 0);
   CHECK(json::parse(r.out)["diff"]["changes"].empty());
+}
+
+TEST_CASE("dsc: deferred function hashes give the same diff, computed only for changed images", "[dsc][inventory]") {
+  const std::string sysdir = "System/Library/dyld";
+  auto a = tree("lazy-a", sysdir, "");
+  auto b = tree("lazy-b", sysdir, "--variant code");
+  auto inventory = [](const fs::path& root, bool lazy) {
+    build::InventoryOptions opt;
+    opt.lazy_functions = lazy;
+    Diagnostics diags;
+    auto inv = build::make_inventory(root.string(), opt, diags);
+    REQUIRE(inv);
+    return std::move(*inv);
+  };
+  auto eager_a = inventory(a, false), eager_b = inventory(b, false);
+  auto lazy_a = inventory(a, true), lazy_b = inventory(b, true);
+  size_t deferred = 0;
+  for (const auto& c : lazy_a.components) {
+    if (c.kind != ComponentKind::kDyldCacheImage) continue;
+    CHECK(c.functions.empty());
+    CHECK(c.functions_loader);
+    if (!c.functions_loader) continue;
+    ++deferred;
+    // The loader computes exactly what the eager inventory stored.
+    auto same = std::find_if(eager_a.components.begin(), eager_a.components.end(),
+                             [&](const Component& e) { return e.id == c.id; });
+    REQUIRE(same != eager_a.components.end());
+    CHECK(c.functions_loader() == same->functions);
+    CHECK(!same->functions.empty());
+  }
+  CHECK(deferred == 3);
+  const auto eager = reports::to_json(diff_builds(eager_a, eager_b));
+  const auto lazy = reports::to_json(diff_builds(lazy_a, lazy_b));
+  CHECK(lazy == eager);
+  CHECK(lazy["changes"].size() == 1);
+  CHECK(lazy["changes"][0]["functions_changed"] == json::array({"_beta_f0"}));
 }
 
 TEST_CASE("dsc: cache images in the OS cryptex are placed in cryptex-os", "[dsc]") {

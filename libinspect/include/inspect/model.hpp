@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,6 +37,10 @@ struct Component {
   std::string code_hash;                      // hash of code only, noise (slid pointers, paths) removed
   std::vector<std::string> symbols;           // exported symbols (sorted), when the reader gives them
   std::map<std::string, std::string> functions;  // function name -> normalised code hash
+  // Computes `functions` when asked, for readers that defer them (InventoryOptions::lazy_functions):
+  // a diff needs per-function hashes only where the code hash differs, which is a handful of the
+  // thousands of images of a build. Empty when `functions` is already filled (or there are none).
+  std::function<std::map<std::string, std::string>()> functions_loader;
 };
 
 struct NotAnalysed {
