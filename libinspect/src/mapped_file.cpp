@@ -41,7 +41,23 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& pa
   }
   std::shared_ptr<MappedFile> mf(new MappedFile());
   mf->path_ = path;
-  if (size > 0) {
+  if (size > 0 && size <= kSmallFile && S_ISREG(st.st_mode)) {
+    mf->copy_.reset(new uint8_t[size]);
+    size_t got = 0;
+    while (got < size) {
+      const ssize_t n = ::pread(fd, mf->copy_.get() + got, size - got, static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int err = n < 0 ? errno : 0;
+        ::close(fd);
+        return fail(io_error(path, err ? std::string("cannot read: ") + std::strerror(err)
+                                       : "file shrank while being read"));
+      }
+      got += static_cast<size_t>(n);
+    }
+    mf->data_ = mf->copy_.get();
+    mf->size_ = size;
+  } else if (size > 0) {
     void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
       int err = errno;
@@ -56,12 +72,12 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& pa
 }
 
 MappedFile::~MappedFile() {
-  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (data_ && !copy_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
 void MappedFile::release(uint64_t off, uint64_t len) const {
   constexpr uint64_t kGrain = 2u << 20;
-  if (!data_ || off >= size_ || len == 0) return;
+  if (!data_ || copy_ || off >= size_ || len == 0) return;
   const uint64_t end = len > size_ - off ? size_ : off + len;
   // The mapping itself is page-aligned; round within it.
   const uint64_t first = off / kGrain * kGrain;
@@ -70,7 +86,7 @@ void MappedFile::release(uint64_t off, uint64_t len) const {
 }
 
 void MappedFile::advise_sequential() const {
-  if (data_) ::madvise(const_cast<uint8_t*>(data_), size_, MADV_SEQUENTIAL);
+  if (data_ && !copy_) ::madvise(const_cast<uint8_t*>(data_), size_, MADV_SEQUENTIAL);
 }
 
 }  // namespace upscope

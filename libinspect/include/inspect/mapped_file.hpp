@@ -1,5 +1,6 @@
-// A read-only memory mapping of a whole file. Empty files map to an empty view; directories and
-// unreadable paths are Errors naming the path.
+// A read-only view of a whole file: a memory mapping, or for small regular files a heap copy
+// (kSmallFile). Empty files give an empty view; directories and unreadable paths are Errors naming
+// the path.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,10 @@ namespace upscope {
 
 class MappedFile {
  public:
+  // Files up to this size are read with one pread instead of mapped: a build holds ~100k files of
+  // tens of KiB, where mmap's faults and munmap's TLB shootdowns across threads cost more than the
+  // copy (measured: 8.3 GB in 99k files hashed on 2 threads, 5.0-7.6 s mapped vs 3.2-3.3 s read).
+  static constexpr uint64_t kSmallFile = 1u << 20;
   static Result<std::shared_ptr<const MappedFile>> open(const std::string& path);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
@@ -34,6 +39,7 @@ class MappedFile {
   std::string path_;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  std::unique_ptr<uint8_t[]> copy_;  // owns data_ when the file was read, not mapped
 };
 
 }  // namespace upscope
