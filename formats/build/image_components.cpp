@@ -3,6 +3,7 @@
 
 #include "apfs/locate.hpp"
 #include "build/inventory_internal.hpp"
+#include "inspect/thread_pool.hpp"
 
 namespace upscope::build {
 
@@ -20,6 +21,49 @@ const char* image_kind(Location loc) {
 }
 
 constexpr unsigned kMaxImageDepth = 2;  // a dmg in a tree, and one image inside that at most
+
+// One file of an expanded volume: a symlink keeps its target; a regular file is read like any file
+// of a tree, placed under the cryptex's graft point.
+FileResult read_volume_file(const std::string& rel, const apfs::Volume& v, const std::string& graft,
+                            const apfs::FileEntry& e, const InventoryOptions& opt, unsigned depth) {
+  FileResult out;
+  const std::string inner = graft + (e.path.front() == '/' ? "" : "/") + e.path;
+  if (e.inode.is_symlink()) {
+    Placement ipl = classify_path(inner);
+    Component c;
+    c.id = inner;
+    c.path = rel + ":" + e.path;
+    c.kind = ComponentKind::kFile;
+    c.space = ipl.space;
+    c.location = ipl.location;
+    auto target = v.symlink_target(e.inode);
+    if (target) c.hashes["symlink"] = *target;
+    else out.not_analysed.push_back({c.path, target.error().message()});
+    out.components.push_back(std::move(c));
+    return out;
+  }
+  if (!e.inode.is_reg()) return out;
+  auto data = v.open_data(e.inode, e.path);
+  if (!data) {
+    out.not_analysed.push_back({rel + ":" + e.path, data.error().message()});
+    return out;
+  }
+  const std::string dir = e.path.substr(0, e.path.rfind('/'));
+  SiblingOpener siblings = [&v, dir](const std::string& name) -> Result<SourcePtr> {
+    const std::string path = dir + "/" + name;
+    UPSCOPE_TRY(auto id, v.lookup(path));
+    UPSCOPE_TRY(auto ino, v.inode(id));
+    if (!ino.is_reg()) return fail(ErrorCode::kMalformed, path, "not a regular file");
+    return v.open_data(ino, path);
+  };
+  FileResult one = read_source(inner, *data, opt, nullptr, depth + 1, siblings);
+  for (auto& c : one.components) {
+    if (c.path == inner) c.path = rel + ":" + e.path;
+    out.components.push_back(std::move(c));
+  }
+  for (auto& n : one.not_analysed) out.not_analysed.push_back(std::move(n));
+  return out;
+}
 
 }  // namespace
 
@@ -58,45 +102,21 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
       continue;
     }
     Diagnostics walk_diags;
+    std::vector<apfs::FileEntry> entries;
     auto st = v.walk(*root, "/", [&](const apfs::FileEntry& e) {
-      if (e.path == "/" || e.inode.is_dir()) return true;
-      const std::string inner = graft + (e.path.front() == '/' ? "" : "/") + e.path;
-      if (e.inode.is_symlink()) {
-        Placement ipl = classify_path(inner);
-        Component c;
-        c.id = inner;
-        c.path = rel + ":" + e.path;
-        c.kind = ComponentKind::kFile;
-        c.space = ipl.space;
-        c.location = ipl.location;
-        auto target = v.symlink_target(e.inode);
-        if (target) c.hashes["symlink"] = *target;
-        else out.not_analysed.push_back({c.path, target.error().message()});
-        out.components.push_back(std::move(c));
-        return true;
-      }
-      if (!e.inode.is_reg()) return true;
-      auto data = v.open_data(e.inode, e.path);
-      if (!data) {
-        out.not_analysed.push_back({rel + ":" + e.path, data.error().message()});
-        return true;
-      }
-      const std::string dir = e.path.substr(0, e.path.rfind('/'));
-      SiblingOpener siblings = [&v, dir](const std::string& name) -> Result<SourcePtr> {
-        const std::string path = dir + "/" + name;
-        UPSCOPE_TRY(auto id, v.lookup(path));
-        UPSCOPE_TRY(auto ino, v.inode(id));
-        if (!ino.is_reg()) return fail(ErrorCode::kMalformed, path, "not a regular file");
-        return v.open_data(ino, path);
-      };
-      FileResult one = read_source(inner, *data, opt, nullptr, depth + 1, siblings);
-      for (auto& c : one.components) {
-        if (c.path == inner) c.path = rel + ":" + e.path;
-        out.components.push_back(std::move(c));
-      }
-      for (auto& n : one.not_analysed) out.not_analysed.push_back(std::move(n));
+      if (e.path != "/" && !e.inode.is_dir()) entries.push_back(e);
       return true;
     }, walk_diags);
+    // Files in parallel (a system volume image holds ~100k), results kept in walk order.
+    ThreadPool pool(opt.jobs);
+    ordered_parallel_map(
+        pool, entries.size(), size_t(pool.size()) * 8,
+        [&](size_t i) { return read_volume_file(rel, v, graft, entries[i], opt, depth); },
+        [&](size_t, FileResult one) {
+          for (auto& c : one.components) out.components.push_back(std::move(c));
+          for (auto& n : one.not_analysed) out.not_analysed.push_back(std::move(n));
+          return true;
+        });
     if (!st) out.not_analysed.push_back({fmt::format("{}: volume '{}'", rel, info.name), st.error().message()});
     for (const auto& d : walk_diags.items())
       if (d.severity == Severity::kError) out.not_analysed.push_back({rel, d.text()});

@@ -159,7 +159,7 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
 namespace {
 
 FileResult read_file(const fs::path& root, const fs::path& file, const InventoryOptions& opt, Progress* progress) {
-  std::string rel = "/" + fs::relative(file, root).generic_string();
+  std::string rel = "/" + file.lexically_relative(root).generic_string();
   auto src = FileSource::open(file.string());
   if (!src) {
     FileResult r;
@@ -185,13 +185,15 @@ Result<BuildInventory> make_inventory(const std::string& path, const InventoryOp
   BuildInventory inv;
   inv.source = path;
   std::vector<fs::path> files;
+  std::vector<uint64_t> sizes;  // of files, 0 when unknown
   uint64_t total = 0;
   if (fs::is_directory(st)) {
     // Symlinks are not followed (a hostile tree could loop); they are recorded with their target.
     for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       const auto& e = *it;
-      std::string rel = "/" + fs::relative(e.path(), root).generic_string();
+      // Lexically: the walk's paths start with `root` (fs::relative would resolve every path on disk).
+      std::string rel = "/" + e.path().lexically_relative(root).generic_string();
       if (e.is_symlink()) {
         Component c;
         Placement pl = classify_path(rel);
@@ -208,7 +210,8 @@ Result<BuildInventory> make_inventory(const std::string& path, const InventoryOp
       }
       if (e.is_regular_file()) {
         files.push_back(e.path());
-        total += e.file_size(ec);
+        sizes.push_back(e.file_size(ec));
+        total += sizes.back();
         ec.clear();
       } else if (!e.is_directory()) {
         inv.not_analysed.push_back({rel, "not a regular file, directory or symlink"});
@@ -221,16 +224,23 @@ Result<BuildInventory> make_inventory(const std::string& path, const InventoryOp
     if (auto whole = read_build_file(path, opt, diags)) return std::move(*whole);
     files.push_back(root);
     total = fs::file_size(root, ec);
+    sizes.push_back(total);
   }
 
   Progress progress("inventory " + root.filename().string(), total);
   ThreadPool pool(opt.jobs);
   std::vector<FileResult> results(files.size());
+  // Largest first, so that no multi-GB file (a dyld cache, a cryptex dmg) starts last and runs alone.
+  std::vector<size_t> order(files.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return sizes[x] > sizes[y]; });
   ordered_parallel_map(
       pool, files.size(), pool.size() * 4,
-      [&](size_t i) { return read_file(fs::is_directory(st) ? root : root.parent_path(), files[i], opt, &progress); },
-      [&](size_t i, FileResult r) {
-        results[i] = std::move(r);
+      [&](size_t k) {
+        return read_file(fs::is_directory(st) ? root : root.parent_path(), files[order[k]], opt, &progress);
+      },
+      [&](size_t k, FileResult r) {
+        results[order[k]] = std::move(r);
         return true;
       });
   progress.finish();
