@@ -3,8 +3,10 @@
 #include <vector>
 
 #include "aa/aa.hpp"
+#include "advisory/advisory.hpp"
 #include "apfs/container.hpp"
 #include "apfs/volume.hpp"
+#include "build/build_images.hpp"
 #include "bxdiff50/bxdiff50.hpp"
 #include "compress/codec.hpp"
 #include "compress/stream_decode.hpp"
@@ -181,6 +183,28 @@ void run_prelink_info(Bytes data) {
 
 void run_im4p(Bytes data) { (void)img4::parse_im4p(ByteReader(data, 0, "fuzz")); }
 
+// An advisory's plain text, then the changes it implies (component table, Impact lines).
+void run_advisory(Bytes data) {
+  auto a = advisory::parse(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), "fuzz-input");
+  if (a) (void)advisory::to_changes(*a);
+}
+
+// An IPSW: the zip, BuildManifest.plist (header and manifest roles), then every member it places,
+// read serially (kernelcaches, system and cryptex dmgs).
+void run_ipsw(Bytes data) {
+  Diagnostics d;
+  build::InventoryOptions opt;
+  opt.jobs = 1;
+  opt.lazy_functions = true;  // the inventory alone: no function hashes
+  (void)build::read_ipsw("fuzz-input.ipsw", shared(data), opt, d);
+}
+
+// A BuildManifest.plist's product, version and build.
+void run_build_manifest(Bytes data) {
+  BuildInventory inv;
+  (void)build::read_build_manifest_header(data, inv);
+}
+
 }  // namespace
 
 const std::vector<Target>& targets() {
@@ -211,6 +235,9 @@ const std::vector<Target>& targets() {
       {"prelink_info", run_prelink_info},
       {"im4p", run_im4p},
       {"ota_zip", run_ota_zip},
+      {"advisory", run_advisory},
+      {"ipsw", run_ipsw},
+      {"build_manifest", run_build_manifest},
   };
   return kTargets;
 }

@@ -10,7 +10,7 @@ gen=samples/gen
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for t in apple_archive ota_zip bxdiff50 ridiff10 pbzx kc im4p hfs apfs dyld_cache macho udif partition identify \
-         prelink_info codec_zlib codec_xz codec_lzma codec_bzip2 stream_decode; do
+         prelink_info codec_zlib codec_xz codec_lzma codec_bzip2 stream_decode advisory ipsw build_manifest; do
   mkdir -p "$out/$t"
 done
 q() { "$@" >/dev/null 2>&1 || echo "make_seeds: failed: $*" >&2; }
@@ -33,6 +33,10 @@ for f in fat fileset thin-arm64 thin-x86_64; do cp "$tmp/macho/$f" "$out/macho/"
 q python3 $gen/make_udif.py "$out/udif/mixed.dmg" --size 1M --codec mixed --chunk-sectors 64 --raw-out "$out/partition/gpt.raw"
 cp "$out/udif/mixed.dmg" "$out/hfs/small.hfs" "$out/ota_zip/rsr.zip" "$out/pbzx/small.pbzx" "$out/kc/boot.kc" \
    "$out/macho/fat" "$out/identify/" 2>/dev/null
+cp tests/advisories/macos-13.3.1.txt tests/advisories/macos-13.3.1-a.txt tests/advisories/ios-16.4.1.txt "$out/advisory/"
+q python3 $gen/make_ipsw.py "$out/ipsw/small.ipsw"
+python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("BuildManifest.plist"))' \
+  "$out/ipsw/small.ipsw" >"$out/build_manifest/BuildManifest.plist" 2>/dev/null || echo "make_seeds: no BuildManifest.plist" >&2
 head -c 3000 SECURITY.md >"$tmp/text"
 python3 - "$tmp/text" "$out" <<'PY'
 import bz2, lzma, sys, zlib
