@@ -191,6 +191,17 @@ std::vector<uint8_t> normalise(Arch arch, Bytes code, uint64_t address) {
   return out;
 }
 
+uint64_t hash_code_x86_64(Hasher& h, Bytes code, uint64_t address) {
+  std::vector<uint8_t> norm;
+  norm.reserve(code.size());
+  normalise_x86_64(code, address, norm);
+  uint64_t masked = 0;  // runs of changed bytes: one per masked operand
+  for (size_t k = 0; k < norm.size() && k < code.size(); ++k)
+    if (norm[k] != code[k] && (k == 0 || norm[k - 1] == code[k - 1])) ++masked;
+  h.update(norm);
+  return masked;
+}
+
 std::string function_hash(Arch arch, Bytes code, uint64_t address) {
   auto n = normalise(arch, code, address);
   return sha256_hex(n);

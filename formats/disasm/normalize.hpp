@@ -32,6 +32,13 @@ uint64_t mask_arm64_image_relative(std::span<uint8_t> code);
 using PieceEdit = std::function<void(std::vector<uint8_t>& piece, size_t offset)>;
 uint64_t hash_code(Hasher& h, Bytes code, bool arm64, std::vector<uint8_t>& buf, const PieceEdit& edit = {});
 
+// The x86-64 counterpart of hash_code: `code` (a whole section: instruction boundaries do not respect
+// pieces) is decoded, the rel32/rel8 targets of relative branches and calls and every RIP-relative
+// displacement zeroed (what a move of the image changes; see normalise), and fed to `h`. Bytes
+// capstone cannot decode are kept and decoding resumes at the next byte. Returns how many
+// instructions had an operand masked.
+uint64_t hash_code_x86_64(Hasher& h, Bytes code, uint64_t address);
+
 // The normalised byte stream of one function (exposed for tests), and its SHA-256.
 std::vector<uint8_t> normalise(Arch arch, Bytes code, uint64_t address);
 std::string function_hash(Arch arch, Bytes code, uint64_t address);

@@ -147,10 +147,7 @@ Result<ImageDetail> Cache::image_detail(const Image& img, Diagnostics& diags, co
           if (x86) {  // decoded whole: instruction boundaries do not respect chunks
             buf.assign(r->data().begin(), r->data().end());
             zero_pointers(buf, s.addr, ptrs);
-            auto norm = disasm::normalise(disasm::Arch::kX86_64, buf, s.addr);
-            for (size_t k = 0; k < norm.size() && k < buf.size(); ++k)  // count masked operands (runs of changed bytes)
-              if (norm[k] != buf[k] && (k == 0 || norm[k - 1] == buf[k - 1])) ++d.code.masked_instructions;
-            code.update(norm);
+            d.code.masked_instructions += disasm::hash_code_x86_64(code, buf, s.addr);
           } else {
             disasm::PieceEdit zero;
             if (!ptrs.empty()) zero = [&](std::vector<uint8_t>& piece, size_t at) { zero_pointers(piece, s.addr + at, ptrs); };

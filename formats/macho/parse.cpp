@@ -578,6 +578,7 @@ void ImageReader::decode_linkedit() {
 void ImageReader::hash_code() {
   Hasher h(HashKind::kSha256);
   const bool arm = m_.cputype == CPU_TYPE_ARM64 || m_.cputype == CPU_TYPE_ARM64_32;
+  const bool x86 = m_.cputype == CPU_TYPE_X86_64;
   std::vector<uint8_t> buf;
   for (const Segment& seg : m_.segments) {
     if (!(seg.initprot & VM_PROT_EXECUTE) && m_.filetype != MH_OBJECT) continue;
@@ -585,7 +586,8 @@ void ImageReader::hash_code() {
       if (!s.has_instructions() || s.zerofill() || s.size == 0) continue;
       auto bytes = file_.bytes(s.offset, s.size);
       if (!bytes) continue;  // already reported by the range checks
-      disasm::hash_code(h, *bytes, arm, buf);
+      if (x86) disasm::hash_code_x86_64(h, *bytes, s.addr);
+      else disasm::hash_code(h, *bytes, arm, buf);
       m_.code_bytes += s.size;
     }
   }

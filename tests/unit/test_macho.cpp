@@ -456,6 +456,49 @@ TEST_CASE("macho: generated thin, fat and fileset fixtures", "[macho]") {
   }
 }
 
+// An x86_64 image that only moved has new call/jump targets and RIP-relative displacements and
+// nothing else: its code hash must stay; any other instruction change must show.
+TEST_CASE("macho: x86_64 code hash ignores what a move changes, not other instructions", "[macho]") {
+  const auto bytes = upscope::test::read_bytes(gen_dir() / "thin-x86_64");
+  uint64_t text_off = 0, text_size = 0;
+  {
+    Diagnostics d;
+    auto ff = read_path(gen_dir() / "thin-x86_64", d);
+    REQUIRE(ff);
+    REQUIRE(ff->slices[0].image);
+    for (const auto& seg : ff->slices[0].image->segments)
+      for (const auto& s : seg.sections)
+        if (s.sectname == "__text") text_off = s.offset, text_size = s.size;
+  }
+  REQUIRE(text_off != 0);
+  auto hash_with = [&](std::vector<uint8_t> code) {
+    REQUIRE(code.size() <= text_size);
+    auto copy = bytes;
+    std::copy(code.begin(), code.end(), copy.begin() + static_cast<std::ptrdiff_t>(text_off));
+    Diagnostics d;
+    auto m = parse(ByteReader(Bytes(copy)), d);
+    REQUIRE(m);
+    return m->code_sha256;
+  };
+  // call rel32; lea rax, [rip+disp32]; jmp rel32; mov eax, imm32
+  auto code = [](uint32_t call, uint32_t lea, uint32_t jmp, uint32_t imm, uint8_t reg = 0x05) {
+    std::vector<uint8_t> c{0xE8};
+    for (int k = 0; k < 4; ++k) c.push_back(uint8_t(call >> (8 * k)));
+    c.insert(c.end(), {0x48, 0x8D, reg});
+    for (int k = 0; k < 4; ++k) c.push_back(uint8_t(lea >> (8 * k)));
+    c.push_back(0xE9);
+    for (int k = 0; k < 4; ++k) c.push_back(uint8_t(jmp >> (8 * k)));
+    c.push_back(0xB8);
+    for (int k = 0; k < 4; ++k) c.push_back(uint8_t(imm >> (8 * k)));
+    return c;
+  };
+  const std::string before = hash_with(code(0x100, 0x2000, 0x40, 7));
+  CHECK(hash_with(code(0x1100, 0x3000, 0x1040, 7)) == before);        // the same code, moved
+  CHECK(hash_with(code(0xfffff000, 0x10, 0x7fffff00, 7)) == before);
+  CHECK(hash_with(code(0x100, 0x2000, 0x40, 8)) != before);            // another immediate
+  CHECK(hash_with(code(0x100, 0x2000, 0x40, 7, 0x0D)) != before);      // lea rcx instead of rax
+}
+
 TEST_CASE("macho: CLI inspect text and JSON", "[macho]") {
   auto r = upscope::test::run_upscope({"inspect", "--json", (gen_dir() / "fileset").string()});
   REQUIRE(r.exit_code == 0);
