@@ -20,8 +20,7 @@ const std::vector<uint8_t> kTiny = {0x41, 0x41, 0x30, 0x31, 0x1a, 0x00, 'T', 'Y'
                                     'P',  0x03, 0x00, 'a',  '/',  'b',  'D', 'A', 'T', 'A', 0x02, 0x00, 'h', 'i'};
 
 std::filesystem::path make(const std::string& args, const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("upscope-test-aa-fixtures-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  static const auto dir = upscope::test::scratch_dir("aa-fixtures");  // one per process, removed at exit
   auto out = dir / name;
   auto r = run_shell("python3 " + shell_quote((source_dir() / "samples/gen/make_aa.py").string()) + " " + args + " " +
                      shell_quote(out.string()));

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,10 +51,31 @@ inline std::string upscope_binary() { return UPSCOPE_BINARY; }
 
 // A fresh scratch directory in the temp dir, per process (ctest runs test cases in parallel
 // processes, and two checkouts may run their suites at once).
+// The scratch directories this process made, removed when it exits (set UPSCOPE_KEEP_SCRATCH=1 to
+// keep them for a look after a failure).
+struct ScratchDirs {
+  std::mutex mu;
+  std::vector<std::filesystem::path> dirs;
+  ~ScratchDirs() {
+    if (std::getenv("UPSCOPE_KEEP_SCRATCH")) return;
+    std::error_code ec;
+    for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+  }
+};
+inline ScratchDirs& scratch_dirs() {
+  static ScratchDirs dirs;
+  return dirs;
+}
+
 inline std::filesystem::path scratch_dir(const std::string& name) {
   auto p = std::filesystem::temp_directory_path() / ("upscope-test-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
+  {
+    auto& s = scratch_dirs();
+    std::lock_guard<std::mutex> lk(s.mu);
+    s.dirs.push_back(p);
+  }
   return p;
 }
 
