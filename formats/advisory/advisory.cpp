@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -20,6 +20,30 @@ bool starts_with_field(std::string_view line, std::string_view field, std::strin
   if (line.substr(0, field.size()) != field) return false;
   if (rest) *rest = trim(line.substr(field.size()));
   return true;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Every "CVE-YYYY-NNNN" (4 to 7 digits after the year; longer runs are cut at 7) in a line, left to
+// right, in one pass.
+std::vector<std::string_view> find_cves(std::string_view line) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while ((pos = line.find("CVE-", pos)) != std::string_view::npos) {
+    size_t k = pos + 4, year = 0, num = 0;
+    while (year < 4 && k < line.size() && is_digit(line[k])) ++year, ++k;
+    if (year == 4 && k < line.size() && line[k] == '-') {
+      ++k;
+      while (num < 7 && k < line.size() && is_digit(line[k])) ++num, ++k;
+      if (num >= 4) {
+        out.push_back(line.substr(pos, k - pos));
+        pos = k;
+        continue;
+      }
+    }
+    ++pos;
+  }
+  return out;
 }
 
 std::vector<std::string_view> split_lines(std::string_view text) {
@@ -48,26 +72,28 @@ Result<Advisory> parse(std::string_view text, const std::string& name) {
     }
     break;
   }
-  static const std::regex kCve(R"(CVE-\d{4}-\d{4,7})");
   Entry* cur = nullptr;
+  std::set<std::string> cur_cves;  // the current entry's, for de-duplication
   for (size_t i = 0; i < lines.size(); ++i) {
     std::string_view rest;
-    // An entry starts at a name line whose next non-empty line is "Available for:".
-    size_t j = i + 1;
-    while (j < lines.size() && lines[j].empty()) ++j;
-    if (!lines[i].empty() && j < lines.size() && starts_with_field(lines[j], "Available for:", nullptr) &&
-        !starts_with_field(lines[i], "Available for:", nullptr)) {
-      a.entries.push_back(Entry{std::string(lines[i]), i + 1, {}, {}, {}, {}});
-      cur = &a.entries.back();
-      continue;
+    // An entry starts at a name line whose next non-empty line is "Available for:". Only a non-empty
+    // line looks ahead, so each run of empty lines is scanned once (linear in the input).
+    if (!lines[i].empty() && !starts_with_field(lines[i], "Available for:", nullptr)) {
+      size_t j = i + 1;
+      while (j < lines.size() && lines[j].empty()) ++j;
+      if (j < lines.size() && starts_with_field(lines[j], "Available for:", nullptr)) {
+        a.entries.push_back(Entry{std::string(lines[i]), i + 1, {}, {}, {}, {}});
+        cur = &a.entries.back();
+        cur_cves.clear();
+        continue;
+      }
     }
     if (!cur) continue;
     if (starts_with_field(lines[i], "Available for:", &rest)) cur->available_for = std::string(rest);
     else if (starts_with_field(lines[i], "Impact:", &rest)) cur->impact = std::string(rest);
     else if (starts_with_field(lines[i], "Description:", &rest)) cur->description = std::string(rest);
-    std::string line(lines[i]);
-    for (std::sregex_iterator it(line.begin(), line.end(), kCve), end; it != end; ++it)
-      if (std::find(cur->cves.begin(), cur->cves.end(), it->str()) == cur->cves.end()) cur->cves.push_back(it->str());
+    for (auto cve : find_cves(lines[i]))
+      if (cur_cves.insert(std::string(cve)).second) cur->cves.emplace_back(cve);
   }
   if (a.entries.empty()) {
     Error e = make_error(ErrorCode::kMalformed, "security advisory",

@@ -84,6 +84,28 @@ TEST_CASE("advisory parser: entries, fields, merged components", "[advisory]") {
   CHECK_FALSE(advisory::impact_says_kernel("Processing web content may lead to arbitrary code execution."));
 }
 
+TEST_CASE("advisory parser: CVE names are found in one pass, de-duplicated, at most 7 digits", "[advisory]") {
+  const std::string text =
+      "Kernel\nAvailable for: macOS\nImpact: x\n"
+      "CVE-CVE-2023-1234, CVE-2023-123, CVE-2023-12345678, cve-2023-5555, CVE-20231-4444, CVE-2023-1234\n"
+      "Description: also CVE-2024-99999 and CVE-2023-1234 again\n";
+  auto a = advisory::parse(text, "t.txt");
+  REQUIRE(a);
+  REQUIRE(a->entries.size() == 1);
+  CHECK(a->entries[0].cves == std::vector<std::string>{"CVE-2023-1234", "CVE-2023-1234567", "CVE-2024-99999"});
+}
+
+// Found by fuzzing (tests/fuzz/regressions/advisory/): every line used to scan all the empty lines
+// after it, so a megabyte of newlines took minutes; the reproducer is replayed by "[fuzz]".
+TEST_CASE("advisory parser: empty lines between a name and Available for: still make an entry", "[advisory]") {
+  auto a = advisory::parse("Kernel\n\n\n\n\nAvailable for: macOS\n\n\nWebKit\nAvailable for: macOS\n", "t.txt");
+  REQUIRE(a);
+  REQUIRE(a->entries.size() == 2);
+  CHECK(a->entries[0].component == "Kernel");
+  CHECK(a->entries[1].component == "WebKit");
+  CHECK(a->entries[1].line == 9);
+}
+
 TEST_CASE("advisory parser: text without an entry is an error naming the rule", "[advisory][malformed]") {
   auto a = advisory::parse("Available for: macOS Ventura\nImpact: something\n", "empty.txt");
   REQUIRE_FALSE(a);
