@@ -97,7 +97,7 @@ uint64_t mask_arm64_copy(Bytes src, uint8_t* dst) {
     for (int k = 0; k < 4; ++k) dst[4 * i + k] = uint8_t(m >> (8 * k));
   }
   // A trailing partial word is data, kept verbatim.
-  std::memmove(dst + 4 * words, src.data() + 4 * words, src.size() % 4);
+  if (src.size() % 4) std::memmove(dst + 4 * words, src.data() + 4 * words, src.size() % 4);
   return changed;
 }
 
