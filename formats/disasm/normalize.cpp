@@ -1,12 +1,11 @@
 #include "disasm/normalize.hpp"
 
-#include <capstone/capstone.h>
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
 #include <memory>
 
+#include "disasm/x86_decode.hpp"
 #include "inspect/hash.hpp"
 
 namespace upscope::disasm {
@@ -129,75 +128,53 @@ uint64_t hash_code(Hasher& h, Bytes code, bool arm64, std::vector<uint8_t>& buf,
 
 namespace {
 
-struct CapstoneHandle {
-  csh handle = 0;
-  bool ok = false;
-  CapstoneHandle() {
-    ok = cs_open(CS_ARCH_X86, CS_MODE_64, &handle) == CS_ERR_OK;
-    if (ok) cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
-  }
-  ~CapstoneHandle() {
-    if (ok) cs_close(&handle);
-  }
-};
-
-// x86-64 needs a decoder for instruction lengths: capstone gives each instruction's encoding
-// layout (displacement and immediate offsets), so RIP-relative displacements and relative branch
-// targets are zeroed in place and everything else is kept.
-void normalise_x86_64(Bytes code, uint64_t address, std::vector<uint8_t>& out) {
-  thread_local CapstoneHandle cs;
-  if (!cs.ok) {
-    out.insert(out.end(), code.begin(), code.end());
-    return;
-  }
-  std::unique_ptr<cs_insn, void (*)(cs_insn*)> insn(cs_malloc(cs.handle), [](cs_insn* p) { cs_free(p, 1); });
-  const uint8_t* p = code.data();
-  size_t left = code.size();
-  uint64_t pc = address;
-  while (left > 0) {
-    const uint8_t* start = p;
-    if (!cs_disasm_iter(cs.handle, &p, &left, &pc, insn.get())) {
-      out.push_back(*start);  // undecodable byte: keep it, resynchronise on the next one
-      p = start + 1;
-      --left;
-      ++pc;
+// x86-64 needs instruction lengths: our length decoder (x86_decode.hpp) gives each instruction's
+// layout, so RIP-relative displacements and relative branch targets are zeroed and everything else
+// is kept. Bytes that do not decode are kept one at a time and decoding resumes at the next byte.
+// Returns how many instructions had an operand masked.
+uint64_t normalise_x86_64(Bytes code, std::vector<uint8_t>& out) {
+  const size_t base = out.size();
+  out.insert(out.end(), code.begin(), code.end());
+  uint8_t* dst = out.data() + base;
+  uint64_t masked = 0;
+  X86Insn insn;
+  for (size_t i = 0; i < code.size();) {
+    if (!decode_x86_64(code.data() + i, code.size() - i, insn)) {
+      ++i;
       continue;
     }
-    size_t n = insn->size;
-    size_t base = out.size();
-    out.insert(out.end(), start, start + n);
-    const cs_x86& x = insn->detail->x86;
-    bool rip_relative = false;
-    for (uint8_t k = 0; k < x.op_count; ++k)
-      if (x.operands[k].type == X86_OP_MEM && x.operands[k].mem.base == X86_REG_RIP) rip_relative = true;
-    if (rip_relative && x.encoding.disp_offset && x.encoding.disp_offset + x.encoding.disp_size <= n)
-      std::fill_n(out.begin() + static_cast<std::ptrdiff_t>(base + x.encoding.disp_offset), x.encoding.disp_size, 0);
-    if (cs_insn_group(cs.handle, insn.get(), CS_GRP_BRANCH_RELATIVE) && x.encoding.imm_offset &&
-        x.encoding.imm_offset + x.encoding.imm_size <= n)
-      std::fill_n(out.begin() + static_cast<std::ptrdiff_t>(base + x.encoding.imm_offset), x.encoding.imm_size, 0);
+    bool changed = false;
+    if (insn.rip_relative && insn.disp_size) {
+      std::memset(dst + i + insn.disp_offset, 0, insn.disp_size);
+      changed = true;
+    }
+    if (insn.branch_relative && insn.imm_size) {
+      std::memset(dst + i + insn.imm_offset, 0, insn.imm_size);
+      changed = true;
+    }
+    masked += changed;
+    i += insn.length;
   }
+  return masked;
 }
 
 }  // namespace
 
-std::vector<uint8_t> normalise(Arch arch, Bytes code, uint64_t address) {
+std::vector<uint8_t> normalise(Arch arch, Bytes code, uint64_t /*address*/) {
   std::vector<uint8_t> out;
   out.reserve(code.size());
   switch (arch) {
     case Arch::kArm64: normalise_arm64(code, out); break;
-    case Arch::kX86_64: normalise_x86_64(code, address, out); break;
+    case Arch::kX86_64: normalise_x86_64(code, out); break;
     case Arch::kOther: out.assign(code.begin(), code.end()); break;
   }
   return out;
 }
 
-uint64_t hash_code_x86_64(Hasher& h, Bytes code, uint64_t address) {
+uint64_t hash_code_x86_64(Hasher& h, Bytes code, uint64_t /*address*/) {
   std::vector<uint8_t> norm;
   norm.reserve(code.size());
-  normalise_x86_64(code, address, norm);
-  uint64_t masked = 0;  // runs of changed bytes: one per masked operand
-  for (size_t k = 0; k < norm.size() && k < code.size(); ++k)
-    if (norm[k] != code[k] && (k == 0 || norm[k - 1] == code[k - 1])) ++masked;
+  const uint64_t masked = normalise_x86_64(code, norm);
   h.update(norm);
   return masked;
 }

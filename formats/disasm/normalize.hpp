@@ -34,9 +34,9 @@ uint64_t hash_code(Hasher& h, Bytes code, bool arm64, std::vector<uint8_t>& buf,
 
 // The x86-64 counterpart of hash_code: `code` (a whole section: instruction boundaries do not respect
 // pieces) is decoded, the rel32/rel8 targets of relative branches and calls and every RIP-relative
-// displacement zeroed (what a move of the image changes; see normalise), and fed to `h`. Bytes
-// capstone cannot decode are kept and decoding resumes at the next byte. Returns how many
-// instructions had an operand masked.
+// displacement zeroed (what a move of the image changes; see normalise), and fed to `h`. Bytes the
+// length decoder (x86_decode.hpp) rejects are kept and decoding resumes at the next byte. Returns
+// how many instructions had an operand masked.
 uint64_t hash_code_x86_64(Hasher& h, Bytes code, uint64_t address);
 
 // The normalised byte stream of one function (exposed for tests), and its SHA-256.

@@ -12,7 +12,7 @@
 //    Cached dylibs are page-aligned and move by whole pages, so the lo12 offsets of the ADD/LDR that
 //    follow an ADRP stay put when an earlier image grows; they change only when the target itself
 //    moves inside its page (then the hash changes: a limitation, not hidden).
-//  * on x86_64 the section is decoded linearly with capstone (disasm::normalise) and every RIP-relative
+//  * on x86_64 the section is decoded linearly by disasm's length decoder and every RIP-relative
 //    displacement and relative branch/call immediate is zeroed, for the same reason;
 //  * words that merely look like ADRP/B/BL inside data-in-code are masked too (deterministic, so
 //    harmless); x86_64 data in code can desynchronise the decoder, also deterministically.

@@ -210,9 +210,9 @@ struct MachO {
   // excludes headers, constants, data and LINKEDIT, so re-signing or re-linking data does not change it.
   // On arm64/arm64e/arm64_32 the ADR/ADRP and B/BL immediates are zeroed first
   // (disasm::mask_arm64_image_relative): a kext that only moved inside its kernel collection (the
-  // kernel before it grew by whole pages) keeps its hash. On x86_64 each section is decoded (capstone)
-  // and the targets of relative branches and calls and RIP-relative displacements are zeroed
-  // (disasm::hash_code_x86_64), for the same reason.
+  // kernel before it grew by whole pages) keeps its hash. On x86_64 each section is decoded
+  // (disasm/x86_decode.hpp) and the targets of relative branches and calls and RIP-relative
+  // displacements are zeroed (disasm::hash_code_x86_64), for the same reason.
   std::string code_sha256;
   uint64_t code_bytes = 0;
 
