@@ -34,6 +34,37 @@ class StreamSource final : public Source {
     return all->subspan(off, size_);
   }
 
+  // A mapped piece of the extent holding off; holes and unmapped devices go through read_at.
+  std::optional<Bytes> piece_at(uint64_t off, uint64_t max) const override {
+    const Extent* e = extent_at(off);
+    if (!e || e->paddr == 0 || off >= size_) return std::nullopt;
+    auto all = vol_->container().source().contiguous();
+    if (!all) return std::nullopt;
+    const uint64_t in_ext = off - e->logical;
+    const uint64_t n = std::min({max, e->length - in_ext, size_ - off});
+    auto dev = checked_mul(e->paddr, uint64_t(vol_->container().block_size()));
+    if (!dev || !checked_add(*dev, in_ext) || !range_fits(*dev + in_ext, n, all->size())) return std::nullopt;
+    return all->subspan(static_cast<size_t>(*dev + in_ext), static_cast<size_t>(n));
+  }
+
+  // Drops the device pages behind [off, off+n) that lie in extents (hashing releases what it read).
+  void release(uint64_t off, uint64_t n) const override {
+    const Source& dev = vol_->container().source();
+    const uint64_t bs = vol_->container().block_size();
+    auto it = std::upper_bound(extents_.begin(), extents_.end(), off,
+                               [](uint64_t p, const Extent& e) { return p < e.logical; });
+    if (it != extents_.begin()) --it;
+    for (; it != extents_.end() && it->logical < off + n; ++it) {
+      const Extent* e = &*it;
+      if (e->paddr == 0) continue;
+      const uint64_t from = std::max(off, e->logical), to = std::min(off + n, e->logical + e->length);
+      if (from >= to) continue;
+      auto base = checked_mul(e->paddr, bs);
+      if (!base || !checked_add(*base, from - e->logical)) continue;
+      dev.release(*base + (from - e->logical), to - from);
+    }
+  }
+
   Status read_at(uint64_t off, std::span<uint8_t> out) const override {
     if (!range_fits(off, out.size(), size_)) return fail(read_error(off, out.size()));
     const Container& c = vol_->container();
@@ -75,6 +106,15 @@ class StreamSource final : public Source {
   }
 
  private:
+  // The extent that holds logical offset off, or nullptr when off falls in a hole.
+  const Extent* extent_at(uint64_t off) const {
+    auto it = std::upper_bound(extents_.begin(), extents_.end(), off,
+                               [](uint64_t p, const Extent& e) { return p < e.logical; });
+    if (it == extents_.begin()) return nullptr;
+    --it;
+    return off - it->logical < it->length ? &*it : nullptr;
+  }
+
   std::shared_ptr<const Volume> vol_;
   std::vector<Extent> extents_;
   uint64_t size_;

@@ -113,23 +113,26 @@ uint64_t xxh3_64(Bytes data) { return XXH3_64bits(data.data(), data.size()); }
 
 Result<std::string> hash_source(HashKind kind, const Source& src) {
   Hasher h(kind);
-  if (auto c = src.contiguous()) {
-    // In 64 MiB pieces, each released once hashed: hashing a 10 GB image keeps RSS bounded.
-    constexpr size_t kStep = 64u << 20;
-    for (size_t off = 0; off < c->size(); off += kStep) {
-      const size_t n = std::min(kStep, c->size() - off);
-      h.update(c->subspan(off, n));
-      src.release(off, n);
-    }
-    return h.hex_digest();
-  }
+  // Zero-copy pieces where the bytes are mapped (released once hashed, so hashing a 10 GB image keeps
+  // RSS bounded); a copy through read_at only for what is not (holes, compressed or unmapped data).
+  constexpr uint64_t kStep = 64u << 20;
   constexpr uint64_t kPiece = 1 << 20;
   std::vector<uint8_t> buf;
-  for (uint64_t off = 0; off < src.size(); off += kPiece) {
-    uint64_t n = std::min(kPiece, src.size() - off);
+  for (uint64_t off = 0; off < src.size();) {
+    const uint64_t left = src.size() - off;
+    if (auto v = src.piece_at(off, std::min(kStep, left)); v && !v->empty()) {
+      h.update(*v);
+      // Small pieces are left to the caller (a lister releases whole ranges now and then): a
+      // madvise per small file costs more than the pages it frees.
+      if (v->size() >= kPiece) src.release(off, v->size());
+      off += v->size();
+      continue;
+    }
+    const uint64_t n = std::min(kPiece, left);
     buf.resize(static_cast<size_t>(n));
     UPSCOPE_CHECK(src.read_at(off, buf));
     h.update(buf);
+    off += n;
   }
   return h.hex_digest();
 }

@@ -76,12 +76,14 @@ MappedFile::~MappedFile() {
 }
 
 void MappedFile::release(uint64_t off, uint64_t len) const {
-  constexpr uint64_t kGrain = 2u << 20;
+  constexpr uint64_t kPage = 4096;
   if (!data_ || copy_ || off >= size_ || len == 0) return;
   const uint64_t end = len > size_ - off ? size_ : off + len;
-  // The mapping itself is page-aligned; round within it.
-  const uint64_t first = off / kGrain * kGrain;
-  const uint64_t last = std::min<uint64_t>((end + kGrain - 1) / kGrain * kGrain, size_);
+  // Only whole pages inside the range: a page shared with a neighbour (another file of a volume,
+  // perhaps being hashed by another thread right now) stays mapped. The file's tail page counts.
+  const uint64_t first = (off + kPage - 1) / kPage * kPage;
+  const uint64_t last = end == size_ ? size_ : end / kPage * kPage;
+  if (first >= last) return;
   ::madvise(const_cast<uint8_t*>(data_) + first, last - first, MADV_DONTNEED);
 }
 

@@ -25,6 +25,12 @@ Result<ByteReader> Source::view(uint64_t off, uint64_t n, std::vector<uint8_t>& 
   return ByteReader(Bytes(scratch), off, label);
 }
 
+std::optional<Bytes> Source::piece_at(uint64_t off, uint64_t max) const {
+  auto c = contiguous();
+  if (!c || off >= c->size()) return std::nullopt;
+  return c->subspan(static_cast<size_t>(off), static_cast<size_t>(std::min<uint64_t>(max, c->size() - off)));
+}
+
 Result<std::vector<uint8_t>> Source::read_vector(uint64_t off, uint64_t n) const {
   if (!range_fits(off, n, size())) return fail(read_error(off, n));
   std::vector<uint8_t> out(static_cast<size_t>(n));

@@ -27,6 +27,10 @@ class Source {
   virtual Status read_at(uint64_t off, std::span<uint8_t> out) const = 0;
   // When the bytes already sit in memory (a mapping, a buffer), the whole range without copying.
   virtual std::optional<Bytes> contiguous() const { return std::nullopt; }
+  // The bytes from off on, without copying, when they sit in memory: a non-empty view of at most
+  // max bytes (shorter where the backing store is not contiguous, e.g. at an extent boundary), or
+  // nullopt (a hole, a compressed or unmapped range: use read_at). off must be below size().
+  virtual std::optional<Bytes> piece_at(uint64_t off, uint64_t max) const;
   // The source this one is a window of, and where the window starts, for quoting root offsets.
   virtual const Source* parent() const { return nullptr; }
   virtual uint64_t offset_in_parent() const { return 0; }
