@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "inspect/limits.hpp"
+
 namespace upscope::kc {
 
 namespace {
@@ -98,9 +100,15 @@ Result<std::string> resolve_idrefs(const ByteReader& xml, uint64_t* references, 
   auto err = [&](uint64_t at, std::string rule, ErrorCode code = ErrorCode::kMalformed) {
     return fail(code, std::string(kStructure), std::move(rule), xml.base() + at);
   };
-  auto too_big = [&](uint64_t at) {
-    return err(at, fmt::format("ID/IDREF expansion exceeds {} bytes", limits.max_output), ErrorCode::kLimit);
+  // The expansion is held in memory whole: the user's --max-memory lowers the reader's own cap.
+  const uint64_t cap = clamp_to_memory_limit(limits.max_output);
+  auto too_big = [&](uint64_t at) -> Error {
+    if (cap < limits.max_output)
+      return memory_limit_error(std::string(kStructure) + " ID/IDREF expansion", xml.base() + at);
+    return make_error(ErrorCode::kLimit, std::string(kStructure),
+                      fmt::format("ID/IDREF expansion exceeds {} bytes", limits.max_output), xml.base() + at);
   };
+  UPSCOPE_CHECK(check_memory(in.size(), std::string(kStructure) + " (its XML text)", xml.base()));
   size_t i = 0;
   while (i < in.size()) {
     size_t lt = in.find('<', i);
@@ -137,7 +145,7 @@ Result<std::string> resolve_idrefs(const ByteReader& xml, uint64_t* references, 
       if (o.id) {
         std::string value = out.substr(o.out_start);
         stored += value.size();
-        if (stored > limits.max_output) return too_big(lt);
+        if (stored > cap) return fail(too_big(lt));
         open_ids.erase(*o.id);
         ids[*o.id] = std::move(value);
       }
@@ -154,7 +162,7 @@ Result<std::string> resolve_idrefs(const ByteReader& xml, uint64_t* references, 
       if (open_ids.count(*n)) return err(lt, fmt::format("IDREF=\"{}\" refers to an element that contains it (cycle)", *n));
       auto it = ids.find(*n);
       if (it == ids.end()) return err(lt, fmt::format("IDREF=\"{}\" refers to no earlier ID", *n));
-      if (it->second.size() > limits.max_output - std::min<uint64_t>(out.size(), limits.max_output)) return too_big(lt);
+      if (it->second.size() > cap - std::min<uint64_t>(out.size(), cap)) return fail(too_big(lt));
       out += it->second;
       ++refs;
       if (!tag->self_closing) {  // <string IDREF="1"></string>: skip the (empty) body
@@ -181,7 +189,7 @@ Result<std::string> resolve_idrefs(const ByteReader& xml, uint64_t* references, 
     out += '<';
     out += name;
     out += '>';
-    if (out.size() > limits.max_output) return too_big(lt);
+    if (out.size() > cap) return fail(too_big(lt));
   }
   if (!stack.empty())
     return err(stack.back().at, fmt::format("<{}> is not closed before the end of the text", stack.back().name));

@@ -7,7 +7,10 @@
 #include <vector>
 #include <zlib.h>
 
+#include <fmt/format.h>
+
 #include "compress/codec.hpp"
+#include "kc/prelink.hpp"
 #include "inspect/limits.hpp"
 #include "test_support.hpp"
 
@@ -127,4 +130,26 @@ TEST_CASE("limits: extract of a zlib UDIF image with 1 MiB chunks under --max-me
   INFO(ok.err);
   CHECK(ok.exit_code == 0);
   CHECK(test::read_bytes(out) == test::read_bytes(raw));
+}
+
+TEST_CASE("limits: PRELINK_INFO ID/IDREF expansion stops at the memory limit", "[limits][kc]") {
+  // Each level holds two copies of the one before: 12 levels expand a 1 KiB plist past 64 KiB.
+  std::string xml = "<dict><key>k0</key><array ID=\"0\"><string>0123456789abcdef</string></array>";
+  for (int i = 1; i <= 12; ++i)
+    xml += fmt::format("<key>k{}</key><array ID=\"{}\"><array IDREF=\"{}\"/><array IDREF=\"{}\"/></array>", i, i, i - 1,
+                       i - 1);
+  xml += "</dict>";
+  auto resolve = [&] {
+    kc::ResolveLimits lim;
+    return kc::resolve_idrefs(ByteReader(Bytes(reinterpret_cast<const uint8_t*>(xml.data()), xml.size()), 0x100),
+                              nullptr, lim);
+  };
+  REQUIRE(resolve());  // within the reader's own 256 MiB cap
+  CHECK(resolve()->size() > (64u << 10));
+  LimitGuard g(64 << 10);
+  auto r = resolve();
+  REQUIRE(!r);
+  CHECK(r.error().code == ErrorCode::kLimit);
+  CHECK(r.error().message() ==
+        "PRELINK_INFO plist ID/IDREF expansion at 0x3e6: needs more than the --max-memory limit of 64.0 KiB of memory");
 }

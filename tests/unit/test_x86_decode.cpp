@@ -225,3 +225,29 @@ TEST_CASE("x86_64 length decoder agrees with capstone on esbuild (@esbuild/darwi
   }
   compare_with_capstone(bin, 100000);
 }
+
+// Random bytes at every length up to 16, each in an exactly sized buffer: a decoded length never
+// exceeds the bytes given or 15, and the fields lie inside it (ASan builds also catch any read past).
+TEST_CASE("x86_64 length decoder stays inside its input on random bytes", "[disasm][x86]") {
+  uint32_t state = 2463534242u;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 17;
+    state ^= state << 5;
+    return state;
+  };
+  size_t decoded = 0;
+  for (int round = 0; round < 200000; ++round) {
+    const size_t n = 1 + next() % 16;
+    std::vector<uint8_t> b(n);
+    for (auto& x : b) x = static_cast<uint8_t>(next());
+    X86Insn i;
+    if (!disasm::decode_x86_64(b.data(), b.size(), i)) continue;
+    ++decoded;
+    REQUIRE(i.length >= 1);
+    REQUIRE(i.length <= std::min<size_t>(n, 15));
+    REQUIRE(i.disp_offset + i.disp_size <= i.length);
+    REQUIRE(i.imm_offset + i.imm_size <= i.length);
+  }
+  CHECK(decoded > 100000);
+}
