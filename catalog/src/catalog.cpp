@@ -111,7 +111,7 @@ Status check_header(const std::string& path) {
 
 Status create_schema(sql::Db& db) {
   // journal_mode cannot change inside a transaction; WAL is a property of the file from then on.
-  UPSCOPE_CHECK(db.exec("PRAGMA journal_mode = WAL", "switching to WAL mode"));
+  UPSCOPE_CHECK(db.exec_waiting("PRAGMA journal_mode = WAL", "switching to WAL mode"));
   UPSCOPE_TRY(auto txn, sql::Transaction::begin(db, true));
   UPSCOPE_TRY(Identity id, read_identity(db));  // again, under the write lock: another process may have won
   if (!id.fresh()) return txn.commit();

@@ -28,6 +28,9 @@ class Db {
   const std::string& path() const { return path_; }
   // Runs one or more statements that return no rows.
   Status exec(const char* sql, std::string_view what);
+  // exec, retried while another connection holds the lock, up to the busy timeout: SQLite answers
+  // SQLITE_BUSY at once, without its busy handler, to a journal-mode change that meets a lock.
+  Status exec_waiting(const char* sql, std::string_view what);
   // An Error for result code rc: "<file>: <what>: <reason>", with corruption and foreign files named.
   Error error(int rc, std::string_view what) const;
   int64_t last_insert_rowid() const;
