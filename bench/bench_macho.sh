@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Mach-O reader benchmark: `upscope inspect --json` vs `llvm-objdump --macho --private-headers --syms`
-# on a large real Mach-O (the esbuild arm64 executable from npm, ~10 MB, Go-built, signed), or, when
-# offline, on a generated image with 200k functions (samples/gen/make_macho.py --symbols 50000).
+# on a large real Mach-O (the esbuild arm64 executable from npm, ~10 MB, Go-built, signed; or its
+# x86_64 build, whose code hash runs the x86-64 length decoder), or, when offline, on a generated
+# image with 200k functions (samples/gen/make_macho.py --symbols 50000).
 # Prints hyperfine medians and their ratio (peer / upscope: > 1 means upscope is faster).
-# Usage: bench/bench_macho.sh [BUILD_DIR] [esbuild|gen]   (default: build esbuild)
+# Usage: bench/bench_macho.sh [BUILD_DIR] [esbuild|esbuild-x64|gen]   (default: build esbuild)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -15,9 +16,13 @@ peer=$(command -v llvm-objdump-16 || command -v llvm-objdump-15 || command -v ll
 command -v hyperfine >/dev/null || { echo "hyperfine not found"; exit 2; }
 
 mode=${2:-esbuild}
-input=$work/package/bin/esbuild
-if [ "$mode" = esbuild ] && [ ! -f "$input" ]; then
-  (cd "$work" && timeout 90 npm pack @esbuild/darwin-arm64 --silent >/dev/null 2>&1 && tar xzf esbuild-darwin-arm64-*.tgz) || true
+arch=arm64
+[ "$mode" = esbuild-x64 ] && arch=x64
+input=$work/$arch/package/bin/esbuild
+if [ "$mode" != gen ] && [ ! -f "$input" ]; then
+  mkdir -p "$work/$arch"
+  (cd "$work/$arch" && timeout 90 npm pack "@esbuild/darwin-$arch" --silent >/dev/null 2>&1 &&
+    tar xzf esbuild-darwin-$arch-*.tgz) || true
 fi
 if [ "$mode" = gen ] || [ ! -f "$input" ]; then
   [ "$mode" = gen ] || echo "npm unavailable"

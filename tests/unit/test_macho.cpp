@@ -298,14 +298,9 @@ TEST_CASE("macho: segments, sections, UUID and LINKEDIT counts match llvm-objdum
 TEST_CASE("macho: real npm binary (@esbuild/darwin-arm64) matches llvm-objdump", "[macho][network]") {
   auto tool = objdump();
   if (!tool) return;
-  auto dir = upscope::test::scratch_dir("macho-npm");
-  auto r = run_shell("cd " + shell_quote(dir.string()) +
-                     " && timeout 60 npm pack @esbuild/darwin-arm64 --silent >/dev/null 2>&1 && tar xzf esbuild-darwin-arm64-*.tgz 2>&1");
-  auto bin = dir / "package/bin/esbuild";
-  if (r.exit_code != 0 || !std::filesystem::exists(bin)) {
-    WARN("SKIPPED: npm pack @esbuild/darwin-arm64 failed (offline?)");
-    return;
-  }
+  auto found = upscope::test::npm_package_file("@esbuild/darwin-arm64", "bin/esbuild");
+  if (!found) return;
+  const auto bin = *found;
   Diagnostics d;
   auto ff = read_path(bin, d);
   REQUIRE(ff);

@@ -72,4 +72,19 @@ std::string joined(const Diagnostics& d) {
   return s;
 }
 
+std::optional<std::filesystem::path> npm_package_file(const std::string& package, const std::string& rel) {
+  std::string name = "npm-" + package;
+  for (char& c : name)
+    if (c == '/' || c == '@') c = '-';
+  auto dir = scratch_dir(name);
+  auto r = run_shell("cd " + shell_quote(dir.string()) + " && timeout 60 npm pack " + shell_quote(package) +
+                     " --silent >/dev/null 2>&1 && tar xzf *.tgz 2>&1");
+  auto file = dir / "package" / rel;
+  if (r.exit_code != 0 || !std::filesystem::exists(file)) {
+    WARN("SKIPPED: npm pack " << package << " failed (offline?)");
+    return std::nullopt;
+  }
+  return file;
+}
+
 }  // namespace upscope::test

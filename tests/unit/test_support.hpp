@@ -93,6 +93,9 @@ std::string read_file(const std::filesystem::path& p);
 std::vector<uint8_t> read_bytes(const std::filesystem::path& p);
 void write_bytes(const std::filesystem::path& p, const std::vector<uint8_t>& data);
 std::string shell_quote(const std::string& s);
+// `npm pack PACKAGE` unpacked into a scratch directory; the path of `rel` inside the package, or
+// nullopt after a visible "SKIPPED" warning when npm or the network is unavailable.
+std::optional<std::filesystem::path> npm_package_file(const std::string& package, const std::string& rel);
 
 // Every diagnostic's text(), in order; and the same joined one per line (for INFO and find()).
 std::vector<std::string> texts(const Diagnostics& d);

@@ -213,17 +213,9 @@ TEST_CASE("x86_64 length decoder agrees with capstone on real macOS code (r2/cat
 }
 
 TEST_CASE("x86_64 length decoder agrees with capstone on esbuild (@esbuild/darwin-x64)", "[disasm][x86][network]") {
-  using upscope::test::run_shell;
-  using upscope::test::shell_quote;
-  auto dir = upscope::test::scratch_dir("x86-npm");
-  auto r = run_shell("cd " + shell_quote(dir.string()) +
-                     " && timeout 60 npm pack @esbuild/darwin-x64 --silent >/dev/null 2>&1 && tar xzf esbuild-darwin-x64-*.tgz 2>&1");
-  auto bin = dir / "package/bin/esbuild";
-  if (r.exit_code != 0 || !std::filesystem::exists(bin)) {
-    WARN("SKIPPED: npm pack @esbuild/darwin-x64 failed (offline?)");
-    return;
-  }
-  compare_with_capstone(bin, 100000);
+  auto bin = upscope::test::npm_package_file("@esbuild/darwin-x64", "bin/esbuild");
+  if (!bin) return;
+  compare_with_capstone(*bin, 100000);
 }
 
 // Random bytes at every length up to 16, each in an exactly sized buffer: a decoded length never
