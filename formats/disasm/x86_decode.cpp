@@ -145,19 +145,21 @@ bool decode_x86_64(const uint8_t* p, size_t n, X86Insn& out) {
   if (n > kMaxLength) n = kMaxLength;
   size_t i = 0;
   bool opsize16 = false, addr32 = false, rex_w = false;
-  // Legacy prefixes in any order; a REX counts only directly before the opcode.
+  // Legacy prefixes in any order; a REX counts only directly before the opcode (one followed by a
+  // legacy prefix is ignored, and of several the last one counts).
   for (;; ++i) {
     if (i >= n) return false;
     const uint8_t b = p[i];
+    if ((b & 0xF0) == 0x40) {
+      rex_w = (b & 0x08) != 0;
+      continue;
+    }
     if (b == 0x66) opsize16 = true;
     else if (b == 0x67) addr32 = true;
-    else if (b == 0xF0 || b == 0xF2 || b == 0xF3 || b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E || b == 0x64 ||
-             b == 0x65) {
-    } else break;
-  }
-  if ((p[i] & 0xF0) == 0x40) {
-    rex_w = (p[i] & 0x08) != 0;
-    if (++i >= n) return false;
+    else if (!(b == 0xF0 || b == 0xF2 || b == 0xF3 || b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E || b == 0x64 ||
+               b == 0x65))
+      break;
+    rex_w = false;
   }
   uint8_t op = p[i++];
   Op d;

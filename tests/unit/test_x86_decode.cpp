@@ -163,6 +163,9 @@ TEST_CASE("x86_64 length decoder: hand-checked encodings", "[disasm][x86]") {
   // movabs rax, imm64; mov ax, imm16; mov eax, imm32
   CHECK(decode({0x48, 0xB8, 1, 2, 3, 4, 5, 6, 7, 8}).length == 10);
   CHECK(decode({0x66, 0xB8, 1, 2}).length == 4);
+  // REX.W overrides 66; a REX before a legacy prefix is ignored, so 66 makes the immediate 16 bits
+  CHECK(decode({0x66, 0x48, 0xB8, 1, 2, 3, 4, 5, 6, 7, 8}).length == 11);
+  CHECK(decode({0x48, 0x66, 0xB8, 1, 2}).length == 5);
   CHECK(decode({0xB8, 1, 2, 3, 4}).length == 5);
   // mov eax, [moffs64]; with 67 the offset is 32 bits
   CHECK(decode({0xA1, 1, 2, 3, 4, 5, 6, 7, 8}).length == 9);
