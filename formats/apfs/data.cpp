@@ -51,10 +51,7 @@ class StreamSource final : public Source {
   void release(uint64_t off, uint64_t n) const override {
     const Source& dev = vol_->container().source();
     const uint64_t bs = vol_->container().block_size();
-    auto it = std::upper_bound(extents_.begin(), extents_.end(), off,
-                               [](uint64_t p, const Extent& e) { return p < e.logical; });
-    if (it != extents_.begin()) --it;
-    for (; it != extents_.end() && it->logical < off + n; ++it) {
+    for (auto it = extent_from(off); it != extents_.end() && it->logical < off + n; ++it) {
       const Extent* e = &*it;
       if (e->paddr == 0) continue;
       const uint64_t from = std::max(off, e->logical), to = std::min(off + n, e->logical + e->length);
@@ -71,9 +68,7 @@ class StreamSource final : public Source {
     const uint64_t bs = c.block_size();
     uint64_t pos = off;
     size_t done = 0;
-    auto it = std::upper_bound(extents_.begin(), extents_.end(), pos,
-                               [](uint64_t p, const Extent& e) { return p < e.logical; });
-    if (it != extents_.begin()) --it;
+    auto it = extent_from(pos);
     while (done < out.size()) {
       while (it != extents_.end() && it->logical + it->length <= pos) ++it;
       uint64_t want = out.size() - done;
@@ -106,13 +101,18 @@ class StreamSource final : public Source {
   }
 
  private:
-  // The extent that holds logical offset off, or nullptr when off falls in a hole.
-  const Extent* extent_at(uint64_t off) const {
+  // The last extent starting at or before logical offset off (the first one when none does): where a
+  // forward scan for off begins.
+  std::vector<Extent>::const_iterator extent_from(uint64_t off) const {
     auto it = std::upper_bound(extents_.begin(), extents_.end(), off,
                                [](uint64_t p, const Extent& e) { return p < e.logical; });
-    if (it == extents_.begin()) return nullptr;
-    --it;
-    return off - it->logical < it->length ? &*it : nullptr;
+    return it == extents_.begin() ? it : std::prev(it);
+  }
+
+  // The extent that holds logical offset off, or nullptr when off falls in a hole.
+  const Extent* extent_at(uint64_t off) const {
+    auto it = extent_from(off);
+    return it != extents_.end() && off >= it->logical && off - it->logical < it->length ? &*it : nullptr;
   }
 
   std::shared_ptr<const Volume> vol_;

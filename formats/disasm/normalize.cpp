@@ -171,7 +171,7 @@ std::vector<uint8_t> normalise(Arch arch, Bytes code, uint64_t /*address*/) {
   return out;
 }
 
-uint64_t hash_code_x86_64(Hasher& h, Bytes code, uint64_t /*address*/) {
+uint64_t hash_code_x86_64(Hasher& h, Bytes code) {
   std::vector<uint8_t> norm;
   norm.reserve(code.size());
   const uint64_t masked = normalise_x86_64(code, norm);

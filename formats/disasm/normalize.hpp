@@ -37,7 +37,7 @@ uint64_t hash_code(Hasher& h, Bytes code, bool arm64, std::vector<uint8_t>& buf,
 // displacement zeroed (what a move of the image changes; see normalise), and fed to `h`. Bytes the
 // length decoder (x86_decode.hpp) rejects are kept and decoding resumes at the next byte. Returns
 // how many instructions had an operand masked.
-uint64_t hash_code_x86_64(Hasher& h, Bytes code, uint64_t address);
+uint64_t hash_code_x86_64(Hasher& h, Bytes code);
 
 // The normalised byte stream of one function (exposed for tests), and its SHA-256.
 std::vector<uint8_t> normalise(Arch arch, Bytes code, uint64_t address);

@@ -147,7 +147,7 @@ Result<ImageDetail> Cache::image_detail(const Image& img, Diagnostics& diags, co
           if (x86) {  // decoded whole: instruction boundaries do not respect chunks
             buf.assign(r->data().begin(), r->data().end());
             zero_pointers(buf, s.addr, ptrs);
-            d.code.masked_instructions += disasm::hash_code_x86_64(code, buf, s.addr);
+            d.code.masked_instructions += disasm::hash_code_x86_64(code, buf);
           } else {
             disasm::PieceEdit zero;
             if (!ptrs.empty()) zero = [&](std::vector<uint8_t>& piece, size_t at) { zero_pointers(piece, s.addr + at, ptrs); };

@@ -586,7 +586,7 @@ void ImageReader::hash_code() {
       if (!s.has_instructions() || s.zerofill() || s.size == 0) continue;
       auto bytes = file_.bytes(s.offset, s.size);
       if (!bytes) continue;  // already reported by the range checks
-      if (x86) disasm::hash_code_x86_64(h, *bytes, s.addr);
+      if (x86) disasm::hash_code_x86_64(h, *bytes);
       else disasm::hash_code(h, *bytes, arm, buf);
       m_.code_bytes += s.size;
     }

@@ -28,9 +28,9 @@ class MappedFile {
   uint64_t size() const { return size_; }
   // Advises the kernel that the mapping will be read front to back (large streaming reads).
   void advise_sequential() const;
-  // Drops this process's mapping of the whole pages inside [off, off+len). The bytes stay in the page cache and fault back in
-  // on the next read, so views stay valid; it only keeps RSS bounded while a reader walks a large
-  // file once (hashing, listing a multi-GB cache).
+  // Drops this process's mapping of the whole pages inside [off, off+len). The bytes stay in the
+  // page cache and fault back in on the next read, so views stay valid; it only keeps RSS bounded
+  // while a reader walks a large file once (hashing, listing a multi-GB cache).
   void release(uint64_t off, uint64_t len) const;
 
  private:
