@@ -15,6 +15,7 @@
 #include "inspect/hash.hpp"
 #include "inspect/text.hpp"
 #include "inspect/thread_pool.hpp"
+#include "plist/parse.hpp"
 
 namespace upscope::build {
 
@@ -158,17 +159,7 @@ FileResult read_image(const BuildImage& img, const InventoryOptions& opt) {
   return r;
 }
 
-struct PlistFree {
-  void operator()(void* p) const { plist_free(static_cast<plist_t>(p)); }
-};
-
-std::string plist_string(plist_t dict, const char* key) {
-  plist_t n = dict ? plist_dict_get_item(dict, key) : nullptr;
-  if (!n || plist_get_node_type(n) != PLIST_STRING) return {};
-  uint64_t len = 0;
-  const char* s = plist_get_string_ptr(n, &len);
-  return s ? std::string(s, static_cast<size_t>(len)) : std::string();
-}
+using plist::string_item;
 
 }  // namespace
 
@@ -195,13 +186,12 @@ const ImageRole* role_for_member(std::string_view path) {
 Status read_build_manifest_header(Bytes bytes, BuildInventory& inv) {
   if (bytes.size() > (64u << 20))
     return fail(ErrorCode::kLimit, "BuildManifest.plist", fmt::format("{} bytes exceed the 64 MiB limit", bytes.size()));
-  plist_t raw = nullptr;
-  plist_from_memory(reinterpret_cast<const char*>(bytes.data()), static_cast<uint32_t>(bytes.size()), &raw);
-  std::unique_ptr<void, PlistFree> root(raw);
+  UPSCOPE_TRY(plist::Ptr root, plist::parse(bytes, "BuildManifest.plist"));
+  plist_t raw = plist::get(root);
   if (!raw || plist_get_node_type(raw) != PLIST_DICT)
     return fail(ErrorCode::kMalformed, "BuildManifest.plist", "not a property list dictionary");
-  inv.version = plist_string(raw, "ProductVersion");
-  inv.build = plist_string(raw, "ProductBuildVersion");
+  inv.version = string_item(raw, "ProductVersion");
+  inv.build = string_item(raw, "ProductBuildVersion");
   plist_t types = plist_dict_get_item(raw, "SupportedProductTypes");
   std::string first;
   if (types && plist_get_node_type(types) == PLIST_ARRAY && plist_array_get_size(types) > 0) {

@@ -13,6 +13,7 @@
 
 #include "build/build_images.hpp"
 #include "inspect/limits.hpp"
+#include "plist/parse.hpp"
 #include "zip/archive.hpp"
 
 namespace upscope::build {
@@ -24,17 +25,12 @@ constexpr uint64_t kMaxInflate = 1ull << 30;
 constexpr uint32_t kMaxIdentities = 4096;
 constexpr uint32_t kMaxManifestKeys = 4096;
 
-struct PlistFree {
-  void operator()(void* p) const { plist_free(static_cast<plist_t>(p)); }
-};
-
 // Manifest key per member path, over every BuildIdentity. When identities name one file by several
 // keys (KernelCache and RestoreKernelCache may share one), the key of the earlier table row wins, so
 // the installed role beats the restore one.
 Result<std::map<std::string, std::string>> manifest_paths(Bytes bytes) {
-  plist_t raw = nullptr;
-  plist_from_memory(reinterpret_cast<const char*>(bytes.data()), static_cast<uint32_t>(bytes.size()), &raw);
-  std::unique_ptr<void, PlistFree> root(raw);
+  UPSCOPE_TRY(plist::Ptr root, plist::parse(bytes, "BuildManifest.plist"));
+  plist_t raw = plist::get(root);
   if (!raw || plist_get_node_type(raw) != PLIST_DICT)
     return fail(ErrorCode::kMalformed, "BuildManifest.plist", "not a property list dictionary");
   plist_t ids = plist_dict_get_item(raw, "BuildIdentities");

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "inspect/limits.hpp"
+#include "plist/parse.hpp"
 
 namespace upscope::kc {
 
@@ -200,17 +201,7 @@ Result<std::string> resolve_idrefs(const ByteReader& xml, uint64_t* references, 
 
 namespace {
 
-struct PlistDeleter {
-  void operator()(plist_t p) const { plist_free(p); }
-};
-
-std::string get_string(plist_t dict, const char* key) {
-  plist_t n = plist_dict_get_item(dict, key);
-  if (!n || plist_get_node_type(n) != PLIST_STRING) return {};
-  uint64_t len = 0;
-  const char* s = plist_get_string_ptr(n, &len);
-  return s ? std::string(s, len) : std::string();
-}
+using plist::string_item;
 
 std::optional<uint64_t> get_uint(plist_t dict, const char* key) {
   plist_t n = plist_dict_get_item(dict, key);
@@ -255,9 +246,9 @@ Result<PrelinkInfo> parse_prelink_info(const ByteReader& xml, Diagnostics& diags
   UPSCOPE_TRY(std::string text, resolve_idrefs(xml, &info.references_resolved, limits));
   if (text.size() > UINT32_MAX)
     return fail(ErrorCode::kLimit, std::string(kStructure), "resolved XML exceeds 4 GiB", xml.base());
-  plist_t raw = nullptr;
-  plist_from_xml(text.data(), static_cast<uint32_t>(text.size()), &raw);
-  std::unique_ptr<void, PlistDeleter> root(raw);
+  UPSCOPE_TRY(plist::Ptr root, plist::parse(Bytes(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
+                                           kStructure, plist::Syntax::kXml, xml.base()));
+  plist_t raw = plist::get(root);
   if (!root) return fail(ErrorCode::kMalformed, std::string(kStructure), "libplist cannot parse the XML", xml.base());
   if (plist_get_node_type(raw) != PLIST_DICT)
     return fail(ErrorCode::kMalformed, std::string(kStructure),
@@ -284,12 +275,12 @@ Result<PrelinkInfo> parse_prelink_info(const ByteReader& xml, Diagnostics& diags
       continue;
     }
     PrelinkKext x;
-    x.bundle_id = get_string(d, "CFBundleIdentifier");
-    x.version = get_string(d, "CFBundleVersion");
-    x.short_version = get_string(d, "CFBundleShortVersionString");
-    x.bundle_path = get_string(d, "_PrelinkBundlePath");
-    x.executable_path = get_string(d, "_PrelinkExecutableRelativePath");
-    x.executable = get_string(d, "CFBundleExecutable");
+    x.bundle_id = string_item(d, "CFBundleIdentifier");
+    x.version = string_item(d, "CFBundleVersion");
+    x.short_version = string_item(d, "CFBundleShortVersionString");
+    x.bundle_path = string_item(d, "_PrelinkBundlePath");
+    x.executable_path = string_item(d, "_PrelinkExecutableRelativePath");
+    x.executable = string_item(d, "CFBundleExecutable");
     x.load_addr = get_uint(d, "_PrelinkExecutableLoadAddr");
     x.source_addr = get_uint(d, "_PrelinkExecutableSourceAddr");
     x.executable_size = get_uint(d, "_PrelinkExecutableSize");

@@ -8,14 +8,11 @@
 
 #include <fmt/format.h>
 
+#include "plist/parse.hpp"
+
 namespace upscope::ota {
 
 namespace {
-
-struct PlistFree {
-  void operator()(void* p) const { plist_free(static_cast<plist_t>(p)); }
-};
-using PlistPtr = std::unique_ptr<void, PlistFree>;
 
 std::string string_value(plist_t n) {
   if (!n) return {};
@@ -97,11 +94,10 @@ void merge(plist_t dict, Metadata& m) {
 }  // namespace
 
 Status merge_plist(Bytes data, const std::string& name, bool asset, Metadata& m) {
-  if (data.size() > UINT32_MAX)
-    return fail(make_error(ErrorCode::kLimit, "property list", "larger than 4 GiB").in_file(name));
-  plist_t raw = nullptr;
-  plist_from_memory(reinterpret_cast<const char*>(data.data()), static_cast<uint32_t>(data.size()), &raw);
-  PlistPtr root(raw);
+  auto parsed = plist::parse(data, "property list");
+  if (!parsed) return fail(parsed.error().in_file(name));
+  plist::Ptr root = std::move(*parsed);
+  plist_t raw = plist::get(root);
   if (!raw) return fail(make_error(ErrorCode::kMalformed, "property list", "not a valid XML or binary plist").in_file(name));
   if (plist_get_node_type(raw) != PLIST_DICT)
     return fail(make_error(ErrorCode::kMalformed, "property list", "the root is not a dictionary").in_file(name));

@@ -7,24 +7,14 @@
 #include <plist/plist.h>
 
 #include "inspect/text.hpp"
+#include "plist/parse.hpp"
 #include "udif/image.hpp"
 
 namespace upscope::udif {
 
 namespace {
 
-struct PlistFree {
-  void operator()(void* p) const { plist_free(static_cast<plist_t>(p)); }
-};
-using PlistPtr = std::unique_ptr<void, PlistFree>;  // owns a root plist_t
-
-std::string string_item(plist_t dict, const char* key) {
-  plist_t n = plist_dict_get_item(dict, key);
-  if (!n || plist_get_node_type(n) != PLIST_STRING) return {};
-  uint64_t len = 0;
-  const char* s = plist_get_string_ptr(n, &len);
-  return s ? std::string(s, len) : std::string();
-}
+using plist::string_item;
 
 std::string range_text(uint64_t first, uint64_t count) {
   return count ? fmt::format("sectors {}..{}", first, first + count - 1) : fmt::format("sector {}, empty", first);
@@ -278,9 +268,8 @@ Result<Image> parse(const Source& file, Diagnostics* diags, const ParseOptions& 
                fmt::format("{} bytes, over the {} limit", k.xmlLength, human_size(opt.max_xml_bytes)), k.xmlOffset);
   std::vector<uint8_t> scratch;
   UPSCOPE_TRY(ByteReader xml, file.view(k.xmlOffset, k.xmlLength, scratch, "XML plist"));
-  plist_t raw_root = nullptr;
-  plist_from_xml(reinterpret_cast<const char*>(xml.data().data()), static_cast<uint32_t>(xml.size()), &raw_root);
-  PlistPtr root(raw_root);
+  UPSCOPE_TRY(plist::Ptr root, plist::parse(xml.data(), "XML plist", plist::Syntax::kXml, k.xmlOffset));
+  plist_t raw_root = plist::get(root);
   if (!raw_root || plist_get_node_type(raw_root) != PLIST_DICT)
     return err(ErrorCode::kMalformed, "XML plist", "not an XML property list with a dictionary at the top",
                k.xmlOffset);

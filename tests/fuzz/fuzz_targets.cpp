@@ -22,6 +22,7 @@
 #include "ota/ota.hpp"
 #include "partition/partition_map.hpp"
 #include "pbzx/pbzx.hpp"
+#include "plist/parse.hpp"
 #include "ridiff10/ridiff10.hpp"
 #include "udif/disk_image.hpp"
 #include "udif/image.hpp"
@@ -207,6 +208,12 @@ void run_build_manifest(Bytes data) {
   (void)build::read_build_manifest_header(data, inv);
 }
 
+// Any property list, binary or XML: the reference-bomb and depth bound, then libplist itself.
+void run_plist(Bytes data) {
+  auto p = plist::parse(data, "fuzz-input");
+  if (p && *p) (void)plist::string_item(plist::get(*p), "CFBundleIdentifier");
+}
+
 }  // namespace
 
 const std::vector<Target>& targets() {
@@ -240,6 +247,7 @@ const std::vector<Target>& targets() {
       {"advisory", run_advisory},
       {"ipsw", run_ipsw},
       {"build_manifest", run_build_manifest},
+      {"plist", run_plist},
   };
   return kTargets;
 }

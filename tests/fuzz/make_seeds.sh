@@ -10,7 +10,7 @@ gen=samples/gen
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for t in apple_archive ota_zip bxdiff50 ridiff10 pbzx kc im4p hfs apfs dyld_cache macho udif partition identify \
-         prelink_info codec_zlib codec_xz codec_lzma codec_bzip2 stream_decode advisory ipsw build_manifest; do
+         prelink_info codec_zlib codec_xz codec_lzma codec_bzip2 stream_decode advisory ipsw build_manifest plist; do
   mkdir -p "$out/$t"
 done
 q() { "$@" >/dev/null 2>&1 || echo "make_seeds: failed: $*" >&2; }
@@ -37,6 +37,9 @@ cp tests/advisories/macos-13.3.1.txt tests/advisories/macos-13.3.1-a.txt tests/a
 q python3 $gen/make_ipsw.py "$out/ipsw/small.ipsw"
 python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("BuildManifest.plist"))' \
   "$out/ipsw/small.ipsw" >"$out/build_manifest/BuildManifest.plist" 2>/dev/null || echo "make_seeds: no BuildManifest.plist" >&2
+cp "$out/build_manifest/BuildManifest.plist" tests/malformed/plist/* "$out/plist/" 2>/dev/null
+python3 -c 'import plistlib, sys; sys.stdout.buffer.write(plistlib.dumps(plistlib.load(open(sys.argv[1], "rb")), fmt=plistlib.FMT_BINARY))' \
+  "$out/build_manifest/BuildManifest.plist" >"$out/plist/BuildManifest.bplist" 2>/dev/null || echo "make_seeds: no binary plist" >&2
 head -c 3000 SECURITY.md >"$tmp/text"
 python3 - "$tmp/text" "$out" <<'PY'
 import bz2, lzma, sys, zlib
