@@ -23,6 +23,9 @@ Result<LocatedContainer> locate_container(SourcePtr file, Diagnostics* diags, ui
     if (p.filesystem == "apfs" || (partition && p.type_name == "Apple_APFS"))
       return LocatedContainer{p.source, fmt::format("{}{} partition {}", prefix, partition::to_string(map.scheme), p.index)};
   }
+  // A partition whose start could not be read may be the container: its error says more than "not found".
+  for (const auto& p : map.partitions)
+    if (p.filesystem_error && (!partition || p.index == partition)) return fail(*p.filesystem_error);
   if (partition)
     return fail(ErrorCode::kNotFound, file->name(), fmt::format("partition {} is not an APFS container", partition));
   return fail(ErrorCode::kNotFound, file->name(),

@@ -58,7 +58,8 @@ Status add_partition(PartitionMap& map, const SourcePtr& disk, Partition p) {
   p.length = p.sector_count * map.sector_size;
   UPSCOPE_TRY(p.source, SliceSource::make(disk, p.offset, p.length,
                                           fmt::format("{}[partition {}]", disk->name(), p.index)));
-  p.filesystem = detect_filesystem(*p.source);
+  if (auto fs = probe_filesystem(*p.source)) p.filesystem = std::move(*fs);
+  else p.filesystem_error = fs.error();
   map.partitions.push_back(std::move(p));
   return {};
 }
@@ -88,14 +89,23 @@ const Partition* PartitionMap::find(uint32_t index) const {
   return nullptr;
 }
 
-std::string detect_filesystem(const Source& src) {
+Result<std::string> probe_filesystem(const Source& src) {
   uint8_t b[4];
-  if (src.size() >= 36 && src.read_at(32, std::span<uint8_t>(b, 4)) && std::memcmp(b, "NXSB", 4) == 0) return "apfs";
-  if (src.size() >= 1026 && src.read_at(1024, std::span<uint8_t>(b, 2))) {
-    if (b[0] == 'H' && b[1] == '+') return "hfs+";
-    if (b[0] == 'H' && b[1] == 'X') return "hfsx";
+  if (src.size() >= 36) {
+    UPSCOPE_CHECK(src.read_at(32, std::span<uint8_t>(b, 4)));
+    if (std::memcmp(b, "NXSB", 4) == 0) return std::string("apfs");
   }
-  return {};
+  if (src.size() >= 1026) {
+    UPSCOPE_CHECK(src.read_at(1024, std::span<uint8_t>(b, 2)));
+    if (b[0] == 'H' && b[1] == '+') return std::string("hfs+");
+    if (b[0] == 'H' && b[1] == 'X') return std::string("hfsx");
+  }
+  return std::string();
+}
+
+std::string detect_filesystem(const Source& src) {
+  auto fs = probe_filesystem(src);
+  return fs ? *fs : std::string();
 }
 
 Result<std::optional<PartitionMap>> read_gpt(const SourcePtr& disk, Diagnostics* diags) {

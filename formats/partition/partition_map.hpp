@@ -28,6 +28,7 @@ struct Partition {
   uint64_t offset = 0;         // bytes
   uint64_t length = 0;
   std::string filesystem;      // "apfs", "hfs+", "hfsx" when recognised at the partition start
+  std::optional<Error> filesystem_error;  // why the start could not be read (a --max-memory limit, ...)
   SourcePtr source;            // a SliceSource of the disk
 };
 
@@ -68,7 +69,10 @@ Result<std::optional<PartitionMap>> read_gpt(const SourcePtr& disk, Diagnostics*
 Result<std::optional<PartitionMap>> read_apm(const SourcePtr& disk, Diagnostics* diags);
 Result<std::optional<PartitionMap>> read_mbr(const SourcePtr& disk, Diagnostics* diags);
 
-// "apfs" (NXSB at 32), "hfs+" / "hfsx" (H+ / HX at 1024), or "".
+// "apfs" (NXSB at 32), "hfs+" / "hfsx" (H+ / HX at 1024), or ""; an error when those bytes exist
+// but cannot be read (a compressed image's chunk over the --max-memory limit, a corrupt chunk).
+Result<std::string> probe_filesystem(const Source& src);
+// The same with a read error taken as "".
 std::string detect_filesystem(const Source& src);
 
 nlohmann::ordered_json to_json(const PartitionMap& map);
