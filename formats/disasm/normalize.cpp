@@ -160,7 +160,7 @@ uint64_t normalise_x86_64(Bytes code, std::vector<uint8_t>& out) {
 
 }  // namespace
 
-std::vector<uint8_t> normalise(Arch arch, Bytes code, uint64_t /*address*/) {
+std::vector<uint8_t> normalise(Arch arch, Bytes code) {
   std::vector<uint8_t> out;
   out.reserve(code.size());
   switch (arch) {
@@ -179,14 +179,14 @@ uint64_t hash_code_x86_64(Hasher& h, Bytes code) {
   return masked;
 }
 
-std::string function_hash(Arch arch, Bytes code, uint64_t address) {
-  auto n = normalise(arch, code, address);
+std::string function_hash(Arch arch, Bytes code) {
+  auto n = normalise(arch, code);
   return sha256_hex(n);
 }
 
 std::map<std::string, std::string> hash_functions(Arch arch, const std::vector<FunctionRange>& functions) {
   std::map<std::string, std::string> out;
-  for (const auto& f : functions) out.emplace(f.name, function_hash(arch, f.code, f.address));
+  for (const auto& f : functions) out.emplace(f.name, function_hash(arch, f.code));
   return out;
 }
 

@@ -39,9 +39,10 @@ uint64_t hash_code(Hasher& h, Bytes code, bool arm64, std::vector<uint8_t>& buf,
 // how many instructions had an operand masked.
 uint64_t hash_code_x86_64(Hasher& h, Bytes code);
 
-// The normalised byte stream of one function (exposed for tests), and its SHA-256.
-std::vector<uint8_t> normalise(Arch arch, Bytes code, uint64_t address);
-std::string function_hash(Arch arch, Bytes code, uint64_t address);
+// The normalised byte stream of one function (exposed for tests), and its SHA-256. Neither depends on
+// where the function sits: only the masked operands encode its address.
+std::vector<uint8_t> normalise(Arch arch, Bytes code);
+std::string function_hash(Arch arch, Bytes code);
 
 struct FunctionRange {
   std::string name;   // symbol name, or "sub_<n>" (the n-th unnamed function of the section)

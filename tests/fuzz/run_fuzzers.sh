@@ -28,8 +28,8 @@ if [ ${#targets[@]} -eq 0 ]; then
   for f in build-fuzz/tests/fuzz/fuzz_*; do targets+=("$(basename "$f" | sed 's/^fuzz_//')"); done
 fi
 samples=${UPSCOPE_SAMPLES:-../shared/samples}
-echo "| target | executions | seconds | exec/s | findings |"
-echo "|---|---:|---:|---:|---|"
+echo "| target | executions | seconds | cpu seconds | exec/s | findings |"
+echo "|---|---:|---:|---:|---:|---|"
 for t in "${targets[@]}"; do
   corpus=build-fuzz/corpus/$t findings=build-fuzz/findings/$t
   mkdir -p "$corpus" "$findings"
@@ -39,12 +39,16 @@ for t in "${targets[@]}"; do
   log=build-fuzz/findings/$t.log
   start=$(date +%s)
   set +e
-  "build-fuzz/tests/fuzz/fuzz_$t" "$corpus" -runs="$runs" -max_total_time="$seconds" -max_len=1048576 \
+  # CPU seconds next to wall seconds: on a shared machine at nice 19 a target may get far less than its wall time.
+  timer=() cpu=?; rm -f "$findings.time"
+  command -v /usr/bin/time >/dev/null && timer=(/usr/bin/time -f '%U %S' -o "$findings.time")
+  "${timer[@]}" "build-fuzz/tests/fuzz/fuzz_$t" "$corpus" -runs="$runs" -max_total_time="$seconds" -max_len=1048576 \
     -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1
   set -e
   elapsed=$(( $(date +%s) - start ))
   execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
+  [ -s "$findings.time" ] && cpu=$(awk 'END {printf "%d", $1 + $2}' "$findings.time")
   found=$(ls "$findings" 2>/dev/null | tr '\n' ' ')
   rate=$(( ${execs:-0} / (elapsed > 0 ? elapsed : 1) ))
-  echo "| $t | ${execs:-?} | $elapsed | $rate | ${found:-none} |"
+  echo "| $t | ${execs:-?} | $elapsed | $cpu | $rate | ${found:-none} |"
 done
