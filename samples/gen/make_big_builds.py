@@ -61,7 +61,7 @@ def write_kc(path, kexts, size_mb, changed):
     kc = bytearray(kc)
     if changed:
         entry = mk.kext_names(kexts, "com.apple")[kexts // 2][0]
-        pos = kc.find(mk.arm64_code("bench" + entry, 0x400)[:0x100])
+        pos = kc.find(mk.entry_code("bench" + entry, 0x400)[0][:0xF0])  # its first function, up to the ret
         assert pos >= 0, entry
         kc[pos + 8:pos + 12] = b"\x00\x00\x20\xd4"  # brk #0
     os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -61,10 +61,10 @@ def kernel_collection(kernel_changed):
 
 
 def boot_kc(changed=()):
-    """A Boot KC; each entry id in `changed` gets one instruction of its code replaced by brk #0."""
+    """A Boot KC; each entry id in `changed` gets one instruction of its first function replaced by brk #0."""
     kc = bytearray(mk.build_fileset("boot", KEXTS, True)[0])
     for entry_id in changed:
-        code = mk.arm64_code("boot" + entry_id, 0x400)
+        code = mk.entry_code("boot" + entry_id, 0x400)[0]
         pos = kc.find(code)
         assert pos >= 0, entry_id
         kc[pos + 8:pos + 12] = b"\x00\x00\x20\xd4"

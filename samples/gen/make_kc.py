@@ -13,7 +13,10 @@ Writes into OUT_DIR (default set):
 
 Layout (dyld-kc.md 3.1, 5.2): top-level __TEXT (header + load commands), __PRELINK_TEXT (every entry's __TEXT:
 its mach_header, load commands and __TEXT,__const), __TEXT_EXEC (every entry's __text), __DATA (every entry's
-data), __PRELINK_INFO (__info). Entry segment fileoffs are KC-absolute. --size-mb pads code/data to reach a total.
+data), __PRELINK_INFO (__info), __LINKEDIT (every entry's function starts, nlist_64 symbols and strings; each
+entry's own __LINKEDIT segment covers its slice). Entry segment and LINKEDIT offsets are KC-absolute. An entry's
+__text is a run of functions (up to 64, each ending in ret) named _<name>_f<k> in its symbol table and listed
+in LC_FUNCTION_STARTS. --size-mb pads code/data to reach a total.
 
   make_kc.py OUT_DIR                         the default set (small)
   make_kc.py --single FILE --kexts 600 --size-mb 300   one big Boot KC for benchmarks
@@ -33,8 +36,8 @@ import sys
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_macho import (CPU_ARM64, LC_BUILD_VERSION, LC_FILESET_ENTRY, LC_SEGMENT_64, LC_UUID, align, cmd,  # noqa: E402
-                        section, segment, uuid_str)
+from make_macho import (CPU_ARM64, LC_BUILD_VERSION, LC_FILESET_ENTRY, LC_FUNCTION_STARTS,  # noqa: E402
+                        LC_SEGMENT_64, LC_SYMTAB, LC_UUID, align, cmd, section, segment, uleb, uuid_str)
 
 MH_EXECUTE, MH_KEXT_BUNDLE, MH_FILESET = 2, 11, 12
 CPUSUB_ARM64E = 0x80000002
@@ -64,10 +67,43 @@ def arm64_code(tag, n):
     return bytes(body) + b"\xc0\x03\x5f\xd6"
 
 
+def entry_code(tag, code_size):
+    """An entry's __text: up to 64 functions of arm64_code, the last taking the remainder.
+    Returns (bytes, [offset of each function])."""
+    n = max(1, min(64, code_size // 0x100))
+    size = code_size // n // 4 * 4
+    offsets = [k * size for k in range(n)]
+    code = b"".join(arm64_code("%s#%d" % (tag, k), (code_size - offsets[k]) if k == n - 1 else size)
+                    for k in range(n))
+    assert len(code) == code_size
+    return code, offsets
+
+
+def symbol_base(entry_id):
+    return "kernel" if entry_id == "com.apple.kernel" else entry_id.split(".")[-1].lower()
+
+
+def entry_linkedit(entry_id, text_vm, code_vm, offsets):
+    """(function starts, nlist_64 table, string table) of an entry; offsets inside one blob are filled later.
+    Function starts are ULEB128 deltas from the entry's __TEXT address; one N_SECT|N_EXT symbol per function
+    in section 2 (__TEXT_EXEC,__text)."""
+    addrs = [code_vm + o for o in offsets]
+    fstarts = uleb(addrs[0] - text_vm) + b"".join(uleb(b - a) for a, b in zip(addrs, addrs[1:])) + b"\0"
+    fstarts += b"\0" * (align(len(fstarts), 8) - len(fstarts))
+    strtab, symtab = b" \0", b""
+    for k, addr in enumerate(addrs):
+        symtab += struct.pack("<IBBHQ", len(strtab), 0x0F, 2, 0, addr)
+        strtab += ("_%s_f%d" % (symbol_base(entry_id), k)).encode() + b"\0"
+    strtab += b"\0" * (align(len(strtab), 8) - len(strtab))
+    return fstarts, symtab, strtab
+
+
 # ---- one entry (kernel or kext) ------------------------------------------------------------------
 
-def entry_layout(name, ftype, hdr_off, code_off, code_size, data_off, data_size, const):
-    """Load commands of an entry whose pieces sit at the given KC-absolute file offsets."""
+def entry_layout(name, ftype, hdr_off, code_off, code_size, data_off, data_size, const, linkedit=None):
+    """Load commands of an entry whose pieces sit at the given KC-absolute file offsets.
+    linkedit: (offset, size, function starts offset, its size, symbols offset, count, strings offset, size),
+    or None for no __LINKEDIT (the legacy kernelcache's kexts)."""
     vm = lambda off: BASE_VM + off  # noqa: E731 - VM mirrors the file layout one to one
     hdr_size = align(0x400 + len(const), 16)
     cmds = [
@@ -79,7 +115,13 @@ def entry_layout(name, ftype, hdr_off, code_off, code_size, data_off, data_size,
     if data_size:
         cmds.append(segment("__DATA", vm(data_off), data_size, data_off, data_size, 3, 3,
                             [section("__data", "__DATA", vm(data_off), data_size, data_off, 0, 0)]))
+    if linkedit:
+        le_off, le_size, fs_off, fs_size, sym_off, nsyms, str_off, str_size = linkedit
+        cmds.append(segment("__LINKEDIT", vm(le_off), align(le_size, 16), le_off, le_size, 1, 1))
     cmds += [cmd(LC_UUID, uuid_for(name)), cmd(LC_BUILD_VERSION, struct.pack("<IIII", 1, 0x000E0000, 0x000E0000, 0))]
+    if linkedit:
+        cmds += [cmd(LC_SYMTAB, struct.pack("<IIII", sym_off, nsyms, str_off, str_size)),
+                 cmd(LC_FUNCTION_STARTS, struct.pack("<II", fs_off, fs_size))]
     hdr = struct.pack("<IIIIIIII", 0xFEEDFACF, CPU_ARM64, CPUSUB_ARM64E, ftype, len(cmds), sum(len(c) for c in cmds),
                       0x00200001 if ftype == MH_EXECUTE else 0, 0)
     blob = hdr + b"".join(cmds)
@@ -162,7 +204,7 @@ def build_fileset(tag, kexts, kernel, boot_uuid=None, pageable_uuid=None, size_m
         data_size = align(per - code_size - 0x800, 16)
     # Top-level load commands first, to size the header region.
     entry_cmds = [cmd(LC_FILESET_ENTRY, struct.pack("<QQII", 0, 0, 32, 0) + nm.encode() + b"\0") for nm, _ in names]
-    top_fixed = 5 * 72 + 80 + 24 + 24  # 5 segments, one section, LC_UUID, LC_BUILD_VERSION
+    top_fixed = 6 * 72 + 80 + 24 + 24  # 6 segments, one section, LC_UUID, LC_BUILD_VERSION
     hdr_region = align(32 + top_fixed + sum(len(c) for c in entry_cmds), PAGE)
     consts = [DARWIN if nm == "com.apple.kernel" else ("%s %s\0" % (nm, ver)).encode() for nm, ver in names]
     text_sizes = [align(0x400 + len(c), 16) for c in consts]
@@ -175,14 +217,37 @@ def build_fileset(tag, kexts, kernel, boot_uuid=None, pageable_uuid=None, size_m
     info_off = data_off + data_seg_size
 
     kc_uuid = uuid_for(tag + ".kc")
-    entries, plist_kexts = [], []
-    chunks = []  # (offset, bytes)
-    t = prelink_text_off
+    # Where each entry's __TEXT goes, and so its address: PRELINK_INFO and LINKEDIT depend on them.
+    text_offs = [prelink_text_off + sum(text_sizes[:i]) for i in range(n)]
+    plist_kexts = []
     for i, (nm, ver) in enumerate(names):
+        if nm != "com.apple.kernel":
+            plist_kexts.append({"bundle_id": nm, "version": ver, "vmaddr": BASE_VM + text_offs[i],
+                                "text_size": text_sizes[i],
+                                "bundle_path": "/System/Library/Extensions/%s.kext" % nm.split(".")[-1]})
+    plist = prelink_plist(plist_kexts, kc_uuid, boot_uuid, pageable_uuid, codeless)
+    info_size = align(len(plist), PAGE)
+    le_off = info_off + info_size
+    codes, linkedits, le_blob = [], [], b""
+    for i, (nm, _) in enumerate(names):
+        code, offsets = entry_code(tag + nm, code_size)
+        fstarts, symtab, strtab = entry_linkedit(nm, BASE_VM + text_offs[i], BASE_VM + exec_off + i * code_size,
+                                                 offsets)
+        at = le_off + len(le_blob)
+        linkedits.append((at, len(fstarts) + len(symtab) + len(strtab), at, len(fstarts), at + len(fstarts),
+                          len(offsets), at + len(fstarts) + len(symtab), len(strtab)))
+        codes.append(code)
+        le_blob += fstarts + symtab + strtab
+    le_size = align(len(le_blob), PAGE)
+
+    entries = []
+    chunks = [(le_off, le_blob)]  # (offset, bytes)
+    for i, (nm, ver) in enumerate(names):
+        t = text_offs[i]
         ftype = MH_EXECUTE if nm == "com.apple.kernel" else MH_KEXT_BUNDLE
         c_off, d_off = exec_off + i * code_size, data_off + i * data_size
-        blob, hsize = entry_layout(nm, ftype, t, c_off, code_size, d_off, data_size, consts[i])
-        code = arm64_code(tag + nm, code_size)
+        blob, hsize = entry_layout(nm, ftype, t, c_off, code_size, d_off, data_size, consts[i], linkedits[i])
+        code = codes[i]
         data = filler(tag + nm + ".data", data_size)
         chunks += [(t, blob), (t + 0x400, consts[i]), (c_off, code), (d_off, data)]
         text = bytearray(hsize)
@@ -191,14 +256,9 @@ def build_fileset(tag, kexts, kernel, boot_uuid=None, pageable_uuid=None, size_m
         content = hashlib.sha256(bytes(text) + code + data).hexdigest()
         entries.append({"entry_id": nm, "fileoff": t, "vmaddr": BASE_VM + t, "uuid": uuid_str(uuid_for(nm)),
                         "filetype": ftype, "version": ver, "code_sha256": hashlib.sha256(code).hexdigest(),
-                        "code_bytes": len(code), "content_sha256": content, "size": hsize + len(code) + len(data)})
-        if ftype == MH_KEXT_BUNDLE:
-            plist_kexts.append({"bundle_id": nm, "version": ver, "vmaddr": BASE_VM + t, "text_size": hsize,
-                                "bundle_path": "/System/Library/Extensions/%s.kext" % nm.split(".")[-1]})
-        t += hsize
-    plist = prelink_plist(plist_kexts, kc_uuid, boot_uuid, pageable_uuid, codeless)
-    info_size = align(len(plist), PAGE)
-    total = info_off + info_size
+                        "code_bytes": len(code), "content_sha256": content, "size": hsize + len(code) + len(data),
+                        "functions": ["_%s_f%d" % (symbol_base(nm), k) for k in range(linkedits[i][5])]})
+    total = le_off + le_size
 
     cmds = [
         segment("__TEXT", BASE_VM, hdr_region, 0, hdr_region, 1, 1),
@@ -207,6 +267,7 @@ def build_fileset(tag, kexts, kernel, boot_uuid=None, pageable_uuid=None, size_m
         segment("__DATA", BASE_VM + data_off, data_seg_size, data_off, data_seg_size, 3, 3),
         segment("__PRELINK_INFO", BASE_VM + info_off, info_size, info_off, info_size, 1, 1,
                 [section("__info", "__PRELINK_INFO", BASE_VM + info_off, len(plist), info_off, 0, 0)]),
+        segment("__LINKEDIT", BASE_VM + le_off, le_size, le_off, le_size, 1, 1),
         cmd(LC_UUID, kc_uuid),
         cmd(LC_BUILD_VERSION, struct.pack("<IIII", 1, 0, 0, 0)),
     ]
@@ -379,6 +440,22 @@ def extract_entry(kc, entry_id):
                 sect_off, = struct.unpack_from("<I", cmds, so + 48)
                 struct.pack_into("<I", cmds, so + 48, sect_off - fileoff + new)
             pos = new + filesize
+        p += size
+    def rebased(old):  # a KC-absolute offset inside one of the entry's segments, in the copy
+        for new, fileoff, filesize in placed:
+            if fileoff <= old <= fileoff + filesize:
+                return old - fileoff + new
+        raise SystemExit("offset %#x is outside the entry's segments" % old)
+
+    p = 0
+    for _ in range(ncmds):
+        c, size = struct.unpack_from("<II", cmds, p)
+        if c == LC_SYMTAB:
+            symoff, nsyms, stroff, strsize = struct.unpack_from("<IIII", cmds, p + 8)
+            struct.pack_into("<IIII", cmds, p + 8, rebased(symoff), nsyms, rebased(stroff), strsize)
+        elif c == LC_FUNCTION_STARTS:
+            dataoff, datasize = struct.unpack_from("<II", cmds, p + 8)
+            struct.pack_into("<II", cmds, p + 8, rebased(dataoff), datasize)
         p += size
     out = bytearray(pos)
     for new, fileoff, filesize in placed:

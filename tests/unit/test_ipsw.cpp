@@ -157,6 +157,14 @@ TEST_CASE("IPSW pairs: App cryptex only -> eligible, kernelcache -> not, unreada
     CHECK(v["verdict"]["rsr_eligible"] == "no");
     CHECK(v["verdict"]["deciding"] == json::array({"com.apple.kernel"}));
     CHECK(v["verdict"]["rule"].get<std::string>().rfind("kernel-space code changed", 0) == 0);
+    // The one instruction replaced lies in the kernel's first function (make_kc.py names it): the
+    // drill-down names it, through the IM4P and LZSS layers.
+    const json* k = nullptr;
+    for (const auto& c : v["diff"]["changes"])
+      if (c["id"] == "com.apple.kernel") k = &c;
+    REQUIRE(k);
+    CHECK((*k)["functions_changed"] == json::array({"_kernel_f0"}));
+    CHECK((*k)["functions_added"].empty());
     auto t = run_upscope({"verdict", base.string(), kernel.string()});
     CHECK(t.exit_code == 1);
     CHECK(t.out.find("com.apple.kernel") != std::string::npos);
@@ -295,7 +303,7 @@ TEST_CASE("IPSW members are inflated only within the memory limit", "[ipsw]") {
   auto b = run_json({"--max-memory", "10K", "inventory", "--json", ipsw.string()}, 0)["build"];
   std::map<std::string, std::string> na;
   for (const auto& n : b["not_analysed"]) na[n["path"]] = n["reason"];
-  // The deflated kernelcache (11,464 bytes) is refused before any allocation, naming its local header
+  // The deflated kernelcache (13,970 bytes) is refused before any allocation, naming its local header
   // (offset from python's zipfile). The manifest's 9,163 bytes of XML would fit, but not the tree of
   // its 255 elements that libplist builds (bounded at 128 bytes a node, plus the text).
   auto off = run_shell("python3 -c " + shell_quote("import sys, zipfile\n"
@@ -305,7 +313,7 @@ TEST_CASE("IPSW members are inflated only within the memory limit", "[ipsw]") {
   REQUIRE(off.exit_code == 0);
   CHECK(na["kernelcache.release.mac14g"] == "a.ipsw: member 'kernelcache.release.mac14g' at " +
                                                 off.out.substr(0, off.out.size() - 1) +
-                                                ": uncompressed size 11464 exceeds the inflate limit of 10240 bytes");
+                                                ": uncompressed size 13970 exceeds the inflate limit of 10240 bytes");
   CHECK(na["BuildManifest.plist"] == "BuildManifest.plist: needs 40.8 KiB of memory, over the --max-memory limit of 10.0 KiB");
   // With 48 KiB the manifest is read. The stored dmgs are windows of the archive: hashed without
   // inflating, and their UDIF chunks, over the limit, say so (not "no APFS container found").

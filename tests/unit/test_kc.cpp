@@ -398,6 +398,39 @@ TEST_CASE("kc: llvm-objdump-16 reads generated KCs and every extracted entry", "
   }
 }
 
+TEST_CASE("kc: each entry's symbols and function starts, as the generator and llvm-objdump-16 see them", "[kc]") {
+  auto man = manifest();
+  Diagnostics d;
+  kc::OpenOptions opt;
+  opt.symbols = true;
+  auto kc = open_path(kc_dir() / "boot.kc", d, opt);
+  REQUIRE(kc);
+  const bool have_llvm = run_shell("command -v llvm-objdump-16 >/dev/null 2>&1").exit_code == 0;
+  if (!have_llvm) WARN("SKIPPED: the llvm-objdump-16 half (Debian package llvm-16)");
+  const std::string gen = (upscope::test::source_dir() / "samples/gen/make_kc.py").string();
+  for (const auto& want : man["boot.kc"]["entries"]) {
+    const std::string id = want["entry_id"];
+    INFO("entry " << id);
+    const kc::Entry* e = find(*kc, id);
+    REQUIRE(e);
+    REQUIRE(e->image);
+    std::vector<std::string> names;
+    for (const auto& s : e->image->symbols) names.push_back(s.name);
+    CHECK(names == want["functions"].get<std::vector<std::string>>());
+    REQUIRE(e->image->function_starts.size() == names.size());
+    for (size_t k = 0; k < names.size(); ++k) CHECK(e->image->function_starts[k] == e->image->symbols[k].value);
+    if (!have_llvm) continue;
+    // llvm-objdump's symbol table of the entry copied out: the same names at the same addresses.
+    const auto out = kc_dir() / ("syms." + id);
+    REQUIRE(run_shell("python3 " + shell_quote(gen) + " --extract " + shell_quote((kc_dir() / "boot.kc").string()) +
+                      " " + shell_quote(id) + " " + shell_quote(out.string())).exit_code == 0);
+    auto r = run_shell("llvm-objdump-16 --macho --syms " + shell_quote(out.string()));
+    REQUIRE(r.exit_code == 0);
+    for (const auto& s : e->image->symbols)
+      CHECK(r.out.find(fmt::format("{:016x} g     F __TEXT_EXEC,__text {}\n", s.value, s.name)) != std::string::npos);
+  }
+}
+
 TEST_CASE("kc: CLI ls and inspect", "[kc]") {
   auto man = manifest();
   const std::string boot = (kc_dir() / "boot.kc").string(), system = (kc_dir() / "system.kc").string();
