@@ -10,6 +10,7 @@
 #include "bxdiff50/bxdiff50.hpp"
 #include "compress/codec.hpp"
 #include "compress/stream_decode.hpp"
+#include "disasm/normalize.hpp"
 #include "dyld_cache/cache.hpp"
 #include "hfs/volume.hpp"
 #include "identify/identify.hpp"
@@ -208,6 +209,13 @@ void run_build_manifest(Bytes data) {
   (void)build::read_build_manifest_header(data, inv);
 }
 
+// Code normalisation: the arm64 masking and our x86-64 length decoder on arbitrary bytes, as the
+// code and function hashes run them on every executable section.
+void run_disasm(Bytes data) {
+  (void)disasm::normalise(disasm::Arch::kArm64, data);
+  (void)disasm::normalise(disasm::Arch::kX86_64, data);
+}
+
 // Any property list, binary or XML: the reference-bomb and depth bound, then libplist itself.
 void run_plist(Bytes data) {
   auto p = plist::parse(data, "fuzz-input");
@@ -248,6 +256,7 @@ const std::vector<Target>& targets() {
       {"ipsw", run_ipsw},
       {"build_manifest", run_build_manifest},
       {"plist", run_plist},
+      {"disasm", run_disasm},
   };
   return kTargets;
 }
