@@ -23,7 +23,10 @@ constexpr uint32_t kMaxBinaryDepth = 512;
 uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 uint64_t sat_mul(uint64_t a, uint64_t b) { return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
 
+// An n-byte big-endian integer as libplist 2.2 reads it (its UINT_TO_HOST): any width from 1 to 255
+// bytes is accepted, and one wider than 8 bytes is read from its last 8.
 uint64_t load_be(const uint8_t* p, unsigned n) {
+  if (n > 8) p += n - 8, n = 8;
   uint64_t v = 0;
   for (unsigned i = 0; i < n; ++i) v = (v << 8) | p[i];
   return v;
@@ -54,7 +57,7 @@ struct Binary {
     if (d.size() < 8 + 32) return false;
     const uint8_t* p = d.data() + d.size() - 32;
     t = {p[6], p[7], load_be(p + 8, 8), load_be(p + 16, 8), load_be(p + 24, 8)};
-    if (t.offset_int_size == 0 || t.offset_int_size > 8 || t.object_ref_size == 0 || t.object_ref_size > 8) return false;
+    if (t.offset_int_size == 0 || t.object_ref_size == 0) return false;  // libplist takes any other width
     const uint64_t table_end_max = d.size() - 32;
     return t.num_objects > 0 && t.num_objects <= table_end_max && t.top_object < t.num_objects &&
            range_fits(t.offset_table_offset, sat_mul(t.num_objects, t.offset_int_size), table_end_max);
@@ -70,8 +73,8 @@ struct Binary {
     if (type != 0x4 && type != 0x5 && type != 0x6 && type != 0xA && type != 0xC && type != 0xD) return o;
     uint64_t len = low, body = at + 1;
     if (low == 0x0F) {  // the length follows as an integer object: 0x1n, then 2^n big-endian bytes
-      if (!range_fits(at + 1, 1, d.size()) || (d[at + 1] >> 4) != 0x1 || (d[at + 1] & 0x0F) > 3) return o;
-      const unsigned n = 1u << (d[at + 1] & 0x0F);
+      if (!range_fits(at + 1, 1, d.size()) || (d[at + 1] >> 4) != 0x1) return o;
+      const unsigned n = 1u << (d[at + 1] & 0x0F);  // up to 32 KiB, as libplist allows
       if (!range_fits(at + 2, n, d.size())) return o;
       len = load_be(d.data() + at + 2, n);
       body = at + 2 + n;

@@ -6,6 +6,8 @@
                            reference)
   nested-too-deep.bplist   600 arrays each holding the next: libplist reads binary plists recursively
   reference-cycle.bplist   an array that holds itself
+  reference-bomb-wide-refs.bplist  the bomb with 9-byte references (libplist reads any width, taking the
+                           last 8 bytes of a wider one)
 
 Python's plistlib reads the first and third (it shares objects as the file does).
 
@@ -16,24 +18,21 @@ import struct
 import sys
 
 
-def bplist(objects, top=0):
-    """objects: list of encoded object bytes; references are 1 byte wide when < 256 objects, else 2."""
+def bplist(objects, ref, top=0):
+    """objects: list of encoded object bytes; references are `ref` bytes wide."""
     body, offsets = b"", []
     for o in objects:
         offsets.append(8 + len(body))
         body += o
     table = 8 + len(body)
-    trailer = bytes(6) + bytes([4, REF]) + struct.pack(">QQQ", len(objects), top, table)
+    trailer = bytes(6) + bytes([4, ref]) + struct.pack(">QQQ", len(objects), top, table)
     return b"bplist00" + body + b"".join(struct.pack(">I", o) for o in offsets) + trailer
 
 
-def array(refs):
+def array(refs, ref=2):
     n = len(refs)
     head = bytes([0xA0 | n]) if n < 15 else bytes([0xAF, 0x11]) + struct.pack(">H", n)
-    return head + b"".join(r.to_bytes(REF, "big") for r in refs)
-
-
-REF = 2
+    return head + b"".join(r.to_bytes(ref, "big") for r in refs)
 
 
 def main():
@@ -43,9 +42,11 @@ def main():
     bomb = [array([i + 1] * 10) for i in range(7)] + [bytes([0x10, 1])]
     deep = [array([i + 1]) for i in range(599)] + [array([])]
     cycle = [array([0])]
-    for name, objs in (("reference-bomb", bomb), ("nested-too-deep", deep), ("reference-cycle", cycle)):
+    wide = [array([i + 1] * 10, 9) for i in range(7)] + [bytes([0x10, 1])]
+    for name, objs, ref in (("reference-bomb", bomb, 2), ("nested-too-deep", deep, 2), ("reference-cycle", cycle, 2),
+                            ("reference-bomb-wide-refs", wide, 9)):
         with open(os.path.join(out, name + ".bplist"), "wb") as f:
-            f.write(bplist(objs))
+            f.write(bplist(objs, ref))
 
 
 if __name__ == "__main__":

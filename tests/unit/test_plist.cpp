@@ -25,6 +25,8 @@ TEST_CASE("plist: malformed binary plists, one rule each, exact messages", "[pli
        "Info.plist: 221 bytes expand to more than 64.0 MiB of plist nodes (shared references are copied)"},
       {"nested-too-deep", "Info.plist: binary plist nested more than 512 levels deep"},
       {"reference-cycle", "Info.plist: binary plist objects reference themselves in a cycle"},
+      {"reference-bomb-wide-refs",
+       "Info.plist: 711 bytes expand to more than 64.0 MiB of plist nodes (shared references are copied)"},
   };
   size_t files = 0;
   for (const auto& e : fs::directory_iterator(dir)) {
