@@ -17,8 +17,9 @@ namespace {
 // on libplist 2.2, rounded up so the bound stays a bound.
 constexpr uint64_t kNodeBytes = 128;
 // libplist 2.2 reads a binary plist recursively, one C stack frame per level: 200,000 nested arrays
-// (a 1.8 MB file) overflow an 8 MiB stack. Apple's plists nest a dozen levels deep.
-constexpr uint32_t kMaxBinaryDepth = 512;
+// (a 1.8 MB file) overflow an 8 MiB stack. Its XML reader is iterative, but plist_free is recursive
+// and overflows on 200,000 nested XML arrays (3 MB). Apple's plists nest a dozen levels deep.
+constexpr uint32_t kMaxDepth = 512;
 
 uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 uint64_t sat_mul(uint64_t a, uint64_t b) { return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
@@ -161,18 +162,40 @@ bool is_binary(Bytes data) {
   return data.size() >= kMagic.size() && std::equal(kMagic.begin(), kMagic.end(), data.begin());
 }
 
+
+// XML in one pass: at most one node per element start tag, all of them together holding at most a
+// copy of the text; the depth is that of open elements. Comments, CDATA, declarations and processing
+// instructions are skipped whole, so a '<' inside them is not taken for a tag.
+Bound xml_bound(Bytes data) {
+  const std::string_view s(reinterpret_cast<const char*>(data.data()), data.size());
+  uint64_t starts = 0;
+  uint32_t depth = 0, deepest = 0;
+  auto skip_to = [&](size_t from, std::string_view end) {
+    const size_t e = s.find(end, from);
+    return e == std::string_view::npos ? s.size() : e + end.size();
+  };
+  for (size_t i = s.find('<'); i != std::string_view::npos; i = s.find('<', i)) {
+    const std::string_view rest = s.substr(i);
+    if (rest.starts_with("<!--")) i = skip_to(i + 4, "-->");
+    else if (rest.starts_with("<![CDATA[")) i = skip_to(i + 9, "]]>");
+    else if (rest.starts_with("<?")) i = skip_to(i + 2, "?>");
+    else if (rest.starts_with("<!")) i = skip_to(i + 2, ">");
+    else if (rest.starts_with("</")) {
+      if (depth) --depth;
+      i = skip_to(i + 2, ">");
+    } else {
+      ++starts;
+      const size_t end = skip_to(i + 1, ">");
+      if (end < 2 || s[end - 2] != '/') deepest = std::max(deepest, ++depth);  // not <tag/>
+      i = end;
+    }
+  }
+  return {sat_add(sat_mul(starts, kNodeBytes), data.size()), deepest, false};
+}
+
 }  // namespace
 
-uint64_t tree_bytes_bound(Bytes data) {
-  if (is_binary(data)) return binary_bound(data).bytes;
-  // XML: at most one node per element start ('<' not followed by '/', '?' or '!'), all of them together
-  // holding at most a copy of the text.
-  uint64_t starts = 0;
-  for (size_t i = 0; i < data.size(); ++i)
-    if (data[i] == '<' && (i + 1 == data.size() || (data[i + 1] != '/' && data[i + 1] != '?' && data[i + 1] != '!')))
-      ++starts;
-  return sat_add(sat_mul(starts, kNodeBytes), data.size());
-}
+uint64_t tree_bytes_bound(Bytes data) { return is_binary(data) ? binary_bound(data).bytes : xml_bound(data).bytes; }
 
 std::string string_item(plist_t dict, const char* key) {
   plist_t n = dict ? plist_dict_get_item(dict, key) : nullptr;
@@ -187,16 +210,12 @@ uint64_t tree_bytes_cap(uint64_t input_size) { return sat_add(64ull << 20, sat_m
 Result<Ptr> parse(Bytes data, std::string_view structure, Syntax syntax, std::optional<uint64_t> offset) {
   auto limit = [&](std::string rule) { return fail(ErrorCode::kLimit, std::string(structure), std::move(rule), offset); };
   if (data.size() > UINT32_MAX) return limit("larger than 4 GiB");
-  uint64_t need = 0;
-  if (syntax == Syntax::kAny && is_binary(data)) {
-    const Bound b = binary_bound(data);
-    if (b.cycle) return fail(ErrorCode::kMalformed, std::string(structure), "binary plist objects reference themselves in a cycle", offset);
-    if (b.depth > kMaxBinaryDepth)
-      return limit(fmt::format("binary plist nested more than {} levels deep", kMaxBinaryDepth));
-    need = b.bytes;
-  } else {
-    need = tree_bytes_bound(data);
-  }
+  const bool binary = syntax == Syntax::kAny && is_binary(data);
+  const Bound b = binary ? binary_bound(data) : xml_bound(data);
+  if (b.cycle) return fail(ErrorCode::kMalformed, std::string(structure), "binary plist objects reference themselves in a cycle", offset);
+  if (b.depth > kMaxDepth)
+    return limit(fmt::format("{} plist nested more than {} levels deep", binary ? "binary" : "XML", kMaxDepth));
+  const uint64_t need = b.bytes;
   if (need > tree_bytes_cap(data.size()))
     return limit(fmt::format("{} bytes expand to more than {} of plist nodes (shared references are copied)",
                              data.size(), human_size(tree_bytes_cap(data.size()))));

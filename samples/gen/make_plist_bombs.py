@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the binary property lists of tests/malformed/plist/, one per rule of formats/plist/parse.cpp.
+"""Writes the property lists of tests/malformed/plist/, one per rule of formats/plist/parse.cpp.
 
   reference-bomb.bplist    arrays that each reference the next one ten times, seven deep: 221 bytes
                            that libplist would expand to 10^7 nodes (it copies a shared object at every
@@ -8,6 +8,7 @@
   reference-cycle.bplist   an array that holds itself
   reference-bomb-wide-refs.bplist  the bomb with 9-byte references (libplist reads any width, taking the
                            last 8 bytes of a wider one)
+  nested-too-deep.plist    600 nested XML arrays: libplist parses them, but frees its tree recursively
 
 Python's plistlib reads the first and third (it shares objects as the file does).
 
@@ -47,6 +48,9 @@ def main():
                             ("reference-bomb-wide-refs", wide, 9)):
         with open(os.path.join(out, name + ".bplist"), "wb") as f:
             f.write(bplist(objs, ref))
+    with open(os.path.join(out, "nested-too-deep.plist"), "w") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0">' + "<array>" * 600 + "</array>" * 600 +
+                "</plist>\n")
 
 
 if __name__ == "__main__":
