@@ -125,17 +125,10 @@ int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput& i
     uint64_t hashed = 0;
     // Files go to the workers in batches of at least 16 files or 4 MiB (one task per small file
     // costs a thread wake-up each, a tenth of the CPU on a volume of small files).
-    std::vector<std::pair<size_t, size_t>> batches;
-    for (size_t i = 0; i < entries.size();) {
-      size_t j = i;
-      uint64_t bytes = 0;
-      while (j < entries.size() && j - i < 16 && bytes < (4u << 20)) {
-        const auto& ino = entries[j++].inode;
-        bytes += ino.dstream ? ino.dstream->size : 0;
-      }
-      batches.emplace_back(i, j);
-      i = j;
-    }
+    const auto batches = batch_ranges(entries.size(), 16, 4u << 20, [&](size_t i) -> uint64_t {
+      const auto& ino = entries[i].inode;
+      return ino.dstream ? ino.dstream->size : 0;
+    });
     auto emit_row = [&](Row r) {
       // Hashed file data is not read again: drop its pages after every 64 MiB
       // hashed, so RSS stays bounded on big images without unmapping pages

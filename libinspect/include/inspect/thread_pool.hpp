@@ -4,11 +4,13 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <future>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace upscope {
@@ -68,6 +70,23 @@ bool ordered_parallel_map(ThreadPool& pool, size_t count, size_t window, Produce
   }
   for (auto& f : inflight) f.wait();
   return ok;
+}
+
+// Index ranges [first, last) covering [0, count) in order, each of at most `max_items` items and, past
+// its first item, at most `max_weight` of weight(i) in total. One pool task per range instead of one per
+// item: a task costs a thread wake-up and a future, which dominates when items are small.
+template <typename Weight>
+std::vector<std::pair<size_t, size_t>> batch_ranges(size_t count, size_t max_items, uint64_t max_weight,
+                                                    Weight weight) {
+  std::vector<std::pair<size_t, size_t>> out;
+  for (size_t i = 0; i < count;) {
+    size_t j = i;
+    uint64_t w = 0;
+    while (j < count && j - i < max_items && (j == i || w < max_weight)) w += weight(j++);
+    out.emplace_back(i, j);
+    i = j;
+  }
+  return out;
 }
 
 }  // namespace upscope
