@@ -162,7 +162,6 @@ bool is_binary(Bytes data) {
   return data.size() >= kMagic.size() && std::equal(kMagic.begin(), kMagic.end(), data.begin());
 }
 
-
 // XML in one pass: at most one node per element start tag, all of them together holding at most a
 // copy of the text; the depth is that of open elements. Comments, CDATA, declarations and processing
 // instructions are skipped whole, so a '<' inside them is not taken for a tag.
