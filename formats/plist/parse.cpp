@@ -204,7 +204,7 @@ std::string string_item(plist_t dict, const char* key) {
   return s ? std::string(s, static_cast<size_t>(len)) : std::string();
 }
 
-uint64_t tree_bytes_cap(uint64_t input_size) { return sat_add(64ull << 20, sat_mul(input_size, 64)); }
+uint64_t tree_bytes_cap(uint64_t input_size) { return sat_add(4ull << 20, sat_mul(input_size, 128)); }
 
 Result<Ptr> parse(Bytes data, std::string_view structure, Syntax syntax, std::optional<uint64_t> offset) {
   auto limit = [&](std::string rule) { return fail(ErrorCode::kLimit, std::string(structure), std::move(rule), offset); };

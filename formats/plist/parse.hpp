@@ -29,8 +29,9 @@ inline plist_t get(const Ptr& p) { return static_cast<plist_t>(p.get()); }
 // A binary plist whose references form a cycle gets UINT64_MAX (libplist rejects it anyway).
 uint64_t tree_bytes_bound(Bytes data);
 
-// Our own cap on that bound, whatever --max-memory says: 64 MiB plus 64 bytes per input byte, far
-// above any plist Apple writes and far below what a reference bomb asks for.
+// Our own cap on that bound, whatever --max-memory says: 4 MiB plus 128 bytes per input byte. A key
+// or value shared by reference costs a node (128 bytes) plus its text at each 1- or 2-byte reference,
+// so real plists stay well under it; a reference bomb asks for thousands of times its size.
 uint64_t tree_bytes_cap(uint64_t input_size);
 
 // The string at `key` of a dictionary (null allowed), or "" when absent or not a string.

@@ -22,12 +22,12 @@ TEST_CASE("plist: malformed binary plists, one rule each, exact messages", "[pli
   const fs::path dir = test::source_dir() / "tests/malformed/plist";
   const std::map<std::string, std::string> rules = {
       {"reference-bomb.bplist",
-       "Info.plist: 221 bytes expand to more than 64.0 MiB of plist nodes (shared references are copied)"},
+       "Info.plist: 221 bytes expand to more than 4.0 MiB of plist nodes (shared references are copied)"},
       {"nested-too-deep.bplist", "Info.plist: binary plist nested more than 512 levels deep"},
       {"nested-too-deep.plist", "Info.plist: XML plist nested more than 512 levels deep"},
       {"reference-cycle.bplist", "Info.plist: binary plist objects reference themselves in a cycle"},
       {"reference-bomb-wide-refs.bplist",
-       "Info.plist: 711 bytes expand to more than 64.0 MiB of plist nodes (shared references are copied)"},
+       "Info.plist: 711 bytes expand to more than 4.1 MiB of plist nodes (shared references are copied)"},
   };
   size_t files = 0;
   for (const auto& e : fs::directory_iterator(dir)) {
