@@ -2,7 +2,8 @@
 # Builds every libFuzzer target with clang (ASan+UBSan) and runs each one.
 #   tests/fuzz/run_fuzzers.sh [--runs N] [--seconds S] [TARGET...]
 # Default: each target until 10,000,000 executions or 1800 s, whichever comes first. One fuzzing
-# process at a time; on a shared machine run it as `nice -n 19 tests/fuzz/run_fuzzers.sh ...` and set
+# process per invocation (start one invocation per core, each with its own targets: they share the
+# build under a lock); on a shared machine run it as `nice -n 19 tests/fuzz/run_fuzzers.sh ...` and set
 # FUZZ_BUILD_JOBS (default: nproc) to limit the build. UBSan reports stop the run (halt_on_error),
 # so undefined behaviour counts as a finding like a crash. Prints a Markdown table per target.
 # Seeds: the real samples (UPSCOPE_SAMPLES), generated fixtures (make_seeds.sh, into build-fuzz/seeds)
@@ -20,8 +21,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 command -v clang++ >/dev/null || { echo "run_fuzzers: needs clang and libclang-rt-14-dev (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUPSCOPE_FUZZ=ON -DUPSCOPE_TESTS=OFF >/dev/null
-cmake --build build-fuzz -j "${FUZZ_BUILD_JOBS:-$(nproc)}" --target fuzzers
+# Two of these may run at once (one per core): the build takes a lock so their ninjas never share build-fuzz.
+mkdir -p build-fuzz
+(
+  flock 9
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUPSCOPE_FUZZ=ON -DUPSCOPE_TESTS=OFF >/dev/null
+  cmake --build build-fuzz -j "${FUZZ_BUILD_JOBS:-$(nproc)}" --target fuzzers
+) 9>build-fuzz/.build-lock
 [ -d build-fuzz/seeds ] || tests/fuzz/make_seeds.sh build-fuzz/seeds
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/fuzz/ubsan.supp}
 if [ ${#targets[@]} -eq 0 ]; then
