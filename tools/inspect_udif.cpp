@@ -76,7 +76,8 @@ std::string partitions_text(const partition::PartitionMap& m) {
                  TextTable::Align::kRight, TextTable::Align::kRight, TextTable::Align::kLeft});
   for (const auto& p : m.partitions)
     tab.add_row({std::to_string(p.index), p.type_name.empty() ? p.type : p.type_name, p.name,
-                 std::to_string(p.first_lba), std::to_string(p.sector_count), human_size(p.length), p.filesystem});
+                 std::to_string(p.first_lba), std::to_string(p.sector_count), human_size(p.length),
+                 p.filesystem_error ? "unreadable" : p.filesystem});
   std::string body = tab.str();
   for (size_t pos = 0; pos < body.size();) {
     size_t nl = body.find('\n', pos);
@@ -106,6 +107,8 @@ InspectResult inspect_disk(const Context&, const SourcePtr& src, const Identific
   }
   r.json["partition_map"] = partition::to_json(*map);
   r.text += partitions_text(*map);
+  for (const auto& p : map->partitions)
+    if (p.filesystem_error) r.diagnostics.add(*p.filesystem_error);
   return r;
 }
 

@@ -390,6 +390,7 @@ nlohmann::ordered_json to_json(const PartitionMap& map) {
     q["offset"] = p.offset;
     q["length"] = p.length;
     q["filesystem"] = p.filesystem;
+    if (p.filesystem_error) q["filesystem_error"] = p.filesystem_error->message();
     parts.push_back(std::move(q));
   }
   j["partitions"] = std::move(parts);

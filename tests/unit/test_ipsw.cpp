@@ -325,6 +325,16 @@ TEST_CASE("IPSW members are inflated only within the memory limit", "[ipsw]") {
   const json* app = find_comp(b["components"], "Cryptex1,AppOS");
   REQUIRE(app);
   CHECK((*app)["hashes"]["sha256"] == sha256_of(dir / "imgs" / kAppDmg));
-  CHECK(na[kAppDmg] == std::string("cryptex image unreadable: ") + kAppDmg +
-                           ": mish block 4: chunk 0 at 0xd2: needs 1.0 MiB of memory, over the --max-memory limit of 48.0 KiB");
+  const std::string chunk_error =
+      std::string(kAppDmg) + ": mish block 4: chunk 0 at 0xd2: needs 1.0 MiB of memory, over the --max-memory limit of 48.0 KiB";
+  CHECK(na[kAppDmg] == "cryptex image unreadable: " + chunk_error);
+  // `inspect` of that dmg under the same limit: the partition map is read, its APFS partition's start is not.
+  const std::string dmg = (dir / "imgs" / kAppDmg).string();
+  auto doc = run_json({"--max-memory", "48K", "inspect", "--json", dmg}, 0);
+  const auto& part = doc["inputs"][0]["report"]["partition_map"]["partitions"][0];
+  CHECK(part["filesystem"] == "");
+  CHECK(part["filesystem_error"] == chunk_error);
+  auto text = run_upscope({"--max-memory", "48K", "inspect", dmg});
+  CHECK(text.out.find("2048  1.0 MiB  unreadable") != std::string::npos);
+  CHECK(text.err.find("needs 1.0 MiB of memory, over the --max-memory limit of 48.0 KiB") != std::string::npos);
 }
