@@ -34,6 +34,10 @@ enum class Codec {
   kLzss,      // "complzss" kernelcache payloads (the LZSS body, after the 384-byte header)
 };
 
+// liblzma's memory limit per decoder, for every xz/LZMA stream we decode: xz -9 needs about 65 MiB;
+// a header asking for a larger dictionary is refused rather than allocated (several chunks decode at once).
+inline constexpr uint64_t kLzmaMemLimit = uint64_t{256} << 20;
+
 using DecodeFn = Result<size_t> (*)(Bytes in, std::span<uint8_t> out);
 
 const char* codec_name(Codec c);                        // "zlib", "lzfse", ...

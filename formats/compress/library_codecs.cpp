@@ -24,10 +24,6 @@ namespace upscope::compress {
 
 namespace {
 
-// liblzma's memory limit per decoder: xz -9 needs about 65 MiB; a header asking for more than this
-// is refused rather than allocated (several chunks decode at once).
-constexpr uint64_t kLzmaMemLimit = uint64_t{256} << 20;
-
 Unexpected bad(ErrorCode code, const char* structure, std::string rule, uint64_t offset) {
   return fail(code, structure, std::move(rule), offset);
 }

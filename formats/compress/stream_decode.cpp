@@ -12,12 +12,13 @@
 #include <memory>
 #include <vector>
 
+#include "compress/codec.hpp"
+
 namespace upscope::compress {
 
 namespace {
 
 constexpr size_t kPiece = size_t{1} << 20;
-constexpr uint64_t kLzmaMemLimit = uint64_t{256} << 20;  // as in library_codecs.cpp
 
 // The part shared by every codec: a 1 MiB output buffer, the cap, the sink and progress.
 class Pump {

@@ -118,7 +118,7 @@ class XzStream final : public DecodedStream {
   XzStream(Bytes in, uint64_t max_output) : in_(in), max_output_(max_output) {}
   ~XzStream() override { lzma_end(&s_); }
   Status init() {
-    if (lzma_stream_decoder(&s_, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
+    if (lzma_stream_decoder(&s_, compress::kLzmaMemLimit, LZMA_CONCATENATED) != LZMA_OK)
       return fail(ErrorCode::kIo, "xz stream", "liblzma could not start a decoder");
     s_.next_in = in_.data();
     s_.avail_in = in_.size();
@@ -131,6 +131,10 @@ class XzStream final : public DecodedStream {
     while (s_.avail_out > 0) {
       lzma_ret r = lzma_code(&s_, s_.avail_in ? LZMA_RUN : LZMA_FINISH);
       if (r == LZMA_STREAM_END) { ended_ = true; break; }
+      if (r == LZMA_MEMLIMIT_ERROR)
+        return fail(ErrorCode::kLimit, "xz stream",
+                    "dictionary needs more than " + std::to_string(compress::kLzmaMemLimit >> 20) + " MiB of memory",
+                    in_.size() - s_.avail_in);
       if (r != LZMA_OK)
         return fail(ErrorCode::kMalformed, "xz stream", fmt::format("liblzma error {} (corrupt or truncated data)", int(r)),
                     in_.size() - s_.avail_in);

@@ -6,12 +6,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <zlib.h>
+
 #include <cstring>
 
 #include "codec_test_util.hpp"
 #include "compress/codec.hpp"
 #include "inspect/hash.hpp"
 #include "pbzx/pbzx.hpp"
+#include "pbzx/stream.hpp"
 #include "test_support.hpp"
 
 using namespace upscope;
@@ -376,4 +379,34 @@ TEST_CASE("upscope decompress: every stream kind, detected by content", "[pbzx]"
     CHECK(plain.exit_code == 2);
     CHECK_THAT(plain.err, Catch::Contains("format 'unknown' is not a compressed stream"));
   }
+}
+
+// An xz stream whose LZMA2 filter asks for a 1 GiB dictionary (the block header's dictionary byte set
+// to 36 and its CRC32 recomputed): every xz decoder refuses it at the 256 MiB liblzma limit, with kLimit.
+TEST_CASE("xz streams asking for a dictionary over 256 MiB are refused", "[pbzx][limits]") {
+  auto data = test::sample_text(1000);
+  auto xz = pipe_through("xz -c", data, "pbzx");
+  // Stream header (12 bytes), then the block header: size byte, flags, filter id 0x21, props size 1,
+  // the dictionary byte, padding, CRC32 of the header before it.
+  REQUIRE(xz.size() > 24);
+  const size_t hsize = (size_t(xz[12]) + 1) * 4;
+  REQUIRE(xz[14] == 0x21);
+  REQUIRE(xz[15] == 0x01);
+  xz[16] = 36;  // (2 | 0) << (36 / 2 + 11) = 1 GiB
+  const uint32_t crc = static_cast<uint32_t>(crc32(0, xz.data() + 12, static_cast<uInt>(hsize - 4)));
+  for (int i = 0; i < 4; ++i) xz[12 + hsize - 4 + i] = uint8_t(crc >> (8 * i));
+
+  std::vector<uint8_t> out(data.size());
+  auto lib = compress::xz_decode(Bytes(xz), out);
+  REQUIRE(!lib);
+  CHECK(lib.error().code == ErrorCode::kLimit);
+  CHECK(lib.error().message().find("256 MiB") != std::string::npos);
+
+  auto layout = pbzx::describe(Bytes(xz));
+  REQUIRE(layout);
+  CHECK(layout->container == "xz");
+  auto whole = pbzx::decode_all(Bytes(xz), *layout, nullptr, pbzx::StreamLimits{});
+  REQUIRE(!whole);
+  CHECK(whole.error().code == ErrorCode::kLimit);
+  CHECK(whole.error().message() == "xz stream at 0x18: dictionary needs more than 256 MiB of memory");
 }
