@@ -123,7 +123,7 @@ int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput& i
     const apfs::Volume& v = **vol;
     constexpr uint64_t kReleaseEvery = 64ull << 20;
     uint64_t hashed = 0;
-    // Files go to the workers in batches of at least 16 files or 4 MiB (one task per small file
+    // Files go to the workers in batches of at most 16 files or about 4 MiB (one task per small file
     // costs a thread wake-up each, a tenth of the CPU on a volume of small files).
     const auto batches = batch_ranges(entries.size(), 16, 4u << 20, [&](size_t i) -> uint64_t {
       const auto& ino = entries[i].inode;

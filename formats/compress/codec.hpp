@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -37,6 +38,10 @@ enum class Codec {
 // liblzma's memory limit per decoder, for every xz/LZMA stream we decode: xz -9 needs about 65 MiB;
 // a header asking for a larger dictionary is refused rather than allocated (several chunks decode at once).
 inline constexpr uint64_t kLzmaMemLimit = uint64_t{256} << 20;
+// The rule every xz/LZMA decoder reports for LZMA_MEMLIMIT_ERROR (a kLimit error).
+inline std::string lzma_memlimit_rule() {
+  return "dictionary needs more than " + std::to_string(kLzmaMemLimit >> 20) + " MiB of memory";
+}
 
 using DecodeFn = Result<size_t> (*)(Bytes in, std::span<uint8_t> out);
 

@@ -159,8 +159,7 @@ Result<size_t> run_lzma(lzma_stream& s, const char* structure, Bytes in, std::sp
       case LZMA_OK: continue;
       case LZMA_STREAM_END: return static_cast<size_t>(s.total_out);
       case LZMA_MEMLIMIT_ERROR:
-        return bad(ErrorCode::kLimit, structure,
-                   "dictionary needs more than " + std::to_string(kLzmaMemLimit >> 20) + " MiB of memory", at);
+        return bad(ErrorCode::kLimit, structure, lzma_memlimit_rule(), at);
       case LZMA_MEM_ERROR: return bad(ErrorCode::kLimit, structure, "out of memory", at);
       case LZMA_FORMAT_ERROR: return bad(ErrorCode::kMalformed, structure, "bad magic", 0);
       case LZMA_OPTIONS_ERROR: return bad(ErrorCode::kUnsupported, structure, "unsupported options or filter", at);

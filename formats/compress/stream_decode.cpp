@@ -68,7 +68,7 @@ Result<uint64_t> run_xz(Bytes in, Pump& p) {
     uint64_t at = s.total_in;
     switch (ret) {
       case LZMA_MEMLIMIT_ERROR:
-        return fail(ErrorCode::kLimit, p.structure(), "dictionary needs more than 256 MiB of memory", at);
+        return fail(ErrorCode::kLimit, p.structure(), lzma_memlimit_rule(), at);
       case LZMA_FORMAT_ERROR: return fail(ErrorCode::kMalformed, p.structure(), "bad magic", uint64_t{0});
       case LZMA_OPTIONS_ERROR: return fail(ErrorCode::kUnsupported, p.structure(), "unsupported options or filter", at);
       case LZMA_DATA_ERROR: return fail(ErrorCode::kMalformed, p.structure(), "corrupt compressed data", at);

@@ -132,9 +132,7 @@ class XzStream final : public DecodedStream {
       lzma_ret r = lzma_code(&s_, s_.avail_in ? LZMA_RUN : LZMA_FINISH);
       if (r == LZMA_STREAM_END) { ended_ = true; break; }
       if (r == LZMA_MEMLIMIT_ERROR)
-        return fail(ErrorCode::kLimit, "xz stream",
-                    "dictionary needs more than " + std::to_string(compress::kLzmaMemLimit >> 20) + " MiB of memory",
-                    in_.size() - s_.avail_in);
+        return fail(ErrorCode::kLimit, "xz stream", compress::lzma_memlimit_rule(), in_.size() - s_.avail_in);
       if (r != LZMA_OK)
         return fail(ErrorCode::kMalformed, "xz stream", fmt::format("liblzma error {} (corrupt or truncated data)", int(r)),
                     in_.size() - s_.avail_in);

@@ -1,7 +1,8 @@
 // Property lists through libplist, with the memory its node tree will take bounded first.
 //
 // libplist copies a binary plist's shared object at every reference to it (no sharing in its tree),
-// so a 161-byte file of arrays that reference one another ten deep becomes a billion nodes. Before
+// so 221 bytes of arrays that each reference the next ten times, seven deep, become 10^7 nodes
+// (1 GB; tests/malformed/plist/reference-bomb.bplist). Before
 // handing bytes to libplist we bound the tree it will build: for a binary plist by walking the
 // object graph once with each object's expanded size memoised, for XML by counting elements.
 #pragma once
