@@ -4,9 +4,15 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <atomic>
+#include <future>
+#include <optional>
+#include <unordered_map>
 #include <vector>
 
+#include "inspect/sha256_lanes.hpp"
 #include "inspect/source.hpp"
+#include "inspect/thread_pool.hpp"
 #include "inspect/text.hpp"
 
 namespace upscope {
@@ -111,30 +117,118 @@ std::string hash_hex(HashKind kind, Bytes data) {
 
 uint64_t xxh3_64(Bytes data) { return XXH3_64bits(data.data(), data.size()); }
 
+namespace {
+
+// A Source as a sequence of pieces: zero-copy views where the bytes are mapped (released once hashed,
+// so hashing a 10 GB image keeps RSS bounded); a copy through read_at only for what is not (holes,
+// compressed or unmapped data).
+class SourcePieces {
+ public:
+  explicit SourcePieces(const Source& src) : src_(&src) {}
+  explicit SourcePieces(SourcePtr src) : keep_(std::move(src)), src_(keep_.get()) {}
+  // The next piece, empty at the end. The previous piece is no longer needed.
+  Result<Bytes> next() {
+    // Small pieces are left to the caller (a lister releases whole ranges now and then): a
+    // madvise per small file costs more than the pages it frees.
+    if (mapped_ >= kPiece) src_->release(off_ - mapped_, mapped_);
+    mapped_ = 0;
+    if (off_ >= src_->size()) return Bytes();
+    const uint64_t left = src_->size() - off_;
+    if (auto v = src_->piece_at(off_, std::min(kStep, left)); v && !v->empty()) {
+      mapped_ = v->size();
+      off_ += v->size();
+      return *v;
+    }
+    buf_.resize(static_cast<size_t>(std::min(kCopy, left)));
+    UPSCOPE_CHECK(src_->read_at(off_, buf_));
+    off_ += buf_.size();
+    return Bytes(buf_);
+  }
+  uint64_t size() const { return src_->size(); }
+
+ private:
+  static constexpr uint64_t kStep = 64u << 20;
+  static constexpr uint64_t kPiece = 1 << 20;
+  static constexpr uint64_t kCopy = 256 << 10;
+  SourcePtr keep_;
+  const Source* src_;
+  uint64_t off_ = 0;
+  uint64_t mapped_ = 0;  // size of the last piece when it was a mapped view
+  std::vector<uint8_t> buf_;
+};
+
+}  // namespace
+
 Result<std::string> hash_source(HashKind kind, const Source& src) {
   Hasher h(kind);
-  // Zero-copy pieces where the bytes are mapped (released once hashed, so hashing a 10 GB image keeps
-  // RSS bounded); a copy through read_at only for what is not (holes, compressed or unmapped data).
-  constexpr uint64_t kStep = 64u << 20;
-  constexpr uint64_t kPiece = 1 << 20;
-  std::vector<uint8_t> buf;
-  for (uint64_t off = 0; off < src.size();) {
-    const uint64_t left = src.size() - off;
-    if (auto v = src.piece_at(off, std::min(kStep, left)); v && !v->empty()) {
-      h.update(*v);
-      // Small pieces are left to the caller (a lister releases whole ranges now and then): a
-      // madvise per small file costs more than the pages it frees.
-      if (v->size() >= kPiece) src.release(off, v->size());
-      off += v->size();
-      continue;
-    }
-    const uint64_t n = std::min(kPiece, left);
-    buf.resize(static_cast<size_t>(n));
-    UPSCOPE_CHECK(src.read_at(off, buf));
-    h.update(buf);
-    off += n;
+  SourcePieces pieces(src);
+  for (;;) {
+    UPSCOPE_TRY(auto piece, pieces.next());
+    if (piece.empty()) return h.hex_digest();
+    h.update(piece);
   }
-  return h.hex_digest();
+}
+
+std::vector<Result<std::string>> hash_sources(HashKind kind, const SourceBatch& batch, ThreadPool* pool) {
+  const size_t count = batch.count;
+  std::vector<Result<std::string>> out(count, std::string());
+  // In the caller's order: files in volume order read the image nearly sequentially. A long source
+  // near the end finishes alone, on the SHA extensions, no slower than without lanes.
+  std::atomic<size_t> taken{0};
+  auto take = [&]() -> std::optional<size_t> {
+    const size_t k = taken.fetch_add(1);
+    return k < count ? std::optional(k) : std::nullopt;
+  };
+  auto done = [&](size_t i, uint64_t bytes) {
+    if (batch.hashed) batch.hashed(i, bytes);
+  };
+  const bool lanes = kind == HashKind::kSha256 && count > 1 && sha256_lanes::available();
+  auto work = [&] {
+    if (!lanes) {
+      while (auto i = take()) {
+        auto src = batch.open(*i);
+        out[*i] = src ? hash_source(kind, **src) : Result<std::string>(fail(src.error()));
+        done(*i, src ? (*src)->size() : 0);
+      }
+      return;
+    }
+    // The sources this thread has started (each is read by one thread only).
+    std::unordered_map<size_t, SourcePieces> pieces;
+    sha256_lanes::hash_many(
+        [&]() -> std::optional<size_t> {
+          while (auto i = take()) {
+            auto src = batch.open(*i);
+            if (src) {
+              pieces.emplace(*i, SourcePieces(std::move(*src)));
+              return i;
+            }
+            out[*i] = fail(src.error());
+            done(*i, 0);
+          }
+          return std::nullopt;
+        },
+        [&](size_t i) { return pieces.at(i).next(); },
+        [&](size_t i, Result<sha256_lanes::Digest> d) {
+          out[i] = d ? Result<std::string>(to_hex(Bytes(d->data(), d->size()))) : Result<std::string>(fail(d.error()));
+          const uint64_t bytes = pieces.at(i).size();
+          pieces.erase(i);
+          done(i, bytes);
+        });
+  };
+  const size_t threads = pool ? std::min<size_t>(pool->size(), count) : 1;
+  std::vector<std::future<void>> running;
+  for (size_t t = 1; t < threads; ++t) running.push_back(pool->submit(work));
+  work();
+  for (auto& f : running) f.get();
+  return out;
+}
+
+std::vector<Result<std::string>> hash_sources(HashKind kind, std::span<const Source* const> srcs, ThreadPool* pool) {
+  SourceBatch batch;
+  batch.count = srcs.size();
+  // Borrowed sources: a shared_ptr that does not own.
+  batch.open = [&](size_t i) -> Result<SourcePtr> { return SourcePtr(SourcePtr(), srcs[i]); };
+  return hash_sources(kind, batch, pool);
 }
 
 }  // namespace upscope

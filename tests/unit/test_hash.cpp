@@ -1,10 +1,15 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "inspect/hash.hpp"
+#include "inspect/sha256_lanes.hpp"
 #include "inspect/source.hpp"
 #include "inspect/text.hpp"
+#include "inspect/thread_pool.hpp"
 
 using namespace upscope;
 
@@ -54,4 +59,109 @@ TEST_CASE("text helpers", "[core][text]") {
   CHECK(human_size(512) == "512 B");
   CHECK(human_size(4153344) == "4.0 MiB");
   CHECK(printable(text(std::string("ab\x01", 3))) == "ab\\x01");
+}
+
+TEST_CASE("SHA-256 in AVX-512 lanes equals OpenSSL on every length and piece split", "[core][hash]") {
+  if (!sha256_lanes::available()) {
+    WARN("skipped: this CPU lacks AVX-512F/BW or the SHA extensions");
+    return;
+  }
+  // 300 messages: lengths 0..259 cover every padding case (55/56/63/64 bytes ...), the rest are
+  // longer; each is delivered in pieces of 1..199 bytes so blocks straddle pieces.
+  std::vector<std::vector<uint8_t>> msgs;
+  uint32_t x = 12345;
+  auto rnd = [&] { return x = x * 1103515245u + 12345u, x >> 8; };
+  for (size_t i = 0; i < 300; ++i) {
+    std::vector<uint8_t> m(i < 260 ? i : 1000 + rnd() % 70000);
+    for (auto& b : m) b = static_cast<uint8_t>(rnd());
+    msgs.push_back(std::move(m));
+  }
+  std::vector<size_t> pos(msgs.size(), 0);
+  std::vector<std::string> got(msgs.size());
+  size_t calls = 0;
+  sha256_lanes::hash_many(
+      msgs.size(),
+      [&](size_t i) -> Result<Bytes> {
+        ++calls;
+        const size_t n = std::min<size_t>(msgs[i].size() - pos[i], 1 + rnd() % 199);
+        Bytes piece(msgs[i].data() + pos[i], n);
+        pos[i] += n;
+        return piece;
+      },
+      [&](size_t i, Result<sha256_lanes::Digest> d) {
+        REQUIRE(d);
+        CHECK(got[i].empty());
+        got[i] = to_hex(Bytes(d->data(), d->size()));
+      });
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    INFO("message " << i << " of " << msgs[i].size() << " bytes");
+    CHECK(got[i] == sha256_hex(Bytes(msgs[i])));
+  }
+  CHECK(calls > 1000);
+}
+
+TEST_CASE("SHA-256 lanes: a failing piece ends only its own message", "[core][hash]") {
+  if (!sha256_lanes::available()) {
+    WARN("skipped: this CPU lacks AVX-512F/BW or the SHA extensions");
+    return;
+  }
+  const std::vector<uint8_t> data(100000, 0x5a);
+  std::vector<size_t> pos(20, 0);
+  std::vector<int> outcome(20, 0);  // 1 digest, 2 error
+  sha256_lanes::hash_many(
+      20,
+      [&](size_t i) -> Result<Bytes> {
+        if (i == 3 && pos[i] >= 50000) return fail(ErrorCode::kIo, "test source", "read failed");
+        const size_t n = std::min<size_t>(data.size() - pos[i], 4096 + i);
+        pos[i] += n;
+        return Bytes(data.data(), n);
+      },
+      [&](size_t i, Result<sha256_lanes::Digest> d) {
+        CHECK(outcome[i] == 0);
+        outcome[i] = d ? 1 : 2;
+        if (d) CHECK(to_hex(Bytes(d->data(), d->size())) == sha256_hex(Bytes(data)));
+        else CHECK(d.error().rule == "read failed");
+      });
+  for (size_t i = 0; i < 20; ++i) CHECK(outcome[i] == (i == 3 ? 2 : 1));
+}
+
+TEST_CASE("hash_sources equals hash_source for each source", "[core][hash]") {
+  std::vector<std::unique_ptr<MemorySource>> owned;
+  std::vector<const Source*> srcs;
+  for (size_t i = 0; i < 40; ++i) {
+    std::vector<uint8_t> v(i * 977 + (i % 3) * 3000000);
+    for (size_t k = 0; k < v.size(); ++k) v[k] = static_cast<uint8_t>(k * 31 + i);
+    owned.push_back(std::make_unique<MemorySource>(std::move(v), "m" + std::to_string(i)));
+    srcs.push_back(owned.back().get());
+  }
+  ThreadPool pool(3);
+  for (HashKind k : {HashKind::kSha256, HashKind::kSha1, HashKind::kXxh3_64}) {
+    for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+      auto all = hash_sources(k, srcs, p);
+      REQUIRE(all.size() == srcs.size());
+      for (size_t i = 0; i < srcs.size(); ++i) CHECK(*all[i] == *hash_source(k, *srcs[i]));
+    }
+  }
+  // Sources opened on demand: one fails to open, every other is hashed and reported once.
+  SourceBatch batch;
+  batch.count = srcs.size();
+  batch.open = [&](size_t i) -> Result<SourcePtr> {
+    if (i == 7) return fail(ErrorCode::kIo, "m7", "cannot open");
+    return SourcePtr(SourcePtr(), srcs[i]);
+  };
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<size_t> calls{0};
+  batch.hashed = [&](size_t, uint64_t n) { bytes += n, ++calls; };
+  auto all = hash_sources(HashKind::kSha256, batch, &pool);
+  uint64_t total = 0;
+  for (size_t i = 0; i < srcs.size(); ++i) {
+    if (i == 7) {
+      CHECK(!all[i]);
+      continue;
+    }
+    total += srcs[i]->size();
+    CHECK(*all[i] == *hash_source(HashKind::kSha256, *srcs[i]));
+  }
+  CHECK(bytes == total);
+  CHECK(calls == srcs.size());
 }
