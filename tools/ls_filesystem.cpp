@@ -10,6 +10,7 @@
 #include "apfs/volume.hpp"
 #include "cli.hpp"
 #include "inspect/hash.hpp"
+#include "inspect/progress.hpp"
 #include "inspect/thread_pool.hpp"
 #include "ls_hfs.hpp"
 #include "ls_registry.hpp"
@@ -55,10 +56,13 @@ uint64_t file_size(const Row& r) {
 void hash_rows(const apfs::Volume& v, std::vector<Row>& rows, HashKind hk, ThreadPool& pool) {
   std::vector<size_t> files;
   SourceBatch batch;
+  uint64_t total = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
     if (!rows[i].entry.inode.is_reg()) continue;
     files.push_back(i);
+    total += file_size(rows[i]);
   }
+  Progress progress(fmt::format("ls '{}' ({})", v.info().name, to_string(hk)), total);
   batch.count = files.size();
   batch.open = [&](size_t k) {
     const auto& e = rows[files[k]].entry;
@@ -67,11 +71,13 @@ void hash_rows(const apfs::Volume& v, std::vector<Row>& rows, HashKind hk, Threa
   constexpr uint64_t kReleaseEvery = 64ull << 20;
   std::atomic<uint64_t> since_release{0};
   batch.hashed = [&](size_t, uint64_t bytes) {
+    progress.advance(bytes);
     if (since_release.fetch_add(bytes) + bytes < kReleaseEvery) return;
     since_release = 0;
     v.container().source().release(0, v.container().source().size());
   };
   auto hashes = hash_sources(hk, batch, &pool);
+  progress.finish();
   for (size_t k = 0; k < files.size(); ++k) {
     Row& r = rows[files[k]];
     if (hashes[k]) r.hash = std::move(*hashes[k]);
