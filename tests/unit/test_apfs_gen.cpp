@@ -118,6 +118,16 @@ TEST_CASE("apfs-gen: multi-level fs tree read like python3-fsapfs, fsapfsinfo an
   REQUIRE(g.manifest["volumes"][0]["fs_tree_levels"].get<int>() >= 2);
   auto ours = upscope_listing(g.image.string());
   check_against_manifest(g.manifest, ours);
+  {
+    // The same listing with the SHA-256 lanes turned off (OpenSSL, one file at a time): identical.
+    const std::string ls = test::shell_quote(test::upscope_binary()) + " ls --json --hash sha256 " +
+                           test::shell_quote(g.image.string()) + " 2>/dev/null";
+    auto lanes = test::run_shell(ls);
+    auto openssl = test::run_shell("UPSCOPE_SHA256_LANES=0 " + ls);
+    REQUIRE(lanes.exit_code == 0);
+    REQUIRE(openssl.exit_code == 0);
+    CHECK(lanes.out == openssl.out);
+  }
 
   if (!have_pyfsapfs()) {
     WARN("SKIPPED: python3-fsapfs is not installed (apt-get install python3-fsapfs)");

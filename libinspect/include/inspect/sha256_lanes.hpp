@@ -19,7 +19,8 @@ namespace upscope::sha256_lanes {
 
 using Digest = std::array<uint8_t, 32>;
 
-// True when the CPU and OS support AVX-512F/BW and the SHA extensions (checked once).
+// True when the CPU and OS support AVX-512F/BW and the SHA extensions (checked once), unless the
+// environment sets UPSCOPE_SHA256_LANES=0.
 bool available();
 
 // The next piece of message `msg`: a non-empty span, an empty span at the end of the message, or an
