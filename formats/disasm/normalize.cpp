@@ -7,6 +7,8 @@
 
 #include "disasm/x86_decode.hpp"
 #include "inspect/hash.hpp"
+#include "inspect/sha256_lanes.hpp"
+#include "inspect/text.hpp"
 
 namespace upscope::disasm {
 
@@ -124,6 +126,51 @@ uint64_t hash_code(Hasher& h, Bytes code, bool arm64, std::vector<uint8_t>& buf,
     h.update(buf);
   }
   return masked;
+}
+
+std::vector<std::string> code_hashes(std::span<const CodeImage> images) {
+  constexpr size_t kPiece = 64 * 1024;  // as hash_code: masked a piece at a time, word-aligned
+  std::vector<std::string> out(images.size());
+  std::vector<size_t> side_by_side;
+  for (size_t i = 0; i < images.size(); ++i) {
+    const CodeImage& img = images[i];
+    if (img.arch != Arch::kX86_64 && sha256_lanes::available()) {
+      side_by_side.push_back(i);
+      continue;
+    }
+    Hasher h(HashKind::kSha256);
+    std::vector<uint8_t> buf;
+    for (Bytes code : img.sections) {
+      if (img.arch == Arch::kX86_64) hash_code_x86_64(h, code);
+      else hash_code(h, code, img.arch == Arch::kArm64, buf);
+    }
+    out[i] = h.hex_digest();
+  }
+  struct Cursor {
+    size_t section = 0, at = 0;
+    std::vector<uint8_t> buf;
+  };
+  std::vector<Cursor> cur(side_by_side.size());
+  sha256_lanes::hash_many(
+      side_by_side.size(),
+      [&](size_t k) -> Result<Bytes> {
+        const CodeImage& img = images[side_by_side[k]];
+        Cursor& c = cur[k];
+        while (c.section < img.sections.size() && c.at >= img.sections[c.section].size()) c.section++, c.at = 0;
+        if (c.section == img.sections.size()) return Bytes();
+        const Bytes code = img.sections[c.section];
+        const Bytes piece = code.subspan(c.at, std::min(kPiece, code.size() - c.at));
+        c.at += piece.size();
+        if (img.arch != Arch::kArm64) return piece;
+        c.buf.resize(piece.size());
+        mask_arm64_copy(piece, c.buf.data());
+        return Bytes(c.buf);
+      },
+      [&](size_t k, Result<sha256_lanes::Digest> d) {
+        // The pieces come from memory and never fail.
+        if (d) out[side_by_side[k]] = to_hex(Bytes(d->data(), d->size()));
+      });
+  return out;
 }
 
 namespace {

@@ -8,10 +8,12 @@
 
 #include "compress/codec.hpp"
 #include "compress/complzss.hpp"
+#include "disasm/normalize.hpp"
 #include "img4/im4p.hpp"
 #include "inspect/hash.hpp"
 #include "inspect/text.hpp"
 #include "inspect/thread_pool.hpp"
+#include "disasm/normalize.hpp"
 #include "kc/kc.hpp"
 #include "macho/names.hpp"
 #include "macho/structs.hpp"
@@ -115,7 +117,7 @@ Result<Unwrapped> unwrap(ByteReader in, const OpenOptions& opt, Diagnostics& dia
 macho::ParseOptions entry_options(const OpenOptions& opt) {
   macho::ParseOptions po;
   po.symbols = po.exports = po.function_starts = opt.symbols;
-  po.code_hash = opt.code_hash;
+  po.code_hash = false;  // read_entries hashes a batch of entries' code side by side (code_hashes)
   return po;
 }
 
@@ -145,6 +147,7 @@ void fill(Entry& e, const macho::MachO& m, const ByteReader& file, const OpenOpt
 struct EntryJob {
   Entry e;
   Diagnostics d;
+  disasm::CodeImage code;  // what the code hash covers (when OpenOptions::code_hash)
 };
 
 void prefix(Diagnostics& out, const Diagnostics& in, const std::string& where) {
@@ -158,7 +161,7 @@ void prefix(Diagnostics& out, const Diagnostics& in, const std::string& where) {
 // in old prelinked kernels where a kext's offsets count from its own header (allow_relative).
 EntryJob read_entry(const ByteReader& mach, Entry e, const std::string& where, const OpenOptions& opt,
                     bool allow_relative) {
-  EntryJob j{std::move(e), {}};
+  EntryJob j{std::move(e), {}, {}};
   Entry& x = j.e;
   if (x.fileoff >= mach.size()) {
     x.error = make_error(ErrorCode::kTruncated, where,
@@ -189,6 +192,13 @@ EntryJob read_entry(const ByteReader& mach, Entry e, const std::string& where, c
     return j;
   }
   fill(x, *m, file, opt, false);
+  if (opt.code_hash) {
+    j.code.arch = m->cputype == macho::CPU_TYPE_X86_64 ? disasm::Arch::kX86_64
+                  : m->cputype == macho::CPU_TYPE_ARM64 || m->cputype == macho::CPU_TYPE_ARM64_32 ? disasm::Arch::kArm64
+                                                                                                  : disasm::Arch::kOther;
+    j.code.sections = macho::code_sections(*m, file);
+    for (Bytes b : j.code.sections) x.code_bytes += b.size();
+  }
   x.image = std::move(*m);
   return j;
 }
@@ -197,8 +207,9 @@ void read_entries(KernelCollection& kc, std::vector<Entry> pending, const char* 
                   bool allow_relative, Diagnostics& diags) {
   ThreadPool pool(opt.jobs);
   kc.entries.reserve(kc.entries.size() + pending.size());
-  // Eight entries per task: a task per entry cost a thread wake-up each (1,300 futex calls for 600 kexts).
-  const auto batches = batch_ranges(pending.size(), 8, UINT64_MAX, [](size_t) { return uint64_t{0}; });
+  // 32 entries per task: a task per entry cost a thread wake-up each (1,300 futex calls for 600 kexts),
+  // and a batch's code hashes run sixteen side by side (disasm::code_hashes).
+  const auto batches = batch_ranges(pending.size(), 32, UINT64_MAX, [](size_t) { return uint64_t{0}; });
   ordered_parallel_map(
       pool, batches.size(), size_t(pool.size()) * 4,
       [&](size_t b) {
@@ -206,6 +217,17 @@ void read_entries(KernelCollection& kc, std::vector<Entry> pending, const char* 
         for (size_t i = batches[b].first; i < batches[b].second; ++i) {
           std::string where = fmt::format("{} {}", what, pending[i].id);
           jobs.push_back(read_entry(kc.macho, std::move(pending[i]), where, opt, allow_relative));
+        }
+        if (opt.code_hash) {
+          std::vector<disasm::CodeImage> code;
+          std::vector<EntryJob*> read;
+          for (auto& j : jobs) {
+            if (!j.e.image) continue;
+            code.push_back(std::move(j.code));
+            read.push_back(&j);
+          }
+          auto hashes = disasm::code_hashes(code);
+          for (size_t k = 0; k < read.size(); ++k) read[k]->e.code_sha256 = std::move(hashes[k]);
         }
         return jobs;
       },

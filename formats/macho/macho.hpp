@@ -240,6 +240,11 @@ struct FatFile {
   std::vector<FatSlice> slices;  // a thin file is one slice covering the file
 };
 
+// The bytes a code hash covers: every non-empty section with instructions of an executable segment
+// (any segment of an MH_OBJECT), read from `file` (the reader offsets count from, see
+// ParseOptions::offsets_base). Sections out of range are skipped: the parser already reported them.
+std::vector<Bytes> code_sections(const MachO& m, const ByteReader& file);
+
 // A fat or thin file. Errors only when the file is neither; bad slices are reported per slice.
 Result<FatFile> parse_file(const Source& src, Diagnostics& diags, const ParseOptions& opt = {});
 

@@ -580,21 +580,27 @@ void ImageReader::hash_code() {
   const bool arm = m_.cputype == CPU_TYPE_ARM64 || m_.cputype == CPU_TYPE_ARM64_32;
   const bool x86 = m_.cputype == CPU_TYPE_X86_64;
   std::vector<uint8_t> buf;
-  for (const Segment& seg : m_.segments) {
-    if (!(seg.initprot & VM_PROT_EXECUTE) && m_.filetype != MH_OBJECT) continue;
-    for (const Section& s : seg.sections) {
-      if (!s.has_instructions() || s.zerofill() || s.size == 0) continue;
-      auto bytes = file_.bytes(s.offset, s.size);
-      if (!bytes) continue;  // already reported by the range checks
-      if (x86) disasm::hash_code_x86_64(h, *bytes);
-      else disasm::hash_code(h, *bytes, arm, buf);
-      m_.code_bytes += s.size;
-    }
+  for (Bytes bytes : code_sections(m_, file_)) {
+    if (x86) disasm::hash_code_x86_64(h, bytes);
+    else disasm::hash_code(h, bytes, arm, buf);
+    m_.code_bytes += bytes.size();
   }
   m_.code_sha256 = h.hex_digest();
 }
 
 }  // namespace
+
+std::vector<Bytes> code_sections(const MachO& m, const ByteReader& file) {
+  std::vector<Bytes> out;
+  for (const Segment& seg : m.segments) {
+    if (!(seg.initprot & VM_PROT_EXECUTE) && m.filetype != MH_OBJECT) continue;
+    for (const Section& s : seg.sections) {
+      if (!s.has_instructions() || s.zerofill() || s.size == 0) continue;
+      if (auto bytes = file.bytes(s.offset, s.size)) out.push_back(*bytes);
+    }
+  }
+  return out;
+}
 
 Result<MachO> parse(ByteReader image, Diagnostics& diags, const ParseOptions& opt) {
   ByteReader file = image;

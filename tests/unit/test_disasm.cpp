@@ -93,3 +93,34 @@ TEST_CASE("arm64 image-relative masking equals the per-word rule at every length
     if (size >= 8) CHECK(changes >= 2);
   }
 }
+
+TEST_CASE("code_hashes equals hash_code image by image, whatever the batch", "[disasm]") {
+  // Sections of odd sizes (a trailing partial word, pieces past 64 KiB), empty images, every arch.
+  std::vector<std::vector<uint8_t>> blobs;
+  uint32_t x = 99;
+  for (size_t n : {0u, 3u, 4u, 1000u, 65536u, 65539u, 200001u, 7u, 131072u, 12u}) {
+    std::vector<uint8_t> b(n);
+    for (auto& v : b) v = static_cast<uint8_t>((x = x * 1664525u + 1013904223u) >> 24);
+    blobs.push_back(std::move(b));
+  }
+  std::vector<disasm::CodeImage> images;
+  for (size_t i = 0; i < 40; ++i) {
+    disasm::CodeImage img;
+    img.arch = i % 5 == 0 ? disasm::Arch::kX86_64 : i % 5 == 1 ? disasm::Arch::kOther : disasm::Arch::kArm64;
+    for (size_t k = 0; k < i % 4; ++k) img.sections.push_back(Bytes(blobs[(i + 3 * k) % blobs.size()]));
+    images.push_back(std::move(img));
+  }
+  auto got = disasm::code_hashes(images);
+  REQUIRE(got.size() == images.size());
+  for (size_t i = 0; i < images.size(); ++i) {
+    Hasher h(HashKind::kSha256);
+    std::vector<uint8_t> buf;
+    for (Bytes code : images[i].sections) {
+      if (images[i].arch == disasm::Arch::kX86_64) disasm::hash_code_x86_64(h, code);
+      else disasm::hash_code(h, code, images[i].arch == disasm::Arch::kArm64, buf);
+    }
+    INFO("image " << i);
+    CHECK(got[i] == h.hex_digest());
+  }
+  CHECK(disasm::code_hashes({}).empty());
+}
