@@ -446,6 +446,72 @@ TEST_CASE("apfs malformed: B-tree cycle and depth bomb", "[apfs]") {
   }
 }
 
+TEST_CASE("apfs malformed: object map B-tree cycle", "[apfs]") {
+  // The volume's object map root becomes an index node whose every child is itself.
+  UPSCOPE_REQUIRE_SAMPLE(path, "dfvfs_apfs.raw");
+  auto img = test::read_bytes(path);
+  auto good = open_bytes(img);
+  auto om = good->load_omap(good->volumes()[0].omap_oid, good->info().xid, "test");
+  REQUIRE(om);
+  const uint64_t root = om->tree_root;
+  uint8_t* node = img.data() + root * 4096;
+  REQUIRE((load_u16le(node + 32) & BTNODE_FIXED_KV_SIZE) != 0);
+  node[32] &= static_cast<uint8_t>(~BTNODE_LEAF);
+  node[34] = 1;
+  // Fixed-size entries: the table of contents holds kvoff_t {k, v}; an index value is the child's paddr.
+  const uint16_t toc_off = load_u16le(node + 40);
+  const uint32_t nkeys = load_u32le(node + 36);
+  REQUIRE(nkeys > 0);
+  for (uint32_t k = 0; k < nkeys; ++k) {
+    const uint16_t voff = load_u16le(node + 56 + toc_off + 4 * k + 2);
+    uint8_t* val = node + 4096 - 40 - voff;
+    for (int i = 0; i < 8; ++i) val[i] = static_cast<uint8_t>(root >> (8 * i));
+  }
+  reseal(img, root, 4096);
+  auto v = open_bytes(img)->open_volume(0);
+  REQUIRE_FALSE(v);
+  CHECK(v.error().message().find(fmt::format(
+            "object map B-tree node at block {}: level 1 under a level 1 node: cycle or corrupt tree", root)) !=
+        std::string::npos);
+}
+
+TEST_CASE("apfs malformed: a directory entry naming its own ancestor", "[apfs]") {
+  // A directory record under the root points back at the root (inode 2): the walk reports the loop
+  // once and goes on with the other files.
+  UPSCOPE_REQUIRE_SAMPLE(path, "dfvfs_apfs.raw");
+  auto img = test::read_bytes(path);
+  auto good = open_bytes(img);
+  const uint64_t root = fs_root_block(*good);
+  uint8_t* node = img.data() + root * 4096;
+  REQUIRE((load_u16le(node + 32) & BTNODE_LEAF) != 0);
+  const uint16_t toc_off = load_u16le(node + 40), toc_len = load_u16le(node + 42);
+  const uint32_t nkeys = load_u32le(node + 36);
+  const uint8_t* keys = node + 56 + toc_off + toc_len;
+  std::string name;
+  for (uint32_t k = 0; k < nkeys && name.empty(); ++k) {
+    const uint8_t* toc = node + 56 + toc_off + 8 * k;  // kvloc_t {k.off, k.len, v.off, v.len}
+    const uint8_t* key = keys + load_u16le(toc);
+    uint8_t* val = node + 4096 - 40 - load_u16le(toc + 4);
+    const uint64_t head = load_u64le(key);
+    // A directory record (type 9) in the root (2) whose entry is a directory (DT_DIR = 4).
+    if ((head >> 60) != 9 || (head & 0x0fffffffffffffffull) != 2 || (load_u16le(val + 16) & 0xf) != 4) continue;
+    const uint32_t name_len = load_u32le(key + 8) & 0x3ff;
+    name.assign(reinterpret_cast<const char*>(key + 12), name_len ? name_len - 1 : 0);
+    for (int i = 0; i < 8; ++i) val[i] = static_cast<uint8_t>(uint64_t{2} >> (8 * i));
+  }
+  REQUIRE_FALSE(name.empty());
+  reseal(img, root, 4096);
+  auto dir = test::scratch_dir("apfs-dir-loop");
+  const auto file = dir / "loop.raw";
+  test::write_bytes(file, img);
+  auto r = test::run_upscope({"ls", file.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("/" + name + ": directory inode 2 is reached twice (cycle); not descended") != std::string::npos);
+  INFO(r.err);
+  INFO(r.out);
+  CHECK(r.out.find("/" + name) != std::string::npos);
+}
+
 TEST_CASE("apfs malformed: extent past the container", "[apfs]") {
   UPSCOPE_REQUIRE_SAMPLE(path, "dfvfs_apfs.raw");
   auto img = test::read_bytes(path);
