@@ -37,26 +37,35 @@ bool selected(const Image& img, const std::string& prefix) {
   return img.path.starts_with(dir);
 }
 
-Row read_row(const Cache& c, size_t i, bool code_hash, std::optional<HashKind> content) {
-  Row r;
-  r.image = i;
+// The rows of images idx: read together, so that their code hashes run side by side (image_details).
+std::vector<Row> read_rows(const Cache& c, std::span<const size_t> idx, bool code_hash, std::optional<HashKind> content) {
   ImageOptions opt;
   opt.exports = opt.function_starts = opt.local_symbols = opt.const_hash = false;
   opt.code_hash = code_hash;
-  auto d = c.image_detail(c.images[i], r.diags, opt);
-  if (!d) {
-    r.error = d.error();
-    return r;
+  std::vector<const Image*> imgs;
+  for (size_t i : idx) imgs.push_back(&c.images[i]);
+  std::vector<Diagnostics> diags(idx.size());
+  auto details = c.image_details(imgs, diags, opt);
+  std::vector<Row> rows(idx.size());
+  for (size_t k = 0; k < idx.size(); ++k) {
+    Row& r = rows[k];
+    r.image = idx[k];
+    r.diags = std::move(diags[k]);
+    auto& d = details[k];
+    if (!d) {
+      r.error = d.error();
+      continue;
+    }
+    r.version = d->current_version;
+    r.macho_uuid = d->macho.uuid;
+    r.code = std::move(d->code);
+    if (content) {
+      auto h = image_content_hash(c, *d, *content);
+      if (h) r.content = *h;
+      else r.error = h.error();
+    }
   }
-  r.version = d->current_version;
-  r.macho_uuid = d->macho.uuid;
-  r.code = std::move(d->code);
-  if (content) {
-    auto h = image_content_hash(c, *d, *content);
-    if (h) r.content = *h;
-    else r.error = h.error();
-  }
-  return r;
+  return rows;
 }
 
 int list_dsc(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
@@ -102,39 +111,46 @@ int list_dsc(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
   for (size_t i : picks) text_total += c->images[i].text_size;
   Progress progress("ls dyld cache", code_hash || req.hash ? text_total : 0);
   ThreadPool pool(resolve_jobs(ctx.global.jobs));
-  // Window: enough work queued to keep every thread busy, few enough images held at once.
+  // 32 images per task (their code hashes run side by side); the window keeps every thread busy with
+  // few images held at once; pages are dropped after every batch (RSS bounded on multi-GB caches).
+  const auto batches = batch_ranges(picks.size(), 32, UINT64_MAX, [](size_t) { return uint64_t{0}; });
   ordered_parallel_map(
-      pool, picks.size(), size_t(pool.size()) * 4,
-      [&](size_t k) { return read_row(*c, picks[k], code_hash, req.hash); },
-      [&](size_t k, Row r) {
-        const Image& img = c->images[r.image];
-        progress.advance(img.text_size);
-        if (k % 32 == 31) c->release_pages();  // RSS bounded on multi-GB caches
-        diags.append(r.diags);
-        std::optional<Uuid> uuid = img.uuid ? img.uuid : r.macho_uuid;
-        const std::string uuid_s = uuid ? uuid_string(Bytes(uuid->data(), 16)) : "";
-        const std::string version = r.version ? macho::version_string(*r.version) : "";
-        reports::Json j{{"index", img.index}, {"path", img.path}, {"address", fmt::format("{:#x}", img.address)}};
-        j["uuid"] = uuid ? reports::Json(uuid_s) : reports::Json(nullptr);
-        j["current_version"] = r.version ? reports::Json(version) : reports::Json(nullptr);
-        j["text_size"] = img.text_size;
-        if (auto l = c->locate(img.address)) j["file"] = c->files[l->file].name;
-        if (code_hash) {
-          j["code_hash"] = r.error ? reports::Json(nullptr) : reports::Json(r.code.sha256);
-          j["code_bytes"] = r.code.bytes;
+      pool, batches.size(), size_t(pool.size()) * 2,
+      [&](size_t b) {
+        auto [first, last] = batches[b];
+        return read_rows(*c, std::span(picks).subspan(first, last - first), code_hash, req.hash);
+      },
+      [&](size_t, std::vector<Row> batch) {
+        c->release_pages();
+        for (Row& r : batch) {
+          const Image& img = c->images[r.image];
+          progress.advance(img.text_size);
+          diags.append(r.diags);
+          std::optional<Uuid> uuid = img.uuid ? img.uuid : r.macho_uuid;
+          const std::string uuid_s = uuid ? uuid_string(Bytes(uuid->data(), 16)) : "";
+          const std::string version = r.version ? macho::version_string(*r.version) : "";
+          reports::Json j{{"index", img.index}, {"path", img.path}, {"address", fmt::format("{:#x}", img.address)}};
+          j["uuid"] = uuid ? reports::Json(uuid_s) : reports::Json(nullptr);
+          j["current_version"] = r.version ? reports::Json(version) : reports::Json(nullptr);
+          j["text_size"] = img.text_size;
+          if (auto l = c->locate(img.address)) j["file"] = c->files[l->file].name;
+          if (code_hash) {
+            j["code_hash"] = r.error ? reports::Json(nullptr) : reports::Json(r.code.sha256);
+            j["code_bytes"] = r.code.bytes;
+          }
+          if (req.hash) j[hash_key] = r.content.empty() ? reports::Json(nullptr) : reports::Json(r.content);
+          if (r.error) {
+            j["error"] = reports::to_json(*r.error);
+            rc = kExitError;
+          }
+          std::vector<std::string> row = {img.path, uuid ? uuid_s : "-", r.version ? version : "-",
+                                          img.text_size ? human_size(img.text_size) : "-"};
+          if (code_hash) row.push_back(r.error ? "ERROR" : r.code.sha256);
+          if (req.hash) row.push_back(r.content.empty() ? "-" : r.content);
+          tab.add_row(std::move(row));
+          if (r.error && !json) print_error(*r.error);
+          rows.push_back(std::move(j));
         }
-        if (req.hash) j[hash_key] = r.content.empty() ? reports::Json(nullptr) : reports::Json(r.content);
-        if (r.error) {
-          j["error"] = reports::to_json(*r.error);
-          rc = kExitError;
-        }
-        std::vector<std::string> row = {img.path, uuid ? uuid_s : "-", r.version ? version : "-",
-                                        img.text_size ? human_size(img.text_size) : "-"};
-        if (code_hash) row.push_back(r.error ? "ERROR" : r.code.sha256);
-        if (req.hash) row.push_back(r.content.empty() ? "-" : r.content);
-        tab.add_row(std::move(row));
-        if (r.error && !json) print_error(*r.error);
-        rows.push_back(std::move(j));
         return true;
       });
   progress.finish();

@@ -111,56 +111,69 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
   io.const_hash = false;
   ImageOptions names = io;  // what deferred function hashes need again: names and starts
   names.code_hash = false;
-  // Images in parallel (each one's code hash and function hashes are independent), kept in order.
+  // One image's component, from its detail (or the error reading it).
+  auto component = [&](size_t i, Result<ImageDetail>& d, const Diagnostics& id) {
+    const Image& img = cache->images[i];
+    FileResult one;
+    Component comp;
+    comp.id = img.path.empty() ? fmt::format("{}:image {}", rel, img.index) : img.path;
+    comp.path = rel + ":" + comp.id;
+    comp.kind = ComponentKind::kDyldCacheImage;
+    comp.space = Space::kUser;
+    comp.location = pl.location;
+    comp.size = img.text_size;
+    if (!d) {
+      one.not_analysed.push_back({comp.path, d.error().message()});
+      one.components.push_back(std::move(comp));
+      return one;
+    }
+    for (const auto& x : id.items())
+      if (x.severity == Severity::kError) one.not_analysed.push_back({comp.path, x.text()});
+    std::optional<Uuid> u = img.uuid ? img.uuid : d->macho.uuid;
+    if (u) comp.uuid = uuid_string(Bytes(u->data(), 16));
+    if (d->current_version) comp.version = macho::version_string(*d->current_version);
+    comp.code_hash = d->code.sha256;
+    if (opt.symbols) {
+      std::set<std::string> syms;
+      for (const auto& e : d->exports) syms.insert(e.name);
+      comp.symbols.assign(syms.begin(), syms.end());
+    }
+    if (!opt.lazy_functions) {
+      Diagnostics fd;
+      comp.functions = cache_function_hashes(*cache, img, *d, fd);
+    } else {
+      comp.functions_loader = [cache, i, names] {
+        const Image& image = cache->images[i];
+        Diagnostics fd;
+        auto detail = cache->image_detail(image, fd, names);
+        return detail ? cache_function_hashes(*cache, image, *detail, fd) : std::map<std::string, std::string>{};
+      };
+    }
+    one.components.push_back(std::move(comp));
+    return one;
+  };
+  // Images in parallel, 32 per task (their code hashes run side by side, Cache::image_details; each
+  // image's function hashes are independent), kept in order.
   ThreadPool pool(opt.jobs);
+  const auto batches = batch_ranges(cache->images.size(), 32, UINT64_MAX, [](size_t) { return uint64_t{0}; });
   ordered_parallel_map(
-      pool, cache->images.size(), size_t(pool.size()) * 4,
-      [&](size_t i) {
-        const Image& img = cache->images[i];
-        FileResult one;
-        Component comp;
-        comp.id = img.path.empty() ? fmt::format("{}:image {}", rel, img.index) : img.path;
-        comp.path = rel + ":" + comp.id;
-        comp.kind = ComponentKind::kDyldCacheImage;
-        comp.space = Space::kUser;
-        comp.location = pl.location;
-        comp.size = img.text_size;
-        Diagnostics id;
-        auto d = cache->image_detail(img, id, io);
-        if (!d) {
-          one.not_analysed.push_back({comp.path, d.error().message()});
-          one.components.push_back(std::move(comp));
-          return one;
-        }
-        for (const auto& x : id.items())
-          if (x.severity == Severity::kError) one.not_analysed.push_back({comp.path, x.text()});
-        std::optional<Uuid> u = img.uuid ? img.uuid : d->macho.uuid;
-        if (u) comp.uuid = uuid_string(Bytes(u->data(), 16));
-        if (d->current_version) comp.version = macho::version_string(*d->current_version);
-        comp.code_hash = d->code.sha256;
-        if (opt.symbols) {
-          std::set<std::string> syms;
-          for (const auto& e : d->exports) syms.insert(e.name);
-          comp.symbols.assign(syms.begin(), syms.end());
-        }
-        if (!opt.lazy_functions) {
-          Diagnostics fd;
-          comp.functions = cache_function_hashes(*cache, img, *d, fd);
-        } else {
-          comp.functions_loader = [cache, i, names] {
-            const Image& image = cache->images[i];
-            Diagnostics fd;
-            auto detail = cache->image_detail(image, fd, names);
-            return detail ? cache_function_hashes(*cache, image, *detail, fd) : std::map<std::string, std::string>{};
-          };
-        }
-        one.components.push_back(std::move(comp));
-        return one;
+      pool, batches.size(), size_t(pool.size()) * 2,
+      [&](size_t b) {
+        auto [first, last] = batches[b];
+        std::vector<const Image*> imgs;
+        for (size_t i = first; i < last; ++i) imgs.push_back(&cache->images[i]);
+        std::vector<Diagnostics> image_diags(imgs.size());
+        auto details = cache->image_details(imgs, image_diags, io);
+        std::vector<FileResult> out;
+        for (size_t k = 0; k < imgs.size(); ++k) out.push_back(component(first + k, details[k], image_diags[k]));
+        return out;
       },
-      [&](size_t i, FileResult one) {
-        for (auto& x : one.components) r.components.push_back(std::move(x));
-        for (auto& x : one.not_analysed) r.not_analysed.push_back(std::move(x));
-        if (i % 32 == 31) cache->release_pages();  // bounded RSS on multi-GB caches
+      [&](size_t, std::vector<FileResult> batch) {
+        for (auto& one : batch) {
+          for (auto& x : one.components) r.components.push_back(std::move(x));
+          for (auto& x : one.not_analysed) r.not_analysed.push_back(std::move(x));
+        }
+        cache->release_pages();  // bounded RSS on multi-GB caches
         return true;
       });
   return r;

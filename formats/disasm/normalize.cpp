@@ -128,9 +128,12 @@ uint64_t hash_code(Hasher& h, Bytes code, bool arm64, std::vector<uint8_t>& buf,
   return masked;
 }
 
-std::vector<std::string> code_hashes(std::span<const CodeImage> images) {
-  constexpr size_t kPiece = 64 * 1024;  // as hash_code: masked a piece at a time, word-aligned
-  std::vector<std::string> out(images.size());
+std::vector<CodeImageHash> code_hashes(std::span<const CodeImage> images) {
+  constexpr size_t kPiece = 64 * 1024;  // as hash_code: edited and masked a piece at a time, word-aligned
+  std::vector<CodeImageHash> out(images.size());
+  auto edit_of = [](const CodeImage& img, size_t k) -> const PieceEdit* {
+    return k < img.edits.size() && img.edits[k] ? &img.edits[k] : nullptr;
+  };
   std::vector<size_t> side_by_side;
   for (size_t i = 0; i < images.size(); ++i) {
     const CodeImage& img = images[i];
@@ -140,11 +143,19 @@ std::vector<std::string> code_hashes(std::span<const CodeImage> images) {
     }
     Hasher h(HashKind::kSha256);
     std::vector<uint8_t> buf;
-    for (Bytes code : img.sections) {
-      if (img.arch == Arch::kX86_64) hash_code_x86_64(h, code);
-      else hash_code(h, code, img.arch == Arch::kArm64, buf);
+    for (size_t k = 0; k < img.sections.size(); ++k) {
+      const PieceEdit* edit = edit_of(img, k);
+      if (img.arch != Arch::kX86_64) {
+        out[i].masked += hash_code(h, img.sections[k], img.arch == Arch::kArm64, buf, edit ? *edit : PieceEdit());
+      } else if (edit) {  // decoded whole: instruction boundaries do not respect pieces
+        buf.assign(img.sections[k].begin(), img.sections[k].end());
+        (*edit)(buf, 0);
+        out[i].masked += hash_code_x86_64(h, buf);
+      } else {
+        out[i].masked += hash_code_x86_64(h, img.sections[k]);
+      }
     }
-    out[i] = h.hex_digest();
+    out[i].sha256 = h.hex_digest();
   }
   struct Cursor {
     size_t section = 0, at = 0;
@@ -153,22 +164,31 @@ std::vector<std::string> code_hashes(std::span<const CodeImage> images) {
   std::vector<Cursor> cur(side_by_side.size());
   sha256_lanes::hash_many(
       side_by_side.size(),
-      [&](size_t k) -> Result<Bytes> {
-        const CodeImage& img = images[side_by_side[k]];
-        Cursor& c = cur[k];
+      [&](size_t n) -> Result<Bytes> {
+        const size_t i = side_by_side[n];
+        const CodeImage& img = images[i];
+        Cursor& c = cur[n];
         while (c.section < img.sections.size() && c.at >= img.sections[c.section].size()) c.section++, c.at = 0;
         if (c.section == img.sections.size()) return Bytes();
         const Bytes code = img.sections[c.section];
         const Bytes piece = code.subspan(c.at, std::min(kPiece, code.size() - c.at));
+        const size_t at = c.at;
         c.at += piece.size();
-        if (img.arch != Arch::kArm64) return piece;
+        const bool arm64 = img.arch == Arch::kArm64;
+        if (const PieceEdit* edit = edit_of(img, c.section)) {
+          c.buf.assign(piece.begin(), piece.end());
+          (*edit)(c.buf, at);
+          if (arm64) out[i].masked += mask_arm64_image_relative(c.buf);
+          return Bytes(c.buf);
+        }
+        if (!arm64) return piece;
         c.buf.resize(piece.size());
-        mask_arm64_copy(piece, c.buf.data());
+        out[i].masked += mask_arm64_copy(piece, c.buf.data());
         return Bytes(c.buf);
       },
-      [&](size_t k, Result<sha256_lanes::Digest> d) {
+      [&](size_t n, Result<sha256_lanes::Digest> d) {
         // The pieces come from memory and never fail.
-        if (d) out[side_by_side[k]] = to_hex(Bytes(d->data(), d->size()));
+        if (d) out[side_by_side[n]].sha256 = to_hex(Bytes(d->data(), d->size()));
       });
   return out;
 }

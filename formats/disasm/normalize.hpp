@@ -40,13 +40,19 @@ uint64_t hash_code(Hasher& h, Bytes code, bool arm64, std::vector<uint8_t>& buf,
 uint64_t hash_code_x86_64(Hasher& h, Bytes code);
 
 // Several images' code hashes at once, each the hex SHA-256 that hash_code (arm64: masked; kOther: as
-// it is) or hash_code_x86_64 gives over its sections in order. Images other than x86-64 run side by
-// side in SHA-256 lanes where the CPU has them (inspect/sha256_lanes.hpp).
+// it is) or hash_code_x86_64 gives over its sections in order, with edits[k] (when given) applied to
+// section k first as hash_code applies `edit` (x86-64: to the whole section, at offset 0). Images other
+// than x86-64 run side by side in SHA-256 lanes where the CPU has them (inspect/sha256_lanes.hpp).
 struct CodeImage {
   Arch arch = Arch::kOther;
   std::vector<Bytes> sections;
+  std::vector<PieceEdit> edits;  // empty, or one per section (an empty function: no edit)
 };
-std::vector<std::string> code_hashes(std::span<const CodeImage> images);
+struct CodeImageHash {
+  std::string sha256;
+  uint64_t masked = 0;  // words (arm64) or instructions (x86-64) whose operands were masked
+};
+std::vector<CodeImageHash> code_hashes(std::span<const CodeImage> images);
 
 // The normalised byte stream of one function (exposed for tests), and its SHA-256. Neither depends on
 // where the function sits: only the masked operands encode its address.

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <span>
 #include <vector>
 
 #include "dyld_cache/structs.hpp"
@@ -150,6 +151,10 @@ class Cache {
 
   // Mach-O view, exports, function starts, code hash and (optionally) local symbols of one image.
   Result<ImageDetail> image_detail(const Image& img, Diagnostics& diags, const ImageOptions& opt = {}) const;
+  // The same for several images, their code hashes computed side by side (disasm::code_hashes, SHA-256
+  // lanes): result k and diags[k] belong to imgs[k].
+  std::vector<Result<ImageDetail>> image_details(std::span<const Image* const> imgs, std::span<Diagnostics> diags,
+                                                 const ImageOptions& opt = {}) const;
 
   // Local symbols of an image from the .symbols file (or the main file for old caches).
   std::optional<LocalSymbols> local_symbols(const Image& img, Diagnostics& diags) const;
@@ -165,6 +170,10 @@ class Cache {
   std::vector<MapEntry> vm_map;      // sorted by start, non-overlapping
 
  private:
+  struct PendingCode;  // the sections a code hash covers, gathered for code_hashes (image.cpp)
+  Result<ImageDetail> detail(const Image& img, Diagnostics& diags, const ImageOptions& opt, PendingCode* code) const;
+  static void finish_code(std::span<ImageDetail* const> details, std::span<const PendingCode> pending);
+
   std::vector<size_t> by_address_;   // image indices sorted by address
   friend struct CacheBuilder;
 };

@@ -53,7 +53,68 @@ uint64_t zero_pointers(std::vector<uint8_t>& buf, uint64_t vmaddr, const std::ve
 
 }  // namespace
 
+// The code a CodeHash covers, gathered by detail() and hashed by finish_code(), so that a batch of
+// images is hashed side by side.
+struct Cache::PendingCode {
+  disasm::Arch arch = disasm::Arch::kOther;
+  std::vector<Bytes> sections;  // read through the VM map: views of the mapped cache files
+  std::vector<uint64_t> addrs;
+  std::vector<std::vector<SlidPointer>> pointers;
+};
+
+void Cache::finish_code(std::span<ImageDetail* const> details, std::span<const PendingCode> pending) {
+  std::vector<disasm::CodeImage> images(pending.size());
+  for (size_t k = 0; k < pending.size(); ++k) {
+    const PendingCode& p = pending[k];
+    images[k].arch = p.arch;
+    images[k].sections = p.sections;
+    for (size_t j = 0; j < p.sections.size(); ++j) {
+      if (p.pointers[j].empty()) {
+        images[k].edits.emplace_back();
+        continue;
+      }
+      images[k].edits.emplace_back([&p, j](std::vector<uint8_t>& piece, size_t at) {
+        zero_pointers(piece, p.addrs[j] + at, p.pointers[j]);
+      });
+    }
+  }
+  auto hashes = disasm::code_hashes(images);
+  for (size_t k = 0; k < details.size(); ++k) {
+    details[k]->code.sha256 = std::move(hashes[k].sha256);
+    details[k]->code.masked_instructions += hashes[k].masked;
+  }
+}
+
 Result<ImageDetail> Cache::image_detail(const Image& img, Diagnostics& diags, const ImageOptions& opt) const {
+  PendingCode code;
+  auto d = detail(img, diags, opt, &code);
+  if (d && opt.code_hash) {
+    ImageDetail* one = &*d;
+    finish_code(std::span(&one, 1), std::span(&code, 1));
+  }
+  return d;
+}
+
+std::vector<Result<ImageDetail>> Cache::image_details(std::span<const Image* const> imgs, std::span<Diagnostics> diags,
+                                                      const ImageOptions& opt) const {
+  std::vector<Result<ImageDetail>> out;
+  std::vector<PendingCode> code(imgs.size());
+  out.reserve(imgs.size());
+  for (size_t k = 0; k < imgs.size(); ++k) out.push_back(detail(*imgs[k], diags[k], opt, &code[k]));
+  if (!opt.code_hash) return out;
+  std::vector<ImageDetail*> read;
+  std::vector<PendingCode> pending;
+  for (size_t k = 0; k < out.size(); ++k) {
+    if (!out[k]) continue;
+    read.push_back(&*out[k]);
+    pending.push_back(std::move(code[k]));
+  }
+  finish_code(read, pending);
+  return out;
+}
+
+Result<ImageDetail> Cache::detail(const Image& img, Diagnostics& diags, const ImageOptions& opt,
+                                  PendingCode* pending) const {
   const std::string who = img.path.empty() ? fmt::format("image {}", img.index) : img.path;
   auto loc = locate(img.address);
   if (!loc) return fail(make_error(ErrorCode::kNotFound, who, loc.error().rule));
@@ -129,10 +190,11 @@ Result<ImageDetail> Cache::image_detail(const Image& img, Diagnostics& diags, co
   }
 
   if (opt.code_hash) {
-    Hasher code(HashKind::kSha256), cst(HashKind::kSha256);
+    Hasher cst(HashKind::kSha256);
     std::vector<uint8_t> buf;
-    const bool arm = is_arm64(mo.cputype);
-    const bool x86 = mo.cputype == macho::CPU_TYPE_X86_64;
+    pending->arch = is_arm64(mo.cputype)                         ? disasm::Arch::kArm64
+                    : mo.cputype == macho::CPU_TYPE_X86_64 ? disasm::Arch::kX86_64
+                                                                 : disasm::Arch::kOther;
     for (const auto& seg : mo.segments) {
       if (seg.initprot & macho::VM_PROT_EXECUTE) {
         for (const auto& s : seg.sections) {
@@ -142,17 +204,11 @@ Result<ImageDetail> Cache::image_detail(const Image& img, Diagnostics& diags, co
             diags.error(std::nullopt, who + fmt::format(": section {},{}", s.segname, s.sectname), r.error().rule);
             continue;
           }
-          const auto ptrs = slid_pointers(s.addr, s.size, diags);
+          auto ptrs = slid_pointers(s.addr, s.size, diags);
           d.code.masked_pointers += ptrs.size();
-          if (x86) {  // decoded whole: instruction boundaries do not respect chunks
-            buf.assign(r->data().begin(), r->data().end());
-            zero_pointers(buf, s.addr, ptrs);
-            d.code.masked_instructions += disasm::hash_code_x86_64(code, buf);
-          } else {
-            disasm::PieceEdit zero;
-            if (!ptrs.empty()) zero = [&](std::vector<uint8_t>& piece, size_t at) { zero_pointers(piece, s.addr + at, ptrs); };
-            d.code.masked_instructions += disasm::hash_code(code, r->data(), arm, buf, zero);
-          }
+          pending->sections.push_back(r->data());
+          pending->addrs.push_back(s.addr);
+          pending->pointers.push_back(std::move(ptrs));
           d.code.bytes += s.size;
         }
       } else if (opt.const_hash && (seg.segname == "__DATA_CONST" || seg.segname == "__AUTH_CONST")) {
@@ -166,7 +222,6 @@ Result<ImageDetail> Cache::image_detail(const Image& img, Diagnostics& diags, co
         d.code.const_bytes += n;
       }
     }
-    d.code.sha256 = code.hex_digest();
     if (d.code.const_bytes) d.code.const_sha256 = cst.hex_digest();
   }
   if (opt.local_symbols) d.local_symbols = local_symbols(img, diags);

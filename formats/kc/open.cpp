@@ -227,7 +227,7 @@ void read_entries(KernelCollection& kc, std::vector<Entry> pending, const char* 
             read.push_back(&j);
           }
           auto hashes = disasm::code_hashes(code);
-          for (size_t k = 0; k < read.size(); ++k) read[k]->e.code_sha256 = std::move(hashes[k]);
+          for (size_t k = 0; k < read.size(); ++k) read[k]->e.code_sha256 = std::move(hashes[k].sha256);
         }
         return jobs;
       },
