@@ -381,6 +381,35 @@ TEST_CASE("dsc: code hash survives an earlier image growing and changes with the
   CHECK(b[0].code.sha256 != b[2].code.sha256);
 }
 
+TEST_CASE("dsc: image_details (code hashes side by side) equals image_detail image by image", "[dsc]") {
+  for (const char* args : {"--slide 3", "--slide 2", "--arch x86_64"}) {
+    INFO(args);
+    auto dir = generate(std::string("batch") + (args + 2), std::string(args) + " --images 40");
+    Diagnostics d;
+    const bool x86 = std::string(args).find("x86_64") != std::string::npos;
+    auto c = open_cache((dir / (x86 ? "dyld_shared_cache_x86_64" : kMain)).string(), d);
+    REQUIRE(c);
+    std::vector<const Image*> imgs;
+    for (const auto& img : c->images) imgs.push_back(&img);
+    std::vector<Diagnostics> diags(imgs.size());
+    auto batch = c->image_details(imgs, diags);
+    REQUIRE(batch.size() == imgs.size());
+    for (size_t i = 0; i < imgs.size(); ++i) {
+      INFO(imgs[i]->path);
+      auto one = c->image_detail(*imgs[i], d);
+      REQUIRE(one);
+      REQUIRE(batch[i]);
+      CHECK(batch[i]->code.sha256 == one->code.sha256);
+      CHECK(batch[i]->code.sha256.size() == 64);
+      CHECK(batch[i]->code.bytes == one->code.bytes);
+      CHECK(batch[i]->code.masked_pointers == one->code.masked_pointers);
+      CHECK(batch[i]->code.masked_instructions == one->code.masked_instructions);
+      CHECK(batch[i]->code.const_sha256 == one->code.const_sha256);
+      CHECK(diags[i].items().size() == 0);
+    }
+  }
+}
+
 TEST_CASE("dsc: missing and mismatched subcache / symbols files", "[dsc]") {
   const auto man = manifest(base_dir());
   SECTION("missing .01: precise error, main-file image still read") {
