@@ -91,6 +91,13 @@ FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placem
 
 }  // namespace
 
+// A dyld cache file is not a component itself (its images are, see dyld_components.hpp): its
+// content hash, gigabytes of SHA-256, is computed only if the file ends up listed.
+bool hashed_when_listed(const Source& src) {
+  auto id = identify(src);
+  return id && id->format == "dyld-cache";
+}
+
 // Everything after opening: hash, identify, and hand the bytes to the reader for their format.
 // `depth` counts images opened inside images (a cryptex dmg in a tree), so nesting is bounded.
 void add_content_hash(Component& c, const Source& src) {
@@ -103,7 +110,7 @@ bool is_plain_file_name(const std::string& name) {
 }
 
 FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOptions& opt, Progress* progress,
-                       unsigned depth, const SiblingOpener& siblings) {
+                       unsigned depth, const SiblingOpener& siblings, const std::string* sha256) {
   FileResult r;
   Placement pl = classify_path(rel);
   Component c;
@@ -116,10 +123,9 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
   c.location = pl.location;
   c.size = src->size();
   auto id = identify(*src);
-  // A dyld cache file is not a component itself (its images are, see dyld_components.hpp): its
-  // content hash, gigabytes of SHA-256, is computed only if the file ends up listed.
-  const bool cache_file = id && id->format == "dyld-cache" && c.size <= opt.max_file_size;
-  if (!cache_file) add_content_hash(c, *src);
+  const bool cache_file = id && id->format == "dyld-cache" && c.size <= opt.max_file_size;  // hashed_when_listed
+  if (!cache_file && sha256) c.hashes["sha256"] = *sha256;
+  else if (!cache_file) add_content_hash(c, *src);
   if (progress) progress->advance(c.size);
   if (!id) {
     r.not_analysed.push_back({rel, id.error().message()});
@@ -158,9 +164,9 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
 
 namespace {
 
-FileResult read_file(const fs::path& root, const fs::path& file, const InventoryOptions& opt, Progress* progress) {
+FileResult read_file(const fs::path& root, const fs::path& file, const Result<SourcePtr>& src,
+                     const std::string* sha256, const InventoryOptions& opt, Progress* progress) {
   std::string rel = "/" + file.lexically_relative(root).generic_string();
-  auto src = FileSource::open(file.string());
   if (!src) {
     FileResult r;
     r.not_analysed.push_back({rel, src.error().message()});
@@ -168,7 +174,7 @@ FileResult read_file(const fs::path& root, const fs::path& file, const Inventory
   }
   const fs::path dir = file.parent_path();
   SiblingOpener siblings = [dir](const std::string& name) { return FileSource::open((dir / name).string()); };
-  return read_source(rel, *src, opt, progress, 0, siblings);
+  return read_source(rel, *src, opt, progress, 0, siblings, sha256);
 }
 
 }  // namespace
@@ -234,13 +240,31 @@ Result<BuildInventory> make_inventory(const std::string& path, const InventoryOp
   std::vector<size_t> order(files.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return sizes[x] > sizes[y]; });
+  // Small files go to the workers up to 32 (or 8 MiB) at a time: sorted by size, a batch's files are
+  // of similar length, so their SHA-256s run side by side to the end (hash_sources).
+  const fs::path base = fs::is_directory(st) ? root : root.parent_path();
+  const auto batches = batch_ranges(order.size(), 32, 8u << 20, [&](size_t k) { return sizes[order[k]]; });
   ordered_parallel_map(
-      pool, files.size(), pool.size() * 4,
-      [&](size_t k) {
-        return read_file(fs::is_directory(st) ? root : root.parent_path(), files[order[k]], opt, &progress);
+      pool, batches.size(), pool.size() * 4,
+      [&](size_t b) {
+        auto [first, last] = batches[b];
+        std::vector<Result<SourcePtr>> opened;
+        for (size_t k = first; k < last; ++k) opened.push_back(FileSource::open(files[order[k]].string()));
+        SourceBatch hashing;
+        hashing.count = opened.size();
+        hashing.open = [&](size_t k) -> Result<SourcePtr> {
+          if (!opened[k]) return fail(opened[k].error());
+          if (hashed_when_listed(**opened[k])) return fail(ErrorCode::kUnsupported, "", "hashed when listed");
+          return *opened[k];
+        };
+        auto sha = hash_sources(HashKind::kSha256, hashing);
+        std::vector<FileResult> out;
+        for (size_t k = 0; k < opened.size(); ++k)
+          out.push_back(read_file(base, files[order[first + k]], opened[k], sha[k] ? &*sha[k] : nullptr, opt, &progress));
+        return out;
       },
-      [&](size_t k, FileResult r) {
-        results[order[k]] = std::move(r);
+      [&](size_t b, std::vector<FileResult> rs) {
+        for (size_t k = 0; k < rs.size(); ++k) results[order[batches[b].first + k]] = std::move(rs[k]);
         return true;
       });
   progress.finish();

@@ -24,13 +24,17 @@ struct FileResult {
 using SiblingOpener = std::function<Result<SourcePtr>(const std::string& name)>;
 bool is_plain_file_name(const std::string& name);
 
+// True for a file whose content hash read_source leaves out unless the file is listed (a dyld cache).
+bool hashed_when_listed(const Source& src);
+
 // The whole-content SHA-256 every file component carries (hashes["sha256"]).
 void add_content_hash(Component& c, const Source& src);
 
 // One file of a build, found at `rel` (absolute within the system root): hashed, identified and
-// read by the reader for its format. `depth` counts enclosing images (bounded nesting).
+// read by the reader for its format. `depth` counts enclosing images (bounded nesting). `sha256`, when
+// given, is the content hash already computed (files hashed side by side first).
 FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOptions& opt, Progress* progress,
-                       unsigned depth, const SiblingOpener& siblings = {});
+                       unsigned depth, const SiblingOpener& siblings = {}, const std::string* sha256 = nullptr);
 
 // A cryptex disk image (os.dmg, app.dmg...): every file of its volumes becomes a component placed
 // under the cryptex's graft point, so a dylib in os.dmg is diffed like one in /System/Cryptexes/OS.
