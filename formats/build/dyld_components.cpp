@@ -33,10 +33,7 @@ bool is_main_name(const std::string& name) {
 std::map<std::string, std::string> cache_function_hashes(const Cache& c, const Image& img, const ImageDetail& d,
                                                    Diagnostics& diags) {
   const auto& m = d.macho;
-  const disasm::Arch arch = m.cputype == macho::CPU_TYPE_ARM64 || m.cputype == macho::CPU_TYPE_ARM64_32
-                                ? disasm::Arch::kArm64
-                            : m.cputype == macho::CPU_TYPE_X86_64 ? disasm::Arch::kX86_64
-                                                                  : disasm::Arch::kOther;
+  const disasm::Arch arch = macho::code_arch(m.cputype);
   std::unordered_map<uint64_t, std::string> names;
   const uint64_t text = m.text_vmaddr();
   for (const auto& e : d.exports)

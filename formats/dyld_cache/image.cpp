@@ -33,8 +33,6 @@
 namespace upscope::dyld_cache {
 namespace {
 
-bool is_arm64(uint32_t cputype) { return cputype == macho::CPU_TYPE_ARM64 || cputype == macho::CPU_TYPE_ARM64_32; }
-
 uint64_t zero_pointers(std::vector<uint8_t>& buf, uint64_t vmaddr, const std::vector<SlidPointer>& ptrs) {
   uint64_t n = 0;
   // ptrs is sorted by address: start at the first that can reach this buffer.
@@ -192,9 +190,7 @@ Result<ImageDetail> Cache::detail(const Image& img, Diagnostics& diags, const Im
   if (opt.code_hash) {
     Hasher cst(HashKind::kSha256);
     std::vector<uint8_t> buf;
-    pending->arch = is_arm64(mo.cputype)                         ? disasm::Arch::kArm64
-                    : mo.cputype == macho::CPU_TYPE_X86_64 ? disasm::Arch::kX86_64
-                                                                 : disasm::Arch::kOther;
+    pending->arch = macho::code_arch(mo.cputype);
     for (const auto& seg : mo.segments) {
       if (seg.initprot & macho::VM_PROT_EXECUTE) {
         for (const auto& s : seg.sections) {

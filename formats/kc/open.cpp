@@ -13,7 +13,6 @@
 #include "inspect/hash.hpp"
 #include "inspect/text.hpp"
 #include "inspect/thread_pool.hpp"
-#include "disasm/normalize.hpp"
 #include "kc/kc.hpp"
 #include "macho/names.hpp"
 #include "macho/structs.hpp"
@@ -193,9 +192,7 @@ EntryJob read_entry(const ByteReader& mach, Entry e, const std::string& where, c
   }
   fill(x, *m, file, opt, false);
   if (opt.code_hash) {
-    j.code.arch = m->cputype == macho::CPU_TYPE_X86_64 ? disasm::Arch::kX86_64
-                  : m->cputype == macho::CPU_TYPE_ARM64 || m->cputype == macho::CPU_TYPE_ARM64_32 ? disasm::Arch::kArm64
-                                                                                                  : disasm::Arch::kOther;
+    j.code.arch = macho::code_arch(m->cputype);
     j.code.sections = macho::code_sections(*m, file);
     for (Bytes b : j.code.sections) x.code_bytes += b.size();
   }

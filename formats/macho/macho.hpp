@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "disasm/normalize.hpp"
 #include "inspect/byte_reader.hpp"
 #include "inspect/diagnostics.hpp"
 #include "inspect/result.hpp"
@@ -244,6 +245,8 @@ struct FatFile {
 // (any segment of an MH_OBJECT), read from `file` (the reader offsets count from, see
 // ParseOptions::offsets_base). Sections out of range are skipped: the parser already reported them.
 std::vector<Bytes> code_sections(const MachO& m, const ByteReader& file);
+// How the code hash reads the image's instructions: arm64 (also arm64e, arm64_32), x86-64, or as bytes.
+disasm::Arch code_arch(uint32_t cputype);
 
 // A fat or thin file. Errors only when the file is neither; bad slices are reported per slice.
 Result<FatFile> parse_file(const Source& src, Diagnostics& diags, const ParseOptions& opt = {});

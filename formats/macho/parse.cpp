@@ -577,8 +577,8 @@ void ImageReader::decode_linkedit() {
 
 void ImageReader::hash_code() {
   Hasher h(HashKind::kSha256);
-  const bool arm = m_.cputype == CPU_TYPE_ARM64 || m_.cputype == CPU_TYPE_ARM64_32;
-  const bool x86 = m_.cputype == CPU_TYPE_X86_64;
+  const disasm::Arch arch = code_arch(m_.cputype);
+  const bool arm = arch == disasm::Arch::kArm64, x86 = arch == disasm::Arch::kX86_64;
   std::vector<uint8_t> buf;
   for (Bytes bytes : code_sections(m_, file_)) {
     if (x86) disasm::hash_code_x86_64(h, bytes);
@@ -589,6 +589,11 @@ void ImageReader::hash_code() {
 }
 
 }  // namespace
+
+disasm::Arch code_arch(uint32_t cputype) {
+  if (cputype == CPU_TYPE_ARM64 || cputype == CPU_TYPE_ARM64_32) return disasm::Arch::kArm64;
+  return cputype == CPU_TYPE_X86_64 ? disasm::Arch::kX86_64 : disasm::Arch::kOther;
+}
 
 std::vector<Bytes> code_sections(const MachO& m, const ByteReader& file) {
   std::vector<Bytes> out;
