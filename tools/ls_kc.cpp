@@ -74,11 +74,12 @@ int list_kc(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
   if (json) {
     auto doc = reports::make_document("kc-ls");
     doc["image"] = req.image;
-    auto body = kc::to_json(*kc);
+    auto body = kc::summary_json(*kc);
+    for (auto it = body.begin(); it != body.end(); ++it) doc[it.key()] = std::move(it.value());
     reports::Json entries = reports::Json::array();
+    entries.get_ref<reports::Json::array_t&>().reserve(rows.size());
     for (const auto* e : rows) entries.push_back(kc::to_json(*e));
-    body["entries"] = std::move(entries);
-    for (auto it = body.begin(); it != body.end(); ++it) doc[it.key()] = it.value();
+    doc["entries"] = std::move(entries);
     doc["boot_kc"] = boot;
     doc["diagnostics"] = reports::to_json(diags);
     out_rc = emit(ctx, doc);

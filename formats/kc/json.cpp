@@ -32,7 +32,7 @@ nlohmann::ordered_json to_json(const Entry& e) {
   return j;
 }
 
-nlohmann::ordered_json to_json(const KernelCollection& kc) {
+nlohmann::ordered_json summary_json(const KernelCollection& kc) {
   nlohmann::ordered_json j;
   j["kind"] = to_string(kc.kind);
   j["kind_reason"] = kc.kind_reason;
@@ -51,6 +51,11 @@ nlohmann::ordered_json to_json(const KernelCollection& kc) {
     j["prelink_info"] = {{"kexts", kc.prelink->kexts.size()}, {"references_resolved", kc.prelink->references_resolved}};
   else
     j["prelink_info"] = nullptr;
+  return j;
+}
+
+nlohmann::ordered_json to_json(const KernelCollection& kc) {
+  nlohmann::ordered_json j = summary_json(kc);
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
   for (const auto& e : kc.entries) entries.push_back(to_json(e));
   j["entries"] = std::move(entries);

@@ -94,6 +94,7 @@ std::string find_kernel_version(const macho::MachO& m, const ByteReader& file);
 std::string check_boot_link(const KernelCollection& child, const KernelCollection& boot);
 
 nlohmann::ordered_json to_json(const Entry& e);
+nlohmann::ordered_json summary_json(const KernelCollection& kc);  // to_json without "entries"
 nlohmann::ordered_json to_json(const KernelCollection& kc);
 
 }  // namespace upscope::kc

@@ -2,6 +2,7 @@
 // entry (or legacy kext) in place in parallel, join them with __PRELINK_INFO, name the kind.
 #include <algorithm>
 #include <cstring>
+#include <future>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -200,9 +201,8 @@ EntryJob read_entry(const ByteReader& mach, Entry e, const std::string& where, c
   return j;
 }
 
-void read_entries(KernelCollection& kc, std::vector<Entry> pending, const char* what, const OpenOptions& opt,
-                  bool allow_relative, Diagnostics& diags) {
-  ThreadPool pool(opt.jobs);
+void read_entries(KernelCollection& kc, ThreadPool& pool, std::vector<Entry> pending, const char* what,
+                  const OpenOptions& opt, bool allow_relative, Diagnostics& diags) {
   kc.entries.reserve(kc.entries.size() + pending.size());
   // 32 entries per task: a task per entry cost a thread wake-up each (1,300 futex calls for 600 kexts),
   // and a batch's code hashes run sixteen side by side (disasm::code_hashes).
@@ -211,6 +211,7 @@ void read_entries(KernelCollection& kc, std::vector<Entry> pending, const char* 
       pool, batches.size(), size_t(pool.size()) * 4,
       [&](size_t b) {
         std::vector<EntryJob> jobs;
+        jobs.reserve(batches[b].second - batches[b].first);
         for (size_t i = batches[b].first; i < batches[b].second; ++i) {
           std::string where = fmt::format("{} {}", what, pending[i].id);
           jobs.push_back(read_entry(kc.macho, std::move(pending[i]), where, opt, allow_relative));
@@ -235,7 +236,8 @@ void read_entries(KernelCollection& kc, std::vector<Entry> pending, const char* 
           kc.entries.push_back(std::move(j.e));
         }
         // Hashed entries are not read again: drop their pages so RSS stays well below the file size.
-        if (kc.source && b % 4 == 3) kc.source->release(0, kc.source->size());
+        // (Without hashes only headers were touched: nothing worth a madvise over the whole file.)
+        if (kc.source && (opt.code_hash || opt.content_hash) && b % 4 == 3) kc.source->release(0, kc.source->size());
         return true;
       });
 }
@@ -333,20 +335,36 @@ Status read_collection(KernelCollection& kc, Diagnostics& diags, const OpenOptio
   top.code_hash = opt.code_hash && (!filetype || *filetype != macho::MH_FILESET);
   UPSCOPE_TRY(kc.top, macho::parse(kc.macho, diags, top));
   kc.uuid = kc.top.uuid ? uuid_string(Bytes(kc.top.uuid->data(), 16)) : std::string();
-  if (auto xml = prelink_bytes(kc)) {
-    auto info = parse_prelink_info(*xml, diags);
-    if (info) kc.prelink = std::move(*info);
-    else diags.add(info.error());
-  }
-  if (kc.prelink) {
-    kc.kc_id = uuid_text(kc.prelink->kc_id);
-    kc.boot_kc_id = uuid_text(kc.prelink->boot_kc_id);
-    kc.pageable_kc_id = uuid_text(kc.prelink->pageable_kc_id);
+  ThreadPool pool(opt.jobs);
+  const bool fileset = kc.top.filetype == macho::MH_FILESET;
+  // A fileset's entries do not need the plist until they are joined: it is parsed on a worker while
+  // the others read entries. Its diagnostics still come first.
+  Diagnostics prelink_diags;
+  auto parse_prelink = [&] {
+    if (auto xml = prelink_bytes(kc)) {
+      auto info = parse_prelink_info(*xml, prelink_diags);
+      if (info) kc.prelink = std::move(*info);
+      else prelink_diags.add(info.error());
+    }
+    if (kc.prelink) {
+      kc.kc_id = uuid_text(kc.prelink->kc_id);
+      kc.boot_kc_id = uuid_text(kc.prelink->boot_kc_id);
+      kc.pageable_kc_id = uuid_text(kc.prelink->pageable_kc_id);
+    }
+  };
+  std::future<void> prelink_done;
+  if (fileset) {
+    prelink_done = pool.submit(parse_prelink);
+  } else {
+    parse_prelink();
+    diags.append(prelink_diags);
   }
 
-  if (kc.top.filetype == macho::MH_FILESET) {
+  if (fileset) {
     std::vector<Entry> pending;
+    pending.reserve(kc.top.fileset_entries.size());
     std::unordered_map<uint64_t, std::string> headers;
+    Diagnostics entry_diags;
     for (const auto& fe : kc.top.fileset_entries) {
       Entry e;
       e.id = fe.entry_id;
@@ -355,11 +373,14 @@ Status read_collection(KernelCollection& kc, Diagnostics& diags, const OpenOptio
       e.is_kernel = fe.entry_id == kKernelId;
       auto [it, fresh] = headers.emplace(fe.fileoff, fe.entry_id);
       if (!fresh)
-        diags.error(std::nullopt, "fileset entry " + fe.entry_id,
+        entry_diags.error(std::nullopt, "fileset entry " + fe.entry_id,
                     fmt::format("fileoff {:#x} is also the header of fileset entry {}", fe.fileoff, it->second));
       pending.push_back(std::move(e));
     }
-    read_entries(kc, std::move(pending), "fileset entry", opt, false, diags);
+    read_entries(kc, pool, std::move(pending), "fileset entry", opt, false, entry_diags);
+    prelink_done.get();
+    diags.append(prelink_diags);
+    diags.append(entry_diags);
     for (const Entry& e : kc.entries)
       if (e.image && e.image->text_vmaddr() != e.vmaddr)
         diags.warning(std::nullopt, "fileset entry " + e.id,
@@ -382,6 +403,7 @@ Status read_collection(KernelCollection& kc, Diagnostics& diags, const OpenOptio
     kc.entries.push_back(std::move(k));
     if (legacy && kc.prelink) {
       std::vector<Entry> pending;
+      pending.reserve(kc.prelink->kexts.size());
       for (const auto& x : kc.prelink->kexts) {
         if (!x.load_addr || *x.load_addr == 0) continue;  // codeless: joined below
         Entry e;
@@ -398,12 +420,14 @@ Status read_collection(KernelCollection& kc, Diagnostics& diags, const OpenOptio
         e.fileoff = in->fileoff + (e.vmaddr - in->vmaddr);
         pending.push_back(std::move(e));
       }
-      read_entries(kc, std::move(pending), "kext", opt, true, diags);
+      read_entries(kc, pool, std::move(pending), "kext", opt, true, diags);
       join_prelink(kc, false, diags);
     }
   }
-  // Kernel first, then the file's order.
-  std::stable_partition(kc.entries.begin(), kc.entries.end(), [](const Entry& e) { return e.is_kernel; });
+  // Kernel first, then the file's order (usually already so: skip stable_partition's 600-entry buffer).
+  const auto kernel_first = [](const Entry& e) { return e.is_kernel; };
+  if (!std::is_partitioned(kc.entries.begin(), kc.entries.end(), kernel_first))
+    std::stable_partition(kc.entries.begin(), kc.entries.end(), kernel_first);
   if (kc.top.filetype == macho::MH_FILESET && !kc.entries.empty() && kc.entries.front().is_kernel &&
       kc.entries.front().image)
     kc.kernel_version = find_kernel_version(*kc.entries.front().image, kc.macho);

@@ -1,82 +1,19 @@
 #include "kc/prelink.hpp"
 
-#include <plist/plist.h>
-
-#include <charconv>
-#include <cstring>
-#include <memory>
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
 
 #include "inspect/limits.hpp"
-#include "plist/parse.hpp"
+#include "plist/iokit_xml.hpp"
 
 namespace upscope::kc {
 
 namespace {
 
 constexpr std::string_view kStructure = "PRELINK_INFO plist";
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::optional<uint64_t> parse_number(std::string_view s) {
-  int base = 10;
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    s.remove_prefix(2);
-    base = 16;
-  }
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
-
-struct Tag {
-  std::string_view name;
-  bool closing = false, self_closing = false;
-  std::optional<std::string_view> id, idref;
-};
-
-// Splits "<name a="1" b='2'/>" (without the angle brackets). Attribute values are not unescaped:
-// only ID/IDREF (numbers) are used.
-std::optional<Tag> split_tag(std::string_view t) {
-  Tag tag;
-  if (!t.empty() && t[0] == '/') {
-    tag.closing = true;
-    t.remove_prefix(1);
-  }
-  while (!t.empty() && is_space(t.back())) t.remove_suffix(1);
-  if (!t.empty() && t.back() == '/') {
-    tag.self_closing = true;
-    t.remove_suffix(1);
-  }
-  size_t i = 0;
-  while (i < t.size() && !is_space(t[i])) ++i;
-  tag.name = t.substr(0, i);
-  if (tag.name.empty()) return std::nullopt;
-  while (i < t.size()) {
-    while (i < t.size() && is_space(t[i])) ++i;
-    if (i >= t.size()) break;
-    size_t k = i;
-    while (k < t.size() && t[k] != '=' && !is_space(t[k])) ++k;
-    std::string_view key = t.substr(i, k - i);
-    while (k < t.size() && is_space(t[k])) ++k;
-    if (k >= t.size() || t[k] != '=') return std::nullopt;
-    ++k;
-    while (k < t.size() && is_space(t[k])) ++k;
-    if (k >= t.size() || (t[k] != '"' && t[k] != '\'')) return std::nullopt;
-    const char q = t[k++];
-    size_t e = t.find(q, k);
-    if (e == std::string_view::npos) return std::nullopt;
-    std::string_view val = t.substr(k, e - k);
-    if (key == "ID") tag.id = val;
-    else if (key == "IDREF") tag.idref = val;
-    i = e + 1;
-  }
-  return tag;
-}
 
 }  // namespace
 
@@ -130,7 +67,7 @@ Result<std::string> resolve_idrefs(const ByteReader& xml, uint64_t* references, 
       out.append(in.substr(lt, gt + 1 - lt));
       continue;
     }
-    auto tag = split_tag(body);
+    auto tag = plist::split_xml_tag(body);
     if (!tag) return err(lt, fmt::format("malformed tag <{}>", body.substr(0, 40)));
     const std::string_view name = tag->name == "set" ? std::string_view("array") : tag->name;
     if (tag->closing) {
@@ -158,7 +95,7 @@ Result<std::string> resolve_idrefs(const ByteReader& xml, uint64_t* references, 
       continue;
     }
     if (tag->idref) {
-      auto n = parse_number(*tag->idref);
+      auto n = plist::xml_number(*tag->idref);
       if (!n) return err(lt, fmt::format("IDREF=\"{}\" is not a number", *tag->idref));
       if (open_ids.count(*n)) return err(lt, fmt::format("IDREF=\"{}\" refers to an element that contains it (cycle)", *n));
       auto it = ids.find(*n);
@@ -175,7 +112,7 @@ Result<std::string> resolve_idrefs(const ByteReader& xml, uint64_t* references, 
     }
     std::optional<uint64_t> id;
     if (tag->id) {
-      id = parse_number(*tag->id);
+      id = plist::xml_number(*tag->id);
       if (!id) return err(lt, fmt::format("ID=\"{}\" is not a number", *tag->id));
     }
     if (tag->self_closing) {
@@ -201,90 +138,81 @@ Result<std::string> resolve_idrefs(const ByteReader& xml, uint64_t* references, 
 
 namespace {
 
-using plist::string_item;
-
-std::optional<uint64_t> get_uint(plist_t dict, const char* key) {
-  plist_t n = plist_dict_get_item(dict, key);
-  if (!n || plist_get_node_type(n) != PLIST_UINT) return std::nullopt;
-  uint64_t v = 0;
-  plist_get_uint_val(n, &v);
-  return v;
-}
-
-std::optional<Uuid> get_uuid(plist_t dict, const char* key, Diagnostics& diags) {
-  plist_t n = plist_dict_get_item(dict, key);
+std::optional<Uuid> get_uuid(const plist::IokitXml& doc, plist::IokitXml::Node dict, const char* key,
+                             Diagnostics& diags) {
+  auto n = doc.dict_get(dict, key);
   if (!n) return std::nullopt;
-  uint64_t len = 0;
-  const char* p = plist_get_node_type(n) == PLIST_DATA ? plist_get_data_ptr(n, &len) : nullptr;
-  if (!p || len != 16) {
+  auto bytes = doc.data(*n);
+  if (!bytes || bytes->size() != 16) {
     diags.warning(std::nullopt, std::string(kStructure), fmt::format("{} is not 16 bytes of <data>", key));
     return std::nullopt;
   }
   Uuid u;
-  std::memcpy(u.data(), p, 16);
+  std::copy(bytes->begin(), bytes->end(), u.begin());
   return u;
-}
-
-const char* type_name(plist_type t) {
-  switch (t) {
-    case PLIST_BOOLEAN: return "boolean";
-    case PLIST_UINT: return "integer";
-    case PLIST_REAL: return "real";
-    case PLIST_STRING: return "string";
-    case PLIST_ARRAY: return "array";
-    case PLIST_DICT: return "dict";
-    case PLIST_DATE: return "date";
-    case PLIST_DATA: return "data";
-    default: return "other";
-  }
 }
 
 }  // namespace
 
 Result<PrelinkInfo> parse_prelink_info(const ByteReader& xml, Diagnostics& diags, const ResolveLimits& limits) {
+  using plist::XmlType;
   PrelinkInfo info;
-  UPSCOPE_TRY(std::string text, resolve_idrefs(xml, &info.references_resolved, limits));
-  if (text.size() > UINT32_MAX)
-    return fail(ErrorCode::kLimit, std::string(kStructure), "resolved XML exceeds 4 GiB", xml.base());
-  UPSCOPE_TRY(plist::Ptr root, plist::parse(Bytes(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
-                                           kStructure, plist::Syntax::kXml, xml.base()));
-  plist_t raw = plist::get(root);
-  if (!root) return fail(ErrorCode::kMalformed, std::string(kStructure), "libplist cannot parse the XML", xml.base());
-  if (plist_get_node_type(raw) != PLIST_DICT)
+  plist::XmlLimits xl;
+  xl.max_depth = limits.max_depth;
+  UPSCOPE_TRY(plist::IokitXml doc, plist::IokitXml::parse(xml, kStructure, xl));
+  info.references_resolved = doc.references();
+  const auto root = doc.root();
+  if (doc.type(root) != XmlType::kDict)
     return fail(ErrorCode::kMalformed, std::string(kStructure),
-                fmt::format("the root is a <{}>, not a <dict>", type_name(plist_get_node_type(raw))), xml.base());
-  info.kc_id = get_uuid(raw, "_PrelinkKCID", diags);
-  info.boot_kc_id = get_uuid(raw, "_BootKCID", diags);
-  info.pageable_kc_id = get_uuid(raw, "_PageableKCID", diags);
-  info.interface_uuid = get_uuid(raw, "_PrelinkInterfaceUUID", diags);
-  plist_t arr = plist_dict_get_item(raw, "_PrelinkInfoDictionary");
+                fmt::format("the root is a <{}>, not a <dict>", plist::type_name(doc.type(root))), xml.base());
+  info.kc_id = get_uuid(doc, root, "_PrelinkKCID", diags);
+  info.boot_kc_id = get_uuid(doc, root, "_BootKCID", diags);
+  info.pageable_kc_id = get_uuid(doc, root, "_PageableKCID", diags);
+  info.interface_uuid = get_uuid(doc, root, "_PrelinkInterfaceUUID", diags);
+  auto arr = doc.dict_get(root, "_PrelinkInfoDictionary");
   if (!arr) {
     diags.warning(xml.base(), std::string(kStructure), "no _PrelinkInfoDictionary key");
     return info;
   }
-  if (plist_get_node_type(arr) != PLIST_ARRAY)
+  if (doc.type(*arr) != XmlType::kArray)
     return fail(ErrorCode::kMalformed, std::string(kStructure),
-                fmt::format("_PrelinkInfoDictionary is a <{}>, not an <array>", type_name(plist_get_node_type(arr))),
+                fmt::format("_PrelinkInfoDictionary is a <{}>, not an <array>", plist::type_name(doc.type(*arr))),
                 xml.base());
-  const uint32_t n = plist_array_get_size(arr);
-  info.kexts.reserve(n);
-  for (uint32_t k = 0; k < n; ++k) {
-    plist_t d = plist_array_get_item(arr, k);
-    if (!d || plist_get_node_type(d) != PLIST_DICT) {
+  const auto kexts = doc.children(*arr);
+  info.kexts.reserve(kexts.size());
+  for (size_t k = 0; k < kexts.size(); ++k) {
+    const auto d = kexts[k];
+    if (doc.type(d) != XmlType::kDict) {
       diags.error(std::nullopt, fmt::format("{} kext {}", kStructure, k), "not a <dict>: skipped");
       continue;
     }
+    // One pass over the kext's items; the first of a repeated key counts.
     PrelinkKext x;
-    x.bundle_id = string_item(d, "CFBundleIdentifier");
-    x.version = string_item(d, "CFBundleVersion");
-    x.short_version = string_item(d, "CFBundleShortVersionString");
-    x.bundle_path = string_item(d, "_PrelinkBundlePath");
-    x.executable_path = string_item(d, "_PrelinkExecutableRelativePath");
-    x.executable = string_item(d, "CFBundleExecutable");
-    x.load_addr = get_uint(d, "_PrelinkExecutableLoadAddr");
-    x.source_addr = get_uint(d, "_PrelinkExecutableSourceAddr");
-    x.executable_size = get_uint(d, "_PrelinkExecutableSize");
-    x.kmod_info = get_uint(d, "_PrelinkKmodInfo");
+    struct Field {
+      std::string_view key;
+      std::string* text;
+      std::optional<uint64_t>* number;
+    };
+    const Field fields[] = {{"CFBundleIdentifier", &x.bundle_id, nullptr},
+                            {"CFBundleVersion", &x.version, nullptr},
+                            {"CFBundleShortVersionString", &x.short_version, nullptr},
+                            {"_PrelinkBundlePath", &x.bundle_path, nullptr},
+                            {"_PrelinkExecutableRelativePath", &x.executable_path, nullptr},
+                            {"CFBundleExecutable", &x.executable, nullptr},
+                            {"_PrelinkExecutableLoadAddr", nullptr, &x.load_addr},
+                            {"_PrelinkExecutableSourceAddr", nullptr, &x.source_addr},
+                            {"_PrelinkExecutableSize", nullptr, &x.executable_size},
+                            {"_PrelinkKmodInfo", nullptr, &x.kmod_info}};
+    uint32_t seen = 0;
+    doc.for_each_item(d, [&](std::string_view key, plist::IokitXml::Node value) {
+      for (size_t f = 0; f < std::size(fields); ++f) {
+        if (fields[f].key != key || (seen >> f & 1)) continue;
+        seen |= 1u << f;
+        if (fields[f].text && doc.type(value) == XmlType::kString) *fields[f].text = doc.text(value);
+        if (fields[f].number) *fields[f].number = doc.unsigned_integer(value);
+        return;
+      }
+    });
     if (x.bundle_id.empty())
       diags.warning(std::nullopt, fmt::format("{} kext {}", kStructure, k), "no CFBundleIdentifier");
     info.kexts.push_back(std::move(x));

@@ -1,8 +1,10 @@
 // The __PRELINK_INFO,__info property list of kernel collections and prelinked kernelcaches.
 // The kernel writes it in IOKit's XML dialect (OSUnserializeXML): values may carry ID="n" and later
 // values may stand for them with IDREF="n"; the root may lack the <plist> wrapper; <set> is an
-// array. libplist knows none of that, so resolve_idrefs() rewrites the text into a plain plist
-// first (bounded: expansion cap, nesting cap, references only to closed elements, so no cycles).
+// array. parse_prelink_info reads it with our own reader of that dialect (plist/iokit_xml.hpp),
+// which keeps each IDREF as a link instead of a copy. resolve_idrefs() rewrites the text into a plain
+// plist for tools that only know Apple's XML (libplist: the tests read that with it and compare), with
+// bounds: an expansion cap, a nesting cap, and references only to closed elements, so no cycles.
 #pragma once
 
 #include <array>
@@ -48,8 +50,8 @@ struct ResolveLimits {
 Result<std::string> resolve_idrefs(const ByteReader& xml, uint64_t* references = nullptr,
                                    const ResolveLimits& limits = {});
 
-// Resolves, parses with libplist and reads the keys above. A non-dict root is an Error; a bad
-// per-kext value is a Diagnostic.
+// Parses the dialect and reads the keys above. Malformed XML or a non-dict root is an Error; a bad
+// per-kext value is a Diagnostic. Only limits.max_depth applies (nothing is expanded).
 Result<PrelinkInfo> parse_prelink_info(const ByteReader& xml, Diagnostics& diags, const ResolveLimits& limits = {});
 
 }  // namespace upscope::kc

@@ -182,12 +182,16 @@ void run_kc(Bytes data) {
   (void)kc::read(ByteReader(data, 0, "fuzz"), "fuzz-input", d, opt);
 }
 
-// The __PRELINK_INFO XML dialect (ID/IDREF expansion, then libplist).
+// The __PRELINK_INFO XML dialect: our reader of it (plist/iokit_xml.hpp), and the ID/IDREF expansion
+// into a plain plist that libplist then reads.
 void run_prelink_info(Bytes data) {
   Diagnostics d;
   kc::ResolveLimits lim;
   lim.max_output = 16u << 20;
   (void)kc::parse_prelink_info(ByteReader(data, 0, "fuzz"), d, lim);
+  if (auto text = kc::resolve_idrefs(ByteReader(data, 0, "fuzz"), nullptr, lim))
+    (void)plist::parse(Bytes(reinterpret_cast<const uint8_t*>(text->data()), text->size()), "fuzz",
+                       plist::Syntax::kXml);
 }
 
 void run_im4p(Bytes data) { (void)img4::parse_im4p(ByteReader(data, 0, "fuzz")); }

@@ -15,6 +15,8 @@
 #include "inspect/source.hpp"
 #include "kc/kc.hpp"
 #include "kc/prelink.hpp"
+#include "macho/macho.hpp"
+#include "plist/parse.hpp"
 #include "test_support.hpp"
 
 using namespace upscope;
@@ -242,6 +244,57 @@ TEST_CASE("kc: the real PyIMG4 IM4P sample", "[kc][samples]") {
     Diagnostics dc;
     auto t = kc::read(ByteReader(Bytes(bytes.data(), cut)), "cut", dc);
     CHECK_FALSE(t);
+  }
+}
+
+// Our IOKit-XML reader against libplist on every generated collection's real PRELINK_INFO text.
+TEST_CASE("kc: PRELINK_INFO of the generated collections reads as libplist reads it", "[kc][plist]") {
+  for (const char* f : {"boot.kc", "system.kc", "aux.kc", "kernelcache"}) {
+    INFO(f);
+    Diagnostics d;
+    auto kc = open_path(kc_dir() / f, d);
+    REQUIRE(kc);
+    REQUIRE(kc->prelink);
+    const macho::Segment* seg = kc->top.segment("__PRELINK_INFO");
+    REQUIRE(seg);
+    auto xml = kc->macho.sub(seg->fileoff, seg->filesize, "__PRELINK_INFO");
+    REQUIRE(xml);
+    uint64_t refs = 0;
+    auto text = kc::resolve_idrefs(*xml, &refs);
+    REQUIRE(text);
+    CHECK(refs == kc->prelink->references_resolved);
+    auto root = plist::parse(Bytes(reinterpret_cast<const uint8_t*>(text->data()), text->size()), "x", plist::Syntax::kXml);
+    REQUIRE(root);
+    REQUIRE(plist::get(*root));
+    plist_t arr = plist_dict_get_item(plist::get(*root), "_PrelinkInfoDictionary");
+    REQUIRE(arr);
+    REQUIRE(kc->prelink->kexts.size() == plist_array_get_size(arr));
+    for (uint32_t i = 0; i < plist_array_get_size(arr); ++i) {
+      plist_t k = plist_array_get_item(arr, i);
+      const auto& x = kc->prelink->kexts[i];
+      INFO(x.bundle_id);
+      CHECK(x.bundle_id == plist::string_item(k, "CFBundleIdentifier"));
+      CHECK(x.version == plist::string_item(k, "CFBundleVersion"));
+      CHECK(x.short_version == plist::string_item(k, "CFBundleShortVersionString"));
+      CHECK(x.bundle_path == plist::string_item(k, "_PrelinkBundlePath"));
+      CHECK(x.executable_path == plist::string_item(k, "_PrelinkExecutableRelativePath"));
+      CHECK(x.executable == plist::string_item(k, "CFBundleExecutable"));
+      plist_t a = plist_dict_get_item(k, "_PrelinkExecutableLoadAddr");
+      CHECK(x.load_addr.has_value() == (a != nullptr));
+      if (a) {
+        uint64_t v = 0;
+        plist_get_uint_val(a, &v);
+        CHECK(x.load_addr == v);
+      }
+    }
+    plist_t id = plist_dict_get_item(plist::get(*root), "_PrelinkKCID");
+    CHECK(kc->prelink->kc_id.has_value() == (id != nullptr));
+    if (id) {
+      uint64_t len = 0;
+      const char* p = plist_get_data_ptr(id, &len);
+      REQUIRE(len == 16);
+      CHECK(std::equal(kc->prelink->kc_id->begin(), kc->prelink->kc_id->end(), reinterpret_cast<const uint8_t*>(p)));
+    }
   }
 }
 

@@ -13,5 +13,7 @@ std::string uuid_string(Bytes sixteen_bytes);    // "D08A9FA0-D5A5-458B-813E-EBF
 std::string human_size(uint64_t bytes);          // "4.0 MiB"
 // Printable rendering of a magic or name field: non-printable bytes become \xNN.
 std::string printable(Bytes data);
+// Appends one code point (at most U+10FFFF) as UTF-8.
+void append_utf8(std::string& out, uint32_t code_point);
 
 }  // namespace upscope
