@@ -9,9 +9,7 @@
 namespace upscope::build {
 
 std::map<std::string, std::string> function_hashes(const macho::MachO& m, const ByteReader& file) {
-  disasm::Arch arch = m.cputype == 0x0100000C   ? disasm::Arch::kArm64
-                      : m.cputype == 0x01000007 ? disasm::Arch::kX86_64
-                                                : disasm::Arch::kOther;
+  const disasm::Arch arch = macho::code_arch(m.cputype);  // the same as the whole-image code hash
   std::unordered_map<uint64_t, std::string> names;
   for (const auto& s : m.symbols)
     if ((s.type & 0xE0) == 0 && (s.type & 0x0E) == 0x0E && !s.name.empty()) names.emplace(s.value, s.name);

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "build/functions.hpp"
 #include "build/inventory.hpp"
 #include "img4/im4p.hpp"
 #include "inspect/source.hpp"
@@ -610,4 +611,45 @@ TEST_CASE("kc: entry code hash ignores the immediates a move changes, not other 
   CHECK(hash_with({0x94000040, 0x90000000 | (1u << 29), 0x91008000}) != before);
   CHECK(hash_with({0x94000040, 0x90000001 | (1u << 29), 0x91004000}) != before);
   CHECK(hash_with({0xd503201f, 0x90000000 | (1u << 29), 0x91004000}) != before);
+}
+
+// Per-function hashes (build diffs) mask what the whole-image code hash masks, for arm64_32 too: its
+// instructions are AArch64's.
+TEST_CASE("kc: function hashes ignore a moved call on arm64 and arm64_32, not on other CPUs", "[kc][build]") {
+  const auto bytes = upscope::test::read_bytes(kc_dir() / "boot.kc");
+  const std::string id = manifest()["boot.kc"]["entries"][1]["entry_id"];
+  kc::OpenOptions opt;
+  opt.symbols = true;
+  auto open_with = [&](uint32_t first_word) {
+    Diagnostics d;
+    auto kc = open_path(kc_dir() / "boot.kc", d, opt);
+    REQUIRE(kc);
+    const kc::Entry* e = find(*kc, id);
+    REQUIRE(e);
+    REQUIRE(e->image);
+    uint64_t text_off = 0;
+    for (const auto& seg : e->image->segments)
+      for (const auto& s : seg.sections)
+        if (s.sectname == "__text") text_off = s.offset;
+    REQUIRE(text_off != 0);
+    auto copy = bytes;
+    for (int k = 0; k < 4; ++k) copy[text_off + k] = uint8_t(first_word >> (8 * k));
+    Diagnostics d2;
+    auto patched = kc::open(std::make_shared<MemorySource>(std::move(copy), "boot.kc"), d2, opt);
+    REQUIRE(patched);
+    return std::move(*patched);
+  };
+  auto before = open_with(0x94000040), after = open_with(0x94000840);  // bl +0x100, bl +0x2100
+  auto hashes = [&](const kc::KernelCollection& kc, uint32_t cputype) {
+    macho::MachO m = *find(kc, id)->image;
+    m.cputype = cputype;
+    return build::function_hashes(m, kc.macho);
+  };
+  for (uint32_t cpu : {0x0100000Cu, 0x0200000Cu}) {  // CPU_TYPE_ARM64, CPU_TYPE_ARM64_32
+    INFO("cputype " << cpu);
+    auto a = hashes(before, cpu);
+    REQUIRE_FALSE(a.empty());
+    CHECK(a == hashes(after, cpu));
+  }
+  CHECK(hashes(before, 18) != hashes(after, 18));  // CPU_TYPE_POWERPC: no masking
 }
