@@ -152,6 +152,7 @@ Result<IokitXml> IokitXml::parse(const ByteReader& xml, std::string_view structu
     std::string_view name;  // as written (</set> closes <set>)
     uint32_t node;          // UINT32_MAX for the <plist> wrapper
     std::optional<uint64_t> id;
+    uint64_t at;            // the start tag's '<'
   };
   std::vector<Open> stack;
   // ID -> node. The kernel numbers IDs 1, 2, 3...: those below the text's size go in a vector (at
@@ -172,6 +173,7 @@ Result<IokitXml> IokitXml::parse(const ByteReader& xml, std::string_view structu
     return create ? &sparse.emplace(id, kNone).first->second : nullptr;
   };
   bool have_root = false, root_closed = false;
+  auto at_top = [&] { return stack.empty() || (stack.size() == 1 && stack[0].node == UINT32_MAX); };
 
   // Every node is one element, so the array never holds more than one node per 4 bytes of text;
   // its memory is checked against --max-memory as it grows.
@@ -227,10 +229,7 @@ Result<IokitXml> IokitXml::parse(const ByteReader& xml, std::string_view structu
       if (stack.empty() || stack.back().name != tag->name)
         return err(lt, stack.empty() ? fmt::format("end tag </{}> without a start tag", tag->name)
                                      : fmt::format("end tag </{}> does not close <{}> (opened at {:#x})", tag->name,
-                                                   stack.back().name,
-                                                   xml.base() + (stack.back().node == UINT32_MAX
-                                                                     ? lt
-                                                                     : doc.nodes_[stack.back().node].at)));
+                                                   stack.back().name, xml.base() + stack.back().at));
       Open o = stack.back();
       stack.pop_back();
       if (o.node == UINT32_MAX) continue;  // </plist>
@@ -238,11 +237,11 @@ Result<IokitXml> IokitXml::parse(const ByteReader& xml, std::string_view structu
       n.end = static_cast<uint32_t>(doc.nodes_.size());
       if (n.type == XmlType::kDict) UPSCOPE_CHECK(check_dict(o.node));
       register_id(o.id, o.node);
-      if (stack.empty() || (stack.size() == 1 && stack[0].node == UINT32_MAX)) root_closed = true;
+      if (at_top()) root_closed = true;
       continue;
     }
     if (tag->name == "plist") {
-      if (!tag->self_closing) stack.push_back({tag->name, UINT32_MAX, std::nullopt});
+      if (!tag->self_closing) stack.push_back({tag->name, UINT32_MAX, std::nullopt, lt});
       continue;
     }
     if (root_closed) {  // a second top-level value: libplist also reads only the first
@@ -266,7 +265,7 @@ Result<IokitXml> IokitXml::parse(const ByteReader& xml, std::string_view structu
         i = e + 1;
       }
       have_root = true;
-      if (stack.empty() || (stack.size() == 1 && stack[0].node == UINT32_MAX)) root_closed = true;
+      if (at_top()) root_closed = true;
       continue;
     }
     auto type = type_of(tag->name);
@@ -281,11 +280,11 @@ Result<IokitXml> IokitXml::parse(const ByteReader& xml, std::string_view structu
     have_root = true;
     if (tag->self_closing) {
       register_id(id, idx);
-      if (stack.empty() || (stack.size() == 1 && stack[0].node == UINT32_MAX)) root_closed = true;
+      if (at_top()) root_closed = true;
       continue;
     }
     if (stack.size() >= limits.max_depth) return err(lt, fmt::format("nesting deeper than {} elements", limits.max_depth));
-    stack.push_back({tag->name, idx, id});
+    stack.push_back({tag->name, idx, id, lt});
     if (id) *id_slot(*id, true) = kOpen;
     if (is_container(*type)) continue;
     // A leaf: its content runs to the end tag; CDATA sections and comments may sit inside.
@@ -312,11 +311,9 @@ Result<IokitXml> IokitXml::parse(const ByteReader& xml, std::string_view structu
       break;
     }
   }
-  if (!stack.empty()) {
-    const Open& o = stack.back();
-    const uint64_t at = o.node == UINT32_MAX ? 0 : doc.nodes_[o.node].at;
-    return err(at, fmt::format("<{}> is not closed before the end of the text", o.name));
-  }
+  // What follows the root value is not read (libplist also takes the first), not even </plist>.
+  if (!stack.empty() && !(root_closed && at_top()))
+    return err(stack.back().at, fmt::format("<{}> is not closed before the end of the text", stack.back().name));
   if (!have_root) return err(0, "no element in the text");
   return doc;
 }

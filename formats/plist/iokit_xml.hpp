@@ -50,8 +50,9 @@ const char* type_name(XmlType t);
 
 class IokitXml {
  public:
-  // Parses the text (up to a NUL: sections are NUL-padded). Errors name `structure` and the offset
-  // of the element at fault (absolute, via the reader's base).
+  // Parses the text (up to a NUL: sections are NUL-padded); the result points into it, so the bytes
+  // must outlive it. Errors name `structure` and the offset of the element at fault (absolute, via
+  // the reader's base). Whatever follows the first complete value is not read.
   static Result<IokitXml> parse(const ByteReader& xml, std::string_view structure, const XmlLimits& limits = {});
 
   using Node = uint32_t;

@@ -92,6 +92,12 @@ TEST_CASE("iokit xml: values, links and lookups", "[plist][kc]") {
   REQUIRE(bare);
   CHECK(bare->type(bare->root()) == XmlType::kArray);
   CHECK(bare->children(bare->root()).size() == 1);
+  for (const char* rest : {"<string>ignored</string></plist>", "</plist>", ""}) {
+    INFO(rest);
+    auto wrapped = parse(std::string("<plist version=\"1.0\"><dict/>") + rest);
+    REQUIRE(wrapped);
+    CHECK(wrapped->type(wrapped->root()) == XmlType::kDict);
+  }
 }
 
 TEST_CASE("iokit xml: a reference bomb costs one node per reference", "[plist][kc][limits]") {
@@ -116,6 +122,9 @@ TEST_CASE("iokit xml: malformed text, one rule each, exact messages", "[plist][k
       {"<dict><key>a</key></array>", "test plist at 0x112: end tag </array> does not close <dict> (opened at 0x100)"},
       {"</dict>", "test plist at 0x100: end tag </dict> without a start tag"},
       {"<dict><key>a</key>", "test plist at 0x100: <dict> is not closed before the end of the text"},
+      {"<plist><array>", "test plist at 0x107: <array> is not closed before the end of the text"},
+      {"<plist>", "test plist at 0x100: <plist> is not closed before the end of the text"},
+      {"<plist><array></plist>", "test plist at 0x10e: end tag </plist> does not close <array> (opened at 0x107)"},
       {"<array><string>abc", "test plist at 0x107: <string> is not closed before the end of the text"},
       {"<array><!-- open", "test plist at 0x107: comment is not terminated"},
       {"<array><string><![CDATA[abc</string></array>", "test plist at 0x10f: CDATA section is not terminated"},
