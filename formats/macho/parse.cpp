@@ -1,5 +1,6 @@
 // Thin Mach-O image reader: header, load commands, claimed-range validation, LINKEDIT decoding.
 #include <algorithm>
+#include <array>
 
 #include <fmt/format.h>
 
@@ -42,11 +43,80 @@ std::string source_version_string(uint64_t v) {
 
 namespace {
 
+// The names in messages ("load command 3 (LC_SEGMENT_64 __TEXT) section 0 (__TEXT,__text)", "segment
+// __TEXT (load command 3)") are built only when a message is written: formatting one for every
+// command, section and claimed range cost more than reading them (600 kext headers in a KC).
+
+// A fixed 16-byte name field (segname, sectname, LC_NOTE data_owner) kept by value.
+struct Name16 {
+  std::array<char, 16> c{};
+  uint8_t n = 0;
+  Name16() = default;
+  explicit Name16(std::string_view s) : n(static_cast<uint8_t>(std::min<size_t>(s.size(), 16))) {
+    std::copy_n(s.data(), n, c.data());
+  }
+  std::string_view view() const { return std::string_view(c.data(), n); }
+};
+
+// Where a message points: a load command (with a name it carries), one of its sections, or a plain
+// structure name such as "mach_header".
+class Where {
+ public:
+  Where(const char* text) : text_(text) {}  // NOLINT: a literal structure name
+  Where(uint32_t index, uint32_t cmd, std::string_view extra = {}) : index_(index), cmd_(cmd), extra_(extra) {}
+  Where section(uint64_t k, std::string_view seg, std::string_view sect) const {
+    Where w = *this;
+    w.section_ = k;
+    w.seg_ = seg;
+    w.sect_ = sect;
+    return w;
+  }
+  std::string str() const {
+    if (text_) return text_;
+    std::string s = extra_.empty() ? fmt::format("load command {} ({})", index_, load_command_name(cmd_))
+                                   : fmt::format("load command {} ({} {})", index_, load_command_name(cmd_),
+                                                 printable_name(extra_));
+    if (section_ != kNoSection)
+      s += fmt::format(" section {} ({},{})", section_, printable_name(seg_), printable_name(sect_));
+    return s;
+  }
+  operator std::string() const { return str(); }  // NOLINT: Diagnostics take the structure as a string
+
+ private:
+  static constexpr uint64_t kNoSection = UINT64_MAX;
+  // Views of names that outlive the Where (it lives within one command's reading).
+  const char* text_ = nullptr;
+  uint32_t index_ = 0, cmd_ = 0;
+  std::string_view extra_;
+  uint64_t section_ = kNoSection;
+  std::string_view seg_, sect_;
+};
+
+// What a claimed range is, for an overlap message naming both sides.
+struct Label {
+  enum Kind : uint8_t { kText, kSegment, kSection, kRelocations, kTable, kNote } kind = kText;
+  const char* text = nullptr;  // kText: the whole label; kTable: what the table is
+  uint32_t index = 0, cmd = 0;
+  Name16 a, b;
+  std::string str() const {
+    switch (kind) {
+      case kText: return text;
+      case kSegment: return fmt::format("segment {} (load command {})", printable_name(a.view()), index);
+      case kSection:
+        return fmt::format("section {},{} (load command {})", printable_name(a.view()), printable_name(b.view()), index);
+      case kRelocations: return fmt::format("relocations of {},{} (load command {})", a.view(), b.view(), index);
+      case kTable: return fmt::format("{} {} (load command {})", load_command_name(cmd), text, index);
+      case kNote: return fmt::format("LC_NOTE {} data (load command {})", a.view(), index);
+    }
+    return {};
+  }
+};
+
 // A byte range of the offsets base that a structure claims. Leaf ranges (header, section contents,
 // LINKEDIT tables) must not overlap one another; segments must not overlap other segments.
 struct Claim {
   uint64_t begin, end;
-  std::string label;  // "LC_SYMTAB string table (load command 12)"
+  Label label;
 };
 
 class ImageReader {
@@ -58,26 +128,22 @@ class ImageReader {
 
  private:
   uint64_t abs(uint64_t image_off) const { return image_.base() + image_off; }
-  std::string cmd_structure(uint32_t i, uint32_t cmd, std::string_view extra = {}) const {
-    return extra.empty() ? fmt::format("load command {} ({})", i, load_command_name(cmd))
-                         : fmt::format("load command {} ({} {})", i, load_command_name(cmd), printable_name(extra));
-  }
   void walk_commands(uint64_t cmds_end);
   void parse_command(uint32_t i, uint32_t cmd, ByteReader c);
   template <typename T>
   std::optional<T> fixed(uint32_t i, uint32_t cmd, const ByteReader& c);
-  std::string lc_str(const ByteReader& c, uint32_t off, uint64_t fixed_size, const std::string& where, const char* what);
+  std::string lc_str(const ByteReader& c, uint32_t off, uint64_t fixed_size, const Where& where, const char* what);
   void read_segment(uint32_t i, uint32_t cmd, const ByteReader& c);
 
   // Range checks in offsets-base coordinates; false when the range does not fit in the file.
-  bool claim(std::vector<Claim>& set, uint64_t cmd_abs, const std::string& structure, const std::string& what,
-             const std::string& label, uint64_t off, uint64_t size);
-  bool claim_leaf(uint64_t cmd_abs, const std::string& structure, const std::string& what, const std::string& label,
-                  uint64_t off, uint64_t size) {
+  bool claim(std::vector<Claim>& set, uint64_t cmd_abs, const Where& structure, const char* what, const Label& label,
+             uint64_t off, uint64_t size);
+  bool claim_leaf(uint64_t cmd_abs, const Where& structure, const char* what, const Label& label, uint64_t off,
+                  uint64_t size) {
     return claim(leaves_, cmd_abs, structure, what, label, off, size);
   }
-  bool claim_table(uint64_t cmd_abs, const std::string& structure, const std::string& what, uint32_t cmd,
-                   uint32_t index, uint64_t off, uint64_t count, uint64_t entry_size);
+  bool claim_table(uint64_t cmd_abs, const Where& structure, const char* what, uint32_t cmd, uint32_t index,
+                   uint64_t off, uint64_t count, uint64_t entry_size);
   std::optional<ByteReader> file_view(uint64_t off, uint64_t size) const {
     auto v = file_.sub(off, size);
     if (!v) return std::nullopt;
@@ -101,8 +167,8 @@ class ImageReader {
   std::vector<std::pair<LinkeditData, bool>> blobs_;  // (command, fits in file)
 };
 
-bool ImageReader::claim(std::vector<Claim>& set, uint64_t cmd_abs, const std::string& structure,
-                        const std::string& what, const std::string& label, uint64_t off, uint64_t size) {
+bool ImageReader::claim(std::vector<Claim>& set, uint64_t cmd_abs, const Where& structure, const char* what,
+                        const Label& label, uint64_t off, uint64_t size) {
   if (!range_fits(off, size, file_.size())) {
     d_.error(cmd_abs, structure,
              fmt::format("{} {:#x}+{:#x} extends past the end of the file ({:#x} bytes)", what, off, size, file_.size()));
@@ -113,34 +179,34 @@ bool ImageReader::claim(std::vector<Claim>& set, uint64_t cmd_abs, const std::st
   for (const Claim& c : set) {
     if (off < c.end && c.begin < end)
       d_.error(cmd_abs, structure,
-               fmt::format("{} {:#x}..{:#x} overlaps {} {:#x}..{:#x}", what, off, end, c.label, c.begin, c.end));
+               fmt::format("{} {:#x}..{:#x} overlaps {} {:#x}..{:#x}", what, off, end, c.label.str(), c.begin, c.end));
   }
   set.push_back({off, end, label});
   return true;
 }
 
-bool ImageReader::claim_table(uint64_t cmd_abs, const std::string& structure, const std::string& what, uint32_t cmd,
+bool ImageReader::claim_table(uint64_t cmd_abs, const Where& structure, const char* what, uint32_t cmd,
                               uint32_t index, uint64_t off, uint64_t count, uint64_t entry_size) {
   auto size = checked_mul(count, entry_size);
   if (!size) {
     d_.error(cmd_abs, structure, fmt::format("{}: {} entries of {} bytes overflow", what, count, entry_size));
     return false;
   }
-  return claim_leaf(cmd_abs, structure, what,
-                    fmt::format("{} {} (load command {})", load_command_name(cmd), what, index), off, *size);
+  Label label{Label::kTable, what, index, cmd, {}, {}};
+  return claim_leaf(cmd_abs, structure, what, label, off, *size);
 }
 
 template <typename T>
 std::optional<T> ImageReader::fixed(uint32_t i, uint32_t cmd, const ByteReader& c) {
   if (c.size() < sizeof(T)) {
-    d_.error(c.base(), cmd_structure(i, cmd),
+    d_.error(c.base(), Where(i, cmd),
              fmt::format("cmdsize {} is smaller than the {}-byte command", c.size(), sizeof(T)));
     return std::nullopt;
   }
   return *c.read<T>(0);
 }
 
-std::string ImageReader::lc_str(const ByteReader& c, uint32_t off, uint64_t fixed_size, const std::string& where,
+std::string ImageReader::lc_str(const ByteReader& c, uint32_t off, uint64_t fixed_size, const Where& where,
                                 const char* what) {
   if (off < fixed_size || off >= c.size()) {
     d_.error(c.base(), where, fmt::format("{} offset {} is outside the command (fixed part {}, cmdsize {})", what, off,
@@ -190,8 +256,8 @@ Result<MachO> ImageReader::run() {
                          image_.size() - hsize));
     cmds_end = image_.size();
   }
-  claim_leaf(abs(0), "mach_header", "header and load commands", "the Mach-O header and load commands", header_off_,
-             cmds_end);
+  claim_leaf(abs(0), "mach_header", "header and load commands", Label{Label::kText, "the Mach-O header and load commands", 0, 0, {}, {}},
+             header_off_, cmds_end);
   walk_commands(cmds_end);
   read_symbols();
   check_dysymtab();
@@ -210,7 +276,7 @@ void ImageReader::walk_commands(uint64_t cmds_end) {
       return;
     }
     const uint32_t cmd = *image_.u32le(off), cmdsize = *image_.u32le(off + 4);
-    const std::string where = cmd_structure(i, cmd);
+    const Where where(i, cmd);
     if (cmdsize < 8) {
       d_.error(abs(off), where, fmt::format("cmdsize {} is smaller than 8: the remaining commands cannot be located", cmdsize));
       return;
@@ -253,7 +319,7 @@ void ImageReader::read_segment(uint32_t i, uint32_t cmd, const ByteReader& c) {
     sect_off = sizeof(segment_command);
     sect_size = sizeof(section);
   }
-  const std::string where = cmd_structure(i, cmd, seg.segname);
+  const Where where(i, cmd, seg.segname);
   uint64_t nsects = seg.nsects;
   if (uint64_t(nsects) * sect_size > c.size() - sect_off) {
     nsects = (c.size() - sect_off) / sect_size;
@@ -263,7 +329,7 @@ void ImageReader::read_segment(uint32_t i, uint32_t cmd, const ByteReader& c) {
   if (seg.filesize > seg.vmsize && cmd == LC_SEGMENT_64 && m_.filetype != MH_OBJECT)
     d_.warning(c.base(), where, fmt::format("filesize {:#x} is larger than vmsize {:#x}", seg.filesize, seg.vmsize));
   bool seg_fits = claim(segments_, c.base(), where, "fileoff+filesize",
-                        fmt::format("segment {} (load command {})", printable_name(seg.segname), i), seg.fileoff, seg.filesize);
+                        Label{Label::kSegment, nullptr, i, cmd, Name16(seg.segname), {}}, seg.fileoff, seg.filesize);
   for (uint64_t k = 0; k < nsects; ++k) {
     const uint64_t at = sect_off + k * sect_size;
     Section s;
@@ -278,10 +344,11 @@ void ImageReader::read_segment(uint32_t i, uint32_t cmd, const ByteReader& c) {
       s.addr = r.addr; s.size = r.size; s.offset = r.offset; s.align = r.align; s.reloff = r.reloff;
       s.nreloc = r.nreloc; s.flags = r.flags; s.reserved1 = r.reserved1; s.reserved2 = r.reserved2;
     }
-    const std::string swhere = fmt::format("{} section {} ({},{})", where, k, printable_name(s.segname), printable_name(s.sectname));
+    const Where swhere = where.section(k, s.segname, s.sectname);
     if (!s.zerofill() && s.size != 0) {
       bool fits = claim_leaf(c.base() + at, swhere, "offset+size",
-                             fmt::format("section {},{} (load command {})", printable_name(s.segname), printable_name(s.sectname), i), s.offset, s.size);
+                             Label{Label::kSection, nullptr, i, cmd, Name16(s.segname), Name16(s.sectname)}, s.offset,
+                             s.size);
       if (fits && seg_fits && m_.filetype != MH_OBJECT && seg.filesize != 0 &&
           (s.offset < seg.fileoff || s.offset + s.size > seg.fileoff + seg.filesize))
         d_.warning(c.base() + at, swhere,
@@ -290,7 +357,7 @@ void ImageReader::read_segment(uint32_t i, uint32_t cmd, const ByteReader& c) {
     }
     if (s.nreloc != 0)
       claim_leaf(c.base() + at, swhere, "relocation entries",
-                 fmt::format("relocations of {},{} (load command {})", s.segname, s.sectname, i), s.reloff,
+                 Label{Label::kRelocations, nullptr, i, cmd, Name16(s.segname), Name16(s.sectname)}, s.reloff,
                  uint64_t(s.nreloc) * 8);
     seg.sections.push_back(std::move(s));
   }
@@ -298,7 +365,7 @@ void ImageReader::read_segment(uint32_t i, uint32_t cmd, const ByteReader& c) {
 }
 
 void ImageReader::parse_command(uint32_t i, uint32_t cmd, ByteReader c) {
-  const std::string where = cmd_structure(i, cmd);
+  const Where where(i, cmd);
   switch (cmd) {
     case LC_SEGMENT:
     case LC_SEGMENT_64:
@@ -438,7 +505,7 @@ void ImageReader::parse_command(uint32_t i, uint32_t cmd, ByteReader c) {
       if (auto v = fixed<fileset_entry_command>(i, cmd, c)) {
         FilesetEntry e{i, v->vmaddr, v->fileoff, lc_str(c, v->entry_id, sizeof(*v), where, "entry id")};
         if (!range_fits(e.fileoff, sizeof(mach_header_64), file_.size()))
-          d_.error(c.base(), cmd_structure(i, cmd, e.entry_id),
+          d_.error(c.base(), Where(i, cmd, e.entry_id),
                    fmt::format("fileoff {:#x} puts the entry's header past the end of the file", e.fileoff));
         m_.fileset_entries.push_back(std::move(e));
       }
@@ -446,7 +513,7 @@ void ImageReader::parse_command(uint32_t i, uint32_t cmd, ByteReader c) {
     case LC_NOTE:
       if (auto v = fixed<note_command>(i, cmd, c)) {
         Note n{std::string(*c.fixed_string(8, 16)), v->offset, v->size};
-        claim_leaf(c.base(), where, "note data", fmt::format("LC_NOTE {} data (load command {})", n.data_owner, i),
+        claim_leaf(c.base(), where, "note data", Label{Label::kNote, nullptr, i, cmd, Name16(n.data_owner), {}},
                    n.offset, n.size);
         m_.notes.push_back(std::move(n));
       }
@@ -480,7 +547,7 @@ void ImageReader::parse_command(uint32_t i, uint32_t cmd, ByteReader c) {
 void ImageReader::read_symbols() {
   if (!m_.symtab || !symtab_fits_) return;
   const Symtab& st = *m_.symtab;
-  const std::string where = cmd_structure(symtab_index_, LC_SYMTAB);
+  const Where where(symtab_index_, LC_SYMTAB);
   m_.symbol_count = st.nsyms;
   if (!opt_.symbols) return;
   if (st.nsyms > opt_.max_symbols) {
@@ -522,7 +589,7 @@ void ImageReader::check_dysymtab() {
   if (!m_.dysymtab) return;
   const Dysymtab& d = *m_.dysymtab;
   const uint64_t nsyms = m_.symtab ? m_.symtab->nsyms : 0;
-  const std::string where = cmd_structure(dysymtab_index_, LC_DYSYMTAB);
+  const Where where(dysymtab_index_, LC_DYSYMTAB);
   struct Group { const char* name; uint32_t first, count; };
   for (const Group& g : {Group{"ilocalsym+nlocalsym", d.ilocalsym, d.nlocalsym},
                          Group{"iextdefsym+nextdefsym", d.iextdefsym, d.nextdefsym},
@@ -537,7 +604,7 @@ void ImageReader::decode_linkedit() {
   for (const auto& [ld, fits] : blobs_) {
     if (!fits) continue;
     ByteReader blob = *file_.sub(ld.dataoff, ld.datasize);
-    const std::string where = cmd_structure(ld.command_index, ld.cmd);
+    const std::string where = Where(ld.command_index, ld.cmd).str();  // the decoders take a string
     switch (ld.cmd) {
       case LC_FUNCTION_STARTS:
         if (opt_.function_starts) m_.function_starts = read_function_starts(blob, m_.text_vmaddr(), d_, where);
