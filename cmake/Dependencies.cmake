@@ -20,6 +20,53 @@ pkg_check_modules(LZ4      REQUIRED IMPORTED_TARGET liblz4>=1.9)
 # libdeflate inflates zlib chunks several times faster than zlib; optional, zlib is the fallback.
 pkg_check_modules(DEFLATE  IMPORTED_TARGET libdeflate)
 
+# Static archives where Debian's -dev packages ship them (all of the above but libplist, libfmt,
+# libarchive and capstone). A shared library costs every run of upscope its symbol lookups in the
+# dynamic loader: 7,162 relocations to resolve at start-up with these shared, 1,943 with them static
+# (libcrypto alone has thousands), about 1 ms of a 3-4 ms `upscope --version`. Off for sanitizer and
+# fuzzing builds, which keep the shared libraries their runtimes are tested with.
+if(UPSCOPE_SANITIZE OR UPSCOPE_FUZZ)
+  set(_upscope_static_default OFF)
+else()
+  set(_upscope_static_default ON)
+endif()
+option(UPSCOPE_STATIC_DEPS "Link zlib, bzip2, xz, zstd, lz4, libdeflate, xxhash, libcrypto and SQLite statically"
+       ${_upscope_static_default})
+set(UPSCOPE_ZSTD_TARGET zstd::libzstd_shared)
+if(UPSCOPE_STATIC_DEPS)
+  # Points an imported target at lib<name>.a instead of lib<name>.so[.N] when the archive exists.
+  function(upscope_use_archive target)
+    foreach(prop IMPORTED_LOCATION IMPORTED_LOCATION_RELEASE IMPORTED_LOCATION_NOCONFIG INTERFACE_LINK_LIBRARIES)
+      get_target_property(value ${target} ${prop})
+      if(NOT value)
+        continue()
+      endif()
+      set(out "")
+      foreach(item IN LISTS value)
+        if(item MATCHES "^(.*)\\.so(\\.[0-9.]+)?$")
+          # A separate if(): ${CMAKE_MATCH_1} is expanded before MATCHES runs in the same condition.
+          if(EXISTS "${CMAKE_MATCH_1}.a")
+            set(item "${CMAKE_MATCH_1}.a")
+          endif()
+        endif()
+        list(APPEND out "${item}")
+      endforeach()
+      set_target_properties(${target} PROPERTIES ${prop} "${out}")
+    endforeach()
+  endfunction()
+  foreach(t ZLIB::ZLIB BZip2::BZip2 LibLZMA::LibLZMA OpenSSL::Crypto SQLite::SQLite3 PkgConfig::LZ4 PkgConfig::XXHASH)
+    upscope_use_archive(${t})
+  endforeach()
+  if(TARGET PkgConfig::DEFLATE)
+    upscope_use_archive(PkgConfig::DEFLATE)
+  endif()
+  set_property(TARGET OpenSSL::Crypto APPEND PROPERTY INTERFACE_LINK_LIBRARIES Threads::Threads ${CMAKE_DL_LIBS})
+  set_property(TARGET SQLite::SQLite3 APPEND PROPERTY INTERFACE_LINK_LIBRARIES Threads::Threads ${CMAKE_DL_LIBS} m)
+  if(TARGET zstd::libzstd_static)
+    set(UPSCOPE_ZSTD_TARGET zstd::libzstd_static)
+  endif()
+endif()
+
 # LIEF 0.9 ships neither a CMake config nor a .pc file: wrap it by hand, tests only.
 if(WITH_LIEF_ORACLE)
   find_path(LIEF_INCLUDE_DIR LIEF/LIEF.hpp)
