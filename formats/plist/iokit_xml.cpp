@@ -79,14 +79,31 @@ const char* type_name(XmlType t) {
 
 namespace {
 
-std::optional<XmlType> type_of(std::string_view name) {
-  static const std::pair<std::string_view, XmlType> kNames[] = {
-      {"dict", XmlType::kDict},     {"array", XmlType::kArray},  {"set", XmlType::kArray},
-      {"key", XmlType::kKey},       {"string", XmlType::kString}, {"integer", XmlType::kInteger},
-      {"real", XmlType::kReal},     {"data", XmlType::kData},    {"date", XmlType::kDate},
-      {"true", XmlType::kTrue},     {"false", XmlType::kFalse}};
-  for (const auto& [n, t] : kNames)
-    if (n == name) return t;
+// A switch on the length: this runs for every element of the text.
+std::optional<XmlType> type_of(std::string_view n) {
+  switch (n.size()) {
+    case 3:
+      if (n == "key") return XmlType::kKey;
+      if (n == "set") return XmlType::kArray;
+      break;
+    case 4:
+      if (n == "dict") return XmlType::kDict;
+      if (n == "data") return XmlType::kData;
+      if (n == "date") return XmlType::kDate;
+      if (n == "real") return XmlType::kReal;
+      if (n == "true") return XmlType::kTrue;
+      break;
+    case 5:
+      if (n == "array") return XmlType::kArray;
+      if (n == "false") return XmlType::kFalse;
+      break;
+    case 6:
+      if (n == "string") return XmlType::kString;
+      break;
+    case 7:
+      if (n == "integer") return XmlType::kInteger;
+      break;
+  }
   return std::nullopt;
 }
 
@@ -95,6 +112,31 @@ size_t find_char(std::string_view s, char c, size_t pos) {
   for (; pos < s.size(); ++pos)
     if (s[pos] == c) return pos;
   return std::string_view::npos;
+}
+
+// <name>, </name>, <name/> and </name/> (no attributes, no spaces) are almost every tag of a plist:
+// read in one pass, without split_xml_tag. False for anything else, which the general path reads
+// (with the same result for these four forms). `gt` is the offset of the closing '>'.
+bool quick_tag(std::string_view in, size_t lt, XmlTag& tag, size_t& gt) {
+  size_t p = lt + 1;
+  tag = {};
+  if (p < in.size() && in[p] == '/') {
+    tag.closing = true;
+    ++p;
+  }
+  const size_t name = p;
+  while (p < in.size() && in[p] != '>' && in[p] != '/' && !xml_space(in[p])) ++p;
+  if (p == name || p >= in.size() || in[name] == '?' || in[name] == '!') return false;
+  tag.name = in.substr(name, p - name);
+  if (in[p] == '/') {
+    if (p + 1 >= in.size() || in[p + 1] != '>') return false;
+    tag.self_closing = true;
+    ++p;
+  } else if (in[p] != '>') {
+    return false;  // attributes or spaces
+  }
+  gt = p;
+  return true;
 }
 
 bool is_container(XmlType t) { return t == XmlType::kDict || t == XmlType::kArray; }
@@ -212,19 +254,26 @@ Result<IokitXml> IokitXml::parse(const ByteReader& xml, std::string_view structu
   while (i < in.size()) {
     size_t lt = find_char(in, '<', i);
     if (lt == std::string_view::npos) break;
-    if (in.compare(lt, 4, "<!--") == 0) {
+    if (lt + 1 < in.size() && in[lt + 1] == '!' && in.compare(lt, 4, "<!--") == 0) {
       size_t e = in.find("-->", lt + 4);
       if (e == std::string_view::npos) return err(lt, "comment is not terminated");
       i = e + 3;
       continue;
     }
-    size_t gt = find_char(in, '>', lt);
-    if (gt == std::string_view::npos) return err(lt, "tag is not closed with '>'");
-    std::string_view body = in.substr(lt + 1, gt - lt - 1);
+    std::optional<XmlTag> tag{std::in_place};
+    size_t gt;
+    if (!quick_tag(in, lt, *tag, gt)) {
+      gt = find_char(in, '>', lt);
+      if (gt == std::string_view::npos) return err(lt, "tag is not closed with '>'");
+      std::string_view body = in.substr(lt + 1, gt - lt - 1);
+      if (!body.empty() && (body[0] == '?' || body[0] == '!')) {  // declaration, DOCTYPE
+        i = gt + 1;
+        continue;
+      }
+      tag = split_xml_tag(body);
+      if (!tag) return err(lt, fmt::format("malformed tag <{}>", body.substr(0, 40)));
+    }
     i = gt + 1;
-    if (!body.empty() && (body[0] == '?' || body[0] == '!')) continue;  // declaration, DOCTYPE
-    auto tag = split_xml_tag(body);
-    if (!tag) return err(lt, fmt::format("malformed tag <{}>", body.substr(0, 40)));
     if (tag->closing) {
       if (stack.empty() || stack.back().name != tag->name)
         return err(lt, stack.empty() ? fmt::format("end tag </{}> without a start tag", tag->name)
@@ -292,7 +341,8 @@ Result<IokitXml> IokitXml::parse(const ByteReader& xml, std::string_view structu
     for (;;) {
       size_t l = find_char(in, '<', j);
       if (l == std::string_view::npos) return err(lt, fmt::format("<{}> is not closed before the end of the text", tag->name));
-      if (in.compare(l, 9, "<![CDATA[") == 0 || in.compare(l, 4, "<!--") == 0) {
+      const char next = l + 1 < in.size() ? in[l + 1] : '\0';
+      if (next == '!' && (in.compare(l, 9, "<![CDATA[") == 0 || in.compare(l, 4, "<!--") == 0)) {
         const bool cdata = in[l + 2] == '[';
         size_t e = in.find(cdata ? "]]>" : "-->", l + (cdata ? 9 : 4));
         if (e == std::string_view::npos)
@@ -300,7 +350,7 @@ Result<IokitXml> IokitXml::parse(const ByteReader& xml, std::string_view structu
         j = e + 3;
         continue;
       }
-      if (in.compare(l, 2, "</") != 0) {
+      if (next != '/') {
         size_t g = in.find('>', l);
         std::string_view inner = in.substr(l + 1, std::min<size_t>(g == std::string_view::npos ? 40 : g - l - 1, 40));
         return err(l, fmt::format("<{}> inside <{}>", inner, tag->name));

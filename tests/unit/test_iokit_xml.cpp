@@ -112,6 +112,24 @@ TEST_CASE("iokit xml: a reference bomb costs one node per reference", "[plist][k
   CHECK(doc->references() == 78);
 }
 
+TEST_CASE("iokit xml: short tags read as their spelled-out forms", "[plist][kc]") {
+  // <name>, </name> and <name/> take a one-pass path; with a space or an attribute the general one.
+  auto shape = [](const std::string& xml) {
+    auto doc = parse(xml);
+    REQUIRE(doc);
+    std::string s;
+    for (IokitXml::Node n = 0; n < doc->size(); ++n)
+      s += fmt::format("{}:{}:{};", plist::type_name(doc->type(n)), doc->text(n), doc->offset(n) - 0x100);
+    return s;
+  };
+  CHECK(shape("<dict><key>a</key><string/><key>b</key><true/></dict>") ==
+        "dict::0;key:a:6;string::18;key:b:27;boolean::39;");
+  CHECK(shape("<dict ><key >a</key ><string /><key\t>b</key\n><true  /></dict\r>") ==
+        "dict::0;key:a:7;string::21;key:b:31;boolean::45;");
+  CHECK(shape("<array><string></string><string ID=\"1\">x</string><string IDREF=\"1\"/></array>") ==
+        "array::0;string::7;string:x:24;string:x:49;");
+}
+
 TEST_CASE("iokit xml: malformed text, one rule each, exact messages", "[plist][kc]") {
   const std::pair<const char*, const char*> rules[] = {
       {"<dict><key>a</key><string IDREF=\"9\"/></dict>", "test plist at 0x112: IDREF=\"9\" refers to no earlier ID"},
@@ -131,6 +149,10 @@ TEST_CASE("iokit xml: malformed text, one rule each, exact messages", "[plist][k
       {"<array><string", "test plist at 0x107: tag is not closed with '>'"},
       {"<array><string a=1>x</string></array>", "test plist at 0x107: malformed tag <string a=1>"},
       {"<array><widget/></array>", "test plist at 0x107: unknown element <widget>"},
+      // Tags the one-pass reader of <name>, </name> and <name/> hands to the general one.
+      {"<array><str/ing/></array>", "test plist at 0x107: unknown element <str/ing>"},
+      {"<array></></array>", "test plist at 0x107: malformed tag </>"},
+      {"<array><></array>", "test plist at 0x107: malformed tag <>"},
       {"<array><string>a<b/></string></array>", "test plist at 0x110: <b/> inside <string>"},
       {"<dict><string>a</string><string>b</string></dict>",
        "test plist at 0x106: <string> where a <key> was expected in the <dict> opened at 0x100"},
