@@ -10,8 +10,10 @@
 
 #include "cli.hpp"
 #include "inspect/source.hpp"
+#include "kc/entry_json.hpp"
 #include "kc/kc.hpp"
 #include "ls_registry.hpp"
+#include "reports/json_writer.hpp"
 #include "reports/text_table.hpp"
 
 namespace upscope::cli {
@@ -72,17 +74,27 @@ int list_kc(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
 
   int out_rc;
   if (json) {
-    auto doc = reports::make_document("kc-ls");
-    doc["image"] = req.image;
-    auto body = kc::summary_json(*kc);
-    for (auto it = body.begin(); it != body.end(); ++it) doc[it.key()] = std::move(it.value());
-    reports::Json entries = reports::Json::array();
-    entries.get_ref<reports::Json::array_t&>().reserve(rows.size());
-    for (const auto* e : rows) entries.push_back(kc::to_json(*e));
-    doc["entries"] = std::move(entries);
-    doc["boot_kc"] = boot;
-    doc["diagnostics"] = reports::to_json(diags);
-    out_rc = emit(ctx, doc);
+    // The rows are written straight to text: a tree of 600 rows cost more than reading them.
+    auto head = reports::make_document("kc-ls");
+    head["image"] = req.image;
+    reports::JsonWriter w;
+    w.begin_object();
+    const reports::Json body = kc::summary_json(*kc);
+    const reports::Json& top = head;
+    for (const reports::Json* part : {&top, &body})
+      for (auto it = part->begin(); it != part->end(); ++it) w.field(it.key(), it.value());
+    w.key("entries");
+    w.begin_array();
+    for (const auto* e : rows) {
+      w.begin_object();
+      kc::entry_json_fields(*e, w);
+      w.end_object();
+    }
+    w.end_array();
+    w.field("boot_kc", boot);
+    w.field("diagnostics", reports::to_json(diags));
+    w.end_object();
+    out_rc = emit_rendered(ctx, w.finish());
   } else {
     std::string text = fmt::format("{}: {} ({}), {}, {} entries ({} kexts){}\n", req.image, kc::to_string(kc->kind),
                                    kc->kind_reason, kc->top.arch, kc->entries.size(), kc->kext_count(),

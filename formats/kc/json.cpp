@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "kc/entry_json.hpp"
 #include "kc/kc.hpp"
 #include "macho/names.hpp"
 
@@ -7,28 +8,21 @@ namespace upscope::kc {
 
 namespace {
 nlohmann::ordered_json str_or_null(const std::string& s) { return s.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s); }
+
+struct TreeSink {
+  nlohmann::ordered_json& j;
+  template <class T>
+  void field(std::string_view k, const T& v) {
+    if constexpr (std::is_same_v<T, std::string_view>) j[std::string(k)] = std::string(v);
+    else j[std::string(k)] = v;
+  }
+};
 }  // namespace
 
 nlohmann::ordered_json to_json(const Entry& e) {
-  nlohmann::ordered_json j;
-  j["id"] = e.id;
-  j["kind"] = e.is_kernel ? "kernel" : "kext";
-  j["bundle_id"] = str_or_null(e.bundle_id);
-  j["version"] = str_or_null(e.version);
-  j["short_version"] = str_or_null(e.short_version);
-  j["uuid"] = str_or_null(e.uuid);
-  j["codeless"] = e.codeless;
-  j["vmaddr"] = e.codeless ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(e.vmaddr);
-  j["load_address"] = e.load_addr ? nlohmann::ordered_json(*e.load_addr) : nlohmann::ordered_json(nullptr);
-  j["fileoff"] = e.codeless ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(e.fileoff);
-  j["size"] = e.size;
-  j["filetype"] = e.image ? nlohmann::ordered_json(macho::filetype_name(e.image->filetype)) : nlohmann::ordered_json(nullptr);
-  j["content_hash"] = str_or_null(e.content_hash);
-  j["code_sha256"] = str_or_null(e.code_sha256);
-  j["code_bytes"] = e.code_bytes;
-  j["bundle_path"] = str_or_null(e.bundle_path);
-  j["executable_path"] = str_or_null(e.executable_path);
-  if (e.error) j["error"] = e.error->message();
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  TreeSink sink{j};
+  entry_json_fields(e, sink);
   return j;
 }
 

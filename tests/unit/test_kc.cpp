@@ -507,6 +507,16 @@ TEST_CASE("kc: CLI ls and inspect", "[kc]") {
   CHECK(doc["entries"][2]["bundle_id"] == "com.apple.driver.Kext0001");
   CHECK(doc["entries"][2]["content_hash"] == man["boot.kc"]["entries"][2]["content_sha256"]);
   CHECK(doc["entries"][2]["load_address"] == man["boot.kc"]["entries"][2]["vmaddr"]);
+  {  // ls writes its rows straight to text: they must be the library's kc::to_json, member for member
+    upscope::Diagnostics d;
+    auto src = upscope::FileSource::open(boot);
+    REQUIRE(src);
+    auto k = upscope::kc::open(*src, d);  // default options: code hash and SHA-256 content hash, as above
+    REQUIRE(k);
+    const auto lib = nlohmann::json::parse(upscope::kc::to_json(*k).dump());
+    CHECK(doc["entries"] == lib["entries"]);
+    for (auto it = lib.begin(); it != lib.end(); ++it) CHECK(doc[it.key()] == it.value());
+  }
 
   r = upscope::test::run_upscope({"ls", "--json", boot + ":/com.apple.driver.Kext0002"});
   REQUIRE(r.exit_code == 0);

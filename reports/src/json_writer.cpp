@@ -1,0 +1,104 @@
+#include "reports/json_writer.hpp"
+
+#include <charconv>
+
+namespace upscope::reports {
+
+void JsonWriter::separate() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (stack_.empty()) return;
+  Level& l = stack_.back();
+  out_ += l.empty ? "\n" : ",\n";
+  l.empty = false;
+  indent(stack_.size());
+}
+
+void JsonWriter::key(std::string_view k) {
+  separate();
+  append_string(k);
+  out_ += ": ";
+  after_key_ = true;
+}
+
+void JsonWriter::open(char c, bool object) {
+  separate();
+  out_ += c;
+  stack_.push_back({object});
+}
+
+void JsonWriter::close(char c) {
+  const bool empty = stack_.back().empty;
+  stack_.pop_back();
+  if (!empty) {
+    out_ += '\n';
+    indent(stack_.size());
+  }
+  out_ += c;
+}
+
+void JsonWriter::value(std::string_view s) {
+  separate();
+  append_string(s);
+}
+
+void JsonWriter::value(bool b) {
+  separate();
+  out_ += b ? "true" : "false";
+}
+
+void JsonWriter::value(std::nullptr_t) {
+  separate();
+  out_ += "null";
+}
+
+void JsonWriter::value(const Json& tree) {
+  separate();
+  // Strings are dumped with their newlines escaped, so every '\n' of the dump starts a line that
+  // needs this document's indentation in front of the tree's own.
+  const std::string text = tree.dump(2, ' ', false, Json::error_handler_t::replace);
+  const size_t pad = 2 * stack_.size();
+  size_t from = 0;
+  for (size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', from)) {
+    out_.append(text, from, nl + 1 - from);
+    out_.append(pad, ' ');
+    from = nl + 1;
+  }
+  out_.append(text, from);
+}
+
+void JsonWriter::append_uint(uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out_.append(buf, r.ptr);
+}
+
+void JsonWriter::append_int(int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out_.append(buf, r.ptr);
+}
+
+void JsonWriter::append_string(std::string_view s) {
+  // Printable ASCII without '"' and '\\' (bundle ids, versions, UUIDs, hashes) is written as it is;
+  // anything else is escaped by the same dump as reports::dump, so the two never differ.
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      out_ += Json(std::string(s)).dump(-1, ' ', false, Json::error_handler_t::replace);
+      return;
+    }
+  }
+  out_ += '"';
+  out_ += s;
+  out_ += '"';
+}
+
+std::string JsonWriter::finish() {
+  out_ += '\n';
+  return std::move(out_);
+}
+
+}  // namespace upscope::reports
