@@ -269,6 +269,7 @@ Result<MachO> ImageReader::run() {
 void ImageReader::walk_commands(uint64_t cmds_end) {
   uint64_t off = m_.is64 ? sizeof(mach_header_64) : sizeof(mach_header);
   const uint32_t align = m_.is64 ? 8 : 4;
+  m_.commands.reserve(std::min<uint64_t>(m_.ncmds, cmds_end / 8));  // each takes at least 8 bytes
   for (uint32_t i = 0; i < m_.ncmds; ++i) {
     if (off + 8 > cmds_end) {
       d_.error(abs(off), fmt::format("load command {}", i),
@@ -330,6 +331,7 @@ void ImageReader::read_segment(uint32_t i, uint32_t cmd, const ByteReader& c) {
     d_.warning(c.base(), where, fmt::format("filesize {:#x} is larger than vmsize {:#x}", seg.filesize, seg.vmsize));
   bool seg_fits = claim(segments_, c.base(), where, "fileoff+filesize",
                         Label{Label::kSegment, nullptr, i, cmd, Name16(seg.segname), {}}, seg.fileoff, seg.filesize);
+  seg.sections.reserve(nsects);  // bounded by cmdsize above
   for (uint64_t k = 0; k < nsects; ++k) {
     const uint64_t at = sect_off + k * sect_size;
     Section s;
