@@ -72,9 +72,8 @@ Result<std::string> resolve_idrefs(const ByteReader& xml, uint64_t* references, 
     const std::string_view name = tag->name == "set" ? std::string_view("array") : tag->name;
     if (tag->closing) {
       if (stack.empty() || stack.back().name != tag->name)
-        return err(lt, stack.empty() ? fmt::format("end tag </{}> without a start tag", tag->name)
-                                     : fmt::format("end tag </{}> does not close <{}> (opened at {:#x})", tag->name,
-                                                   stack.back().name, xml.base() + stack.back().at));
+        return err(lt, stack.empty() ? plist::end_tag_mismatch(tag->name, std::nullopt, 0)
+                                     : plist::end_tag_mismatch(tag->name, stack.back().name, xml.base() + stack.back().at));
       Open o = stack.back();
       stack.pop_back();
       out += "</";

@@ -61,6 +61,11 @@ std::optional<XmlTag> split_xml_tag(std::string_view t) {
   return tag;
 }
 
+std::string end_tag_mismatch(std::string_view name, std::optional<std::string_view> open, uint64_t open_at) {
+  return open ? fmt::format("end tag </{}> does not close <{}> (opened at {:#x})", name, *open, open_at)
+              : fmt::format("end tag </{}> without a start tag", name);
+}
+
 const char* type_name(XmlType t) {
   switch (t) {
     case XmlType::kDict: return "dict";
@@ -276,9 +281,8 @@ Result<IokitXml> IokitXml::parse(const ByteReader& xml, std::string_view structu
     i = gt + 1;
     if (tag->closing) {
       if (stack.empty() || stack.back().name != tag->name)
-        return err(lt, stack.empty() ? fmt::format("end tag </{}> without a start tag", tag->name)
-                                     : fmt::format("end tag </{}> does not close <{}> (opened at {:#x})", tag->name,
-                                                   stack.back().name, xml.base() + stack.back().at));
+        return err(lt, stack.empty() ? end_tag_mismatch(tag->name, std::nullopt, 0)
+                                     : end_tag_mismatch(tag->name, stack.back().name, xml.base() + stack.back().at));
       Open o = stack.back();
       stack.pop_back();
       if (o.node == UINT32_MAX) continue;  // </plist>

@@ -36,6 +36,10 @@ struct XmlTag {
 // Splits a tag's text between '<' and '>' ("/name", "name a='1' b=\"2\"/"); nullopt when malformed.
 std::optional<XmlTag> split_xml_tag(std::string_view body);
 
+// The rule for an end tag </name> that closes nothing (`open` empty) or not the innermost open
+// element (`open`, whose start tag is at `open_at`).
+std::string end_tag_mismatch(std::string_view name, std::optional<std::string_view> open, uint64_t open_at);
+
 struct XmlLimits {
   unsigned max_depth = 256;
 };
