@@ -21,10 +21,11 @@ pkg_check_modules(LZ4      REQUIRED IMPORTED_TARGET liblz4>=1.9)
 pkg_check_modules(DEFLATE  IMPORTED_TARGET libdeflate)
 
 # Static archives where Debian's -dev packages ship them (all of the above but libplist, libfmt,
-# libarchive and capstone). A shared library costs every run of upscope its symbol lookups in the
-# dynamic loader: 7,162 relocations to resolve at start-up with these shared, 1,943 with them static
-# (libcrypto alone has thousands), about 1 ms of a 3-4 ms `upscope --version`. Off for sanitizer and
-# fuzzing builds, which keep the shared libraries their runtimes are tested with.
+# libarchive and capstone), and the C++ runtime in the upscope executable (tools/CMakeLists.txt).
+# A shared library costs every run of upscope its symbol lookups in the dynamic loader: 7,162
+# relocations to resolve at start-up with these shared, 1,943 with them static (libcrypto alone has
+# thousands), about 1 ms of a 3-4 ms `upscope --version`. Off for sanitizer and fuzzing builds, which
+# keep the shared libraries their runtimes are tested with.
 if(UPSCOPE_SANITIZE OR UPSCOPE_FUZZ)
   set(_upscope_static_default OFF)
 else()
@@ -33,7 +34,11 @@ endif()
 option(UPSCOPE_STATIC_DEPS "Link zlib, bzip2, xz, zstd, lz4, libdeflate, xxhash, libcrypto and SQLite statically"
        ${_upscope_static_default})
 set(UPSCOPE_ZSTD_TARGET zstd::libzstd_shared)
+set(UPSCOPE_FMT_TARGET fmt::fmt)
 if(UPSCOPE_STATIC_DEPS)
+  # libfmt has no archive in Debian: its header-only form instead, so that nothing upscope loads
+  # needs the shared libstdc++ and tools/ can link the C++ runtime statically (UPSCOPE_STATIC_DEPS there).
+  set(UPSCOPE_FMT_TARGET fmt::fmt-header-only)
   # Points an imported target at lib<name>.a instead of lib<name>.so[.N] when the archive exists.
   function(upscope_use_archive target)
     foreach(prop IMPORTED_LOCATION IMPORTED_LOCATION_RELEASE IMPORTED_LOCATION_NOCONFIG INTERFACE_LINK_LIBRARIES)
