@@ -16,8 +16,16 @@ std::string to_hex(Bytes data) {
 
 std::string uuid_string(Bytes b) {
   if (b.size() != 16) return {};
-  return fmt::format("{:02X}{:02X}{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}",
-                     b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  // By hand: one per Mach-O and fileset entry, and sixteen {:02X} were most of a KC entry's formatting.
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string s;
+  s.reserve(36);
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
+    s += kHex[b[i] >> 4];
+    s += kHex[b[i] & 15];
+  }
+  return s;
 }
 
 std::string human_size(uint64_t bytes) {
