@@ -79,10 +79,8 @@ int list_kc(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
     head["image"] = req.image;
     reports::JsonWriter w;
     w.begin_object();
-    const reports::Json body = kc::summary_json(*kc);
-    const reports::Json& top = head;
-    for (const reports::Json* part : {&top, &body})
-      for (auto it = part->begin(); it != part->end(); ++it) w.field(it.key(), it.value());
+    w.members(head);
+    w.members(kc::summary_json(*kc));
     w.key("entries");
     w.begin_array();
     for (const auto* e : rows) {

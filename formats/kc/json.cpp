@@ -2,7 +2,6 @@
 
 #include "kc/entry_json.hpp"
 #include "kc/kc.hpp"
-#include "macho/names.hpp"
 
 namespace upscope::kc {
 

@@ -211,20 +211,19 @@ void read_entries(KernelCollection& kc, ThreadPool& pool, size_t first, const ch
   ordered_parallel_map(
       pool, batches.size(), size_t(pool.size()) * 4,
       [&](size_t b) {
+        Entry* batch = &kc.entries[first + batches[b].first];
+        const size_t n = batches[b].second - batches[b].first;
         std::vector<EntryJob> jobs;
-        jobs.reserve(batches[b].second - batches[b].first);
-        for (size_t i = first + batches[b].first; i < first + batches[b].second; ++i) {
-          Entry& e = kc.entries[i];
-          jobs.push_back(read_entry(kc.macho, e, fmt::format("{} {}", what, e.id), opt, allow_relative));
-        }
+        jobs.reserve(n);
+        for (size_t k = 0; k < n; ++k)
+          jobs.push_back(read_entry(kc.macho, batch[k], fmt::format("{} {}", what, batch[k].id), opt, allow_relative));
         if (opt.code_hash) {
           std::vector<disasm::CodeImage> code;
           std::vector<Entry*> read;
           for (size_t k = 0; k < jobs.size(); ++k) {
-            Entry& e = kc.entries[first + batches[b].first + k];
-            if (!e.image) continue;
+            if (!batch[k].image) continue;
             code.push_back(std::move(jobs[k].code));
-            read.push_back(&e);
+            read.push_back(&batch[k]);
           }
           auto hashes = disasm::code_hashes(code);
           for (size_t k = 0; k < read.size(); ++k) read[k]->code_sha256 = std::move(hashes[k].sha256);
@@ -232,9 +231,10 @@ void read_entries(KernelCollection& kc, ThreadPool& pool, size_t first, const ch
         return jobs;
       },
       [&](size_t b, std::vector<EntryJob> jobs) {
+        const Entry* batch = &kc.entries[first + batches[b].first];
         for (size_t k = 0; k < jobs.size(); ++k) {
           diags.append(jobs[k].d);
-          if (const Entry& e = kc.entries[first + batches[b].first + k]; e.error) diags.add(*e.error);
+          if (batch[k].error) diags.add(*batch[k].error);
         }
         // Hashed entries are not read again: drop their pages so RSS stays well below the file size.
         // (Without hashes only headers were touched: nothing worth a madvise over the whole file.)

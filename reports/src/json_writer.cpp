@@ -1,7 +1,5 @@
 #include "reports/json_writer.hpp"
 
-#include <charconv>
-
 namespace upscope::reports {
 
 void JsonWriter::separate() {
@@ -9,11 +7,10 @@ void JsonWriter::separate() {
     after_key_ = false;
     return;
   }
-  if (stack_.empty()) return;
-  Level& l = stack_.back();
-  out_ += l.empty ? "\n" : ",\n";
-  l.empty = false;
-  indent(stack_.size());
+  if (empty_.empty()) return;
+  out_ += empty_.back() ? "\n" : ",\n";
+  empty_.back() = false;
+  indent(empty_.size());
 }
 
 void JsonWriter::key(std::string_view k) {
@@ -23,18 +20,18 @@ void JsonWriter::key(std::string_view k) {
   after_key_ = true;
 }
 
-void JsonWriter::open(char c, bool object) {
+void JsonWriter::open(char c) {
   separate();
   out_ += c;
-  stack_.push_back({object});
+  empty_.push_back(true);
 }
 
 void JsonWriter::close(char c) {
-  const bool empty = stack_.back().empty;
-  stack_.pop_back();
+  const bool empty = empty_.back();
+  empty_.pop_back();
   if (!empty) {
     out_ += '\n';
-    indent(stack_.size());
+    indent(empty_.size());
   }
   out_ += c;
 }
@@ -59,7 +56,7 @@ void JsonWriter::value(const Json& tree) {
   // Strings are dumped with their newlines escaped, so every '\n' of the dump starts a line that
   // needs this document's indentation in front of the tree's own.
   const std::string text = tree.dump(2, ' ', false, Json::error_handler_t::replace);
-  const size_t pad = 2 * stack_.size();
+  const size_t pad = 2 * empty_.size();
   size_t from = 0;
   for (size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', from)) {
     out_.append(text, from, nl + 1 - from);
@@ -69,16 +66,8 @@ void JsonWriter::value(const Json& tree) {
   out_.append(text, from);
 }
 
-void JsonWriter::append_uint(uint64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, r.ptr);
-}
-
-void JsonWriter::append_int(int64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, r.ptr);
+void JsonWriter::members(const Json& object) {
+  for (auto it = object.begin(); it != object.end(); ++it) field(it.key(), it.value());
 }
 
 void JsonWriter::append_string(std::string_view s) {

@@ -4,6 +4,7 @@
 // the rows from the input.
 #pragma once
 
+#include <charconv>
 #include <concepts>
 #include <cstdint>
 #include <string>
@@ -16,9 +17,9 @@ namespace upscope::reports {
 
 class JsonWriter {
  public:
-  void begin_object() { open('{', true); }
+  void begin_object() { open('{'); }
   void end_object() { close('}'); }
-  void begin_array() { open('[', false); }
+  void begin_array() { open('['); }
   void end_array() { close(']'); }
   // The next value is this member's; only inside an object.
   void key(std::string_view k);
@@ -32,8 +33,8 @@ class JsonWriter {
     requires(!std::same_as<T, bool>)
   void value(T v) {
     separate();
-    if constexpr (std::is_signed_v<T>) append_int(static_cast<int64_t>(v));
-    else append_uint(static_cast<uint64_t>(v));
+    char buf[24];
+    out_.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
   }
   // A tree (any JSON value, doubles included), laid out as if it were part of this document.
   void value(const Json& tree);
@@ -43,25 +44,21 @@ class JsonWriter {
     key(k);
     value(v);
   }
+  // Every member of an object tree, as members of the object being written.
+  void members(const Json& object);
 
   // The document, with the trailing newline reports::dump adds. Every container must be closed.
   std::string finish();
 
  private:
-  struct Level {
-    bool object;
-    bool empty = true;
-  };
-  void open(char c, bool object);
+  void open(char c);
   void close(char c);
   void separate();  // the comma, newline and indent before a value (nothing after a key)
   void indent(size_t depth) { out_.append(2 * depth, ' '); }
-  void append_uint(uint64_t v);
-  void append_int(int64_t v);
   void append_string(std::string_view s);
 
   std::string out_;
-  std::vector<Level> stack_;
+  std::vector<bool> empty_;  // per open container: nothing written in it yet
   bool after_key_ = false;
 };
 
