@@ -37,6 +37,10 @@ Json to_json(const Error& e) {
   return j;
 }
 
-std::string dump(const Json& doc) { return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n"; }
+std::string dump_value(const Json& value, int indent) {
+  return value.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string dump(const Json& doc) { return dump_value(doc) + "\n"; }
 
 }  // namespace upscope::reports

@@ -55,7 +55,7 @@ void JsonWriter::value(const Json& tree) {
   separate();
   // Strings are dumped with their newlines escaped, so every '\n' of the dump starts a line that
   // needs this document's indentation in front of the tree's own.
-  const std::string text = tree.dump(2, ' ', false, Json::error_handler_t::replace);
+  const std::string text = dump_value(tree);
   const size_t pad = 2 * empty_.size();
   size_t from = 0;
   for (size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', from)) {
@@ -76,7 +76,7 @@ void JsonWriter::append_string(std::string_view s) {
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-      out_ += Json(std::string(s)).dump(-1, ' ', false, Json::error_handler_t::replace);
+      out_ += dump_value(Json(std::string(s)), -1);
       return;
     }
   }

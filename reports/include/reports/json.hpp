@@ -20,5 +20,7 @@ Json to_json(const Diagnostics& diags);
 Json to_json(const Error& e);
 // Two-space indented, UTF-8 errors replaced rather than thrown (file names are arbitrary bytes).
 std::string dump(const Json& doc);
+// The same for one value, without the trailing newline; indent -1 writes it on one line.
+std::string dump_value(const Json& value, int indent = 2);
 
 }  // namespace upscope::reports
