@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "aa/probe.hpp"
+#include "bom/probe.hpp"
+#include "chunklist/probe.hpp"
 #include "apfs/probe.hpp"
 #include "bxdiff50/probe.hpp"
 #include "compress/probe.hpp"
@@ -16,6 +18,7 @@
 #include "pbzx/probe.hpp"
 #include "plist/probe.hpp"
 #include "ridiff10/probe.hpp"
+#include "trustcache/probe.hpp"
 #include "udif/probe.hpp"
 #include "zip/probe.hpp"
 #include "advisory/advisory.hpp"
@@ -32,9 +35,10 @@ using ProbeFn = std::optional<Identification> (*)(const ProbeInput&);
 const ProbeFn kProbes[] = {
     udif::probe_encrypted, udif::probe,      udif::probe_sparse, aa::probe,         pbzx::probe,
     compress::probe,       bxdiff50::probe,  ridiff10::probe,    dyld_cache::probe, macho::probe,
-    img4::probe,           zip::probe,       plist::probe,       apfs::probe,       hfs::probe,
-    partition::probe_gpt,  partition::probe_apm, partition::probe_mbr,
-    advisory::probe,  // plain text: last, weakest
+    img4::probe,           zip::probe,       plist::probe,       bom::probe,        chunklist::probe,
+    apfs::probe,           hfs::probe,       partition::probe_gpt, partition::probe_apm, partition::probe_mbr,
+    advisory::probe,  // plain text
+    trustcache::probe,  // no magic, only an exact size: last, weakest
 };
 
 }  // namespace
@@ -74,6 +78,8 @@ const std::vector<FormatEntry>& known_formats() {
       {"zip", "archive", "zip archive (OTA/RSR asset, IPSW)"},
       {"plist-binary", "metadata", "binary property list"},
       {"plist-xml", "metadata", "XML property list"},
+      {"bom", "metadata", "bill of materials (BOMStore: installer and OTA file lists)"},
+      {"chunklist", "metadata", "chunklist (CNKL: per-chunk SHA-256 of a disk image)"},
       {"apfs", "filesystem", "APFS container"},
       {"apfs-volume", "filesystem", "APFS volume superblock without a container"},
       {"hfsplus", "filesystem", "HFS+ volume"},
@@ -83,6 +89,7 @@ const std::vector<FormatEntry>& known_formats() {
       {"apm", "partition-map", "Apple Partition Map disk"},
       {"mbr", "partition-map", "MBR partitioned disk"},
       {"advisory", "metadata", "security advisory text (\"About the security content of ...\")"},
+      {"trustcache", "metadata", "trust cache (raw, versions 0-2)"},
       {"unknown", "unknown", "not a format upscope knows"},
   };
   return kFormats;

@@ -33,7 +33,7 @@ Identification identify_bytes(std::vector<uint8_t> data) {
   return *id;
 }
 
-// Expected format of every file under ../shared/samples (MANIFEST.md §1-§9).
+// Expected format of every file under ../shared/samples (MANIFEST.md §1-§10).
 const std::map<std::string, std::string> kExpected = {
     {"MANIFEST.md", "unknown"},
     {"bxdiff50_sharingd.patch", "bxdiff50"},
@@ -68,6 +68,29 @@ const std::map<std::string, std::string> kExpected = {
     {"r2/src-ro.dmg", "udif"},
     {"r2/src.dmg", "udif"},
     {"r2/xnu-kernelcache-oobread", "macho"},
+    // §10: Apple-made files of a real macOS 26.2 update, real kexts, a real AEA, advisory pages.
+    {"real/advisories-md/120889.md", "advisory"},
+    {"real/advisories-md/126604.md", "advisory"},
+    {"real/advisories-md/HT213758.md", "advisory"},
+    {"real/advisories-md/HT213823.md", "advisory"},
+    {"real/advisories-md/HT213825.md", "advisory"},
+    {"real/aea/contactVerificationTest.shortcut", "aea"},
+    {"real/kexts/AppleUSBCDC.kext/Contents/Info.plist", "plist-xml"},
+    {"real/kexts/AppleUSBCDC.kext/Contents/MacOS/AppleUSBCDC", "macho-fat"},
+    {"real/kexts/AppleUSBCDC.kext/Contents/_CodeSignature/CodeResources", "plist-xml"},
+    {"real/kexts/AppleUSBCDC.kext/Contents/version.plist", "plist-xml"},
+    {"real/kexts/nfrestore_service", "macho-fat"},
+    {"real/ota-26.2/AppleDiagnostics.chunklist", "chunklist"},
+    {"real/ota-26.2/AppleDiagnostics.dmg", "udif"},
+    {"real/ota-26.2/BaseSystem.chunklist", "chunklist"},
+    {"real/ota-26.2/Bootability-BuildManifest.plist", "plist-xml"},
+    {"real/ota-26.2/Bootability.dmg.trustcache", "img4"},
+    {"real/ota-26.2/BuildManifest-25C56-vma2macosap.plist", "plist-xml"},
+    {"real/ota-26.2/BuildManifest-25C56-x86legacyap-Mac-27AD2F918AE68F61.plist", "plist-xml"},
+    {"real/ota-26.2/Info.plist", "plist-xml"},
+    {"real/ota-26.2/ZipMetadata.plist", "plist-binary"},
+    {"real/ota-26.2/payload.bom", "bom"},
+    {"real/ota-26.2/pre.bom", "bom"},
     {"sr_apfs_content.bin", "apfs"},
     {"sr_apfs_fstree.bin", "apfs"},
     {"sr_apfs_nxsb_head.bin", "apfs"},
@@ -154,6 +177,27 @@ TEST_CASE("identify reads the facts MANIFEST.md gives", "[identify][samples]") {
   CHECK(identify_path(signed_dmg.parent_path() / "lzfse/text.lzfse").details["first_block"] == "bvx2");
 }
 
+TEST_CASE("identify reads the facts MANIFEST.md §10 gives for the real update files", "[identify][samples]") {
+  UPSCOPE_REQUIRE_SAMPLE(ota, "real/ota-26.2");
+  auto cl = identify_path(ota / "AppleDiagnostics.chunklist");
+  CHECK(cl.details["version"] == 1);
+  CHECK(cl.details["chunk_count"] == 1);
+  CHECK(identify_path(ota / "BaseSystem.chunklist").details["chunk_count"] == 138);
+  CHECK(identify_path(ota / "payload.bom").details["version"] == 1);
+
+  // The trust cache inside the IMG4 (an IM4P of type trbb, payload at 0x1d), on its own.
+  auto img4 = test::read_bytes(ota / "Bootability.dmg.trustcache");
+  REQUIRE(img4.size() > 0x1d + 46);
+  auto tc = identify_bytes(std::vector<uint8_t>(img4.begin() + 0x1d, img4.begin() + 0x1d + 46));
+  CHECK(tc.format == "trustcache");
+  CHECK(tc.details["version"] == 1);
+  CHECK(tc.details["uuid"] == "1BAA5F41-F064-4885-A671-9A71FC66843B");
+  CHECK(tc.details["entry_count"] == 1);
+  // One byte more or less is no trust cache: the size must be exactly header + entries.
+  CHECK(identify_bytes(std::vector<uint8_t>(img4.begin() + 0x1d, img4.begin() + 0x1d + 45)).format == "unknown");
+  CHECK(identify_bytes(std::vector<uint8_t>(img4.begin() + 0x1d, img4.begin() + 0x1d + 47)).format == "unknown");
+}
+
 TEST_CASE("identify by content: magics of formats without a real sample", "[identify]") {
   auto with = [](std::string magic, size_t size = 64) {
     std::vector<uint8_t> v(std::max(size, magic.size()), 0);
@@ -175,6 +219,17 @@ TEST_CASE("identify by content: magics of formats without a real sample", "[iden
   CHECK(identify_bytes(with("BXDIFF41")).format == "bxdiff4x");
   CHECK(identify_bytes(with("PK\x03\x04"s)).format == "zip");
   CHECK(identify_bytes(with("bplist00")).format == "plist-binary");
+  CHECK(identify_bytes(with("BOMStore\0\0\0\1\0\0\0\5"s)).format == "bom");
+  CHECK(identify_bytes(with("BOMStore\0\0\0\2\0\0\0\5"s)).format == "unknown");  // only version 1 exists
+  CHECK(identify_bytes(with("CNKL\x24\0\0\0\1\1\1\0\2\0\0\0"s)).format == "chunklist");
+  CHECK(identify_bytes(with("CNKL\x20\0\0\0\1\1\1\0\2\0\0\0"s)).format == "unknown");  // header size 32
+  // A v2 trust cache of two entries (24 + 2 * 24 bytes) with its version and count.
+  auto tc2 = std::vector<uint8_t>(72, 0xAB);
+  tc2[0] = 2, tc2[1] = tc2[2] = tc2[3] = 0;
+  tc2[20] = 2, tc2[21] = tc2[22] = tc2[23] = 0;
+  CHECK(identify_bytes(tc2).format == "trustcache");
+  tc2[0] = 3;
+  CHECK(identify_bytes(tc2).format == "unknown");
   CHECK(identify_bytes(with("<?xml version=\"1.0\"?>\n<!DOCTYPE plist PUBLIC>\n<plist version=\"1.0\">")).format ==
         "plist-xml");
   CHECK(identify_bytes(with("<?xml version=\"1.0\"?>\n<html>")).format == "unknown");
@@ -228,7 +283,7 @@ TEST_CASE("identify never fails on hostile odds and ends", "[identify]") {
   // Truncated headers of every magic: the probe must neither crash nor read out of bounds.
   for (std::string magic : {"koly", "encrcdsa", "sprs", "AA01", "AEA1", "pbzx", "bvx2", "complzss", "BXDIFF50",
                             "RIDIFF10", "dyld_v1", "\xCF\xFA\xED\xFE", "\xCA\xFE\xBA\xBE", "\x30\x82", "PK\x03\x04",
-                            "bplist00", "EFI PART"}) {
+                            "bplist00", "EFI PART", "BOMStore", "CNKL"}) {
     for (size_t n = 1; n <= magic.size() + 12; ++n) {
       std::vector<uint8_t> v(n, 0);
       std::copy_n(magic.begin(), std::min(n, magic.size()), v.begin());
