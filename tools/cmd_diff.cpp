@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "advisory/advisory.hpp"
+#include "build/advisory_join.hpp"
 #include "build/build_images.hpp"
 #include "build/inventory.hpp"
 #include "cli.hpp"
@@ -52,25 +53,41 @@ struct Pair {
   BuildDiff diff;
 };
 
-Result<Pair> load_pair(const Context& ctx, const std::string& a, const std::string& b) {
+// An advisory's text (plain, copied, HTML or Markdown), parsed.
+Result<advisory::Advisory> read_advisory(const std::string& path) {
+  UPSCOPE_TRY(auto src, FileSource::open(path));
+  std::vector<uint8_t> text(src->size());
+  UPSCOPE_CHECK(src->read_at(0, text));
+  return advisory::parse(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()), path);
+}
+
+// `advisory`: a file whose entries are joined to the diff (diff/report --advisory).
+Result<Pair> load_pair(const Context& ctx, const std::string& a, const std::string& b,
+                       const std::string& advisory_path = {}) {
+  std::optional<advisory::Advisory> adv;
+  if (!advisory_path.empty()) {
+    UPSCOPE_TRY(auto parsed, read_advisory(advisory_path));
+    adv = std::move(parsed);
+  }
   UPSCOPE_TRY(BuildInventory old_build, load(ctx, a, true));
   UPSCOPE_TRY(BuildInventory new_build, load(ctx, b, true));
   Pair p{std::move(old_build), std::move(new_build), {}};
   p.diff = diff_builds(p.old_build, p.new_build);
+  if (adv) p.diff.advisory = build::join_advisory(*adv, p.diff);
   return p;
 }
 
-int run_diff(Context& ctx, const std::string& a, const std::string& b) {
-  auto p = load_pair(ctx, a, b);
+int run_diff(Context& ctx, const std::string& a, const std::string& b, bool all, const std::string& advisory_path) {
+  auto p = load_pair(ctx, a, b, advisory_path);
   if (!p) {
     print_error(p.error());
     return kExitError;
   }
-  return emit_diff(ctx, p->old_build, p->new_build, p->diff);
+  return emit_diff(ctx, p->old_build, p->new_build, p->diff, all);
 }
 
-int run_verdict(Context& ctx, const std::string& a, const std::string& b) {
-  auto p = load_pair(ctx, a, b);
+int run_verdict(Context& ctx, const std::string& a, const std::string& b, const std::string& advisory_path = {}) {
+  auto p = load_pair(ctx, a, b, advisory_path);
   if (!p) {
     print_error(p.error());
     return kExitError;
@@ -160,11 +177,20 @@ const CommandRegistrar reg_inventory("inventory", 60, [](CLI::App& app, Context&
 
 const CommandRegistrar reg_diff("diff", 61, [](CLI::App& app, Context& ctx) {
   auto paths = std::make_shared<std::pair<std::string, std::string>>();
-  auto* sub = app.add_subcommand("diff", "Components added, removed and modified between two builds");
+  auto all = std::make_shared<bool>(false);
+  auto adv = std::make_shared<std::string>();
+  auto* sub = app.add_subcommand("diff", "Components added, removed and modified between two builds, with the "
+                                         "classes of bytes that changed (code, data, signature, metadata, relink, content)");
   sub->add_option("old", paths->first, "The older build (directory, IPSW, image list or image)")->required();
   sub->add_option("new", paths->second, "The newer build (directory, IPSW, image list or image)")->required();
-  sub->footer(std::string("Exit codes: 0 no differences; 1 differences found; 2 error.\n") + build::image_list_help());
-  sub->callback([&ctx, paths] { ctx.exit_code = run_diff(ctx, paths->first, paths->second); });
+  sub->add_flag("--all", *all, "Also list relink-only changes (the same code and data at another layout), which the "
+                               "text output counts on one line; JSON always lists every change");
+  sub->add_option("--advisory", *adv, "Apple's advisory for the update (HTML, text or Markdown): each entry is placed "
+                                      "on the changed components it names (CVE -> component -> changed functions)")
+      ->check(CLI::ExistingFile);
+  sub->footer(std::string("Every component whose bytes differ is a change. Exit codes: 0 no differences; 1 differences "
+                          "found; 2 error.\n") + build::image_list_help());
+  sub->callback([&ctx, paths, all, adv] { ctx.exit_code = run_diff(ctx, paths->first, paths->second, *all, *adv); });
 });
 
 const CommandRegistrar reg_verdict("verdict", 62, [](CLI::App& app, Context& ctx) {
@@ -190,14 +216,18 @@ const CommandRegistrar reg_verdict("verdict", 62, [](CLI::App& app, Context& ctx
 
 const CommandRegistrar reg_report("report", 63, [](CLI::App& app, Context& ctx) {
   auto inputs = std::make_shared<std::vector<std::string>>();
+  auto adv = std::make_shared<std::string>();
   auto* sub = app.add_subcommand("report", "One self-contained HTML (or --format md/json/text) report: the RSR "
                                            "verdict and every change, grouped by location, with drill-down");
   sub->add_option("inputs", *inputs, "OLD NEW builds, or one advisory text")->expected(1, 2)->required();
+  sub->add_option("--advisory", *adv, "With OLD NEW: Apple's advisory for the update, its entries placed on the "
+                                      "changed components (CVE -> component -> changed functions)")
+      ->check(CLI::ExistingFile);
   sub->footer("Same as 'upscope verdict', with HTML as the default format; write it with -o report.html.\n"
               "Exit codes as for verdict: 0 eligible; 1 not eligible; 2 error; 3 undetermined.");
-  sub->callback([&ctx, inputs] {
+  sub->callback([&ctx, inputs, adv] {
     if (ctx.global.format == "text" && !ctx.global.json) ctx.global.format = "html";
-    ctx.exit_code = inputs->size() == 2 ? run_verdict(ctx, (*inputs)[0], (*inputs)[1])
+    ctx.exit_code = inputs->size() == 2 ? run_verdict(ctx, (*inputs)[0], (*inputs)[1], *adv)
                                         : run_single_verdict(ctx, (*inputs)[0]);
   });
 });

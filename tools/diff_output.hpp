@@ -41,9 +41,10 @@ inline reports::Json builds_json(const BuildInventory& old_build, const BuildInv
   return reports::Json{{"old", side(old_build)}, {"new", side(new_build)}};
 }
 
-// Writes the diff; exit code 0 no differences, 1 differences, 2 output failed.
+// Writes the diff; exit code 0 no differences, 1 differences, 2 output failed. `all`: list
+// relink-only changes in text too (JSON always has every change).
 inline int emit_diff(const Context& ctx, const BuildInventory& old_build, const BuildInventory& new_build,
-                     const BuildDiff& diff) {
+                     const BuildDiff& diff, bool all = false) {
   int rc;
   if (ctx.global.output_format() == Format::kJson) {
     auto doc = reports::make_document("diff");
@@ -57,7 +58,7 @@ inline int emit_diff(const Context& ctx, const BuildInventory& old_build, const 
     r.diff = &diff;
     rc = emit_rich(ctx, r);
   } else {
-    rc = emit(ctx, reports::diff_text(old_build, new_build, diff));
+    rc = emit(ctx, reports::diff_text(old_build, new_build, diff, all));
   }
   if (rc != kExitOk) return rc;
   return diff.empty() ? kExitOk : kExitDifferent;

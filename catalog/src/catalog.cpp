@@ -18,8 +18,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Schema 1. Lists (symbols, functions) are blobs in `details`, shared by every build whose
-// component has the same lists: a series of builds mostly repeats itself.
+// Schema 2. Lists (symbols, functions) and the diff's facts by change class are blobs in
+// `details`, shared by every build whose component has the same ones: a series of builds mostly
+// repeats itself. (Schema 1 had no facts: it is refused, and its builds are added again.)
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE builds(
@@ -29,7 +30,8 @@ CREATE TABLE builds(
   added_at TEXT NOT NULL, component_count INTEGER NOT NULL, not_analysed_count INTEGER NOT NULL,
   UNIQUE(product, version, build, version_extra, digest));
 CREATE TABLE details(
-  id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, symbols BLOB NOT NULL, functions BLOB NOT NULL);
+  id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, symbols BLOB NOT NULL, functions BLOB NOT NULL,
+  facts BLOB NOT NULL);
 CREATE TABLE components(
   build_id INTEGER NOT NULL REFERENCES builds(id), seq INTEGER NOT NULL,
   id TEXT NOT NULL, kind TEXT NOT NULL, space TEXT NOT NULL, location TEXT NOT NULL, path TEXT NOT NULL,
@@ -73,7 +75,19 @@ Error file_error(ErrorCode code, const std::string& path, std::string rule) {
   return e;
 }
 
-// Migrations from schema N to N+1 go here, in order. There is no schema older than 1 yet.
+// Migrations from schema N to N+1, in order, each in one write transaction so that a process killed
+// midway leaves the older schema. 1 -> 2: details gain the facts the diff's change classes compare;
+// builds added before have none (their diff falls back to content and code hashes).
+Status migrate(sql::Db& db, int64_t from) {
+  UPSCOPE_TRY(auto txn, sql::Transaction::begin(db, true));
+  UPSCOPE_TRY(Identity id, read_identity(db));  // under the write lock: another process may have migrated
+  if (id.user_version != from) return txn.commit();
+  if (from == 1)
+    UPSCOPE_CHECK(db.exec("ALTER TABLE details ADD COLUMN facts BLOB NOT NULL DEFAULT x''; PRAGMA user_version = 2;",
+                          "migrating the schema from version 1 to 2"));
+  return txn.commit();
+}
+
 Status check_identity(const Identity& id, const std::string& path) {
   if (id.application_id != static_cast<int64_t>(kApplicationId)) {
     std::string tables;
@@ -179,7 +193,8 @@ Result<Component> read_component(const sql::Stmt& st, const sql::Db& db, int64_t
 }
 
 Result<sql::Stmt> prepare_details(sql::Db& db) {
-  return sql::Stmt::prepare(db, "SELECT symbols, functions FROM details WHERE id = ?1", "reading symbols and functions");
+  return sql::Stmt::prepare(db, "SELECT symbols, functions, facts FROM details WHERE id = ?1",
+                            "reading symbols, functions and facts");
 }
 
 Status read_details(sql::Stmt& details, int64_t details_id, Component& c, const sql::Db& db, int64_t build_id) {
@@ -196,6 +211,7 @@ Status read_details(sql::Stmt& details, int64_t details_id, Component& c, const 
   };
   UPSCOPE_CHECK(in_file(decode_strings(details.blob(0), c.symbols, what + " symbols")));
   UPSCOPE_CHECK(in_file(decode_map(details.blob(1), c.functions, what + " functions")));
+  UPSCOPE_CHECK(in_file(decode_map(details.blob(2), c.facts, what + " facts")));
   details.reset();
   return {};
 }
@@ -236,6 +252,7 @@ Result<Catalog> Catalog::open(const std::string& path, Mode mode) {
     UPSCOPE_TRY(id, read_identity(db));
   }
   UPSCOPE_CHECK(check_identity(id, path));
+  for (int64_t v = id.user_version; v < kSchemaVersion; ++v) UPSCOPE_CHECK(migrate(db, v));
   // WAL keeps the database consistent after a crash with synchronous=NORMAL; only the last commits
   // may be lost on power failure.
   UPSCOPE_CHECK(db.exec("PRAGMA synchronous = NORMAL", "configuring"));
@@ -282,7 +299,7 @@ Result<AddResult> Catalog::add(const BuildInventory& inv) {
 
   UPSCOPE_TRY(auto find_detail, sql::Stmt::prepare(db, "SELECT id FROM details WHERE digest = ?1", what));
   UPSCOPE_TRY(auto ins_detail,
-              sql::Stmt::prepare(db, "INSERT INTO details(digest, symbols, functions) VALUES (?1, ?2, ?3)", what));
+              sql::Stmt::prepare(db, "INSERT INTO details(digest, symbols, functions, facts) VALUES (?1, ?2, ?3, ?4)", what));
   UPSCOPE_TRY(auto ins_comp, sql::Stmt::prepare(db,
       "INSERT INTO components(build_id, seq, id, kind, space, location, path, version, uuid, size, code_hash, "
       "hashes, details_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", what));
@@ -290,12 +307,17 @@ Result<AddResult> Catalog::add(const BuildInventory& inv) {
   for (const auto& c : inv.components) {
     detail::Blob symbols = detail::encode_strings(c.symbols);
     detail::Blob functions = detail::encode_map(c.functions);
+    detail::Blob facts = detail::encode_map(c.facts);
     Hasher h(HashKind::kSha256);
     detail::Blob len;
     detail::put_uleb(len, symbols.size());
     h.update(Bytes(len.data(), len.size()));
     h.update(Bytes(symbols.data(), symbols.size()));
+    len.clear();
+    detail::put_uleb(len, functions.size());
+    h.update(Bytes(len.data(), len.size()));
     h.update(Bytes(functions.data(), functions.size()));
+    h.update(Bytes(facts.data(), facts.size()));
     const std::string detail_digest = h.hex_digest();
 
     find_detail.bind(1, detail_digest);
@@ -306,6 +328,7 @@ Result<AddResult> Catalog::add(const BuildInventory& inv) {
       ins_detail.bind(1, detail_digest);
       ins_detail.bind_blob(2, Bytes(symbols.data(), symbols.size()));
       ins_detail.bind_blob(3, Bytes(functions.data(), functions.size()));
+      ins_detail.bind_blob(4, Bytes(facts.data(), facts.size()));
       UPSCOPE_CHECK(ins_detail.run());
       details_id = db.last_insert_rowid();
     }

@@ -1,15 +1,18 @@
-// dyld shared cache images as build components (see dyld_components.hpp). Per-function hashes come
-// from the image's function starts, named by its exports and the .symbols file's locals, each
-// function's bytes read through the cache's VM map and normalised by disasm (PC-relative operands
-// masked), so an image that only moved keeps every hash.
+// dyld shared cache images as build components (see dyld_components.hpp). Each image carries the hash
+// of its own bytes and the facts of image_facts.hpp: its code normalised symbolically (stubs and GOT
+// slots followed through the cache to the export they reach in another image), its data with slid
+// pointers replaced by their targets, functions named by exports and the .symbols file's locals.
 #include "build/dyld_components.hpp"
 
+#include <algorithm>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
+#include "build/image_facts.hpp"
 #include "disasm/normalize.hpp"
 #include "dyld_cache/cache.hpp"
 #include "inspect/text.hpp"
@@ -30,42 +33,92 @@ bool is_main_name(const std::string& name) {
   return dot == std::string::npos || name.substr(dot) == ".development";
 }
 
-std::map<std::string, std::string> cache_function_hashes(const Cache& c, const Image& img, const ImageDetail& d,
-                                                   Diagnostics& diags) {
-  const auto& m = d.macho;
-  const disasm::Arch arch = macho::code_arch(m.cputype);
-  std::unordered_map<uint64_t, std::string> names;
-  const uint64_t text = m.text_vmaddr();
-  for (const auto& e : d.exports)
-    if (!(e.flags & 0x08)) names.emplace(text + e.address, e.name);
-  if (auto locals = c.local_symbols(img, diags))
-    for (const auto& s : locals->symbols)
-      if ((s.type & macho::N_STAB) == 0 && (s.type & macho::N_TYPE) == macho::N_SECT && !s.name.empty())
-        names.emplace(s.value, s.name);
-  std::set<uint64_t> starts(d.function_starts.begin(), d.function_starts.end());
-  if (starts.empty())
-    for (const auto& [a, n] : names) starts.insert(a);
-  std::vector<disasm::FunctionRange> ranges;
-  size_t unnamed = 0;
-  for (const auto& seg : m.segments) {
-    if (!(seg.initprot & macho::VM_PROT_EXECUTE)) continue;
-    for (const auto& sec : seg.sections) {
-      if (!sec.has_instructions() || sec.zerofill() || !sec.size) continue;
-      auto bytes = c.read(sec.addr, sec.size);
-      if (!bytes) continue;  // reported with the code hash
-      for (auto it = starts.lower_bound(sec.addr); it != starts.end() && *it < sec.addr + sec.size; ++it) {
-        auto next = std::next(it);
-        const uint64_t end = next != starts.end() && *next < sec.addr + sec.size ? *next : sec.addr + sec.size;
-        disasm::FunctionRange f;
-        auto n = names.find(*it);
-        f.name = n != names.end() ? n->second : "sub_" + std::to_string(unnamed++);
-        f.address = *it;
-        f.code = bytes->data().subspan(static_cast<size_t>(*it - sec.addr), static_cast<size_t>(end - *it));
-        ranges.push_back(std::move(f));
+// Names of addresses in other images of the cache: a stub or GOT slot of one image points into
+// another, and the call is known by the export it reaches there. Each image's exports are read the
+// first time an address falls in it, then kept (shared by every image of the cache; thread-safe).
+class ExportIndex {
+ public:
+  explicit ExportIndex(std::shared_ptr<const Cache> cache) : cache_(std::move(cache)) {}
+
+  std::optional<std::string> name(uint64_t addr) {
+    const Image* img = cache_->image_at(addr);
+    if (!img) return std::nullopt;
+    const Table& t = table(*img);
+    auto it = std::lower_bound(t.addrs.begin(), t.addrs.end(), addr);
+    if (it != t.addrs.end() && *it == addr) return t.names[static_cast<size_t>(it - t.addrs.begin())];
+    // Not an export: the image and the nearest export before it (stable while that image's layout is).
+    if (it != t.addrs.begin()) {
+      const size_t k = static_cast<size_t>(it - t.addrs.begin()) - 1;
+      return fmt::format("{}+{:#x}", t.names[k], addr - t.addrs[k]);
+    }
+    return fmt::format("{}+{:#x}", img->path, addr - img->address);
+  }
+
+ private:
+  struct Table {
+    std::vector<uint64_t> addrs;
+    std::vector<std::string> names;
+  };
+  const Table& table(const Image& img) {
+    std::lock_guard<std::mutex> lk(mu_);
+    auto it = tables_.find(img.index);
+    if (it != tables_.end()) return *it->second;
+    auto t = std::make_unique<Table>();
+    Diagnostics d;
+    ImageOptions o;
+    o.exports = true;
+    o.function_starts = false;
+    o.code_hash = false;
+    o.const_hash = false;
+    if (auto det = cache_->image_detail(img, d, o)) {
+      const uint64_t text = det->macho.text_vmaddr();
+      std::vector<std::pair<uint64_t, std::string>> v;
+      for (const auto& e : det->exports)
+        if (!(e.flags & macho::EXPORT_SYMBOL_FLAGS_REEXPORT)) v.emplace_back(text + e.address, e.name);
+      std::sort(v.begin(), v.end());
+      for (auto& [a, n] : v) {
+        t->addrs.push_back(a);
+        t->names.push_back(std::move(n));
       }
     }
+    return *tables_.emplace(img.index, std::move(t)).first->second;
   }
-  return disasm::hash_functions(arch, ranges);
+
+  std::shared_ptr<const Cache> cache_;
+  std::mutex mu_;
+  std::unordered_map<uint64_t, std::unique_ptr<Table>> tables_;
+};
+
+// One image as the diff reads it (image_facts.hpp): bytes through the cache's VM map, pointers from
+// slide info, functions named by exports and the .symbols file's locals, other images through `index`.
+ImageInput cache_image(const std::shared_ptr<const Cache>& cache, const Image& img, const ImageDetail& d,
+                       const std::shared_ptr<ExportIndex>& index) {
+  ImageInput in;
+  in.macho = &d.macho;
+  in.label = d.macho.arch;
+  in.read = [cache](uint64_t addr, uint64_t max) -> Bytes {
+    auto l = cache->locate(addr);
+    if (!l) return Bytes();
+    auto r = cache->read(addr, std::min(max, l->available));
+    return r ? r->data() : Bytes();
+  };
+  in.add_pointers = [cache, &d](disasm::AddressMap& map) {
+    Diagnostics diags;
+    for (const auto& seg : d.macho.segments) {
+      if (seg.segname == "__LINKEDIT" || seg.segname == "__TEXT" || !seg.vmsize) continue;
+      for (const auto& p : cache->slid_pointers(seg.vmaddr, std::min(seg.vmsize, seg.filesize), diags))
+        map.add_rebase(p.address, p.target);
+    }
+  };
+  in.external = [index](uint64_t addr) { return index->name(addr); };
+  in.function_starts = d.function_starts;
+  in.exports = d.exports;
+  Diagnostics ld;
+  if (auto locals = cache->local_symbols(img, ld))
+    for (const auto& s : locals->symbols)
+      if ((s.type & macho::N_STAB) == 0 && (s.type & macho::N_TYPE) == macho::N_SECT && !s.name.empty())
+        in.extra_symbols.emplace_back(s.value, s.name);
+  return in;
 }
 
 }  // namespace
@@ -74,14 +127,16 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
                            const InventoryOptions& opt, Component base, const SiblingOpener& siblings) {
   FileResult r;
   const std::string name = fs::path(rel).filename().string();
+  // The cache files themselves are components too (their bytes outside any image count).
+  base.space = Space::kUser;
   if (!is_main_name(name)) {
     const std::string main = name.substr(0, name.find('.'));
-    if (siblings && (siblings(main) || siblings(main + ".development"))) return r;  // read through its main file
-    r.not_analysed.push_back({rel, "dyld cache subcache or symbols file without its main cache file " + main});
-    add_content_hash(base, *src);
+    if (!siblings || !(siblings(main) || siblings(main + ".development")))
+      r.not_analysed.push_back({rel, "dyld cache subcache or symbols file without its main cache file " + main});
     r.components.push_back(std::move(base));
     return r;
   }
+  r.components.push_back(base);
   Diagnostics diags;
   OpenSibling sibling = [&](const std::string& suffix) -> Result<SourcePtr> {
     if (!siblings)
@@ -94,20 +149,18 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
   auto c = open_cache(src, sibling, diags);
   if (!c) {
     r.not_analysed.push_back({rel, c.error().message()});
-    add_content_hash(base, *src);
-    r.components.push_back(std::move(base));
     return r;
   }
   for (const auto& d : diags.items())
     if (d.severity == Severity::kError) r.not_analysed.push_back({rel, d.text()});
-  // Shared with deferred function hashes (opt.lazy_functions), which read the cache after this returns.
+  // Shared with deferred drill-downs (opt.lazy_functions), which read the cache after this returns.
   const auto cache = std::make_shared<const Cache>(std::move(*c));
+  const auto index = std::make_shared<ExportIndex>(cache);
   ImageOptions io;
   io.exports = true;  // also names functions
   io.function_starts = true;
+  io.code_hash = false;  // the symbolic code hash (image_facts) replaces the masked one
   io.const_hash = false;
-  ImageOptions names = io;  // what deferred function hashes need again: names and starts
-  names.code_hash = false;
   // One image's component, from its detail (or the error reading it).
   auto component = [&](size_t i, Result<ImageDetail>& d, const Diagnostics& id) {
     const Image& img = cache->images[i];
@@ -129,21 +182,24 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
     std::optional<Uuid> u = img.uuid ? img.uuid : d->macho.uuid;
     if (u) comp.uuid = uuid_string(Bytes(u->data(), 16));
     if (d->current_version) comp.version = macho::version_string(*d->current_version);
-    comp.code_hash = d->code.sha256;
+    if (auto sha = image_content_hash(*cache, *d, HashKind::kSha256)) comp.hashes["sha256"] = *sha;
+    else one.not_analysed.push_back({comp.path, sha.error().message()});
+    auto facts = image_facts(cache_image(cache, img, *d, index), !opt.lazy_functions);
+    comp.code_hash = facts.code_hash;
+    comp.facts = std::move(facts.facts);
+    comp.functions = std::move(facts.functions);
     if (opt.symbols) {
       std::set<std::string> syms;
       for (const auto& e : d->exports) syms.insert(e.name);
       comp.symbols.assign(syms.begin(), syms.end());
     }
-    if (!opt.lazy_functions) {
-      Diagnostics fd;
-      comp.functions = cache_function_hashes(*cache, img, *d, fd);
-    } else {
-      comp.functions_loader = [cache, i, names] {
+    if (opt.lazy_functions) {
+      comp.detail_loader = [cache, i, io, index]() -> ComponentDetail {
         const Image& image = cache->images[i];
         Diagnostics fd;
-        auto detail = cache->image_detail(image, fd, names);
-        return detail ? cache_function_hashes(*cache, image, *detail, fd) : std::map<std::string, std::string>{};
+        auto detail = cache->image_detail(image, fd, io);
+        if (!detail) return {};
+        return image_detail(cache_image(cache, image, *detail, index));
       };
     }
     one.components.push_back(std::move(comp));

@@ -9,7 +9,7 @@
 
 #include "build/build_images.hpp"
 #include "build/dyld_components.hpp"
-#include "build/functions.hpp"
+#include "build/image_facts.hpp"
 #include "build/kc_components.hpp"
 #include "build/inventory_internal.hpp"
 #include "build/system_version.hpp"
@@ -20,6 +20,7 @@
 #include "inspect/source.hpp"
 #include "inspect/text.hpp"
 #include "inspect/thread_pool.hpp"
+#include "macho/fixups.hpp"
 #include "macho/macho.hpp"
 
 namespace fs = std::filesystem;
@@ -29,14 +30,11 @@ namespace upscope::build {
 namespace {
 
 
-// What a Mach-O image contributes: UUID, version, code hash, exports and per-function hashes.
-// `file` is the view its file offsets count from.
-void fill_from_macho(Component& c, const macho::MachO& m, const ByteReader& file, bool symbols) {
-  c.functions = function_hashes(m, file);
+// What a Mach-O image contributes: UUID, version, exports.
+void fill_from_macho(Component& c, const macho::MachO& m, bool symbols) {
   if (m.uuid) c.uuid = uuid_string(Bytes(m.uuid->data(), m.uuid->size()));
   if (m.id_dylib) c.version = macho::version_string(m.id_dylib->current_version);
   else if (m.source_version && *m.source_version) c.version = macho::source_version_string(*m.source_version);
-  c.code_hash = m.code_sha256;
   if (symbols)
     for (const auto& e : m.exports) c.symbols.push_back(e.name);
 }
@@ -44,12 +42,53 @@ void fill_from_macho(Component& c, const macho::MachO& m, const ByteReader& file
 // A Mach-O in a system tree runs in user space unless the table placed it in kernel space.
 Space code_space(const Placement& pl) { return pl.space == Space::kKernel ? Space::kKernel : Space::kUser; }
 
+// Each slice of a parsed file as the diff sees it (image_facts.hpp). In a universal file, facts and
+// functions carry the slice's architecture: "x86_64:_main".
+struct SliceImage {
+  const macho::FatSlice* slice;
+  ByteReader bytes;
+  std::shared_ptr<const macho::Fixups> fixups;
+};
+
+std::vector<SliceImage> slice_images(const macho::FatFile& file, const Source& src) {
+  std::vector<SliceImage> out;
+  const ByteReader whole(src.contiguous().value_or(Bytes{}), 0, "file");
+  for (const auto& s : file.slices) {
+    if (!s.image) continue;
+    auto slice = whole.sub(s.offset, s.size);
+    SliceImage si{&s, slice ? *slice : ByteReader(), nullptr};
+    Diagnostics d;
+    si.fixups = std::make_shared<const macho::Fixups>(macho::read_fixups(*s.image, si.bytes, s.image->text_vmaddr(), d));
+    out.push_back(std::move(si));
+  }
+  return out;
+}
+
+// The drill-down of every slice of a file, read again when a diff asks (Component::detail_loader).
+ComponentDetail file_detail(const SourcePtr& src) {
+  ComponentDetail out;
+  Diagnostics d;
+  auto file = macho::parse_file(*src, d);
+  if (!file) return out;
+  const bool fat = file->slices.size() > 1;
+  for (const auto& si : slice_images(*file, *src)) {
+    auto one = image_detail(file_image(*si.slice->image, si.bytes, si.slice->arch, si.fixups));
+    const std::string prefix = fat ? si.slice->arch + ":" : "";
+    for (auto& [k, f] : one.functions) out.functions.emplace(prefix + k, std::move(f));
+    for (auto& [k, b] : one.sections) out.sections.emplace(std::move(k), std::move(b));
+  }
+  return out;
+}
+
+// `mapped`: the file is mapped from disk, so a drill-down can read it again later; a file inside an
+// image is decoded into memory instead, and its function hashes are computed now.
 FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placement& pl,
-                      const InventoryOptions& opt, Component base) {
+                      const InventoryOptions& opt, Component base, bool mapped) {
   FileResult r;
   Diagnostics d;
   macho::ParseOptions po;
   po.exports = opt.symbols;
+  po.code_hash = false;  // the symbolic code hash below replaces the masked one
   auto file = macho::parse_file(*src, d, po);
   if (!file) {
     r.not_analysed.push_back({rel, file.error().message()});
@@ -61,19 +100,19 @@ FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placem
   base.space = code_space(pl);
   std::vector<std::string> uuids, codes;
   std::set<std::string> syms;
-  for (const auto& s : file->slices) {
-    if (!s.image) {
+  for (const auto& s : file->slices)
+    if (!s.image)
       r.not_analysed.push_back({rel, fmt::format("slice {}: {}", s.arch, s.error ? s.error->message() : "unreadable")});
-      continue;
-    }
+  const bool fat = file->slices.size() > 1;
+  for (const auto& si : slice_images(*file, *src)) {
+    const macho::FatSlice& s = *si.slice;
     Component one;
-    auto slice = ByteReader(src->contiguous().value_or(Bytes{}), 0, "slice").sub(s.offset, s.size);
-    fill_from_macho(one, *s.image, slice ? *slice : ByteReader(), opt.symbols);
-    // A universal file's functions are keyed per architecture: "x86_64:_main".
-    for (auto& [name, hash] : one.functions)
-      base.functions.emplace(file->slices.size() == 1 ? name : s.arch + ":" + name, hash);
-    uuids.push_back(file->slices.size() == 1 ? one.uuid : s.arch + ":" + one.uuid);
-    codes.push_back(one.code_hash);
+    fill_from_macho(one, *s.image, opt.symbols);
+    auto facts = image_facts(file_image(*s.image, si.bytes, s.arch, si.fixups), !opt.lazy_functions || !mapped);
+    for (auto& [name, hash] : facts.functions) base.functions.emplace(fat ? s.arch + ":" + name : name, hash);
+    for (auto& [k, v] : facts.facts) base.facts.emplace(k, std::move(v));
+    uuids.push_back(fat ? s.arch + ":" + one.uuid : one.uuid);
+    codes.push_back(facts.code_hash);
     if (base.version.empty()) base.version = one.version;
     syms.insert(one.symbols.begin(), one.symbols.end());
   }
@@ -85,18 +124,12 @@ FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placem
     base.code_hash = sha256_hex(Bytes(reinterpret_cast<const uint8_t*>(all.data()), all.size()));
   }
   base.symbols.assign(syms.begin(), syms.end());
+  if (opt.lazy_functions && mapped) base.detail_loader = [src] { return file_detail(src); };
   r.components.push_back(std::move(base));
   return r;
 }
 
 }  // namespace
-
-// A dyld cache file is not a component itself (its images are, see dyld_components.hpp): its
-// content hash, gigabytes of SHA-256, is computed only if the file ends up listed.
-bool hashed_when_listed(const Source& src) {
-  auto id = identify(src);
-  return id && id->format == "dyld-cache";
-}
 
 // Everything after opening: hash, identify, and hand the bytes to the reader for their format.
 // `depth` counts images opened inside images (a cryptex dmg in a tree), so nesting is bounded.
@@ -123,9 +156,10 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
   c.location = pl.location;
   c.size = src->size();
   auto id = identify(*src);
-  const bool cache_file = id && id->format == "dyld-cache" && c.size <= opt.max_file_size;  // hashed_when_listed
-  if (!cache_file && sha256) c.hashes["sha256"] = *sha256;
-  else if (!cache_file) add_content_hash(c, *src);
+  // Byte truth: every file carries the hash of its bytes, containers (dyld caches, kernel
+  // collections, cryptex images) included, so a change outside what their readers list still shows.
+  if (sha256) c.hashes["sha256"] = *sha256;
+  else add_content_hash(c, *src);
   if (progress) progress->advance(c.size);
   if (!id) {
     r.not_analysed.push_back({rel, id.error().message()});
@@ -142,7 +176,8 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
   if (id->format == "im4p" || id->format == "lzss") return read_kernel_collection(rel, src, pl, opt, std::move(c));
   if (id->format == "macho" || id->format == "macho-fat" || id->format == "macho-fileset") {
     // Readers below parse from memory: a file inside an image is read into memory once.
-    if (!src->contiguous()) {
+    const bool mapped = src->contiguous().has_value();
+    if (!mapped) {
       std::vector<uint8_t> buf(c.size);
       if (auto st = src->read_at(0, buf); !st) {
         r.not_analysed.push_back({rel, st.error().message()});
@@ -152,7 +187,7 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
       src = std::make_shared<MemorySource>(std::move(buf), src->name());
     }
     if (id->format == "macho-fileset") return read_kernel_collection(rel, src, pl, opt, std::move(c));
-    return read_macho(rel, src, pl, opt, std::move(c));
+    return read_macho(rel, src, pl, opt, std::move(c), mapped);
   }
   if (id->format == "udif-encrypted" || id->format == "aea")
     r.not_analysed.push_back({rel, id->description});
@@ -254,7 +289,6 @@ Result<BuildInventory> make_inventory(const std::string& path, const InventoryOp
         hashing.count = opened.size();
         hashing.open = [&](size_t k) -> Result<SourcePtr> {
           if (!opened[k]) return fail(opened[k].error());
-          if (hashed_when_listed(**opened[k])) return fail(ErrorCode::kUnsupported, "", "hashed when listed");
           return *opened[k];
         };
         auto sha = hash_sources(HashKind::kSha256, hashing);

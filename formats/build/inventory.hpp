@@ -16,7 +16,7 @@ struct InventoryOptions {
   unsigned jobs = 0;               // 0 = all cores
   bool symbols = true;             // exported symbols per Mach-O / kext
   uint64_t max_file_size = 64ull << 30;  // larger files are hashed but not parsed
-  // Per-function hashes of dyld images and kexts left to Component::functions_loader (diff, verdict)
+  // Per-function hashes left to Component::detail_loader (diff, verdict)
   // instead of computed for every component (inventory, catalog).
   bool lazy_functions = false;
 };

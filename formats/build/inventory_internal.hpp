@@ -24,9 +24,6 @@ struct FileResult {
 using SiblingOpener = std::function<Result<SourcePtr>(const std::string& name)>;
 bool is_plain_file_name(const std::string& name);
 
-// True for a file whose content hash read_source leaves out unless the file is listed (a dyld cache).
-bool hashed_when_listed(const Source& src);
-
 // The whole-content SHA-256 every file component carries (hashes["sha256"]).
 void add_content_hash(Component& c, const Source& src);
 

@@ -5,7 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "build/functions.hpp"
+#include "build/image_facts.hpp"
+#include "macho/fixups.hpp"
 #include "kc/kc.hpp"
 
 namespace upscope::build {
@@ -31,7 +32,7 @@ FileResult read_kernel_collection(const std::string& rel, const SourcePtr& src, 
   kc::OpenOptions ko;
   ko.jobs = 1;  // the inventory already reads files in parallel
   ko.symbols = opt.symbols;
-  ko.content_hash.reset();  // diffs compare code hashes, UUIDs and versions; `upscope ls --hash` gives content
+  ko.content_hash = HashKind::kSha256;  // byte truth: every entry carries the hash of its own bytes
   Diagnostics d;
   auto kc = kc::open(src, d, ko);
   if (!kc || kc->kind == kc::Kind::kMachO) {
@@ -44,8 +45,19 @@ FileResult read_kernel_collection(const std::string& rel, const SourcePtr& src, 
     return r;
   }
   const Location loc = location_of(kc->kind, pl.location);
-  // Shared with deferred function hashes (opt.lazy_functions); it keeps the collection's bytes alive.
+  // Shared with deferred drill-downs (opt.lazy_functions); it keeps the collection's bytes alive.
   const auto coll = std::make_shared<const kc::KernelCollection>(std::move(*kc));
+  // One fixup table for the whole collection: the top-level image's chains cover every entry's data,
+  // their targets counted from the collection's base.
+  Diagnostics fd;
+  const auto fixups = std::make_shared<const macho::Fixups>(
+      macho::read_fixups(coll->top, coll->macho, coll->top.text_vmaddr(), fd));
+  // The collection file itself: any byte of it that changed (PRELINK_INFO, shared LINKEDIT, padding)
+  // is a change in kernel space, even where no entry changed.
+  base.kind = ComponentKind::kFile;
+  base.space = Space::kKernel;
+  base.location = loc;
+  r.components.push_back(base);
   for (const auto& e : coll->entries) {
     Component c;
     c.id = e.bundle_id.empty() ? e.id : e.bundle_id;  // the kernel keeps its entry id, com.apple.kernel
@@ -56,18 +68,24 @@ FileResult read_kernel_collection(const std::string& rel, const SourcePtr& src, 
     c.version = e.is_kernel ? coll->kernel_version : e.version;
     c.uuid = e.uuid;
     c.size = e.size;
-    c.code_hash = e.code_sha256;
+    if (!e.content_hash.empty()) c.hashes["sha256"] = e.content_hash;
     if (e.error) r.not_analysed.push_back({c.path, e.error->message()});
     const macho::MachO* m = e.image ? &*e.image : (e.is_kernel && !e.codeless ? &coll->top : nullptr);
     if (m) {
-      if (opt.lazy_functions) c.functions_loader = [coll, m] { return function_hashes(*m, coll->macho); };
-      else c.functions = function_hashes(*m, coll->macho);
+      auto facts = image_facts(file_image(*m, coll->macho, m->arch, fixups), !opt.lazy_functions);
+      c.code_hash = facts.code_hash;
+      c.facts = std::move(facts.facts);
+      c.functions = std::move(facts.functions);
+      if (opt.lazy_functions)
+        c.detail_loader = [coll, m, fixups] { return image_detail(file_image(*m, coll->macho, m->arch, fixups)); };
       if (opt.symbols)
         for (const auto& x : m->exports) c.symbols.push_back(x.name);
     }
     r.components.push_back(std::move(c));
   }
   if (coll->entries.empty()) r.not_analysed.push_back({rel, "kernel collection has no entries"});
+  for (const auto& x : fd.items())
+    if (x.severity == Severity::kError) r.not_analysed.push_back({rel, "fixups: " + x.text()});
   return r;
 }
 

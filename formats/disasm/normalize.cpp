@@ -14,53 +14,6 @@ namespace upscope::disasm {
 
 namespace {
 
-// AArch64 is fixed-width, so normalisation works on 32-bit words by instruction class and never
-// needs a disassembler: words capstone 4 cannot decode (PAC: retaa, braa, ldraa; LSE atomics)
-// are hashed as they are, which is right since they hold no address operands to mask.
-void normalise_arm64(Bytes code, std::vector<uint8_t>& out) {
-  const size_t base = out.size();
-  out.resize(base + code.size());
-  uint8_t* dst = out.data() + base;
-  uint32_t adrp_regs = 0;  // registers last written by ADRP: their page offsets are masked too
-  for (size_t i = 0; i + 4 <= code.size(); i += 4) {
-    uint32_t w = load_u32le(code.data() + i);
-    const uint32_t rd = w & 31, rn = (w >> 5) & 31;
-    uint32_t masked = w;
-    bool writes_rd = false;
-    if ((w & 0x7C000000) == 0x14000000) {            // B, BL: imm26
-      masked = w & 0xFC000000;
-    } else if ((w & 0xFF000010) == 0x54000000) {     // B.cond: imm19
-      masked = w & 0xFF00001F;
-    } else if ((w & 0x7E000000) == 0x34000000) {     // CBZ, CBNZ: imm19
-      masked = w & 0xFF00001F;
-    } else if ((w & 0x7E000000) == 0x36000000) {     // TBZ, TBNZ: imm14
-      masked = w & 0xFFF8001F;
-    } else if ((w & 0x1F000000) == 0x10000000) {     // ADR, ADRP: immlo + immhi
-      masked = w & 0x9F00001F;
-      if (w & 0x80000000) adrp_regs |= 1u << rd;
-      else writes_rd = true;
-    } else if ((w & 0x3B000000) == 0x18000000) {     // LDR (literal): imm19
-      masked = w & 0xFF00001F;
-      writes_rd = true;
-    } else if ((w & 0x7F800000) == 0x11000000 && (adrp_regs >> rn & 1)) {  // ADD imm after ADRP: page offset
-      masked = w & 0xFFC003FF;
-      writes_rd = true;
-    } else if ((w & 0x3B000000) == 0x39000000 && (adrp_regs >> rn & 1)) {  // LDR/STR unsigned offset from ADRP page
-      masked = w & 0xFFC003FF;
-    } else {
-      writes_rd = true;  // conservatively: most other instructions write Rd
-    }
-    if (writes_rd) adrp_regs &= ~(1u << rd);
-    for (int k = 0; k < 4; ++k) dst[i + k] = uint8_t(masked >> (8 * k));
-  }
-  // A trailing partial word is data, kept verbatim.
-  for (size_t i = code.size() & ~size_t{3}; i < code.size(); ++i) dst[i] = code[i];
-}
-
-}  // namespace
-
-namespace {
-
 // One word: ADR/ADRP immediates (immlo, immhi) and B/BL imm26 cleared. The two classes are disjoint
 // (bit 26 is 0 in one, 1 in the other), so both masks can be applied without a branch.
 inline uint32_t mask_arm64_word(uint32_t w) {
@@ -227,14 +180,10 @@ uint64_t normalise_x86_64(Bytes code, std::vector<uint8_t>& out) {
 
 }  // namespace
 
-std::vector<uint8_t> normalise(Arch arch, Bytes code) {
+std::vector<uint8_t> mask_x86_64(Bytes code) {
   std::vector<uint8_t> out;
   out.reserve(code.size());
-  switch (arch) {
-    case Arch::kArm64: normalise_arm64(code, out); break;
-    case Arch::kX86_64: normalise_x86_64(code, out); break;
-    case Arch::kOther: out.assign(code.begin(), code.end()); break;
-  }
+  normalise_x86_64(code, out);
   return out;
 }
 
@@ -244,17 +193,6 @@ uint64_t hash_code_x86_64(Hasher& h, Bytes code) {
   const uint64_t masked = normalise_x86_64(code, norm);
   h.update(norm);
   return masked;
-}
-
-std::string function_hash(Arch arch, Bytes code) {
-  auto n = normalise(arch, code);
-  return sha256_hex(n);
-}
-
-std::map<std::string, std::string> hash_functions(Arch arch, const std::vector<FunctionRange>& functions) {
-  std::map<std::string, std::string> out;
-  for (const auto& f : functions) out.emplace(f.name, function_hash(arch, f.code));
-  return out;
 }
 
 }  // namespace upscope::disasm

@@ -1,7 +1,8 @@
-// Function-level code identity for diffs: a hash of each function's instructions with the operands
-// that only encode where things ended up (PC-relative branch and call targets, ADRP pages and the
-// page offsets paired with them, RIP-relative displacements) masked, so a function that merely
-// moved is not a function that changed.
+// The listings' code hash (`ls`, `dsc images`, `inspect`): an image's executable sections with the
+// operands that only encode where things ended up (arm64 B/BL and ADR/ADRP immediates, x86-64
+// relative branch targets and RIP-relative displacements) masked, so a kext or dyld image that
+// merely moved keeps its hash. Fast and layout-blind; the diff's code hash is symbolic instead
+// (symbolic.hpp): it names what each call and reference reaches.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,8 @@ uint64_t hash_code(Hasher& h, Bytes code, bool arm64, std::vector<uint8_t>& buf,
 // length decoder (x86_decode.hpp) rejects are kept and decoding resumes at the next byte. Returns
 // how many instructions had an operand masked.
 uint64_t hash_code_x86_64(Hasher& h, Bytes code);
+// The masked byte stream hash_code_x86_64 hashes (exposed for the test against capstone).
+std::vector<uint8_t> mask_x86_64(Bytes code);
 
 // Several images' code hashes at once, each the hex SHA-256 that hash_code (arm64: masked; kOther: as
 // it is) or hash_code_x86_64 gives over its sections in order, with edits[k] (when given) applied to
@@ -53,20 +56,5 @@ struct CodeImageHash {
   uint64_t masked = 0;  // words (arm64) or instructions (x86-64) whose operands were masked
 };
 std::vector<CodeImageHash> code_hashes(std::span<const CodeImage> images);
-
-// The normalised byte stream of one function (exposed for tests), and its SHA-256. Neither depends on
-// where the function sits: only the masked operands encode its address.
-std::vector<uint8_t> normalise(Arch arch, Bytes code);
-std::string function_hash(Arch arch, Bytes code);
-
-struct FunctionRange {
-  std::string name;   // symbol name, or "sub_<n>" (the n-th unnamed function of the section)
-  uint64_t address;   // VM address
-  Bytes code;         // its bytes (to the next function start or the end of the section)
-};
-
-// name -> normalised hash. Names that repeat keep the first; unnamed functions are keyed by their
-// order among unnamed functions, which is stable only while no unnamed function is inserted before.
-std::map<std::string, std::string> hash_functions(Arch arch, const std::vector<FunctionRange>& functions);
 
 }  // namespace upscope::disasm

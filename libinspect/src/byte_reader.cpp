@@ -98,6 +98,15 @@ uint64_t Cursor::uleb128() {
   return v->value;
 }
 
+int64_t Cursor::sleb128() {
+  if (failed_) return 0;
+  uint64_t length = 0;
+  auto v = r_.sleb128(off_, &length);
+  if (!v) { set_error(v.error()); return 0; }
+  off_ += length;
+  return *v;
+}
+
 Bytes Cursor::bytes(uint64_t n) {
   if (failed_) return {};
   auto v = r_.bytes(off_, n);

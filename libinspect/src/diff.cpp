@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <iterator>
+#include <regex>
 #include <set>
 
+#include <fmt/format.h>
+
+#include "inspect/text.hpp"
 #include "inspect/thread_pool.hpp"
 
 namespace upscope {
@@ -16,6 +20,20 @@ const char* to_string(ChangeKind k) {
   }
   return "?";
 }
+
+const char* to_string(ChangeClass c) {
+  switch (c) {
+    case ChangeClass::kCode: return "code";
+    case ChangeClass::kData: return "data";
+    case ChangeClass::kSignature: return "signature";
+    case ChangeClass::kMetadata: return "metadata";
+    case ChangeClass::kRelink: return "relink";
+    case ChangeClass::kContent: return "content";
+  }
+  return "?";
+}
+
+bool Change::has(ChangeClass c) const { return std::find(classes.begin(), classes.end(), c) != classes.end(); }
 
 namespace {
 
@@ -40,46 +58,237 @@ std::vector<std::string> minus(const Range& a, const Range& b) {
   return out;
 }
 
-// Fills the modified-component record; returns whether the component really changed.
+std::optional<ChangeClass> class_of_fact(const std::string& key) {
+  const auto slash = key.find('/');
+  const std::string_view c = std::string_view(key).substr(0, slash);
+  if (c == "code") return ChangeClass::kCode;
+  if (c == "data") return ChangeClass::kData;
+  if (c == "signature") return ChangeClass::kSignature;
+  if (c == "metadata") return ChangeClass::kMetadata;
+  return std::nullopt;
+}
+
+// "data/arm64e __TEXT,__cstring" -> "__TEXT,__cstring" (or "arm64e __TEXT,__cstring" in a fat file,
+// where the slice matters).
+std::string what_of_fact(const std::string& key, bool several_slices) {
+  const auto slash = key.find('/');
+  std::string rest = slash == std::string::npos ? key : key.substr(slash + 1);
+  if (several_slices) return rest;
+  const auto sp = rest.find(' ');
+  return sp == std::string::npos ? rest : rest.substr(sp + 1);
+}
+
+bool several_slices(const Component& c) {
+  std::set<std::string> labels;
+  for (const auto& [k, v] : c.facts) {
+    if (k.rfind("code/", 0) == 0) labels.insert(k.substr(5));
+  }
+  return labels.size() > 1;
+}
+
+// Fills the modified-component record; returns whether the component changed. Byte truth: equal
+// content hashes mean equal bytes (nothing changed); different ones always mean a change.
 bool compare(const Component& a, const Component& b, Change& ch) {
-  const bool have_code = !a.code_hash.empty() && !b.code_hash.empty();
-  add_if_differs(ch.evidence, "code_hash", a.code_hash, b.code_hash);
+  bool content_known = false, content_differs = false;
   for (const auto& [kind, hex] : a.hashes) {
     auto it = b.hashes.find(kind);
-    if (it != b.hashes.end()) add_if_differs(ch.evidence, kind, hex, it->second);
+    if (it == b.hashes.end()) continue;
+    content_known = true;
+    if (hex != it->second) content_differs = true;
+    add_if_differs(ch.evidence, kind, hex, it->second);
   }
+  if (content_known && !content_differs) return false;
+  add_if_differs(ch.evidence, "code_hash", a.code_hash, b.code_hash);
   add_if_differs(ch.evidence, "uuid", a.uuid, b.uuid);
   add_if_differs(ch.evidence, "version", a.version, b.version);
   if (a.size != b.size) ch.evidence.push_back({"size", std::to_string(a.size), std::to_string(b.size)});
-
   ch.symbols_added = minus(b.symbols, a.symbols);
   ch.symbols_removed = minus(a.symbols, b.symbols);
 
-  auto differs = [&](const char* field) {
-    return std::any_of(ch.evidence.begin(), ch.evidence.end(), [&](const Evidence& e) { return e.field == field; });
-  };
-  if (differs("uuid") || differs("version")) return true;
-  // Code hashes ignore known noise (slid pointers, build paths): when both exist they decide.
-  if (have_code) return differs("code_hash");
-  if (!ch.evidence.empty()) return true;
-  return !ch.symbols_added.empty() || !ch.symbols_removed.empty();
+  // Which facts differ, by class.
+  const bool fat = several_slices(a) || several_slices(b);
+  std::set<ChangeClass> classes;
+  auto ai = a.facts.begin(), bi = b.facts.begin();
+  while (ai != a.facts.end() || bi != b.facts.end()) {
+    ClassDetail d;
+    std::string key;
+    if (bi == b.facts.end() || (ai != a.facts.end() && ai->first < bi->first)) {
+      key = ai->first;
+      d.change = ChangeKind::kRemoved;
+      d.old_value = ai++->second;
+    } else if (ai == a.facts.end() || bi->first < ai->first) {
+      key = bi->first;
+      d.change = ChangeKind::kAdded;
+      d.new_value = bi++->second;
+    } else {
+      key = ai->first;
+      const bool same = ai->second == bi->second;
+      d.old_value = ai++->second;
+      d.new_value = bi++->second;
+      if (same) continue;
+    }
+    auto cls = class_of_fact(key);
+    if (!cls) continue;
+    d.cls = *cls;
+    d.what = what_of_fact(key, fat);
+    classes.insert(*cls);
+    ch.details.push_back(std::move(d));
+  }
+  if (!a.code_hash.empty() && !b.code_hash.empty() && a.code_hash != b.code_hash) classes.insert(ChangeClass::kCode);
+  const bool analysed = !a.facts.empty() || !b.facts.empty() || !a.code_hash.empty() || !b.code_hash.empty();
+  if (classes.empty()) {
+    if (!analysed) {
+      if (!content_differs && ch.evidence.empty() && ch.symbols_added.empty() && ch.symbols_removed.empty())
+        return false;
+      classes.insert(ChangeClass::kContent);
+    } else if (content_differs || !ch.evidence.empty()) {
+      // Bytes differ and every fact is equal: layout, relocation or slide noise.
+      classes.insert(ChangeClass::kRelink);
+    } else if (!ch.symbols_added.empty() || !ch.symbols_removed.empty()) {
+      classes.insert(ChangeClass::kMetadata);
+    } else {
+      return false;
+    }
+  }
+  ch.classes.assign(classes.begin(), classes.end());
+  return true;
 }
 
-using FunctionHashes = std::map<std::string, std::string>;
+using Details = std::pair<ComponentDetail, ComponentDetail>;
 
-void compare_functions(const FunctionHashes& a, const FunctionHashes& b, Change& ch) {
+// Unnamed functions are known by "<named function>+<rank>" (build/image_facts.hpp).
+bool unnamed(const std::string& id) {
+  static const std::regex kRank(R"(.*\+[0-9]+$)");
+  return std::regex_match(id, kRank);
+}
+
+// Instructions that differ between two token sequences: max(len) minus their longest common
+// subsequence (Myers' O((N+M)D) search, bounded; past the bound, the position-wise count).
+uint32_t changed_instructions(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
+  const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
+  const int max_d = std::min(n + m, 4000);
+  std::vector<int> v(2 * static_cast<size_t>(max_d) + 3, 0);
+  const int off = max_d + 1;
+  for (int d = 0; d <= max_d; ++d) {
+    for (int k = -d; k <= d; k += 2) {
+      int x = (k == -d || (k != d && v[off + k - 1] < v[off + k + 1])) ? v[off + k + 1] : v[off + k - 1] + 1;
+      int y = x - k;
+      while (x < n && y < m && a[x] == b[y]) ++x, ++y;
+      v[off + k] = x;
+      if (x >= n && y >= m) {
+        const int lcs = (n + m - d) / 2;
+        return static_cast<uint32_t>(std::max(n, m) - lcs);
+      }
+    }
+  }
+  uint32_t diff = 0;
+  for (int i = 0; i < std::max(n, m); ++i) diff += i >= n || i >= m || a[i] != b[i];
+  return diff;
+}
+
+void fill_calls(const FunctionDetail* a, const FunctionDetail* b, FunctionChange& fc) {
+  static const std::vector<std::string> kNone;
+  const auto& ac = a ? a->calls : kNone;
+  const auto& bc = b ? b->calls : kNone;
+  const auto& ar = a ? a->refs : kNone;
+  const auto& br = b ? b->refs : kNone;
+  fc.calls_added = minus(bc, ac);
+  fc.calls_removed = minus(ac, bc);
+  fc.refs_added = minus(br, ar);
+  fc.refs_removed = minus(ar, br);
+}
+
+void compare_functions(const Component& ca, const Component& cb, const Details* det, Change& ch) {
+  const auto& fa = !ca.functions.empty() || !det ? ca.functions : std::map<std::string, std::string>{};
+  const auto& fb = !cb.functions.empty() || !det ? cb.functions : std::map<std::string, std::string>{};
+  std::map<std::string, std::string> a = fa, b = fb;
+  if (det && a.empty())
+    for (const auto& [k, f] : det->first.functions) a.emplace(k, f.hash);
+  if (det && b.empty())
+    for (const auto& [k, f] : det->second.functions) b.emplace(k, f.hash);
+  std::vector<std::string> added, removed, changed;
   for (const auto& [name, hash] : b) {
     auto it = a.find(name);
-    if (it == a.end()) ch.functions_added.push_back(name);
-    else if (it->second != hash) ch.functions_changed.push_back(name);
+    if (it == a.end()) added.push_back(name);
+    else if (it->second != hash) changed.push_back(name);
   }
   for (const auto& [name, hash] : a)
-    if (!b.count(name)) ch.functions_removed.push_back(name);
+    if (!b.count(name)) removed.push_back(name);
+  // An unnamed function that moved past another one changes rank, not code: pair those by hash.
+  std::multiset<std::string> removed_hashes;
+  for (const auto& r : removed)
+    if (unnamed(r)) removed_hashes.insert(a[r]);
+  std::set<std::string> moved_hashes;
+  added.erase(std::remove_if(added.begin(), added.end(),
+                             [&](const std::string& n) {
+                               if (!unnamed(n)) return false;
+                               auto it = removed_hashes.find(b[n]);
+                               if (it == removed_hashes.end()) return false;
+                               moved_hashes.insert(*it);
+                               removed_hashes.erase(it);
+                               return true;
+                             }),
+              added.end());
+  removed.erase(std::remove_if(removed.begin(), removed.end(),
+                               [&](const std::string& n) { return unnamed(n) && moved_hashes.count(a[n]); }),
+                removed.end());
+  ch.functions_added = added;
+  ch.functions_removed = removed;
+  ch.functions_changed = changed;
+  auto detail = [&](const ComponentDetail& d, const std::string& id) -> const FunctionDetail* {
+    auto it = d.functions.find(id);
+    return it == d.functions.end() ? nullptr : &it->second;
+  };
+  auto push = [&](const std::string& id, ChangeKind kind) {
+    FunctionChange fc;
+    fc.id = id;
+    fc.kind = kind;
+    const FunctionDetail* fa_ = det ? detail(det->first, id) : nullptr;
+    const FunctionDetail* fb_ = det ? detail(det->second, id) : nullptr;
+    const FunctionDetail* shown = fb_ ? fb_ : fa_;
+    fc.name = shown && !shown->display.empty() ? shown->display : id;
+    fc.demangled = demangle(fc.name);
+    fc.instructions = shown ? shown->instructions : 0;
+    if (kind == ChangeKind::kModified && fa_ && fb_) fc.changed_instructions = changed_instructions(fa_->tokens, fb_->tokens);
+    if (fa_ || fb_) fill_calls(fa_, fb_, fc);
+    ch.functions.push_back(std::move(fc));
+  };
+  for (const auto& id : changed) push(id, ChangeKind::kModified);
+  for (const auto& id : added) push(id, ChangeKind::kAdded);
+  for (const auto& id : removed) push(id, ChangeKind::kRemoved);
 }
 
-// A component's function hashes, computed now if its reader deferred them.
-FunctionHashes functions_of(const Component& c) {
-  return c.functions.empty() && c.functions_loader ? c.functions_loader() : c.functions;
+// "1 byte", "3 bytes", "64 -> 80 bytes": how much of a data section changed.
+std::string bytes_note(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  if (a.size() != b.size()) return fmt::format("{} -> {} bytes", a.size(), b.size());
+  size_t n = 0;
+  for (size_t i = 0; i < a.size(); ++i) n += a[i] != b[i];
+  if (n == 0) return "same bytes; what its pointers point to changed";
+  return fmt::format("{} byte{}", n, n == 1 ? "" : "s");
+}
+
+// Sections whose own bytes changed before those changed only through what their pointers reach.
+void order_details(Change& ch) {
+  std::stable_sort(ch.details.begin(), ch.details.end(), [](const ClassDetail& a, const ClassDetail& b) {
+    auto pointers_only = [](const ClassDetail& d) { return d.note.rfind("same bytes", 0) == 0; };
+    return !pointers_only(a) && pointers_only(b);
+  });
+}
+
+void add_notes(const Details& det, Change& ch) {
+  for (auto& d : ch.details) {
+    if (d.cls != ChangeClass::kData || d.change != ChangeKind::kModified) continue;
+    // The section's fact name is "data/<label> <what>"; find its bytes on both sides by suffix.
+    auto find = [&](const ComponentDetail& cd) -> const std::vector<uint8_t>* {
+      for (const auto& [k, v] : cd.sections)
+        if (k.size() >= d.what.size() && k.compare(k.size() - d.what.size(), d.what.size(), d.what) == 0) return &v;
+      return nullptr;
+    };
+    const auto* x = find(det.first);
+    const auto* y = find(det.second);
+    if (x && y) d.note = bytes_note(*x, *y);
+  }
+  order_details(ch);
 }
 
 }  // namespace
@@ -113,26 +322,76 @@ BuildDiff diff_builds(const BuildInventory& old_build, const BuildInventory& new
       ++j;
     }
   }
-  // Which functions changed, only for what changed: deferred hashes disassemble whole images, so
-  // they are computed in parallel, and only here.
-  const bool deferred = std::any_of(modified.begin(), modified.end(), [](const Modified& m) {
-    return (m.a->functions.empty() && m.a->functions_loader) || (m.b->functions.empty() && m.b->functions_loader);
-  });
-  if (!deferred) {
-    for (const auto& m : modified) compare_functions(m.a->functions, m.b->functions, d.changes[m.change]);
-  } else {
+  // Drill-downs only for what changed: they disassemble whole images, so they run in parallel, and
+  // only here. Relink-only changes need none (every fact is equal).
+  std::vector<size_t> drill;
+  for (size_t k = 0; k < modified.size(); ++k) {
+    const Change& ch = d.changes[modified[k].change];
+    if (ch.relink_only()) continue;
+    if (modified[k].a->detail_loader && modified[k].b->detail_loader) drill.push_back(k);
+    else compare_functions(*modified[k].a, *modified[k].b, nullptr, d.changes[modified[k].change]);
+  }
+  if (!drill.empty()) {
     ThreadPool pool;
     ordered_parallel_map(
-        pool, modified.size(), size_t(pool.size()) * 2,
-        [&](size_t k) { return std::make_pair(functions_of(*modified[k].a), functions_of(*modified[k].b)); },
-        [&](size_t k, std::pair<FunctionHashes, FunctionHashes> f) {
-          compare_functions(f.first, f.second, d.changes[modified[k].change]);
+        pool, drill.size(), size_t(pool.size()) * 2,
+        [&](size_t k) {
+          const Modified& m = modified[drill[k]];
+          return Details(m.a->detail_loader(), m.b->detail_loader());
+        },
+        [&](size_t k, Details det) {
+          const Modified& m = modified[drill[k]];
+          Change& ch = d.changes[m.change];
+          compare_functions(*m.a, *m.b, &det, ch);
+          add_notes(det, ch);
           return true;
         });
   }
   d.not_analysed = old_build.not_analysed;
   d.not_analysed.insert(d.not_analysed.end(), new_build.not_analysed.begin(), new_build.not_analysed.end());
   return d;
+}
+
+std::string change_summary(const Change& c) {
+  if (c.kind != ChangeKind::kModified) return to_string(c.kind);
+  std::string out;
+  for (ChangeClass cls : c.classes) {
+    if (!out.empty()) out += "; ";
+    std::vector<std::string> parts;
+    for (const auto& d : c.details) {
+      if (d.cls != cls) continue;
+      std::string p = d.what;
+      if (d.change != ChangeKind::kModified) p += std::string(" ") + to_string(d.change);
+      if (!d.note.empty()) p += ", " + d.note;
+      parts.push_back(p);
+    }
+    if (cls == ChangeClass::kCode) {
+      parts.clear();
+      size_t n = 0;
+      for (const auto& f : c.functions) n += f.kind == ChangeKind::kModified;
+      const size_t added = c.functions_added.size(), removed = c.functions_removed.size();
+      if (n) parts.push_back(fmt::format("{} function{} changed", n, n == 1 ? "" : "s"));
+      if (added) parts.push_back(fmt::format("{} added", added));
+      if (removed) parts.push_back(fmt::format("{} removed", removed));
+    }
+    if (cls == ChangeClass::kRelink) {
+      out += "relink only (layout noise: the same code and data at another layout)";
+      continue;
+    }
+    if (cls == ChangeClass::kContent) {
+      out += "content changed";
+      continue;
+    }
+    out += fmt::format("{} changed", to_string(cls));
+    if (!parts.empty()) {
+      std::string list;
+      const size_t shown = std::min<size_t>(parts.size(), 4);
+      for (size_t i = 0; i < shown; ++i) list += (i ? "; " : "") + parts[i];
+      if (parts.size() > shown) list += fmt::format(" and {} more", parts.size() - shown);
+      out += " (" + list + ")";
+    }
+  }
+  return out;
 }
 
 }  // namespace upscope

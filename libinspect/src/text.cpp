@@ -1,5 +1,10 @@
 #include "inspect/text.hpp"
 
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <memory>
+
 #include <fmt/format.h>
 
 namespace upscope {
@@ -62,6 +67,18 @@ void append_utf8(std::string& out, uint32_t cp) {
     out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
+}
+
+std::string demangle(std::string_view symbol) {
+  // Mach-O prefixes C symbols with '_': "__Z..." is the Itanium "_Z..." (also "___Z" for blocks).
+  size_t start = 0;
+  while (start < symbol.size() && start < 3 && symbol[start] == '_' && symbol.substr(start, 2) != "_Z") ++start;
+  if (symbol.substr(start, 2) != "_Z" || symbol.size() - start > 4096) return {};
+  const std::string mangled(symbol.substr(start));
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> out(abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status),
+                                                   &std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string();
 }
 
 }  // namespace upscope

@@ -1,5 +1,7 @@
 #include "inspect/verdict.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace upscope {
@@ -15,7 +17,55 @@ const char* to_string(Eligibility e) {
 
 bool rsr_patchable(Location l) { return l == Location::kCryptexOs || l == Location::kCryptexApp; }
 
+std::string where_phrase(Location l) {
+  switch (l) {
+    case Location::kBootKc: return "in the boot kernel collection";
+    case Location::kSystemKc: return "in the system kernel collection";
+    case Location::kAuxKc: return "in the auxiliary kernel collection";
+    case Location::kKernelcache: return "in the kernelcache";
+    case Location::kSystemVolume: return "on the sealed system volume";
+    case Location::kCryptexOs: return "in the OS cryptex";
+    case Location::kCryptexApp: return "in the App cryptex";
+    case Location::kPreboot: return "on the Preboot volume";
+    case Location::kDataVolume: return "on the Data volume";
+    case Location::kUnknown: return "at an unknown location";
+  }
+  return "";
+}
+
+namespace {
+
+void add_evidence(Verdict& v, const BuildDiff& diff) {
+  for (const auto& id : v.deciding) {
+    auto it = std::find_if(diff.changes.begin(), diff.changes.end(), [&](const Change& c) { return c.id == id; });
+    if (it == diff.changes.end()) {
+      for (const auto& n : diff.not_analysed)
+        if (n.path == id) {
+          v.evidence.push_back(fmt::format("{}: not analysed: {}", id, n.reason));
+          break;
+        }
+      continue;
+    }
+    v.evidence.push_back(fmt::format("{}: {} {}", id, change_summary(*it), where_phrase(it->location)));
+  }
+}
+
+}  // namespace
+
+namespace {
+Verdict decide(const BuildDiff& diff);
+}  // namespace
+
 Verdict decide_rsr(const BuildDiff& diff) {
+  Verdict v = decide(diff);
+  add_evidence(v, diff);
+  return v;
+}
+
+namespace {
+
+// Locations are decided on bytes: every change counts, relink-only ones included (product.md).
+Verdict decide(const BuildDiff& diff) {
   Verdict v;
   // 1. Anything an RSR cannot touch decides "no", whatever else was or was not analysed.
   std::vector<std::string> kernel, sealed, boot, elsewhere, unknown;
@@ -59,5 +109,7 @@ Verdict decide_rsr(const BuildDiff& diff) {
                        diff.changes.size() == 1 ? "" : "s");
   return v;
 }
+
+}  // namespace
 
 }  // namespace upscope

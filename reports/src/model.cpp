@@ -1,6 +1,7 @@
 #include "reports/model.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -21,6 +22,7 @@ Json to_json(const Component& c) {
   j["size"] = c.size;
   j["hashes"] = c.hashes;
   j["code_hash"] = c.code_hash;
+  j["facts"] = c.facts;
   j["symbol_count"] = c.symbols.size();
   j["function_count"] = c.functions.size();
   return j;
@@ -56,11 +58,34 @@ Json to_json(const Change& c) {
   Json ev = Json::array();
   for (const auto& e : c.evidence) ev.push_back({{"field", e.field}, {"old", e.old_value}, {"new", e.new_value}});
   j["evidence"] = std::move(ev);
+  Json classes = Json::array();
+  for (ChangeClass k : c.classes) classes.push_back(to_string(k));
+  j["classes"] = std::move(classes);
+  j["summary"] = change_summary(c);
+  Json details = Json::array();
+  for (const auto& d : c.details)
+    details.push_back({{"class", to_string(d.cls)}, {"what", d.what}, {"change", to_string(d.change)},
+                       {"old", d.old_value}, {"new", d.new_value}, {"note", d.note}});
+  j["details"] = std::move(details);
   j["symbols_added"] = c.symbols_added;
   j["symbols_removed"] = c.symbols_removed;
   j["functions_added"] = c.functions_added;
   j["functions_removed"] = c.functions_removed;
   j["functions_changed"] = c.functions_changed;
+  Json fns = Json::array();
+  for (const auto& f : c.functions)
+    fns.push_back({{"id", f.id}, {"name", f.name}, {"demangled", f.demangled}, {"change", to_string(f.kind)},
+                   {"instructions", f.instructions}, {"changed_instructions", f.changed_instructions},
+                   {"calls_added", f.calls_added}, {"calls_removed", f.calls_removed},
+                   {"refs_added", f.refs_added}, {"refs_removed", f.refs_removed}});
+  j["functions"] = std::move(fns);
+  std::vector<std::string> ent_added, ent_removed, ent_changed;
+  for (const auto& d : c.details) {
+    if (d.cls != ChangeClass::kSignature || d.what.rfind("entitlement ", 0) != 0) continue;
+    const std::string key = d.what.substr(12);
+    (d.change == ChangeKind::kAdded ? ent_added : d.change == ChangeKind::kRemoved ? ent_removed : ent_changed).push_back(key);
+  }
+  j["entitlements"] = {{"added", ent_added}, {"removed", ent_removed}, {"changed", ent_changed}};
   return j;
 }
 
@@ -72,21 +97,85 @@ Json to_json(const BuildDiff& d) {
   Json na = Json::array();
   for (const auto& n : d.not_analysed) na.push_back(to_json(n));
   j["not_analysed"] = std::move(na);
-  size_t added = 0, removed = 0, modified = 0, kernel = 0, user = 0;
+  size_t added = 0, removed = 0, modified = 0, kernel = 0, user = 0, relink = 0;
+  std::map<std::string, size_t> classes;
+  for (auto k : {ChangeClass::kCode, ChangeClass::kData, ChangeClass::kSignature, ChangeClass::kMetadata,
+                 ChangeClass::kRelink, ChangeClass::kContent})
+    classes[to_string(k)] = 0;
   for (const auto& c : d.changes) {
     added += c.kind == ChangeKind::kAdded;
     removed += c.kind == ChangeKind::kRemoved;
     modified += c.kind == ChangeKind::kModified;
     kernel += c.space == Space::kKernel;
     user += c.space == Space::kUser;
+    relink += c.relink_only();
+    for (ChangeClass k : c.classes) ++classes[to_string(k)];
   }
   j["summary"] = {{"added", added}, {"removed", removed}, {"modified", modified}, {"kernel_space", kernel},
-                  {"user_space", user}};
+                  {"user_space", user}, {"relink_only", relink}, {"classes", classes}};
+  if (!d.advisory.empty()) {
+    Json adv = Json::array();
+    for (const auto& l : d.advisory)
+      adv.push_back({{"component", l.component}, {"line", l.line}, {"impact", l.impact}, {"cves", l.cves},
+                     {"placement", l.placement}, {"changes", l.changes}, {"change_found", !l.changes.empty()}});
+    j["advisory"] = std::move(adv);
+  }
   return j;
 }
 
 Json to_json(const Verdict& v) {
-  return Json{{"rsr_eligible", to_string(v.rsr_eligible)}, {"rule", v.rule}, {"deciding", v.deciding}};
+  return Json{{"rsr_eligible", to_string(v.rsr_eligible)}, {"rule", v.rule}, {"deciding", v.deciding},
+              {"evidence", v.evidence}};
+}
+
+std::string function_display(const FunctionChange& f) { return f.demangled.empty() ? f.name : f.demangled; }
+
+std::vector<std::string> call_differences(const FunctionChange& f) {
+  std::vector<std::string> out;
+  auto pair_up = [&](const std::vector<std::string>& added, const std::vector<std::string>& removed, const char* verb) {
+    if (added.size() == 1 && removed.size() == 1) {
+      out.push_back(fmt::format("{} {} instead of {}", verb, added[0], removed[0]));
+      return;
+    }
+    for (const auto& a : added) out.push_back(fmt::format("now {} {}", verb, a));
+    for (const auto& r : removed) out.push_back(fmt::format("no longer {} {}", verb, r));
+  };
+  pair_up(f.calls_added, f.calls_removed, "calls");
+  pair_up(f.refs_added, f.refs_removed, "references");
+  return out;
+}
+
+std::vector<std::string> change_detail_lines(const Change& c, size_t max_functions) {
+  std::vector<std::string> out;
+  for (const auto& d : c.details) {
+    if (d.cls == ChangeClass::kCode) continue;  // the functions below say it better
+    std::string line = fmt::format("{}: {}", to_string(d.cls), d.what);
+    if (d.change != ChangeKind::kModified) line += std::string(" ") + to_string(d.change);
+    if (!d.note.empty()) line += " (" + d.note + ")";
+    else if (d.change == ChangeKind::kModified && d.cls != ChangeClass::kData && d.old_value.size() <= 80 &&
+             d.new_value.size() <= 80 && d.old_value.find('\n') == std::string::npos &&
+             d.new_value.find('\n') == std::string::npos)
+      line += fmt::format(": {} -> {}", d.old_value, d.new_value);
+    out.push_back(line);
+  }
+  size_t shown = 0;
+  for (const auto& f : c.functions) {
+    if (max_functions && shown == max_functions) {
+      out.push_back(fmt::format("... and {} more functions", c.functions.size() - shown));
+      break;
+    }
+    ++shown;
+    std::string line = fmt::format("function {}: ", function_display(f));
+    if (f.kind == ChangeKind::kModified)
+      line += f.changed_instructions ? fmt::format("{} instruction{} changed", f.changed_instructions,
+                                                   f.changed_instructions == 1 ? "" : "s")
+                                     : std::string("changed");
+    else
+      line += fmt::format("{} ({} instructions)", to_string(f.kind), f.instructions);
+    for (const auto& x : call_differences(f)) line += "; " + x;
+    out.push_back(line);
+  }
+  return out;
 }
 
 std::string build_label(const BuildInventory& inv) {
@@ -115,12 +204,20 @@ namespace {
 std::string short_value(const std::string& v) { return v.size() > 16 ? v.substr(0, 12) + "…" : v; }
 }  // namespace
 
-std::string diff_text(const BuildInventory& a, const BuildInventory& b, const BuildDiff& d) {
+std::string diff_text(const BuildInventory& a, const BuildInventory& b, const BuildDiff& d, bool all) {
   std::string out = fmt::format("{} -> {}: {} change{}\n", build_label(a), build_label(b), d.changes.size(),
                                 d.changes.size() == 1 ? "" : "s");
+  size_t folded = 0;
   if (!d.changes.empty()) {
-    TextTable t({"CHANGE", "SPACE", "LOCATION", "KIND", "ID", "EVIDENCE"});
+    TextTable t({"CHANGE", "SPACE", "LOCATION", "KIND", "CLASSES", "ID", "EVIDENCE"});
     for (const auto& c : d.changes) {
+      if (c.relink_only() && !all) {
+        ++folded;
+        continue;
+      }
+      std::string classes;
+      for (ChangeClass k : c.classes) classes += (classes.empty() ? "" : ",") + std::string(to_string(k));
+      if (classes.empty()) classes = "-";
       std::string ev;
       for (const auto& e : c.evidence) {
         if (!ev.empty()) ev += ", ";
@@ -131,9 +228,41 @@ std::string diff_text(const BuildInventory& a, const BuildInventory& b, const Bu
       if (!c.functions_changed.empty() || !c.functions_added.empty() || !c.functions_removed.empty())
         ev += fmt::format("{}functions ~{} +{} -{}", ev.empty() ? "" : ", ", c.functions_changed.size(),
                           c.functions_added.size(), c.functions_removed.size());
-      t.add_row({to_string(c.kind), to_string(c.space), to_string(c.location), to_string(c.component_kind), c.id, ev});
+      t.add_row({to_string(c.kind), to_string(c.space), to_string(c.location), to_string(c.component_kind), classes,
+                 c.id, ev});
     }
-    out += t.str();
+    if (folded < d.changes.size()) out += t.str();
+  }
+  if (folded)
+    out += fmt::format("{} relink-only change{} folded (the same code and data at another layout; --all lists them)\n",
+                       folded, folded == 1 ? "" : "s");
+  if (!d.advisory.empty()) {
+    out += "advisory entries:\n";
+    for (const auto& l : d.advisory) {
+      std::string cves;
+      for (const auto& c : l.cves) cves += (cves.empty() ? "" : " ") + c;
+      out += fmt::format("  {} ({}): {}\n", l.component, cves.empty() ? "no CVE named" : cves,
+                         l.changes.empty() ? "no change found" : "");
+      for (const auto& id : l.changes) {
+        auto it = std::find_if(d.changes.begin(), d.changes.end(), [&](const Change& c) { return c.id == id; });
+        out += fmt::format("    {}: {}\n", id, it != d.changes.end() ? change_summary(*it) : "");
+        if (it == d.changes.end()) continue;
+        size_t n = 0;
+        for (const auto& f : it->functions) {
+          if (++n > 8) break;
+          out += fmt::format("      function {}{}\n", function_display(f),
+                             f.kind == ChangeKind::kModified ? "" : std::string(" ") + to_string(f.kind));
+        }
+      }
+    }
+  }
+  // What changed inside each modified component, the few most telling lines each.
+  for (const auto& c : d.changes) {
+    if (c.kind != ChangeKind::kModified || (c.relink_only() && !all)) continue;
+    auto lines = change_detail_lines(c, all ? 0 : 10);
+    if (lines.empty()) continue;
+    out += fmt::format("{}: {}\n", c.id, change_summary(c));
+    for (const auto& l : lines) out += "  " + l + "\n";
   }
   for (const auto& n : d.not_analysed) out += fmt::format("not analysed: {}: {}\n", n.path, n.reason);
   return out;
@@ -173,6 +302,7 @@ std::string verdict_headline(const Verdict& v, const BuildDiff& d) {
 std::string verdict_text(const Verdict& v, const BuildDiff& d) {
   std::string out = verdict_headline(v, d) + "\n";
   out += fmt::format("RSR-eligible: {}\nrule: {}\n", to_string(v.rsr_eligible), v.rule);
+  for (const auto& e : v.evidence) out += "evidence: " + e + "\n";
   for (const auto& id : v.deciding) {
     auto it = std::find_if(d.changes.begin(), d.changes.end(), [&](const Change& c) { return c.id == id; });
     if (it == d.changes.end()) {
@@ -181,6 +311,7 @@ std::string verdict_text(const Verdict& v, const BuildDiff& d) {
     }
     out += fmt::format("  {} {} ({} space, {})\n", to_string(it->kind), id, to_string(it->space),
                        to_string(it->location));
+    for (const auto& l : change_detail_lines(*it, 5)) out += "      " + l + "\n";
     for (const auto& e : it->evidence) {
       if (e.old_value.empty()) out += fmt::format("      {}: {}\n", e.field, e.new_value);
       else out += fmt::format("      {}: {} -> {}\n", e.field, short_value(e.old_value), short_value(e.new_value));

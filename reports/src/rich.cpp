@@ -1,10 +1,12 @@
 #include "reports/rich.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
 
 #include "inspect/version.hpp"
+#include "reports/model.hpp"
 
 namespace upscope::reports {
 
@@ -46,7 +48,7 @@ std::string md_escape(std::string_view s) {
 std::string short_hash(const std::string& v) { return v.size() > 16 ? v.substr(0, 12) + "…" : v; }
 
 std::string evidence_line(const Change& c) {
-  std::string ev;
+  std::string ev = c.kind == ChangeKind::kModified ? change_summary(c) : std::string();
   for (const auto& e : c.evidence) {
     if (!ev.empty()) ev += "; ";
     if (e.old_value.empty()) ev += e.field + ": " + e.new_value;
@@ -70,18 +72,31 @@ size_t count_space(const BuildDiff& d, Space s) {
   return n;
 }
 
-// Symbols and functions behind a change, as (heading, names) pairs.
-std::vector<std::pair<std::string, const std::vector<std::string>*>> drilldown(const Change& c) {
-  std::vector<std::pair<std::string, const std::vector<std::string>*>> out;
+// What is behind a change, as (heading, lines) pairs: class details and functions (with their
+// instruction counts and call differences), then symbols.
+std::vector<std::pair<std::string, std::vector<std::string>>> drilldown(const Change& c) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  if (c.kind == ChangeKind::kModified) {
+    auto lines = change_detail_lines(c);
+    if (!lines.empty()) out.emplace_back(fmt::format("what changed ({})", lines.size()), std::move(lines));
+  }
   auto add = [&](const char* h, const std::vector<std::string>& v) {
-    if (!v.empty()) out.emplace_back(fmt::format("{} ({})", h, v.size()), &v);
+    if (!v.empty()) out.emplace_back(fmt::format("{} ({})", h, v.size()), v);
   };
-  add("functions changed", c.functions_changed);
-  add("functions added", c.functions_added);
-  add("functions removed", c.functions_removed);
+  if (c.functions.empty()) {
+    add("functions changed", c.functions_changed);
+    add("functions added", c.functions_added);
+    add("functions removed", c.functions_removed);
+  }
   add("symbols added", c.symbols_added);
   add("symbols removed", c.symbols_removed);
   return out;
+}
+
+std::string classes_of(const Change& c) {
+  std::string s;
+  for (ChangeClass k : c.classes) s += (s.empty() ? "" : ", ") + std::string(to_string(k));
+  return s.empty() ? "-" : s;
 }
 
 }  // namespace
@@ -93,7 +108,11 @@ std::string to_markdown(const RichReport& r) {
     o += fmt::format("**RSR verdict: {}** ({})\n\n", verdict_word(r.verdict->rsr_eligible),
                      to_string(r.verdict->rsr_eligible));
     o += fmt::format("Rule: {}\n\n", md_escape(r.verdict->rule));
-    if (!r.verdict->deciding.empty()) {
+    if (!r.verdict->evidence.empty()) {
+      o += "Evidence:\n\n";
+      for (const auto& e : r.verdict->evidence) o += fmt::format("- {}\n", md_escape(e));
+      o += "\n";
+    } else if (!r.verdict->deciding.empty()) {
       o += "Deciding:\n\n";
       for (const auto& id : r.verdict->deciding) o += fmt::format("- `{}`\n", id);
       o += "\n";
@@ -104,24 +123,51 @@ std::string to_markdown(const RichReport& r) {
     o += fmt::format("## Changes: {} ({} kernel space, {} user space)\n\n", d.changes.size(),
                      count_space(d, Space::kKernel), count_space(d, Space::kUser));
     for (const auto& [rank, items] : group_by_location(d.changes, [](const Change& c) { return c.location; })) {
-      o += fmt::format("### {}\n\n| change | space | kind | component | evidence |\n|---|---|---|---|---|\n",
+      o += fmt::format("### {}\n\n| change | space | kind | classes | component | evidence |\n|---|---|---|---|---|---|\n",
                        to_string(kLocationOrder[rank]));
-      for (const Change* c : items)
-        o += fmt::format("| {} | {} | {} | `{}` | {} |\n", to_string(c->kind),
+      size_t folded = 0;
+      for (const Change* c : items) {
+        if (c->relink_only()) {
+          ++folded;
+          continue;
+        }
+        o += fmt::format("| {} | {} | {} | {} | `{}` | {} |\n", to_string(c->kind),
                          c->space == Space::kKernel ? "**kernel**" : to_string(c->space),
-                         to_string(c->component_kind), c->id, md_escape(evidence_line(*c)));
+                         to_string(c->component_kind), classes_of(*c), c->id, md_escape(evidence_line(*c)));
+      }
       o += "\n";
+      if (folded) {
+        o += fmt::format("<details><summary>{} relink-only change{} (layout noise)</summary>\n\n", folded,
+                         folded == 1 ? "" : "s");
+        for (const Change* c : items)
+          if (c->relink_only()) o += fmt::format("- `{}` ({} space): {}\n", c->id, to_string(c->space), md_escape(evidence_line(*c)));
+        o += "\n</details>\n\n";
+      }
       for (const Change* c : items) {
         auto dd = drilldown(*c);
-        if (dd.empty()) continue;
+        if (dd.empty() || c->relink_only()) continue;
         o += fmt::format("<details><summary><code>{}</code></summary>\n\n", html_escape(c->id));
-        for (const auto& [h, names] : dd) {
-          o += fmt::format("- {}:", h);
-          for (const auto& n : *names) o += fmt::format(" `{}`", n);
-          o += "\n";
+        for (const auto& [h, lines] : dd) {
+          o += fmt::format("- {}:\n", h);
+          for (const auto& n : lines) o += fmt::format("  - `{}`\n", n);
         }
         o += "\n</details>\n\n";
       }
+    }
+    if (!d.advisory.empty()) {
+      o += "## Advisory entries\n\n| component | CVEs | placement | changes found |\n|---|---|---|---|\n";
+      for (const auto& l : d.advisory) {
+        std::string cves, changes;
+        for (const auto& c : l.cves) cves += (cves.empty() ? "" : " ") + c;
+        for (const auto& id : l.changes) {
+          auto it = std::find_if(d.changes.begin(), d.changes.end(), [&](const Change& c) { return c.id == id; });
+          changes += fmt::format("{}`{}`{}", changes.empty() ? "" : "<br>", id,
+                                 it != d.changes.end() ? ": " + md_escape(change_summary(*it)) : "");
+        }
+        o += fmt::format("| {} | {} | {} | {} |\n", md_escape(l.component), cves, md_escape(l.placement),
+                         changes.empty() ? "no change found" : changes);
+      }
+      o += "\n";
     }
     if (!d.not_analysed.empty()) {
       o += "## Not analysed\n\n";
@@ -208,7 +254,11 @@ std::string to_html(const RichReport& r) {
     const auto& v = *r.verdict;
     b += fmt::format("<div class=\"verdict v-{}\" id=\"verdict\"><b>RSR verdict: {}</b><br>Rule: {}", to_string(v.rsr_eligible),
                      verdict_word(v.rsr_eligible), html_escape(v.rule));
-    if (!v.deciding.empty()) {
+    if (!v.evidence.empty()) {
+      b += "<ul class=\"evidence\">";
+      for (const auto& e : v.evidence) b += fmt::format("<li>{}</li>", html_escape(e));
+      b += "</ul>";
+    } else if (!v.deciding.empty()) {
       b += "<br>Deciding:";
       for (const auto& id : v.deciding) b += fmt::format(" <code>{}</code>", html_escape(id));
     }
@@ -220,18 +270,53 @@ std::string to_html(const RichReport& r) {
                      count_space(d, Space::kKernel), count_space(d, Space::kUser));
     for (const auto& [rank, items] : group_by_location(d.changes, [](const Change& c) { return c.location; })) {
       b += fmt::format("<h3 id=\"loc-{0}\">{0}</h3>\n<table><tr><th>change</th><th>space</th><th>kind</th>"
-                       "<th>component</th><th>evidence</th></tr>\n",
+                       "<th>classes</th><th>component</th><th>evidence</th></tr>\n",
                        to_string(kLocationOrder[rank]));
-      for (const Change* c : items) {
+      auto row = [&](const Change* c) {
         std::string detail;
-        for (const auto& [h, names] : drilldown(*c)) {
+        for (const auto& [h, lines] : drilldown(*c)) {
           detail += fmt::format("<details><summary>{}</summary><ul class=\"names\">", html_escape(h));
-          for (const auto& n : *names) detail += fmt::format("<li><code>{}</code></li>", html_escape(n));
+          for (const auto& n : lines) detail += fmt::format("<li><code>{}</code></li>", html_escape(n));
           detail += "</ul></details>";
         }
-        b += fmt::format("<tr class=\"change\"><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code>{}</td><td>{}</td></tr>\n",
-                         to_string(c->kind), space_badge(c->space), to_string(c->component_kind), html_escape(c->id),
-                         detail, html_escape(evidence_line(*c)));
+        return fmt::format("<tr class=\"change\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code>{}</td><td>{}</td></tr>\n",
+                           to_string(c->kind), space_badge(c->space), to_string(c->component_kind),
+                           html_escape(classes_of(*c)), html_escape(c->id), detail, html_escape(evidence_line(*c)));
+      };
+      size_t folded = 0;
+      for (const Change* c : items) {
+        if (c->relink_only()) ++folded;
+        else b += row(c);
+      }
+      b += "</table>\n";
+      if (folded) {
+        b += fmt::format("<details class=\"relink\"><summary>{} relink-only change{} (the same code and data at another "
+                         "layout)</summary>\n<table>\n", folded, folded == 1 ? "" : "s");
+        for (const Change* c : items)
+          if (c->relink_only()) b += row(c);
+        b += "</table></details>\n";
+      }
+    }
+    if (!d.advisory.empty()) {
+      b += "<h2 id=\"advisory\">Advisory entries</h2>\n<table><tr><th>component</th><th>CVEs</th><th>placement</th>"
+           "<th>changes found</th></tr>\n";
+      for (const auto& l : d.advisory) {
+        std::string cves, changes;
+        for (const auto& c : l.cves) cves += (cves.empty() ? "" : " ") + html_escape(c);
+        for (const auto& id : l.changes) {
+          auto it = std::find_if(d.changes.begin(), d.changes.end(), [&](const Change& c) { return c.id == id; });
+          changes += fmt::format("<div><code>{}</code>{}", html_escape(id),
+                                 it != d.changes.end() ? ": " + html_escape(change_summary(*it)) : "");
+          if (it != d.changes.end() && !it->functions.empty()) {
+            changes += "<ul class=\"names\">";
+            for (const auto& f : it->functions)
+              changes += fmt::format("<li><code>{}</code> {}</li>", html_escape(function_display(f)), to_string(f.kind));
+            changes += "</ul>";
+          }
+          changes += "</div>";
+        }
+        b += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(l.component), cves,
+                         html_escape(l.placement), changes.empty() ? "no change found" : changes);
       }
       b += "</table>\n";
     }

@@ -20,6 +20,8 @@ in LC_FUNCTION_STARTS. --size-mb pads code/data to reach a total.
 
   make_kc.py OUT_DIR                         the default set (small)
   make_kc.py --single FILE --kexts 600 --size-mb 300   one big Boot KC for benchmarks
+  make_kc.py --single FILE [--change ENTRY_ID] [--shift-pages N]   the same with one kext rebuilt, or every
+                                             entry moved (the diff tests' variants)
   make_kc.py --extract KC ENTRY_ID OUT       copy one fileset entry out into a standalone Mach-O (offsets rebased)
   make_kc.py --malformed tests/malformed     the tiny one-rule-each inputs of tests/malformed/{macho,kc}
 
@@ -192,8 +194,11 @@ def prelink_plist(kexts, kc_uuid, boot_uuid=None, pageable_uuid=None, codeless=(
 
 # ---- a fileset -----------------------------------------------------------------------------------
 
-def build_fileset(tag, kexts, kernel, boot_uuid=None, pageable_uuid=None, size_mb=0, codeless=()):
-    """kexts: list of (bundle_id, version). Returns (bytes, facts)."""
+def build_fileset(tag, kexts, kernel, boot_uuid=None, pageable_uuid=None, size_mb=0, codeless=(), change=None,
+                  shift_pages=0):
+    """kexts: list of (bundle_id, version). Returns (bytes, facts). `change`: the entry id whose code is made
+    different (another build of that kext); `shift_pages`: pages inserted before the first entry, so that every
+    entry moves and none changes (a relink)."""
     names = ([("com.apple.kernel", "10002.1.1")] if kernel else []) + list(kexts)
     n = len(names)
     # Per-entry code/data sizes: small by default, padded to reach size_mb in total.
@@ -205,7 +210,7 @@ def build_fileset(tag, kexts, kernel, boot_uuid=None, pageable_uuid=None, size_m
     # Top-level load commands first, to size the header region.
     entry_cmds = [cmd(LC_FILESET_ENTRY, struct.pack("<QQII", 0, 0, 32, 0) + nm.encode() + b"\0") for nm, _ in names]
     top_fixed = 6 * 72 + 80 + 24 + 24  # 6 segments, one section, LC_UUID, LC_BUILD_VERSION
-    hdr_region = align(32 + top_fixed + sum(len(c) for c in entry_cmds), PAGE)
+    hdr_region = align(32 + top_fixed + sum(len(c) for c in entry_cmds), PAGE) + shift_pages * PAGE
     consts = [DARWIN if nm == "com.apple.kernel" else ("%s %s\0" % (nm, ver)).encode() for nm, ver in names]
     text_sizes = [align(0x400 + len(c), 16) for c in consts]
     prelink_text_off = hdr_region
@@ -230,7 +235,7 @@ def build_fileset(tag, kexts, kernel, boot_uuid=None, pageable_uuid=None, size_m
     le_off = info_off + info_size
     codes, linkedits, le_blob = [], [], b""
     for i, (nm, _) in enumerate(names):
-        code, offsets = entry_code(tag + nm, code_size)
+        code, offsets = entry_code(tag + nm + ("!changed" if nm == change else ""), code_size)
         fstarts, symtab, strtab = entry_linkedit(nm, BASE_VM + text_offs[i], BASE_VM + exec_off + i * code_size,
                                                  offsets)
         at = le_off + len(le_blob)
@@ -543,6 +548,8 @@ def main():
     ap.add_argument("--single", metavar="FILE", help="write only one Boot KC to FILE")
     ap.add_argument("--extract", nargs=3, metavar=("KC", "ENTRY_ID", "OUT"))
     ap.add_argument("--malformed", metavar="DIR", help="write the tests/malformed/{macho,kc} inputs into DIR")
+    ap.add_argument("--change", metavar="ENTRY_ID", help="with --single: that entry's code differs (a rebuilt kext)")
+    ap.add_argument("--shift-pages", type=int, default=0, help="with --single: pages inserted before the first entry")
     a = ap.parse_args()
     if a.malformed:
         write_malformed(a.malformed)
@@ -554,7 +561,8 @@ def main():
             f.write(extract_entry(kc, a.extract[1]))
         return
     if a.single:
-        kc, facts = build_fileset("bench", kext_names(a.kexts, "com.apple"), True, size_mb=a.size_mb)
+        kc, facts = build_fileset("bench", kext_names(a.kexts, "com.apple"), True, size_mb=a.size_mb, change=a.change,
+                                  shift_pages=a.shift_pages)
         with open(a.single, "wb") as f:
             f.write(kc)
         print(json.dumps({"size": facts["size"], "entries": len(facts["entries"]), "uuid": facts["uuid"]}))

@@ -10,7 +10,9 @@
 #include "bxdiff50/bxdiff50.hpp"
 #include "compress/codec.hpp"
 #include "compress/stream_decode.hpp"
+#include "disasm/address_map.hpp"
 #include "disasm/normalize.hpp"
+#include "disasm/symbolic.hpp"
 #include "dyld_cache/cache.hpp"
 #include "hfs/volume.hpp"
 #include "identify/identify.hpp"
@@ -218,11 +220,35 @@ void run_build_manifest(Bytes data) {
   (void)build::read_build_manifest_header(data, inv);
 }
 
-// Code normalisation: the arm64 masking and our x86-64 length decoder on arbitrary bytes, as the
-// code and function hashes run them on every executable section.
+// Code normalisation on arbitrary bytes: the listings' masking and our x86-64 length decoder, and
+// the diff's symbolic normaliser with every kind of section, stub following and pointer slots
+// (references land anywhere, in and out of the bytes), as the diff runs them on every image.
 void run_disasm(Bytes data) {
-  (void)disasm::normalise(disasm::Arch::kArm64, data);
-  (void)disasm::normalise(disasm::Arch::kX86_64, data);
+  (void)disasm::mask_x86_64(data);
+  std::vector<uint8_t> masked(data.begin(), data.end());
+  (void)disasm::mask_arm64_image_relative(masked);
+  const uint64_t base = 0x100000000, half = data.size() / 2;
+  for (disasm::Arch arch : {disasm::Arch::kArm64, disasm::Arch::kX86_64}) {
+    disasm::AddressMap map;
+    map.set_reader([&](uint64_t a, uint64_t max) -> Bytes {
+      if (a < base || a - base >= data.size()) return Bytes();
+      return data.subspan(a - base, std::min<uint64_t>(max, data.size() - (a - base)));
+    });
+    map.add_section(base, half, "__TEXT,__text", disasm::SectionKind::kCode);
+    map.add_section(base + half, half / 2, "__TEXT,__stubs", disasm::SectionKind::kStubs, 12);
+    map.add_section(base + half + half / 2, half / 4, "__TEXT,__cstring", disasm::SectionKind::kCString);
+    map.add_section(base + half + 3 * half / 4, data.size() - half - 3 * half / 4, "__DATA,__got",
+                    disasm::SectionKind::kPointers, 8);
+    for (uint64_t f = 0; f < half; f += 64) map.add_function(base + f, "f" + std::to_string(f), "sub");
+    for (uint64_t p = half + 3 * half / 4; p + 8 <= data.size(); p += 8) map.add_rebase(base + p, load_u64le(data.data() + p));
+    map.set_external([](uint64_t a) -> std::optional<std::string> {
+      if (a & 1) return std::nullopt;
+      return "external";
+    });
+    map.finish();
+    (void)disasm::normalise_code(map, arch, {{base, data.subspan(0, half)}}, disasm::CodeDetail::kFull);
+    (void)disasm::normalise_data(map, base + half, data.subspan(half), 8);
+  }
 }
 
 // Any property list, binary or XML: the reference-bomb and depth bound, then libplist itself.

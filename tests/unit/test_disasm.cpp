@@ -1,9 +1,12 @@
-// Function-level normalisation: moved code hashes the same, changed code does not.
+// Symbolic normalisation (docs/diff.md §2): moved code hashes the same, code that calls or references
+// something else does not; and the whole-image masking of the listings' code hash.
 #include <catch2/catch.hpp>
 
 #include <vector>
 
+#include "disasm/address_map.hpp"
 #include "disasm/normalize.hpp"
+#include "disasm/symbolic.hpp"
 
 using namespace upscope;
 using disasm::Arch;
@@ -14,53 +17,165 @@ std::vector<uint8_t> words(std::initializer_list<uint32_t> ws) {
   for (uint32_t w : ws) out.insert(out.end(), {uint8_t(w), uint8_t(w >> 8), uint8_t(w >> 16), uint8_t(w >> 24)});
   return out;
 }
-std::string h(Arch a, const std::vector<uint8_t>& code) {
-  return disasm::function_hash(a, Bytes(code));
+
+// A hand-built image for the symbolic normaliser: one code section at `text` holding _f (the code
+// under test) and _g, _h after it; a C-string section at `strings`; a GOT slot bound to `got_import`.
+struct Image {
+  uint64_t text = 0x1000, strings = 0x8000, got = 0xC000;
+  std::vector<uint8_t> code;  // _f
+  std::string cstrings = std::string("hello\0other\0", 12);
+  std::string got_import = "_strcpy";
+  Arch arch = Arch::kArm64;
+};
+
+// The normalised hash of _f in `img`.
+std::string fn_hash(const Image& img, std::vector<std::string>* calls = nullptr, std::vector<std::string>* refs = nullptr) {
+  std::vector<uint8_t> text = img.code;
+  text.resize(0x100, 0);  // _g at +0x80, _h at +0xC0
+  disasm::AddressMap map;
+  const uint64_t fn_g = img.text + 0x80, fn_h = img.text + 0xC0;
+  const std::string strings = img.cstrings;
+  map.set_reader([&](uint64_t a, uint64_t max) -> Bytes {
+    if (a >= img.text && a < img.text + text.size())
+      return Bytes(text.data() + (a - img.text), std::min<uint64_t>(max, text.size() - (a - img.text)));
+    if (a >= img.strings && a < img.strings + strings.size())
+      return Bytes(reinterpret_cast<const uint8_t*>(strings.data()) + (a - img.strings),
+                   std::min<uint64_t>(max, strings.size() - (a - img.strings)));
+    return Bytes();
+  });
+  map.add_section(img.text, text.size(), "__TEXT,__text", disasm::SectionKind::kCode);
+  map.add_section(img.strings, strings.size(), "__TEXT,__cstring", disasm::SectionKind::kCString);
+  map.add_section(img.got, 8, "__DATA_CONST,__got", disasm::SectionKind::kPointers, 8, {map.intern(img.got_import)});
+  map.add_function(img.text, "_f", "_f");
+  map.add_function(fn_g, "_g", "_g");
+  map.add_function(fn_h, "_h", "_h");
+  map.finish();
+  auto out = disasm::normalise_code(map, img.arch, {{img.text, Bytes(text)}}, disasm::CodeDetail::kFull);
+  REQUIRE(out.functions.size() == 3);
+  if (calls) *calls = out.functions[0].calls;
+  if (refs) *refs = out.functions[0].refs;
+  return out.functions[0].hash;
 }
+
+// arm64 encoders (Arm ARM): BL, B.cond, ADRP, ADD (immediate), LDR (unsigned offset, 64-bit).
+uint32_t bl(uint64_t pc, uint64_t to) { return 0x94000000 | (uint32_t((int64_t(to) - int64_t(pc)) / 4) & 0x3FFFFFF); }
+uint32_t adrp(unsigned rd, uint64_t pc, uint64_t to) {
+  const int64_t pages = (int64_t(to & ~0xFFFull) - int64_t(pc & ~0xFFFull)) / 4096;
+  return 0x90000000 | (uint32_t(pages & 3) << 29) | (uint32_t((pages >> 2) & 0x7FFFF) << 5) | rd;
+}
+uint32_t add(unsigned rd, unsigned rn, uint32_t imm) { return 0x91000000 | ((imm & 0xFFF) << 10) | (rn << 5) | rd; }
+uint32_t ldr(unsigned rt, unsigned rn, uint32_t off) { return 0xF9400000 | (((off / 8) & 0xFFF) << 10) | (rn << 5) | rt; }
 }  // namespace
 
-TEST_CASE("arm64: relocated branch and address operands are masked", "[disasm]") {
-  // Encodings hand-assembled from the Arm ARM: bl #0x100 = 0x94000040, bl #0x200 = 0x94000080;
-  // b.eq #8 = 0x54000040 vs #16 = 0x54000080; cbz x0 = 0xB4000040 vs 0xB4000080;
-  // adrp x8, page = 0x90000008 | immhi/immlo; add x8, x8, #0x10 = 0x91004108, #0x20 = 0x91008108.
-  CHECK(h(Arch::kArm64, words({0x94000040, 0xD65F03C0})) == h(Arch::kArm64, words({0x94000080, 0xD65F03C0})));
-  CHECK(h(Arch::kArm64, words({0x54000040})) == h(Arch::kArm64, words({0x54000080})));
-  CHECK(h(Arch::kArm64, words({0x54000040})) != h(Arch::kArm64, words({0x54000041})));  // b.ne is not b.eq
-  CHECK(h(Arch::kArm64, words({0xB4000040})) == h(Arch::kArm64, words({0xB4000080})));
-  CHECK(h(Arch::kArm64, words({0x90000008, 0x91004108})) == h(Arch::kArm64, words({0xB0000008, 0x91008108})));
-  // ldr x0, [x8, #8] after adrp x8 (page offset) vs a plain ldr from another base: only the first masked
-  CHECK(h(Arch::kArm64, words({0x90000008, 0xF9400500})) == h(Arch::kArm64, words({0x90000008, 0xF9400900})));
-  CHECK(h(Arch::kArm64, words({0xF9400520})) != h(Arch::kArm64, words({0xF9400920})));
-  // add x0, x1, #1 vs #2 with no ADRP in sight: a real change
-  CHECK(h(Arch::kArm64, words({0x91000420})) != h(Arch::kArm64, words({0x91000820})));
-  // once x8 is overwritten by a mov, its page offsets are constants again
-  CHECK(h(Arch::kArm64, words({0x90000008, 0xAA0103E8, 0x91004108})) !=
-        h(Arch::kArm64, words({0x90000008, 0xAA0103E8, 0x91008108})));
-  // PAC (retaa, pacibsp) and LSE (ldaddal) words that capstone 4 cannot decode are hashed as they are
-  CHECK(h(Arch::kArm64, words({0xD503237F, 0xD65F0BFF})) != h(Arch::kArm64, words({0xD503237F, 0xD65F0FFF})));
-  CHECK(disasm::normalise(Arch::kArm64, Bytes(words({0xF8E10002}))) == words({0xF8E10002}));
+TEST_CASE("arm64: calls and references are named by what they reach, not where", "[disasm][symbolic]") {
+  // _f: bl _g; adrp x0, "hello"; add x0, x0, lo12; ret
+  auto f = [](const Image& img, uint64_t callee, uint64_t str) {
+    const uint64_t t = img.text;
+    return words({bl(t, callee), adrp(0, t + 4, str), add(0, 0, uint32_t(str & 0xFFF)), 0xD65F03C0});
+  };
+  Image a;
+  a.code = f(a, a.text + 0x80, a.strings);
+  // The whole image moved: other addresses, other immediates, the same calls and strings.
+  Image moved = a;
+  moved.text = 0x51000;
+  moved.strings = 0x94000;
+  moved.got = 0x98000;
+  moved.code = f(moved, moved.text + 0x80, moved.strings);
+  REQUIRE(moved.code != a.code);
+  std::vector<std::string> calls, refs;
+  CHECK(fn_hash(a, &calls, &refs) == fn_hash(moved));
+  CHECK(calls == std::vector<std::string>{"_g"});
+  CHECK(refs == std::vector<std::string>{"\"hello\""});
+  // A call to another function, or another string passed, is a change.
+  Image other_call = a;
+  other_call.code = f(a, a.text + 0xC0, a.strings);
+  CHECK(fn_hash(other_call, &calls) != fn_hash(a));
+  CHECK(calls == std::vector<std::string>{"_h"});
+  Image other_string = a;
+  other_string.code = f(a, a.text + 0x80, a.strings + 6);
+  CHECK(fn_hash(other_string, nullptr, &refs) != fn_hash(a));
+  CHECK(refs == std::vector<std::string>{"\"other\""});
+  // The same string address with other bytes in it: a change too (the literal is its bytes).
+  Image other_text = a;
+  other_text.cstrings[1] = 'E';
+  CHECK(fn_hash(other_text) != fn_hash(a));
 }
 
-TEST_CASE("x86_64: rel32 targets and RIP-relative displacements are masked", "[disasm]") {
-  // call rel32 (e8), jmp rel8 (eb), lea rax,[rip+disp32] (48 8d 05), mov eax, imm32 (b8)
-  std::vector<uint8_t> call_a = {0xE8, 0x10, 0x00, 0x00, 0x00, 0xC3};
-  std::vector<uint8_t> call_b = {0xE8, 0x40, 0x01, 0x00, 0x00, 0xC3};
-  CHECK(h(Arch::kX86_64, call_a) == h(Arch::kX86_64, call_b));
-  CHECK(h(Arch::kX86_64, {0xEB, 0x05, 0xC3}) == h(Arch::kX86_64, {0xEB, 0x07, 0xC3}));
-  CHECK(h(Arch::kX86_64, {0x48, 0x8D, 0x05, 0x10, 0, 0, 0}) == h(Arch::kX86_64, {0x48, 0x8D, 0x05, 0x80, 1, 0, 0}));
-  CHECK(h(Arch::kX86_64, {0xB8, 1, 0, 0, 0}) != h(Arch::kX86_64, {0xB8, 2, 0, 0, 0}));
-  // lea rax, [rbx+0x10] is not RIP-relative: its displacement is a real constant
-  CHECK(h(Arch::kX86_64, {0x48, 0x8D, 0x43, 0x10}) != h(Arch::kX86_64, {0x48, 0x8D, 0x43, 0x20}));
-  // undecodable bytes do not lose the stream
-  CHECK(disasm::normalise(Arch::kX86_64, Bytes(std::vector<uint8_t>{0x0F, 0x0B})).size() == 2);
+TEST_CASE("arm64: a load from a GOT slot is named by its import; local branches keep their layout",
+          "[disasm][symbolic]") {
+  auto f = [](const Image& img) {
+    const uint64_t t = img.text;
+    return words({adrp(16, t, img.got), ldr(16, 16, uint32_t(img.got & 0xFFF)), 0xD61F0200});  // br x16
+  };
+  Image a;
+  a.code = f(a);
+  Image b = a;
+  b.got_import = "_strlcpy";
+  std::vector<std::string> refs;
+  CHECK(fn_hash(a, nullptr, &refs) != fn_hash(b));
+  CHECK(refs == std::vector<std::string>{"_strcpy"});
+  // b.eq +8 vs b.eq +12 inside _f: another place in the same function, so another function.
+  Image c = a, d = a;
+  c.code = words({0x54000040, 0xD503201F, 0xD503201F, 0xD65F03C0});
+  d.code = words({0x54000060, 0xD503201F, 0xD503201F, 0xD65F03C0});
+  CHECK(fn_hash(c) != fn_hash(d));
+  // b.ne is not b.eq; add x0, x1, #1 is not #2 (no ADRP in sight: a constant)
+  Image e = c;
+  e.code[0] = 0x41;
+  CHECK(fn_hash(e) != fn_hash(c));
+  Image k1 = a, k2 = a;
+  k1.code = words({0x91000420});
+  k2.code = words({0x91000820});
+  CHECK(fn_hash(k1) != fn_hash(k2));
+  // Once x8 is overwritten by a mov, its page offsets are constants again.
+  Image m1 = a, m2 = a;
+  m1.code = words({adrp(8, a.text, a.strings), 0xAA0103E8, add(8, 8, 0x10)});
+  m2.code = words({adrp(8, a.text, a.strings), 0xAA0103E8, add(8, 8, 0x20)});
+  CHECK(fn_hash(m1) != fn_hash(m2));
+  // PAC and LSE words are kept as they are.
+  Image p1 = a, p2 = a;
+  p1.code = words({0xD503237F, 0xD65F0BFF});
+  p2.code = words({0xD503237F, 0xD65F0FFF});
+  CHECK(fn_hash(p1) != fn_hash(p2));
 }
 
-TEST_CASE("hash_functions keys functions by name", "[disasm]") {
-  auto a = words({0x94000040});
-  auto b = words({0x91000420});
-  auto m = disasm::hash_functions(Arch::kArm64, {{"_f", 0x1000, Bytes(a)}, {"_g", 0x1004, Bytes(b)}});
-  REQUIRE(m.size() == 2);
-  CHECK(m["_f"] == h(Arch::kArm64, a));
+TEST_CASE("x86_64: rel32 calls and RIP-relative operands are named by what they reach", "[disasm][symbolic]") {
+  auto rel = [](uint8_t op, uint64_t pc, uint64_t len, uint64_t to) {
+    const int32_t d = int32_t(int64_t(to) - int64_t(pc + len));
+    return std::vector<uint8_t>{op, uint8_t(d), uint8_t(d >> 8), uint8_t(d >> 16), uint8_t(d >> 24)};
+  };
+  auto f = [&](const Image& img, uint64_t callee, uint64_t str) {
+    std::vector<uint8_t> code = rel(0xE8, img.text, 5, callee);                     // call _g
+    const int32_t d = int32_t(int64_t(str) - int64_t(img.text + 12));
+    std::vector<uint8_t> lea = {0x48, 0x8D, 0x3D, uint8_t(d), uint8_t(d >> 8), uint8_t(d >> 16), uint8_t(d >> 24)};
+    code.insert(code.end(), lea.begin(), lea.end());                                 // lea rdi, [rip+str]
+    code.push_back(0xC3);
+    return code;
+  };
+  Image a;
+  a.arch = Arch::kX86_64;
+  a.code = f(a, a.text + 0x80, a.strings);
+  Image moved = a;
+  moved.text = 0x71000;
+  moved.strings = 0x94010;
+  moved.code = f(moved, moved.text + 0x80, moved.strings);
+  REQUIRE(moved.code != a.code);
+  std::vector<std::string> calls, refs;
+  CHECK(fn_hash(a, &calls, &refs) == fn_hash(moved));
+  CHECK(calls == std::vector<std::string>{"_g"});
+  CHECK(refs == std::vector<std::string>{"\"hello\""});
+  Image other = a;
+  other.code = f(a, a.text + 0xC0, a.strings);
+  CHECK(fn_hash(other) != fn_hash(a));
+  // A displacement that is not RIP-relative is a constant: lea rax, [rbx+0x10] vs +0x20.
+  Image c1 = a, c2 = a;
+  c1.code = {0x48, 0x8D, 0x43, 0x10, 0xC3};
+  c2.code = {0x48, 0x8D, 0x43, 0x20, 0xC3};
+  CHECK(fn_hash(c1) != fn_hash(c2));
+  // Undecodable bytes do not lose the stream.
+  Image u = a;
+  u.code = {0x0F, 0x0B, 0xC3};
+  CHECK(!fn_hash(u).empty());
 }
 
 // The code hash's word masking runs in blocks the compiler vectorises; check it word by word against

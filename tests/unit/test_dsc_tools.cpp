@@ -282,7 +282,7 @@ fs::path tree(const std::string& tag, const std::string& dyld_dir, const std::st
 
 }  // namespace
 
-TEST_CASE("dsc: cache images are build components; diff sees exactly the changed image", "[dsc]") {
+TEST_CASE("dsc: cache images are build components; diff sees the changed image and every moved one", "[dsc]") {
   const std::string sysdir = "System/Library/dyld";
   auto a = tree("a", sysdir, "");
   auto b = tree("b", sysdir, "--variant code");
@@ -304,24 +304,44 @@ TEST_CASE("dsc: cache images are build components; diff sees exactly the changed
   CHECK(beta["uuid"] == man["images"][1]["uuid"]);
   CHECK(beta["symbol_count"] == 3);
   CHECK(beta["function_count"] == 3);
-  // The cache files are not components themselves.
-  for (const auto& [id, c] : comps) CHECK(id.find("dyld_shared_cache") == std::string::npos);
+  // The cache files are components too (byte truth: their bytes outside the images count).
+  size_t files = 0;
+  for (const auto& [id, c] : comps)
+    if (id.find("dyld_shared_cache") != std::string::npos) {
+      CHECK(c["kind"] == "file");
+      CHECK(c["hashes"]["sha256"].get<std::string>().size() == 64);
+      ++files;
+    }
+  CHECK(files >= 2);
   CHECK(inv["not_analysed"].empty());
 
   r = upscope::test::run_upscope({"diff", "--json", a.string(), b.string()});
   INFO(r.out);
   REQUIRE(r.exit_code == 1);
   auto d = json::parse(r.out)["diff"];
-  REQUIRE(d["changes"].size() == 1);
-  CHECK(d["changes"][0]["id"] == "/usr/lib/libbeta.dylib");
-  CHECK(d["changes"][0]["change"] == "modified");
-  CHECK(d["changes"][0]["kind"] == "dyld-cache-image");
-  CHECK(d["changes"][0]["functions_changed"] == json::array({"_beta_f0"}));
+  std::vector<json> images;
+  for (const auto& c : d["changes"]) {
+    if (c["kind"] == "dyld-cache-image") images.push_back(c);
+    else CHECK(c["classes"] == json::array({"content"}));  // the cache files holding it
+  }
+  REQUIRE(images.size() == 1);
+  CHECK(images[0]["id"] == "/usr/lib/libbeta.dylib");
+  CHECK(images[0]["change"] == "modified");
+  CHECK(images[0]["classes"] == json::array({"code"}));
+  CHECK(images[0]["functions_changed"] == json::array({"_beta_f0"}));
 
+  // Every image moved and none changed: each is a relink-only change (folded in text), not silence.
   r = upscope::test::run_upscope({"diff", "--json", a.string(), moved.string()});
   INFO(r.out);
-  CHECK(r.exit_code == 0);
-  CHECK(json::parse(r.out)["diff"]["changes"].empty());
+  CHECK(r.exit_code == 1);
+  size_t relinks = 0;
+  const json md = json::parse(r.out);
+  for (const auto& c : md["diff"]["changes"])
+    if (c["kind"] == "dyld-cache-image") {
+      CHECK(c["classes"] == json::array({"relink"}));
+      ++relinks;
+    }
+  CHECK(relinks == man["images"].size());
 }
 
 TEST_CASE("dsc: deferred function hashes give the same diff, computed only for changed images", "[dsc][inventory]") {
@@ -342,22 +362,31 @@ TEST_CASE("dsc: deferred function hashes give the same diff, computed only for c
   for (const auto& c : lazy_a.components) {
     if (c.kind != ComponentKind::kDyldCacheImage) continue;
     CHECK(c.functions.empty());
-    CHECK(c.functions_loader);
-    if (!c.functions_loader) continue;
+    CHECK(c.detail_loader);
+    if (!c.detail_loader) continue;
     ++deferred;
     // The loader computes exactly what the eager inventory stored.
     auto same = std::find_if(eager_a.components.begin(), eager_a.components.end(),
                              [&](const Component& e) { return e.id == c.id; });
     REQUIRE(same != eager_a.components.end());
-    CHECK(c.functions_loader() == same->functions);
+    std::map<std::string, std::string> loaded;
+    for (const auto& [k, f] : c.detail_loader().functions) loaded[k] = f.hash;
+    CHECK(loaded == same->functions);
     CHECK(!same->functions.empty());
   }
   CHECK(deferred == 3);
+  // The same changes either way; the lazy diff also has each function's instructions and callees.
+  auto images = [](const json& d) {
+    json out = json::array();
+    for (const auto& c : d["changes"])
+      if (c["kind"] == "dyld-cache-image") out.push_back({c["id"], c["classes"], c["functions_changed"]});
+    return out;
+  };
   const auto eager = reports::to_json(diff_builds(eager_a, eager_b));
   const auto lazy = reports::to_json(diff_builds(lazy_a, lazy_b));
-  CHECK(lazy == eager);
-  CHECK(lazy["changes"].size() == 1);
-  CHECK(lazy["changes"][0]["functions_changed"] == json::array({"_beta_f0"}));
+  CHECK(images(lazy) == images(eager));
+  REQUIRE(images(lazy).size() == 1);
+  CHECK(images(lazy)[0][2] == json::array({"_beta_f0"}));
 }
 
 TEST_CASE("dsc: cache images in the OS cryptex are placed in cryptex-os", "[dsc]") {

@@ -155,7 +155,8 @@ TEST_CASE("IPSW pairs: App cryptex only -> eligible, kernelcache -> not, unreada
     auto kernel = make_ipsw(dir, "kernel.ipsw", "--kernel-changed");
     auto v = run_json({"verdict", "--json", base.string(), kernel.string()}, 1);
     CHECK(v["verdict"]["rsr_eligible"] == "no");
-    CHECK(v["verdict"]["deciding"] == json::array({"com.apple.kernel"}));
+    // The kernel, and the kernelcache file whose bytes changed with it (byte truth: the container counts).
+    CHECK(v["verdict"]["deciding"] == json::array({"com.apple.kernel", "kernelcache.release.mac14g"}));
     CHECK(v["verdict"]["rule"].get<std::string>().rfind("kernel-space code changed", 0) == 0);
     // The one instruction replaced lies in the kernel's first function (make_kc.py names it): the
     // drill-down names it, through the IM4P and LZSS layers.
@@ -294,7 +295,8 @@ TEST_CASE("an IPSW for several devices keeps each kernelcache's kernel and kexts
   CHECK(!find_comp(b["components"], "com.apple.kernel"));
   auto v = run_json({"verdict", "--json", one.string(), two.string()}, 1);
   CHECK(v["verdict"]["deciding"] == json::array({"com.apple.kernel@kernelcache.release.mac14g",
-                                                 "com.apple.kernel@kernelcache.release.mac14h"}));
+                                                 "com.apple.kernel@kernelcache.release.mac14h",
+                                                 "kernelcache.release.mac14g", "kernelcache.release.mac14h"}));
 }
 
 TEST_CASE("IPSW members are inflated only within the memory limit", "[ipsw]") {

@@ -43,7 +43,8 @@ TEST_CASE("verdict --format html is one self-contained page with the verdict and
   CHECK(page.find("<h3 id=\"loc-cryptex-os\">") != std::string::npos);
   CHECK(page.find("sp-kernel\">kernel</span>") != std::string::npos);
   CHECK(page.find("sp-user\">user</span>") != std::string::npos);
-  CHECK(page.find("<details><summary>functions") != std::string::npos);
+  CHECK(page.find("<details><summary>what changed") != std::string::npos);  // the drill-down: functions, sections
+  CHECK(page.find("<th>classes</th>") != std::string::npos);
   // Self-contained: no script, no external asset of any kind.
   for (const char* bad : {"<script", "src=", "<link", "http://", "https://", "url("}) {
     INFO(bad);
@@ -56,8 +57,10 @@ TEST_CASE("verdict --format html is one self-contained page with the verdict and
   auto md = run_upscope({"diff", "--format", "md", a.string(), b.string()});
   CHECK(md.exit_code == 1);
   CHECK(md.out.find("## Changes: 2 (1 kernel space, 1 user space)") != std::string::npos);
-  CHECK(md.out.find("### system-volume\n\n| change | space | kind | component | evidence |") != std::string::npos);
-  CHECK(md.out.find("| modified | **kernel** | kernel | `/System/Library/Kernels/kernel` |") != std::string::npos);
+  CHECK(md.out.find("### system-volume\n\n| change | space | kind | classes | component | evidence |") !=
+        std::string::npos);
+  CHECK(md.out.find("| modified | **kernel** | kernel | code, data, signature, metadata | `/System/Library/Kernels/kernel` |") !=
+        std::string::npos);
 }
 
 TEST_CASE("the HTML report renders in headless Chromium", "[reports][render][samples]") {

@@ -47,6 +47,10 @@ RunResult run_shell(const std::string& command) {
   return r;
 }
 
+RunResult run_writer(const std::string& script, const std::string& args) {
+  return run_shell("python3 " + shell_quote((source_dir() / "samples/gen" / script).string()) + " " + args + " 2>&1");
+}
+
 RunResult run_upscope(const std::vector<std::string>& args) {
   static int counter = 0;
   auto err_path = std::filesystem::temp_directory_path() /

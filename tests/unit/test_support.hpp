@@ -89,6 +89,9 @@ struct RunResult {
 RunResult run_upscope(const std::vector<std::string>& args);
 // Runs any shell command; exit code and stdout.
 RunResult run_shell(const std::string& command);
+// Runs one of our writers, samples/gen/SCRIPT, with python3 and the (already shell-quoted) `args`;
+// its stdout and stderr together in `out`.
+RunResult run_writer(const std::string& script, const std::string& args);
 std::string read_file(const std::filesystem::path& p);
 std::vector<uint8_t> read_bytes(const std::filesystem::path& p);
 void write_bytes(const std::filesystem::path& p, const std::vector<uint8_t>& data);

@@ -68,40 +68,61 @@ TEST_CASE("the path table places components", "[verdict][classify]") {
   CHECK(strip_cryptex_prefix(kLibc) == kLibc);
 }
 
-TEST_CASE("diff: added, removed, modified, and code hashes that ignore noise", "[verdict][diff]") {
+TEST_CASE("diff: added, removed, modified: bytes decide, classes explain", "[verdict][diff]") {
   auto a = build({comp(kLibc, "aa", "c1"), comp(kKernel, "k1"), comp("/usr/bin/gone", "g")});
   auto b = build({comp(kLibc, "ab", "c1"), comp(kKernel, "k2"), comp("/usr/bin/new", "n")});
   auto d = diff_builds(a, b);
-  REQUIRE(d.changes.size() == 3);
+  REQUIRE(d.changes.size() == 4);
   CHECK(d.changes[0].id == kKernel);
   CHECK(d.changes[0].kind == ChangeKind::kModified);
   REQUIRE(d.changes[0].evidence.size() == 1);
   CHECK(d.changes[0].evidence[0].field == "sha256");
   CHECK(d.changes[0].evidence[0].old_value == "k1");
+  CHECK(d.changes[0].classes == std::vector<ChangeClass>{ChangeClass::kContent});
   CHECK(d.changes[1].id == "/usr/bin/gone");
   CHECK(d.changes[1].kind == ChangeKind::kRemoved);
   CHECK(d.changes[2].id == "/usr/bin/new");
   CHECK(d.changes[2].kind == ChangeKind::kAdded);
-  // libSystem: content differs only by slid-pointer noise (same code hash): not a change
+  // libSystem: the same code hash but other bytes. Byte truth: a change, of class relink (layout noise).
+  CHECK(d.changes[3].id == kLibc);
+  CHECK(d.changes[3].relink_only());
+  CHECK(change_summary(d.changes[3]) == "relink only (layout noise: the same code and data at another layout)");
 
-  auto c = build({comp(kLibc, "ab", "c2")});
+  auto c = build({comp(kLibc, "ac", "c2")});
   auto e = diff_builds(b, c);
   auto it = std::find_if(e.changes.begin(), e.changes.end(), [](const Change& ch) { return ch.id == kLibc; });
   REQUIRE(it != e.changes.end());
-  CHECK(it->evidence[0].field == "code_hash");
+  CHECK(it->classes == std::vector<ChangeClass>{ChangeClass::kCode});
 
+  // Facts name the class and what changed; equal content hashes are no change whatever else differs.
   Component f1 = comp(kLibc, "x", "c");
   f1.functions = {{"_a", "1"}, {"_b", "2"}};
   f1.symbols = {"_a", "_b"};
-  Component f2 = comp(kLibc, "x", "d");
+  f1.facts = {{"code/arm64 ", "c"}, {"data/arm64 __TEXT,__cstring", "s1 12"}, {"signature/arm64 entitlement k", "true"}};
+  Component f2 = comp(kLibc, "y", "d");
   f2.functions = {{"_a", "1"}, {"_b", "3"}, {"_c", "4"}};
   f2.symbols = {"_a", "_c"};
+  f2.facts = {{"code/arm64 ", "d"}, {"data/arm64 __TEXT,__cstring", "s2 12"}, {"signature/arm64 entitlement k", "false"},
+              {"metadata/arm64 links /usr/lib/libz.1.dylib", "LC_LOAD_DYLIB current 1.2.12 compatibility 1.0.0"}};
   auto g = diff_builds(build({f1}), build({f2}));
   REQUIRE(g.changes.size() == 1);
-  CHECK(g.changes[0].functions_changed == std::vector<std::string>{"_b"});
-  CHECK(g.changes[0].functions_added == std::vector<std::string>{"_c"});
-  CHECK(g.changes[0].symbols_added == std::vector<std::string>{"_c"});
-  CHECK(g.changes[0].symbols_removed == std::vector<std::string>{"_b"});
+  const Change& ch = g.changes[0];
+  CHECK(ch.classes == std::vector<ChangeClass>{ChangeClass::kCode, ChangeClass::kData, ChangeClass::kSignature,
+                                               ChangeClass::kMetadata});
+  CHECK(ch.functions_changed == std::vector<std::string>{"_b"});
+  CHECK(ch.functions_added == std::vector<std::string>{"_c"});
+  CHECK(ch.symbols_added == std::vector<std::string>{"_c"});
+  CHECK(ch.symbols_removed == std::vector<std::string>{"_b"});
+  auto detail = [&](ChangeClass k, const std::string& what) {
+    return std::find_if(ch.details.begin(), ch.details.end(),
+                        [&](const ClassDetail& x) { return x.cls == k && x.what == what; }) != ch.details.end();
+  };
+  CHECK(detail(ChangeClass::kData, "__TEXT,__cstring"));
+  CHECK(detail(ChangeClass::kSignature, "entitlement k"));
+  CHECK(detail(ChangeClass::kMetadata, "links /usr/lib/libz.1.dylib"));
+  Component same = f2;
+  same.hashes["sha256"] = "x";  // the bytes of f1: nothing changed, whatever the facts say
+  CHECK(diff_builds(build({f1}), build({same})).empty());
   CHECK(diff_builds(a, a).empty());
 }
 

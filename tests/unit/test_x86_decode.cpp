@@ -130,7 +130,7 @@ void compare_with_capstone(const std::filesystem::path& file, size_t min_instruc
         if (s.sectname != "__text" || s.zerofill()) continue;
         REQUIRE(range_fits(slice.offset + s.offset, s.size, all->size()));
         Bytes code = all->subspan(slice.offset + s.offset, s.size);
-        auto ours = disasm::normalise(disasm::Arch::kX86_64, code);
+        auto ours = disasm::mask_x86_64(code);
         auto theirs = cs.normalise(code, s.addr, st);
         INFO(file.filename().string() << " " << s.segname << "," << s.sectname << ": " << st.length_mismatches
                                       << " length mismatches of " << st.instructions

@@ -19,7 +19,7 @@
 
 namespace upscope::catalog {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 inline constexpr uint32_t kApplicationId = 0x75705363;  // "upSc" in the SQLite header: ours, not foreign
 
 struct BuildRecord {

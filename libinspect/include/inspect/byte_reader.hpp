@@ -110,6 +110,7 @@ class Cursor {
   uint64_t u64le() { return next<uint64_t>(&ByteReader::u64le); }
   uint64_t u64be() { return next<uint64_t>(&ByteReader::u64be); }
   uint64_t uleb128();
+  int64_t sleb128();
   Bytes bytes(uint64_t n);
   std::string_view fixed_string(uint64_t n);
   void skip(uint64_t n);

@@ -24,6 +24,23 @@ std::optional<ComponentKind> parse_component_kind(std::string_view);
 std::optional<Space> parse_space(std::string_view);
 std::optional<Location> parse_location(std::string_view);
 
+// The drill-down of one function of a changed component (computed only for what changed).
+struct FunctionDetail {
+  std::string hash;                 // as in Component::functions
+  std::string display;              // the name people see: the symbol, or "sub_<address>"
+  uint64_t address = 0;
+  uint32_t instructions = 0;
+  std::vector<uint64_t> tokens;     // one per instruction, normalised (equal tokens: same instruction)
+  std::vector<std::string> calls;   // what it calls (described), sorted
+  std::vector<std::string> refs;    // what else it references (strings, data, functions), sorted
+};
+
+// What a diff reads of a changed component beyond its hashes and facts.
+struct ComponentDetail {
+  std::map<std::string, FunctionDetail> functions;        // by the keys of Component::functions
+  std::map<std::string, std::vector<uint8_t>> sections;   // data fact name -> the section's bytes as stored
+};
+
 struct Component {
   std::string id;        // install path (dylibs, files), bundle id (kexts), "kernel"
   ComponentKind kind = ComponentKind::kFile;
@@ -34,13 +51,16 @@ struct Component {
   std::string uuid;      // LC_UUID, uppercase
   uint64_t size = 0;
   std::map<std::string, std::string> hashes;  // "sha256" -> hex (whole content)
-  std::string code_hash;                      // hash of code only, noise (slid pointers, paths) removed
+  std::string code_hash;                      // symbolic hash of code only: moves are noise, call targets are not
   std::vector<std::string> symbols;           // exported symbols (sorted), when the reader gives them
-  std::map<std::string, std::string> functions;  // function name -> normalised code hash
-  // Computes `functions` when asked, for readers that defer them (InventoryOptions::lazy_functions):
-  // a diff needs per-function hashes only where the code hash differs, which is a handful of the
-  // thousands of images of a build. Empty when `functions` is already filled (or there are none).
-  std::function<std::map<std::string, std::string>()> functions_loader;
+  std::map<std::string, std::string> functions;  // function identity -> normalised code hash
+  // What each change class compares (docs/diff.md §3): "<class>/<what>" -> value, class one of
+  // code, data, signature, metadata. Bytes that differ while every fact is equal are `relink` noise.
+  std::map<std::string, std::string> facts;
+  // Reads the drill-down (functions with their instructions and calls, section bytes) when a diff
+  // asks, for a component that changed: computed for a handful of the thousands of images of a
+  // build, in parallel, and only then.
+  std::function<ComponentDetail()> detail_loader;
 };
 
 struct NotAnalysed {

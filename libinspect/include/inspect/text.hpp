@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "inspect/byte_reader.hpp"
 
@@ -13,6 +14,10 @@ std::string uuid_string(Bytes sixteen_bytes);    // "D08A9FA0-D5A5-458B-813E-EBF
 std::string human_size(uint64_t bytes);          // "4.0 MiB"
 // Printable rendering of a magic or name field: non-printable bytes become \xNN.
 std::string printable(Bytes data);
+// A C++ symbol as people read it ("addHdcpInfo(AtiHdcpProxy*, OSDictionary*)" for
+// "__Z11addHdcpInfoP12AtiHdcpProxyP12OSDictionary", Mach-O's extra leading underscore included);
+// "" when the name is not an Itanium-mangled C++ name.
+std::string demangle(std::string_view symbol);
 // Appends one code point (at most U+10FFFF) as UTF-8.
 void append_utf8(std::string& out, uint32_t code_point);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "inspect/diff.hpp"
 #include "inspect/model.hpp"
@@ -18,8 +19,17 @@ Json to_json(const Verdict& v);
 Json to_json(const NotAnalysed& n);
 
 std::string inventory_text(const BuildInventory& inv);
-std::string diff_text(const BuildInventory& a, const BuildInventory& b, const BuildDiff& d);
+// `all`: list relink-only changes too (folded by default: counted on one line).
+std::string diff_text(const BuildInventory& a, const BuildInventory& b, const BuildDiff& d, bool all = false);
 std::string verdict_text(const Verdict& v, const BuildDiff& d);
+// What changed inside a modified component, for people: class details (a section and how many bytes,
+// an entitlement, a linked library) and function changes ("_main: 2 instructions changed; calls
+// _strlcpy instead of _strcpy"). At most `max_functions` functions (0: all).
+std::vector<std::string> change_detail_lines(const Change& c, size_t max_functions = 0);
+// "calls _strlcpy instead of _strcpy", "no longer references \"x\"": a function's call differences.
+std::vector<std::string> call_differences(const FunctionChange& f);
+// The name people read: the demangled C++ name when there is one, else the symbol.
+std::string function_display(const FunctionChange& f);
 // "macOS 13.3.1 (a) 22E772610a" or the source path when the tree had no SystemVersion.plist.
 std::string build_label(const BuildInventory& inv);
 
