@@ -77,13 +77,13 @@ Error file_error(ErrorCode code, const std::string& path, std::string rule) {
 
 // Migrations from schema N to N+1, in order, each in one write transaction so that a process killed
 // midway leaves the older schema. 1 -> 2: details gain the facts the diff's change classes compare;
-// builds added before have none (their diff falls back to content and code hashes).
+// builds added before have none (an empty map; their diff falls back to content and code hashes).
 Status migrate(sql::Db& db, int64_t from) {
   UPSCOPE_TRY(auto txn, sql::Transaction::begin(db, true));
   UPSCOPE_TRY(Identity id, read_identity(db));  // under the write lock: another process may have migrated
   if (id.user_version != from) return txn.commit();
   if (from == 1)
-    UPSCOPE_CHECK(db.exec("ALTER TABLE details ADD COLUMN facts BLOB NOT NULL DEFAULT x''; PRAGMA user_version = 2;",
+    UPSCOPE_CHECK(db.exec("ALTER TABLE details ADD COLUMN facts BLOB NOT NULL DEFAULT x'00'; PRAGMA user_version = 2;",
                           "migrating the schema from version 1 to 2"));
   return txn.commit();
 }

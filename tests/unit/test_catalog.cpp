@@ -637,6 +637,17 @@ TEST_CASE("catalog: files that are not our catalogue give exact errors naming th
                                 "upscope\n";
   CHECK(err_of(newer) == newer_msg);
   CHECK(add_err(newer) == newer_msg);
+  // A schema 1 catalogue (no facts) is migrated to 2 when opened; its builds still diff.
+  const auto older = dir / "older.db";
+  REQUIRE(run_upscope(add_args(older, {0, 1})).exit_code == 0);
+  REQUIRE(python_sqlite(older, "db = sqlite3.connect(sys.argv[1]); db.execute('ALTER TABLE details DROP COLUMN facts');"
+                               "db.execute('PRAGMA user_version = 1'); db.commit()").exit_code == 0);
+  auto migrated = run_upscope({"catalog", "diff", "--json", "--db", older.string(), kNames[0], kNames[1]});
+  INFO(migrated.err);
+  CHECK(migrated.exit_code == 1);
+  CHECK(python_sqlite(older, "print(sqlite3.connect(sys.argv[1]).execute('PRAGMA user_version').fetchone()[0])").out ==
+        "2\n");
+  CHECK(!json::parse(migrated.out)["diff"]["changes"].empty());
   REQUIRE(python_sqlite(newer, "db = sqlite3.connect(sys.argv[1]); db.execute('PRAGMA user_version = 0'); db.commit()")
               .exit_code == 0);
   CHECK(err_of(newer) == E + newer.string() +

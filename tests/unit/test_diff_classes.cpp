@@ -11,6 +11,7 @@
 
 #include "build/image_facts.hpp"
 #include "inspect/source.hpp"
+#include "inspect/text.hpp"
 #include "macho/macho.hpp"
 #include "test_support.hpp"
 
@@ -354,4 +355,39 @@ TEST_CASE("dyld cache images: a changed image is a code change, moved images are
       ++relinks;
     }
   CHECK(relinks == 4);
+}
+
+TEST_CASE("diff --advisory places each entry on the changed components it names", "[diff][advisory]") {
+  auto dir = scratch_dir("classes-advisory");
+  const char* webkit = "System/Cryptexes/OS/System/Library/Frameworks/WebKit.framework/Versions/A/WebKit";
+  const fs::path a = dir / "old", b = dir / "new";
+  put(a, webkit, program(dir, "w1"));
+  put(b, webkit, program(dir, "w2", "--call _strlcpy"));
+  const auto adv = (source_dir() / "tests/advisories/macos-13.3.1.txt").string();
+  auto d = run_json({"diff", "--json", "--advisory", adv, a.string(), b.string()}, 1);
+  const auto& links = d["diff"]["advisory"];
+  REQUIRE(links.size() == 2);
+  CHECK(links[0]["component"] == "IOSurfaceAccelerator");
+  CHECK(links[0]["cves"] == json::array({"CVE-2023-28206"}));
+  CHECK(links[0]["change_found"] == false);
+  CHECK(links[1]["component"] == "WebKit");
+  CHECK(links[1]["changes"] == json::array({"/System/Library/Frameworks/WebKit.framework/Versions/A/WebKit"}));
+  CHECK(links[1]["placement"].get<std::string>().rfind("cryptex-os", 0) == 0);
+  auto t = run_upscope({"diff", "--advisory", adv, a.string(), b.string()});
+  CHECK(t.out.find("  IOSurfaceAccelerator (CVE-2023-28206): no change found\n") != std::string::npos);
+  CHECK(t.out.find("    /System/Library/Frameworks/WebKit.framework/Versions/A/WebKit: code changed (1 function changed)\n"
+                   "      function _main\n") != std::string::npos);
+  auto html = run_upscope({"report", "--advisory", adv, a.string(), b.string()});
+  CHECK(html.exit_code == 0);  // WebKit in the OS cryptex: an RSR could ship it
+  CHECK(html.out.find("<h2 id=\"advisory\">Advisory entries</h2>") != std::string::npos);
+  // A file that is not an advisory is an error, not an empty join.
+  CHECK(run_upscope({"diff", "--advisory", (a / webkit).string(), a.string(), b.string()}).exit_code == 2);
+}
+
+TEST_CASE("C++ names are demangled as people read them; other names are left alone", "[diff]") {
+  CHECK(demangle("__Z11addHdcpInfoP12AtiHdcpProxyP12OSDictionary") == "addHdcpInfo(AtiHdcpProxy*, OSDictionary*)");
+  CHECK(demangle("_ZN11OSMetaClass21_RESERVEDOSMetaClass0Ev") == "OSMetaClass::_RESERVEDOSMetaClass0()");
+  CHECK(demangle("_main").empty());
+  CHECK(demangle("+[Test someStaticMethod]").empty());
+  CHECK(demangle("__Zgarbage").empty());
 }
