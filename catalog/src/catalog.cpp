@@ -188,7 +188,9 @@ Result<Component> read_component(const sql::Stmt& st, const sql::Db& db, int64_t
     return {};
   };
   const std::string what = fmt::format("build #{} component {}", build_id, c.id);
-  UPSCOPE_CHECK(in_file(decode_map(st.blob(9), c.hashes, what + " hashes")));
+  std::map<std::string, std::string> hashes;
+  UPSCOPE_CHECK(in_file(decode_map(st.blob(9), hashes, what + " hashes")));
+  restore_hashes(std::move(hashes), c);
   return c;
 }
 
@@ -332,7 +334,7 @@ Result<AddResult> Catalog::add(const BuildInventory& inv) {
       UPSCOPE_CHECK(ins_detail.run());
       details_id = db.last_insert_rowid();
     }
-    detail::Blob hashes = detail::encode_map(c.hashes);
+    detail::Blob hashes = detail::encode_map(detail::stored_hashes(c));
     ins_comp.bind(1, build_id);
     ins_comp.bind(2, seq++);
     ins_comp.bind(3, c.id);

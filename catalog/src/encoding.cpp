@@ -100,6 +100,28 @@ Status decode_map(Bytes blob, std::map<std::string, std::string>& out, std::stri
   return u.finish();
 }
 
+std::map<std::string, std::string> stored_hashes(const Component& c) {
+  auto out = c.hashes;
+  for (const auto& p : c.also) out["also " + std::string(to_string(p.location)) + " " + p.path] = p.sha256;
+  return out;
+}
+
+void restore_hashes(std::map<std::string, std::string> stored, Component& c) {
+  c.hashes.clear();
+  c.also.clear();
+  for (auto& [k, v] : stored) {
+    if (k.rfind("also ", 0) == 0) {
+      const auto sp = k.find(' ', 5);
+      auto loc = parse_location(k.substr(5, sp == std::string::npos ? std::string::npos : sp - 5));
+      if (loc && sp != std::string::npos) {
+        c.also.push_back({*loc, k.substr(sp + 1), v});
+        continue;
+      }
+    }
+    c.hashes.emplace(k, std::move(v));
+  }
+}
+
 std::string content_digest(const BuildInventory& inv) {
   Hasher h(HashKind::kSha256);
   Blob buf;
@@ -120,7 +142,7 @@ std::string content_digest(const BuildInventory& inv) {
     put_string(buf, c.uuid);
     put_uleb(buf, c.size);
     put_string(buf, c.code_hash);
-    Blob m = encode_map(c.hashes);
+    Blob m = encode_map(stored_hashes(c));
     buf.insert(buf.end(), m.begin(), m.end());
     Blob s = encode_strings(c.symbols);
     buf.insert(buf.end(), s.begin(), s.end());

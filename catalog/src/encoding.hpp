@@ -25,6 +25,11 @@ Blob encode_map(const std::map<std::string, std::string>& map);
 Status decode_strings(Bytes blob, std::vector<std::string>& out, std::string_view what);
 Status decode_map(Bytes blob, std::map<std::string, std::string>& out, std::string_view what);
 
+// A component's hashes as stored: its own, plus one "also <location> <path>" entry per other place it
+// lives (Component::also); and back.
+std::map<std::string, std::string> stored_hashes(const Component& c);
+void restore_hashes(std::map<std::string, std::string> stored, Component& c);
+
 // SHA-256 (hex) over every field of the inventory except `source`: the same build read from
 // another path is still the same build.
 std::string content_digest(const BuildInventory& inv);

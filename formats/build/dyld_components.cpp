@@ -15,6 +15,7 @@
 #include "build/image_facts.hpp"
 #include "disasm/normalize.hpp"
 #include "dyld_cache/cache.hpp"
+#include "inspect/hash.hpp"
 #include "inspect/text.hpp"
 #include "inspect/thread_pool.hpp"
 #include "macho/macho.hpp"
@@ -36,34 +37,49 @@ bool is_main_name(const std::string& name) {
 // Names of addresses in other images of the cache: a stub or GOT slot of one image points into
 // another, and the call is known by the export it reaches there. Each image's exports are read the
 // first time an address falls in it, then kept (shared by every image of the cache; thread-safe).
-class ExportIndex {
+// key() hashes the export's name (and the offset past it when the address is not an export) without
+// building a string: it runs for every cross-image call of every image.
+class ExportIndex : public disasm::ExternalNames {
  public:
   explicit ExportIndex(std::shared_ptr<const Cache> cache) : cache_(std::move(cache)) {}
 
-  std::optional<std::string> name(uint64_t addr) {
+  std::optional<uint64_t> key(uint64_t addr) override {
     const Image* img = cache_->image_at(addr);
     if (!img) return std::nullopt;
     const Table& t = table(*img);
-    auto it = std::lower_bound(t.addrs.begin(), t.addrs.end(), addr);
-    if (it != t.addrs.end() && *it == addr) return t.names[static_cast<size_t>(it - t.addrs.begin())];
-    // Not an export: the image and the nearest export before it (stable while that image's layout is).
-    if (it != t.addrs.begin()) {
-      const size_t k = static_cast<size_t>(it - t.addrs.begin()) - 1;
-      return fmt::format("{}+{:#x}", t.names[k], addr - t.addrs[k]);
-    }
-    return fmt::format("{}+{:#x}", img->path, addr - img->address);
+    auto it = std::upper_bound(t.addrs.begin(), t.addrs.end(), addr);
+    if (it == t.addrs.begin()) return mix(t.path_hash, addr - img->address);
+    const size_t k = static_cast<size_t>(it - t.addrs.begin()) - 1;
+    return mix(t.hashes[k], addr - t.addrs[k]);
+  }
+
+  std::string describe(uint64_t addr) override {
+    const Image* img = cache_->image_at(addr);
+    if (!img) return "[unmapped]";
+    const Table& t = table(*img);
+    auto it = std::upper_bound(t.addrs.begin(), t.addrs.end(), addr);
+    if (it == t.addrs.begin()) return fmt::format("{}+{:#x}", img->path, addr - img->address);
+    const size_t k = static_cast<size_t>(it - t.addrs.begin()) - 1;
+    return addr == t.addrs[k] ? t.names[k] : fmt::format("{}+{:#x}", t.names[k], addr - t.addrs[k]);
   }
 
  private:
   struct Table {
-    std::vector<uint64_t> addrs;
+    std::vector<uint64_t> addrs, hashes;
     std::vector<std::string> names;
+    uint64_t path_hash = 0;
   };
+  static uint64_t mix(uint64_t h, uint64_t offset) { return h ^ (offset * 0x9E3779B97F4A7C15ull); }
+  static uint64_t hash_of(const std::string& s) {
+    return xxh3_64(Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+  }
+
   const Table& table(const Image& img) {
     std::lock_guard<std::mutex> lk(mu_);
     auto it = tables_.find(img.index);
     if (it != tables_.end()) return *it->second;
     auto t = std::make_unique<Table>();
+    t->path_hash = hash_of(img.path);
     Diagnostics d;
     ImageOptions o;
     o.exports = true;
@@ -78,6 +94,7 @@ class ExportIndex {
       std::sort(v.begin(), v.end());
       for (auto& [a, n] : v) {
         t->addrs.push_back(a);
+        t->hashes.push_back(hash_of(n));
         t->names.push_back(std::move(n));
       }
     }
@@ -110,7 +127,7 @@ ImageInput cache_image(const std::shared_ptr<const Cache>& cache, const Image& i
         map.add_rebase(p.address, p.target);
     }
   };
-  in.external = [index](uint64_t addr) { return index->name(addr); };
+  in.external = index;
   in.function_starts = d.function_starts;
   in.exports = d.exports;
   Diagnostics ld;
@@ -182,12 +199,26 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
     std::optional<Uuid> u = img.uuid ? img.uuid : d->macho.uuid;
     if (u) comp.uuid = uuid_string(Bytes(u->data(), 16));
     if (d->current_version) comp.version = macho::version_string(*d->current_version);
-    if (auto sha = image_content_hash(*cache, *d, HashKind::kSha256)) comp.hashes["sha256"] = *sha;
-    else one.not_analysed.push_back({comp.path, sha.error().message()});
-    auto facts = image_facts(cache_image(cache, img, *d, index), !opt.lazy_functions);
-    comp.code_hash = facts.code_hash;
-    comp.facts = std::move(facts.facts);
-    comp.functions = std::move(facts.functions);
+    // XXH3-128, not SHA-256: the cache files' own SHA-256 already anchors every byte, and this one
+    // only has to tell which image changed (docs/diff.md §1). A second SHA-256 pass over gigabytes of
+    // images was a third of a full-build diff's CPU.
+    if (auto h = image_content_hash(*cache, *d, HashKind::kXxh3_128)) comp.hashes["xxh128"] = *h;
+    else one.not_analysed.push_back({comp.path, h.error().message()});
+    if (!opt.lazy_functions) {
+      auto facts = image_facts(cache_image(cache, img, *d, index), true);
+      comp.code_hash = facts.code_hash;
+      comp.facts = std::move(facts.facts);
+      comp.functions = std::move(facts.functions);
+    } else {
+      comp.facts_loader = [cache, i, io, index]() -> ComponentFacts {
+        const Image& image = cache->images[i];
+        Diagnostics fd;
+        auto detail = cache->image_detail(image, fd, io);
+        if (!detail) return {};
+        auto f = image_facts(cache_image(cache, image, *detail, index), false);
+        return {std::move(f.code_hash), std::move(f.facts)};
+      };
+    }
     if (opt.symbols) {
       std::set<std::string> syms;
       for (const auto& e : d->exports) syms.insert(e.name);

@@ -499,8 +499,8 @@ ImageFacts image_facts(const ImageInput& in, bool functions) {
   const disasm::Arch arch = macho::code_arch(m.cputype);
   auto code = disasm::normalise_code(map, arch, code_of(in),
                                      functions ? disasm::CodeDetail::kFunctions : disasm::CodeDetail::kImage);
-  out.code_hash = code.sha256;
-  out.facts["code/" + in.label] = code.sha256;
+  out.code_hash = code.hash;
+  out.facts["code/" + in.label] = code.hash;
   if (functions)
     for (const auto& f : code.functions) out.functions.emplace(map.name(f.identity), f.hash);
   const unsigned ps = pointer_size(m);

@@ -31,7 +31,7 @@ struct ImageInput {
   // Fills the map's pointer slots (binds and rebases): from macho::Fixups, or a dyld cache's slide info.
   std::function<void(disasm::AddressMap&)> add_pointers;
   // Names met outside the image (a dyld cache's other images); optional.
-  disasm::AddressMap::ExternalFn external;
+  std::shared_ptr<disasm::ExternalNames> external;
   // Extra function/data names (a dyld cache's local symbols); VM address -> name.
   std::vector<std::pair<uint64_t, std::string>> extra_symbols;
   std::vector<uint64_t> function_starts;  // VM addresses (the model's when empty)
@@ -53,7 +53,7 @@ ImageInput file_image(const macho::MachO& m, const ByteReader& file, std::string
 disasm::AddressMap address_map(const ImageInput& in);
 
 struct ImageFacts {
-  std::string code_hash;                       // symbolic, over every executable section
+  std::string code_hash;                       // symbolic, over every executable section (XXH3-128)
   std::map<std::string, std::string> facts;    // "<class>/<label> <what>" -> value
   std::map<std::string, std::string> functions;  // identity -> function hash (when asked)
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "build/dyld_components.hpp"
 #include "build/image_facts.hpp"
 #include "build/kc_components.hpp"
+#include "build/kext_bundles.hpp"
 #include "build/inventory_internal.hpp"
 #include "build/system_version.hpp"
 #include "identify/identify.hpp"
@@ -80,8 +82,41 @@ ComponentDetail file_detail(const SourcePtr& src) {
   return out;
 }
 
-// `mapped`: the file is mapped from disk, so a drill-down can read it again later; a file inside an
-// image is decoded into memory instead, and its function hashes are computed now.
+// Code hash, facts and (when asked) function hashes of every slice of a parsed file. In a universal
+// file, facts and functions carry the slice's architecture ("x86_64:_main").
+ComponentFacts file_facts(const macho::FatFile& file, const Source& src, std::map<std::string, std::string>* functions) {
+  ComponentFacts out;
+  std::vector<std::string> codes;
+  const bool fat = file.slices.size() > 1;
+  for (const auto& si : slice_images(file, src)) {
+    const macho::FatSlice& s = *si.slice;
+    auto facts = image_facts(file_image(*s.image, si.bytes, s.arch, si.fixups), functions != nullptr);
+    if (functions)
+      for (auto& [name, hash] : facts.functions) functions->emplace(fat ? s.arch + ":" + name : name, hash);
+    for (auto& [k, v] : facts.facts) out.facts.emplace(k, std::move(v));
+    codes.push_back(facts.code_hash);
+  }
+  if (codes.size() == 1) out.code_hash = codes[0];
+  else if (!codes.empty()) {
+    std::string all;
+    for (const auto& c : codes) all += c;
+    out.code_hash = sha256_hex(Bytes(reinterpret_cast<const uint8_t*>(all.data()), all.size()));
+  }
+  return out;
+}
+
+// The same, reading the file again (Component::facts_loader).
+ComponentFacts reread_facts(const SourcePtr& src) {
+  Diagnostics d;
+  macho::ParseOptions po;
+  po.code_hash = false;
+  auto file = macho::parse_file(*src, d, po);
+  return file ? file_facts(*file, *src, nullptr) : ComponentFacts{};
+}
+
+// `mapped`: the file is mapped from disk, so a diff can read it again later (facts and drill-down
+// deferred to the loaders); a file inside an image is decoded into memory instead, and everything is
+// computed now.
 FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placement& pl,
                       const InventoryOptions& opt, Component base, bool mapped) {
   FileResult r;
@@ -98,33 +133,30 @@ FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placem
   base.kind = pl.kind == ComponentKind::kKernel || pl.kind == ComponentKind::kKext ? pl.kind : ComponentKind::kMachO;
   base.id = strip_cryptex_prefix(rel);
   base.space = code_space(pl);
-  std::vector<std::string> uuids, codes;
+  std::vector<std::string> uuids;
   std::set<std::string> syms;
-  for (const auto& s : file->slices)
-    if (!s.image)
-      r.not_analysed.push_back({rel, fmt::format("slice {}: {}", s.arch, s.error ? s.error->message() : "unreadable")});
   const bool fat = file->slices.size() > 1;
-  for (const auto& si : slice_images(*file, *src)) {
-    const macho::FatSlice& s = *si.slice;
+  for (const auto& s : file->slices) {
+    if (!s.image) {
+      r.not_analysed.push_back({rel, fmt::format("slice {}: {}", s.arch, s.error ? s.error->message() : "unreadable")});
+      continue;
+    }
     Component one;
     fill_from_macho(one, *s.image, opt.symbols);
-    auto facts = image_facts(file_image(*s.image, si.bytes, s.arch, si.fixups), !opt.lazy_functions || !mapped);
-    for (auto& [name, hash] : facts.functions) base.functions.emplace(fat ? s.arch + ":" + name : name, hash);
-    for (auto& [k, v] : facts.facts) base.facts.emplace(k, std::move(v));
     uuids.push_back(fat ? s.arch + ":" + one.uuid : one.uuid);
-    codes.push_back(facts.code_hash);
     if (base.version.empty()) base.version = one.version;
     syms.insert(one.symbols.begin(), one.symbols.end());
   }
   for (size_t i = 0; i < uuids.size(); ++i) base.uuid += (i ? " " : "") + uuids[i];
-  if (codes.size() == 1) base.code_hash = codes[0];
-  else if (!codes.empty()) {
-    std::string all;
-    for (const auto& c : codes) all += c;
-    base.code_hash = sha256_hex(Bytes(reinterpret_cast<const uint8_t*>(all.data()), all.size()));
-  }
   base.symbols.assign(syms.begin(), syms.end());
-  if (opt.lazy_functions && mapped) base.detail_loader = [src] { return file_detail(src); };
+  if (opt.lazy_functions && mapped) {
+    base.facts_loader = [src] { return reread_facts(src); };
+    base.detail_loader = [src] { return file_detail(src); };
+  } else {
+    auto f = file_facts(*file, *src, &base.functions);
+    base.code_hash = std::move(f.code_hash);
+    base.facts = std::move(f.facts);
+  }
   r.components.push_back(std::move(base));
   return r;
 }
@@ -306,6 +338,7 @@ Result<BuildInventory> make_inventory(const std::string& path, const InventoryOp
     for (auto& c : r.components) inv.components.push_back(std::move(c));
     for (auto& n : r.not_analysed) inv.not_analysed.push_back(std::move(n));
   }
+  if (fs::is_directory(st)) group_kext_bundles(root, inv);
   inv.normalise();
   return inv;
 }

@@ -72,12 +72,18 @@ FileResult read_kernel_collection(const std::string& rel, const SourcePtr& src, 
     if (e.error) r.not_analysed.push_back({c.path, e.error->message()});
     const macho::MachO* m = e.image ? &*e.image : (e.is_kernel && !e.codeless ? &coll->top : nullptr);
     if (m) {
-      auto facts = image_facts(file_image(*m, coll->macho, m->arch, fixups), !opt.lazy_functions);
-      c.code_hash = facts.code_hash;
-      c.facts = std::move(facts.facts);
-      c.functions = std::move(facts.functions);
-      if (opt.lazy_functions)
+      if (opt.lazy_functions) {
+        c.facts_loader = [coll, m, fixups] {
+          auto f = image_facts(file_image(*m, coll->macho, m->arch, fixups), false);
+          return ComponentFacts{std::move(f.code_hash), std::move(f.facts)};
+        };
         c.detail_loader = [coll, m, fixups] { return image_detail(file_image(*m, coll->macho, m->arch, fixups)); };
+      } else {
+        auto facts = image_facts(file_image(*m, coll->macho, m->arch, fixups), true);
+        c.code_hash = facts.code_hash;
+        c.facts = std::move(facts.facts);
+        c.functions = std::move(facts.functions);
+      }
       if (opt.symbols)
         for (const auto& x : m->exports) c.symbols.push_back(x.name);
     }

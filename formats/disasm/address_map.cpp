@@ -140,9 +140,9 @@ Ref AddressMap::resolve_in(uint64_t addr, int depth) {
   const Section* s = section_at(addr);
   if (!s) {
     if (external_) {
-      if (auto n = external_(addr)) {
+      if (auto k = external_->key(addr)) {
         r.kind = RefKind::kExternal;
-        r.name = intern(*n);
+        r.string = *k;
         return r;
       }
     }
@@ -177,9 +177,16 @@ Ref AddressMap::resolve_in(uint64_t addr, int depth) {
         if (depth < 3) return resolve_in(slot->target, depth + 1);
       }
       if (s->kind == SectionKind::kStubs && depth < 3) {
+        // Every call through a stub resolves it again: remember what each stub reached.
+        auto known = stubs_.find(addr);
+        if (known != stubs_.end()) return known->second;
         const uint64_t start = s->entry_size ? s->addr + off / s->entry_size * s->entry_size : addr;
         if (auto next = follow_stub(*s, start)) {
-          if (*next != addr) return resolve_in(*next, depth + 1);
+          if (*next != addr) {
+            Ref via = resolve_in(*next, depth + 1);
+            stubs_.emplace(addr, via);
+            return via;
+          }
         }
       }
       return section_ref();
@@ -216,15 +223,25 @@ Ref AddressMap::resolve_in(uint64_t addr, int depth) {
   return section_ref();
 }
 
+namespace {
+// splitmix64's finaliser: every input bit reaches every output bit.
+uint64_t mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
 uint64_t AddressMap::token(const Ref& r) const {
-  uint8_t buf[1 + 8 + 8 + 8];
-  buf[0] = static_cast<uint8_t>(r.kind);
-  const uint64_t name = (r.kind == RefKind::kString || r.kind == RefKind::kUnmapped || r.kind == RefKind::kNone)
+  const uint64_t name = (r.kind == RefKind::kString || r.kind == RefKind::kExternal ||
+                         r.kind == RefKind::kUnmapped || r.kind == RefKind::kNone)
                             ? 0 : hashes_[r.name];
-  std::memcpy(buf + 1, &name, 8);
-  std::memcpy(buf + 9, &r.offset, 8);
-  std::memcpy(buf + 17, &r.string, 8);
-  return xxh3_64(Bytes(buf, sizeof buf));
+  uint64_t h = mix(static_cast<uint64_t>(r.kind) + 0x9E3779B97F4A7C15ull);
+  h = mix(h ^ name);
+  h = mix(h ^ static_cast<uint64_t>(r.offset));
+  return mix(h ^ r.string);
 }
 
 std::string AddressMap::describe(const Ref& r) const {
@@ -235,7 +252,7 @@ std::string AddressMap::describe(const Ref& r) const {
     case RefKind::kSymbol:
     case RefKind::kSection:
       return names_[r.name] + plus(r.offset);
-    case RefKind::kExternal: return names_[r.name];
+    case RefKind::kExternal: return external_ ? external_->describe(r.address) : "[external]";
     case RefKind::kFunction: {
       // The display name of the function whose identity this is.
       if (display_of_.empty())

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,11 +25,21 @@ struct Ref {
   RefKind kind = RefKind::kNone;
   uint32_t name = 0;     // AddressMap name index (import, function identity, symbol, section, external)
   int64_t offset = 0;    // from the start of what `name` names; an import's addend
-  uint64_t string = 0;   // kString: XXH3 of the string's bytes
+  uint64_t string = 0;   // kString: XXH3 of the string's bytes; kExternal: ExternalNames::key
   uint64_t address = 0;  // the address resolved (for describing a string; never part of the token)
 };
 
 enum class SectionKind : uint8_t { kCode, kStubs, kPointers, kCString, kData };
+
+// Names addresses outside the image (a dyld cache's other images). key() runs for every such
+// reference of every image, so it hands back a number, not a string; describe() is for people.
+class ExternalNames {
+ public:
+  virtual ~ExternalNames() = default;
+  // A stable key for what `address` reaches (say, a hash of the export there), or nullopt.
+  virtual std::optional<uint64_t> key(uint64_t address) = 0;
+  virtual std::string describe(uint64_t address) = 0;
+};
 
 class AddressMap {
  public:
@@ -36,8 +47,6 @@ class AddressMap {
 
   // The image's bytes at a VM address (up to `max`; fewer at the end of a mapping, none outside).
   using ReadFn = std::function<Bytes(uint64_t address, uint64_t max)>;
-  // Names an address outside the image (a dyld cache's other images), or nullopt.
-  using ExternalFn = std::function<std::optional<std::string>(uint64_t address)>;
 
   uint32_t intern(std::string_view name);
   const std::string& name(uint32_t index) const { return names_[index]; }
@@ -55,7 +64,7 @@ class AddressMap {
   void add_bind(uint64_t addr, uint32_t import_name, int64_t addend, bool pcrel = false);
   void add_rebase(uint64_t addr, uint64_t target);
   void set_reader(ReadFn read) { read_ = std::move(read); }
-  void set_external(ExternalFn external) { external_ = std::move(external); }
+  void set_external(std::shared_ptr<ExternalNames> external) { external_ = std::move(external); }
   // Sorts what was added; call once before resolving.
   void finish();
 
@@ -108,9 +117,10 @@ class AddressMap {
   std::vector<Function> functions_;
   std::vector<std::pair<uint64_t, uint32_t>> symbols_;
   std::vector<Slot> slots_;
+  std::unordered_map<uint64_t, Ref> stubs_;  // stub address -> what it reaches (resolve)
   mutable std::unordered_map<uint32_t, uint32_t> display_of_;  // function identity -> display name (describe)
   ReadFn read_;
-  ExternalFn external_;
+  std::shared_ptr<ExternalNames> external_;
 };
 
 }  // namespace upscope::disasm

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <set>
 
 #include "disasm/x86_decode.hpp"
@@ -17,10 +19,13 @@ int64_t sext(uint64_t v, unsigned bits) {
   return static_cast<int64_t>((v ^ m) - m);
 }
 
-// Collects the normalised stream of the image and, when asked, of each function.
+// Collects the normalised stream of the image and, when asked, of each function. The stream is
+// written into one buffer; the image hash takes it a buffer at a time, and each function's hash its
+// span of the buffer when the function ends (or the buffer fills), not an instruction at a time.
 class Emitter {
  public:
-  Emitter(AddressMap& map, CodeDetail detail, ImageCode& out) : map_(map), detail_(detail), out_(out) {}
+  Emitter(AddressMap& map, CodeDetail detail, ImageCode& out)
+      : map_(map), detail_(detail), out_(out), buf_(new uint8_t[kBuffer]) {}
 
   // Moves to the function holding `pc` (or none), closing the previous one.
   void at(uint64_t pc) {
@@ -33,6 +38,7 @@ class Emitter {
       fn_end_ = map_.function_end(*f);
       if (detail_ != CodeDetail::kImage) {
         fn_hasher_.emplace(HashKind::kXxh3_128);
+        fn_mark_ = len_;
         current_ = FunctionCode{};
         current_.addr = f->addr;
         current_.identity = f->identity;
@@ -46,27 +52,40 @@ class Emitter {
   }
 
   bool local(uint64_t target) const { return fn_ && target >= fn_begin_ && target < fn_end_; }
+  uint64_t run_end() const { return fn_end_; }  // where the current function (or unknown stretch) ends
+  bool per_instruction() const { return detail_ == CodeDetail::kFull; }
+
+  // `n` bytes of instructions that refer to nothing, as they are (never per_instruction()).
+  void emit_run(const uint8_t* bytes, size_t n, uint32_t instructions) {
+    while (n) {
+      if (len_ == kBuffer) flush();
+      const size_t k = std::min(n, kBuffer - len_);
+      std::memcpy(buf_.get() + len_, bytes, k);
+      len_ += k;
+      bytes += k;
+      n -= k;
+    }
+    if (fn_ && fn_hasher_) current_.instructions += instructions;
+  }
   uint64_t function_begin() const { return fn_ ? fn_begin_ : 0; }
 
   // One instruction: its bytes with address operands cleared, and what those referred to.
   void emit(const uint8_t* bytes, size_t n, const Ref* ref, bool call) {
-    uint8_t buf[16 + 8];
-    std::memcpy(buf, bytes, n);
+    if (len_ + 16 + 8 > kBuffer) flush();
+    uint8_t* p = buf_.get() + len_;
+    std::memcpy(p, bytes, n);
     size_t len = n;
-    uint64_t tok = 0;
     if (ref) {
-      tok = map_.token(*ref);
-      std::memcpy(buf + len, &tok, 8);
+      const uint64_t tok = map_.token(*ref);
+      std::memcpy(p + len, &tok, 8);
       len += 8;
       ++out_.references;
     }
-    stream_.insert(stream_.end(), buf, buf + len);
-    if (stream_.size() >= (64u << 10)) flush();
+    len_ += len;
     if (fn_ && fn_hasher_) {
-      fn_hasher_->update(Bytes(buf, len));
       ++current_.instructions;
       if (detail_ == CodeDetail::kFull) {
-        current_.tokens.push_back(xxh3_64(Bytes(buf, len)));
+        current_.tokens.push_back(xxh3_64(Bytes(p, len)));
         if (ref) (call ? calls_ : refs_).insert(map_.describe(*ref));
       }
     }
@@ -75,16 +94,21 @@ class Emitter {
   void finish() {
     close();
     flush();
-    out_.sha256 = image_.hex_digest();
+    out_.hash = image_.hex_digest();
   }
 
  private:
+  static constexpr size_t kBuffer = 256 << 10;
+
   void flush() {
-    image_.update(stream_);
-    stream_.clear();
+    if (fn_hasher_) fn_hasher_->update(Bytes(buf_.get() + fn_mark_, len_ - fn_mark_));
+    fn_mark_ = 0;
+    image_.update(Bytes(buf_.get(), len_));
+    len_ = 0;
   }
   void close() {
     if (fn_ && fn_hasher_) {
+      fn_hasher_->update(Bytes(buf_.get() + fn_mark_, len_ - fn_mark_));
       current_.hash = fn_hasher_->hex_digest();
       current_.calls.assign(calls_.begin(), calls_.end());
       current_.refs.assign(refs_.begin(), refs_.end());
@@ -101,8 +125,9 @@ class Emitter {
   AddressMap& map_;
   const CodeDetail detail_;
   ImageCode& out_;
-  Hasher image_{HashKind::kSha256};
-  std::vector<uint8_t> stream_;
+  Hasher image_{HashKind::kXxh3_128};
+  std::unique_ptr<uint8_t[]> buf_;
+  size_t len_ = 0, fn_mark_ = 0;  // bytes in buf_; where the current function's bytes start in it
   const AddressMap::Function* fn_ = nullptr;
   uint64_t fn_begin_ = 0, fn_end_ = 0;
   std::optional<Hasher> fn_hasher_;
@@ -119,10 +144,24 @@ void arm64(AddressMap& map, const CodeSection& sec, Emitter& e) {
   uint64_t page[32] = {};
   uint32_t adrp = 0;  // registers holding an ADRP page (their consumers carry the reference)
   const Bytes code = sec.bytes;
+  // Words that name no address (not a branch, ADR/ADRP or literal load), while no ADRP page is live:
+  // most of any code. They are copied as they are, a run at a time.
+  auto plain = [](uint32_t w) {
+    return (w & 0x7C000000) != 0x14000000 && (w & 0xFF000010) != 0x54000000 && (w & 0x7C000000) != 0x34000000 &&
+           (w & 0x1F000000) != 0x10000000 && (w & 0x3B000000) != 0x18000000;
+  };
   for (size_t i = 0; i + 4 <= code.size(); i += 4) {
     const uint64_t pc = sec.addr + i;
     e.at(pc);
     const uint32_t w = load_u32le(code.data() + i);
+    if (adrp == 0 && !e.per_instruction() && plain(w)) {
+      const uint64_t limit = std::min<uint64_t>(code.size() & ~size_t{3}, i + (e.run_end() - pc));
+      size_t j = i + 4;
+      while (j + 4 <= limit && plain(load_u32le(code.data() + j))) j += 4;
+      e.emit_run(code.data() + i, j - i, static_cast<uint32_t>((j - i) / 4));
+      i = j - 4;
+      continue;
+    }
     const uint32_t rd = w & 31, rn = (w >> 5) & 31;
     uint32_t out = w;
     std::optional<Ref> ref;
@@ -260,7 +299,7 @@ ImageCode normalise_code(AddressMap& map, Arch arch, const std::vector<CodeSecti
 }
 
 std::string normalise_data(AddressMap& map, uint64_t addr, Bytes bytes, unsigned pointer_size) {
-  Hasher h(HashKind::kSha256);
+  Hasher h(HashKind::kXxh3_128);
   auto [slot, end] = map.slots_in(addr, addr + bytes.size());
   uint64_t at = 0;
   for (; slot != end; ++slot) {

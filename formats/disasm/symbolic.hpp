@@ -32,7 +32,9 @@ struct FunctionCode {
 };
 
 struct ImageCode {
-  std::string sha256;               // hex SHA-256 of every code section's normalised stream, in order
+  // hex XXH3-128 of every code section's normalised stream, in order. Not a cryptographic hash: it
+  // classifies a change the content hashes (SHA-256) already found, it never decides one.
+  std::string hash;
   uint64_t bytes = 0;               // code bytes read
   uint64_t references = 0;          // operands replaced by what they refer to
   std::vector<FunctionCode> functions;
@@ -46,7 +48,7 @@ enum class CodeDetail { kImage, kFunctions, kFull };
 ImageCode normalise_code(AddressMap& map, Arch arch, const std::vector<CodeSection>& sections, CodeDetail detail);
 
 // A non-executable section's bytes with every pointer slot (AddressMap::slots_in) replaced by what
-// it points to: hex SHA-256. `pointer_size` bytes are replaced per slot.
+// it points to: hex XXH3-128 (as ImageCode::hash). `pointer_size` bytes are replaced per slot.
 std::string normalise_data(AddressMap& map, uint64_t addr, Bytes bytes, unsigned pointer_size);
 
 }  // namespace upscope::disasm

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -86,8 +87,35 @@ bool several_slices(const Component& c) {
   return labels.size() > 1;
 }
 
-// Fills the modified-component record; returns whether the component changed. Byte truth: equal
-// content hashes mean equal bytes (nothing changed); different ones always mean a change.
+// Whether the bytes of two components with the same id may differ: false only when their content
+// hashes (and those of the other places they live) are known and equal. Byte truth: equal content
+// hashes mean equal bytes; different ones always mean a change.
+bool may_differ(const Component& a, const Component& b) {
+  bool known = false;
+  for (const auto& [kind, hex] : a.hashes) {
+    auto it = b.hashes.find(kind);
+    if (it == b.hashes.end()) continue;
+    known = true;
+    if (hex != it->second) return true;
+  }
+  if (a.also.size() != b.also.size()) return true;
+  for (size_t i = 0; i < a.also.size(); ++i)
+    if (a.also[i].path != b.also[i].path || a.also[i].sha256 != b.also[i].sha256) return true;
+  return !known;
+}
+
+// A component with its deferred code hash and facts filled in (Component::facts_loader).
+Component with_facts(const Component& c) {
+  Component out = c;
+  if (c.facts_loader && c.facts.empty() && c.code_hash.empty()) {
+    ComponentFacts f = c.facts_loader();
+    out.code_hash = std::move(f.code_hash);
+    out.facts = std::move(f.facts);
+  }
+  return out;
+}
+
+// Fills the modified-component record; returns whether the component changed.
 bool compare(const Component& a, const Component& b, Change& ch) {
   bool content_known = false, content_differs = false;
   for (const auto& [kind, hex] : a.hashes) {
@@ -97,6 +125,23 @@ bool compare(const Component& a, const Component& b, Change& ch) {
     if (hex != it->second) content_differs = true;
     add_if_differs(ch.evidence, kind, hex, it->second);
   }
+  // The other places it lives (a kext's bundle besides its KC entry) count byte for byte too.
+  std::map<std::string, std::string> pa, pb;
+  for (const auto& p : a.also) pa[p.path] = p.sha256;
+  for (const auto& p : b.also) pb[p.path] = p.sha256;
+  for (const auto& [path, sha] : pa) {
+    auto it = pb.find(path);
+    const std::string other = it == pb.end() ? "" : it->second;
+    if (other != sha) {
+      content_differs = true;
+      ch.evidence.push_back({"sha256 " + path, sha, other});
+    }
+  }
+  for (const auto& [path, sha] : pb)
+    if (!pa.count(path)) {
+      content_differs = true;
+      ch.evidence.push_back({"sha256 " + path, "", sha});
+    }
   if (content_known && !content_differs) return false;
   add_if_differs(ch.evidence, "code_hash", a.code_hash, b.code_hash);
   add_if_differs(ch.evidence, "uuid", a.uuid, b.uuid);
@@ -305,22 +350,56 @@ BuildDiff diff_builds(const BuildInventory& old_build, const BuildInventory& new
     const Component *a, *b;
     size_t change;  // index into d.changes
   };
-  std::vector<Modified> modified;
+  // Pairs whose bytes may differ; their deferred facts are read in parallel, only for them.
+  std::vector<std::pair<const Component*, const Component*>> candidates;
+  std::vector<Change> removed_added;
   size_t i = 0, j = 0;
   while (i < a.size() || j < b.size()) {
     if (j == b.size() || (i < a.size() && a[i]->id < b[j]->id)) {
-      d.changes.push_back(describe(*a[i++], ChangeKind::kRemoved));
+      removed_added.push_back(describe(*a[i++], ChangeKind::kRemoved));
     } else if (i == a.size() || b[j]->id < a[i]->id) {
-      d.changes.push_back(describe(*b[j++], ChangeKind::kAdded));
+      removed_added.push_back(describe(*b[j++], ChangeKind::kAdded));
     } else {
-      Change ch = describe(*b[j], ChangeKind::kModified);
-      if (compare(*a[i], *b[j], ch)) {
-        modified.push_back({a[i], b[j], d.changes.size()});
-        d.changes.push_back(std::move(ch));
-      }
+      if (may_differ(*a[i], *b[j])) candidates.emplace_back(a[i], b[j]);
       ++i;
       ++j;
     }
+  }
+  // Owned copies with facts filled in: the Modified records below point into them.
+  std::vector<std::pair<Component, Component>> loaded(candidates.size());
+  {
+    ThreadPool pool;
+    ordered_parallel_map(
+        pool, candidates.size(), size_t(pool.size()) * 2,
+        [&](size_t k) { return std::make_pair(with_facts(*candidates[k].first), with_facts(*candidates[k].second)); },
+        [&](size_t k, std::pair<Component, Component> p) {
+          loaded[k] = std::move(p);
+          return true;
+        });
+  }
+  std::vector<Modified> modified;
+  for (auto& [ca, cb] : loaded) {
+    Change ch = describe(cb, ChangeKind::kModified);
+    if (compare(ca, cb, ch)) {
+      modified.push_back({&ca, &cb, d.changes.size()});
+      d.changes.push_back(std::move(ch));
+    }
+  }
+  for (auto& c : removed_added) d.changes.push_back(std::move(c));
+  // Drill-downs below index d.changes: sort the changes by id first and remap.
+  {
+    std::vector<size_t> order(d.changes.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return d.changes[x].id < d.changes[y].id; });
+    std::vector<size_t> where(order.size());
+    std::vector<Change> sorted;
+    sorted.reserve(order.size());
+    for (size_t k = 0; k < order.size(); ++k) {
+      where[order[k]] = k;
+      sorted.push_back(std::move(d.changes[order[k]]));
+    }
+    d.changes = std::move(sorted);
+    for (auto& m : modified) m.change = where[m.change];
   }
   // Drill-downs only for what changed: they disassemble whole images, so they run in parallel, and
   // only here. Relink-only changes need none (every fact is equal).

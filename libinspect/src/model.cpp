@@ -24,6 +24,7 @@ const std::pair<ComponentKind, const char*> kKinds[] = {
     {ComponentKind::kDyldCacheImage, "dyld-cache-image"}, {ComponentKind::kMachO, "macho"},
     {ComponentKind::kAppBundle, "app-bundle"},  {ComponentKind::kFile, "file"},
     {ComponentKind::kCryptexImage, "cryptex-image"}, {ComponentKind::kFirmware, "firmware"},
+    {ComponentKind::kTrustCache, "trust-cache"},
 };
 const std::pair<Space, const char*> kSpaces[] = {
     {Space::kKernel, "kernel"}, {Space::kUser, "user"}, {Space::kBoot, "boot"}, {Space::kData, "data"}};

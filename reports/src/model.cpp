@@ -23,6 +23,9 @@ Json to_json(const Component& c) {
   j["hashes"] = c.hashes;
   j["code_hash"] = c.code_hash;
   j["facts"] = c.facts;
+  Json also = Json::array();
+  for (const auto& p : c.also) also.push_back({{"location", to_string(p.location)}, {"path", p.path}, {"sha256", p.sha256}});
+  j["also_at"] = std::move(also);
   j["symbol_count"] = c.symbols.size();
   j["function_count"] = c.functions.size();
   return j;

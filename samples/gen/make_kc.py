@@ -550,6 +550,8 @@ def main():
     ap.add_argument("--malformed", metavar="DIR", help="write the tests/malformed/{macho,kc} inputs into DIR")
     ap.add_argument("--change", metavar="ENTRY_ID", help="with --single: that entry's code differs (a rebuilt kext)")
     ap.add_argument("--shift-pages", type=int, default=0, help="with --single: pages inserted before the first entry")
+    ap.add_argument("--kext-ids", metavar="ID,ID", help="with --single: these bundle ids (version 1.0.0) instead of "
+                                                       "--kexts generated ones")
     a = ap.parse_args()
     if a.malformed:
         write_malformed(a.malformed)
@@ -561,8 +563,8 @@ def main():
             f.write(extract_entry(kc, a.extract[1]))
         return
     if a.single:
-        kc, facts = build_fileset("bench", kext_names(a.kexts, "com.apple"), True, size_mb=a.size_mb, change=a.change,
-                                  shift_pages=a.shift_pages)
+        names = [(k, "1.0.0") for k in a.kext_ids.split(",")] if a.kext_ids else kext_names(a.kexts, "com.apple")
+        kc, facts = build_fileset("bench", names, True, size_mb=a.size_mb, change=a.change, shift_pages=a.shift_pages)
         with open(a.single, "wb") as f:
             f.write(kc)
         print(json.dumps({"size": facts["size"], "entries": len(facts["entries"]), "uuid": facts["uuid"]}))

@@ -241,10 +241,11 @@ void run_disasm(Bytes data) {
                     disasm::SectionKind::kPointers, 8);
     for (uint64_t f = 0; f < half; f += 64) map.add_function(base + f, "f" + std::to_string(f), "sub");
     for (uint64_t p = half + 3 * half / 4; p + 8 <= data.size(); p += 8) map.add_rebase(base + p, load_u64le(data.data() + p));
-    map.set_external([](uint64_t a) -> std::optional<std::string> {
-      if (a & 1) return std::nullopt;
-      return "external";
-    });
+    struct Odd : disasm::ExternalNames {
+      std::optional<uint64_t> key(uint64_t a) override { return a & 1 ? std::nullopt : std::optional<uint64_t>(a >> 4); }
+      std::string describe(uint64_t a) override { return "external+" + std::to_string(a); }
+    };
+    map.set_external(std::make_shared<Odd>());
     map.finish();
     (void)disasm::normalise_code(map, arch, {{base, data.subspan(0, half)}}, disasm::CodeDetail::kFull);
     (void)disasm::normalise_data(map, base + half, data.subspan(half), 8);

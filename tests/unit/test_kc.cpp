@@ -569,7 +569,9 @@ TEST_CASE("kc: build inventory uses PRELINK_INFO bundle ids and versions", "[kc]
   CHECK(k->location == Location::kBootKc);
   CHECK(k->version == "2.1.1");
   CHECK(k->uuid == man["boot.kc"]["entries"][2]["uuid"].get<std::string>());
-  CHECK(k->code_hash == man["boot.kc"]["entries"][2]["code_sha256"].get<std::string>());
+  // Byte truth: the entry's own bytes (its segments without the shared LINKEDIT), as make_kc.py hashed them.
+  CHECK(k->hashes.at("sha256") == man["boot.kc"]["entries"][2]["content_sha256"].get<std::string>());
+  CHECK(k->code_hash.size() == 32);  // the symbolic code hash (XXH3-128)
   const Component* kern = inv->find("com.apple.kernel");
   REQUIRE(kern);
   CHECK(kern->kind == ComponentKind::kKernel);

@@ -11,13 +11,15 @@
 
 namespace upscope {
 
-enum class ComponentKind { kKernel, kKext, kDyldCacheImage, kMachO, kAppBundle, kFile, kCryptexImage, kFirmware };
+enum class ComponentKind {
+  kKernel, kKext, kDyldCacheImage, kMachO, kAppBundle, kFile, kCryptexImage, kFirmware, kTrustCache
+};
 enum class Space { kKernel, kUser, kBoot, kData };
 enum class Location {
   kBootKc, kSystemKc, kAuxKc, kKernelcache, kSystemVolume, kCryptexOs, kCryptexApp, kPreboot, kDataVolume, kUnknown
 };
 
-const char* to_string(ComponentKind k);  // "kernel", "kext", "dyld-cache-image", ...
+const char* to_string(ComponentKind k);  // "kernel", "kext", "dyld-cache-image", ..., "trust-cache"
 const char* to_string(Space s);          // "kernel", "user", "boot", "data"
 const char* to_string(Location l);       // "boot-kc", "cryptex-os", ...
 std::optional<ComponentKind> parse_component_kind(std::string_view);
@@ -35,10 +37,24 @@ struct FunctionDetail {
   std::vector<std::string> refs;    // what else it references (strings, data, functions), sorted
 };
 
+// A component's symbolic code hash and facts, when its reader defers them (Component::facts_loader).
+struct ComponentFacts {
+  std::string code_hash;
+  std::map<std::string, std::string> facts;
+};
+
 // What a diff reads of a changed component beyond its hashes and facts.
 struct ComponentDetail {
   std::map<std::string, FunctionDetail> functions;        // by the keys of Component::functions
   std::map<std::string, std::vector<uint8_t>> sections;   // data fact name -> the section's bytes as stored
+};
+
+// Another place the same component lives: a kext's bundle on the system volume besides its entry in
+// a kernel collection. Its bytes count: a change there is a change of the component.
+struct Place {
+  Location location = Location::kUnknown;
+  std::string path;
+  std::string sha256;
 };
 
 struct Component {
@@ -57,6 +73,11 @@ struct Component {
   // What each change class compares (docs/diff.md §3): "<class>/<what>" -> value, class one of
   // code, data, signature, metadata. Bytes that differ while every fact is equal are `relink` noise.
   std::map<std::string, std::string> facts;
+  std::vector<Place> also;  // other places it lives, sorted by path
+  // Computes code_hash and facts when they were deferred (InventoryOptions::lazy_functions): a diff
+  // needs them only for the components whose bytes differ, which is usually a handful of the
+  // thousands of images of a build. Empty when they are already filled.
+  std::function<ComponentFacts()> facts_loader;
   // Reads the drill-down (functions with their instructions and calls, section bytes) when a diff
   // asks, for a component that changed: computed for a handful of the thousands of images of a
   // build, in parallel, and only then.
