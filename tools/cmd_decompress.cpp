@@ -1,9 +1,9 @@
 // upscope decompress FILE -o OUT: decodes a compressed stream of any kind `identify` names (pbz*
-// chunked streams in parallel, LZFSE, complzss LZSS kernelcaches, xz, gzip, bzip2, zstd, LZ4
-// frames, and the compressed payload of an IM4P), streaming to OUT with a progress bar.
+// chunked streams in parallel, LZFSE, complzss LZSS kernelcaches, LZBITMAP, xz, gzip, bzip2, zstd,
+// LZ4 frames, and the compressed payload of an IM4P), streaming to OUT with a progress bar.
 //
 // Decompression-bomb guard: --max-size (default 64 GiB) caps the bytes written. Formats whose
-// header states the decoded size (pbz*, LZSS, LZFSE) are refused before anything is written;
+// header states the decoded size (pbz*, LZSS, LZFSE, LZBITMAP) are refused before anything is written;
 // streams (xz, gzip, ...) stop when they reach it. There is deliberately no ratio cap: sparse disk
 // images legitimately decode at over 1000:1.
 #include <fmt/format.h>
@@ -16,6 +16,7 @@
 #include "cli.hpp"
 #include "compress/codec.hpp"
 #include "compress/complzss.hpp"
+#include "compress/lzbitmap.hpp"
 #include "compress/lzfse_blocks.hpp"
 #include "compress/stream_decode.hpp"
 #include "identify/identify.hpp"
@@ -158,6 +159,29 @@ Result<uint64_t> run_lzfse(Job& job, const ByteReader& r) {
   return *n;
 }
 
+// A raw ZBM stream: the chunk headers give the exact decoded size, checked before anything is
+// allocated or written (docs/formats/lzbitmap.md §2).
+Result<uint64_t> run_lzbitmap(Job& job, const ByteReader& r) {
+  UPSCOPE_TRY(compress::LzbitmapLayout layout, compress::lzbitmap_layout(r));
+  if (layout.decoded_size > job.max_output)
+    return fail(ErrorCode::kLimit, "LZBITMAP stream",
+                fmt::format("decoded size {} exceeds the limit of {} bytes (decompression bomb guard)", layout.decoded_size,
+                            job.max_output),
+                r.base());
+  UPSCOPE_CHECK(check_memory(layout.decoded_size, "LZBITMAP stream", r.base()));
+  auto size = to_size(layout.decoded_size);
+  if (!size) return fail(ErrorCode::kLimit, "LZBITMAP stream", "decoded size does not fit in memory", r.base());
+  std::vector<uint8_t> buf(*size);
+  UPSCOPE_TRY(Bytes in, r.bytes(0, layout.end_offset));
+  auto n = compress::lzbitmap_decode(in, buf);
+  if (!n) return fail(n.error().shifted(r.base()));
+  UPSCOPE_CHECK(job.out.write(Bytes(buf.data(), *n)));
+  job.summary = fmt::format("LZBITMAP stream, {} chunks", layout.chunks.size());
+  if (layout.end_offset < r.size())
+    job.summary += fmt::format(", {} bytes after the end-of-stream chunk ignored", r.size() - layout.end_offset);
+  return *n;
+}
+
 Result<uint64_t> run_stream(Job& job, compress::StreamKind kind, const ByteReader& r) {
   Progress bar("decompress", r.size());
   UPSCOPE_TRY(uint64_t n, compress::stream_decode(
@@ -190,6 +214,7 @@ Result<uint64_t> dispatch(Job& job, const std::string& format, const ByteReader&
   if (format.size() == 4 && format.rfind("pbz", 0) == 0) return run_pbz(job, r);
   if (format == "lzss") return run_lzss(job, r);
   if (format == "lzfse") return run_lzfse(job, r);
+  if (format == "lzbitmap") return run_lzbitmap(job, r);
   if (auto kind = compress::stream_kind_from_format(format)) return run_stream(job, *kind, r);
   if (format == "im4p" && !nested) {
     UPSCOPE_TRY(ByteReader payload, im4p_payload(r));
@@ -203,7 +228,7 @@ Result<uint64_t> dispatch(Job& job, const std::string& format, const ByteReader&
   }
   return fail(ErrorCode::kUnsupported, "input",
               fmt::format("format '{}' is not a compressed stream upscope decompress handles "
-                          "(pbzx, pbze, pbz4, pbzz, lzfse, lzss, xz, gzip, bzip2, zstd, lz4, im4p)",
+                          "(pbzx, pbze, pbz4, pbzz, pbzb, lzfse, lzss, lzbitmap, xz, gzip, bzip2, zstd, lz4, im4p)",
                           format));
 }
 
@@ -254,7 +279,7 @@ int run(Context& ctx, const DecompressOptions& opt) {
 
 const CommandRegistrar reg("decompress", 60, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<DecompressOptions>();
-  auto* sub = app.add_subcommand("decompress", "Decompress a pbzx/pbz*, LZFSE, LZSS, xz, gzip, bzip2, zstd, LZ4 or IM4P stream to -o OUT");
+  auto* sub = app.add_subcommand("decompress", "Decompress a pbzx/pbz*, LZFSE, LZSS, LZBITMAP, xz, gzip, bzip2, zstd, LZ4 or IM4P stream to -o OUT");
   sub->add_option("input", opt->input, "Compressed file (its kind is detected from its content)")->required();
   sub->add_option("--max-size", opt->max_size,
                   "Refuse to write more than this (decompression-bomb guard; K/M/G/T suffixes)")

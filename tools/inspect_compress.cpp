@@ -1,11 +1,12 @@
 // `upscope inspect` for compressed streams: pbz* chunked streams (codec, block size, every chunk's
-// sizes), complzss LZSS kernelcaches (header fields and whether the Adler-32 matches) and LZFSE
-// streams (blocks from their headers).
+// sizes), complzss LZSS kernelcaches (header fields and whether the Adler-32 matches), LZFSE
+// streams (blocks from their headers) and LZBITMAP streams (chunks from their headers).
 #include <fmt/format.h>
 
 #include <map>
 
 #include "compress/complzss.hpp"
+#include "compress/lzbitmap.hpp"
 #include "compress/lzfse_blocks.hpp"
 #include "inspect/text.hpp"
 #include "inspect_registry.hpp"
@@ -135,9 +136,41 @@ InspectResult inspect_lzfse(const Context&, const SourcePtr& src, const Identifi
   return r;
 }
 
+// ZBM streams: chunk headers only (docs/formats/lzbitmap.md §2), nothing is decoded.
+InspectResult inspect_lzbitmap(const Context&, const SourcePtr& src, const Identification&) {
+  InspectResult r;
+  auto bytes = whole(src, r);
+  if (!bytes) return r;
+  auto layout = compress::lzbitmap_layout(ByteReader(*bytes));
+  if (!layout) {
+    r.error = layout.error();
+    return r;
+  }
+  auto chunks = reports::Json::array();
+  size_t stored = 0;
+  for (const auto& c : layout->chunks) {
+    chunks.push_back({{"offset", c.offset}, {"length", c.length}, {"decoded_size", c.decoded_size}, {"stored", c.stored}});
+    stored += c.stored;
+  }
+  r.json["chunk_count"] = layout->chunks.size();
+  r.json["stored_chunks"] = stored;
+  r.json["decoded_size"] = layout->decoded_size;
+  r.json["encoded_size"] = layout->end_offset;
+  r.json["compression_ratio"] = layout->end_offset ? double(layout->decoded_size) / layout->end_offset : 0.0;
+  r.json["chunks"] = std::move(chunks);
+  r.text += fmt::format("  LZBITMAP: {} chunks ({} stored), {} -> {} bytes ({}), ratio {}\n", layout->chunks.size(),
+                        stored, layout->end_offset, layout->decoded_size, human_size(layout->decoded_size),
+                        ratio_text(layout->decoded_size, layout->end_offset));
+  if (layout->end_offset < bytes->size())
+    r.diagnostics.warning(layout->end_offset, "LZBITMAP stream",
+                          fmt::format("{} bytes after the end-of-stream chunk", bytes->size() - layout->end_offset));
+  return r;
+}
+
 const InspectorRegistrar reg_pbz({"pbzx", "pbze", "pbz4", "pbzz", "pbzb", "pbzm"}, inspect_pbz);
 const InspectorRegistrar reg_lzss({"lzss"}, inspect_lzss);
 const InspectorRegistrar reg_lzfse({"lzfse"}, inspect_lzfse);
+const InspectorRegistrar reg_lzbitmap({"lzbitmap"}, inspect_lzbitmap);
 
 }  // namespace
 }  // namespace upscope::cli

@@ -30,6 +30,7 @@ const CodecInfo kCodecs[] = {
     {Codec::kLzvn, "lzvn", lzvn_decode},
     {Codec::kAdc, "adc", adc_decode},
     {Codec::kLzss, "lzss", lzss_decode},
+    {Codec::kLzbitmap, "lzbitmap", lzbitmap_decode},
 };
 
 const CodecInfo* find(Codec c) {

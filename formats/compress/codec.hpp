@@ -1,4 +1,4 @@
-// One decoder interface for every codec Apple's formats use: our own LZFSE, LZVN, ADC and LZSS,
+// One decoder interface for every codec Apple's formats use: our own LZFSE, LZVN, ADC, LZSS and LZBITMAP,
 // and Debian's zlib/libdeflate, bzip2, liblzma, zstd and LZ4 behind the same signature.
 //
 // Contract of every DecodeFn: decode the whole of `in` into `out` and return the number of bytes
@@ -33,6 +33,7 @@ enum class Codec {
   kLzvn,      // a bare LZVN stream (decmpfs 7/8, UDIF chunk data inside bvxn)
   kAdc,       // Apple Data Compression, UDIF 0x80000004
   kLzss,      // "complzss" kernelcache payloads (the LZSS body, after the 384-byte header)
+  kLzbitmap,  // a "ZBM" LZBITMAP stream (decmpfs 13/14, pbzb chunks): docs/formats/lzbitmap.md
 };
 
 // liblzma's memory limit per decoder, for every xz/LZMA stream we decode: xz -9 needs about 65 MiB;
@@ -61,6 +62,7 @@ Result<size_t> lzvn_decode(Bytes in, std::span<uint8_t> out);
 Result<size_t> adc_decode(Bytes in, std::span<uint8_t> out);
 Result<size_t> lzss_decode(Bytes in, std::span<uint8_t> out);
 Result<size_t> lz4_block_stream_decode(Bytes in, std::span<uint8_t> out);
+Result<size_t> lzbitmap_decode(Bytes in, std::span<uint8_t> out);
 // Debian's libraries behind the same contract (formats/compress/library_codecs.cpp).
 Result<size_t> zlib_decode(Bytes in, std::span<uint8_t> out);
 Result<size_t> deflate_decode(Bytes in, std::span<uint8_t> out);

@@ -17,11 +17,11 @@ constexpr uint64_t kMaxInline = 64ull << 20;  // cap on an inline (non-chunked) 
 constexpr uint64_t kMaxChunkInput = 2 * kChunk + 4096;
 
 // A chunk stored rather than compressed: zlib marks it with a low nibble 0xf, LZVN with 0x06,
-// LZFSE with 0xff; the stored types have no marker byte.
+// LZFSE and LZBITMAP with 0xff (docs/formats/lzbitmap.md §4); the stored types have no marker byte.
 bool stored_chunk(const std::optional<Codec>& codec, Bytes in) {
   if (!codec || in.empty()) return true;
   return (*codec == Codec::kZlib && (in[0] & 0x0f) == 0x0f) || (*codec == Codec::kLzvn && in[0] == 0x06) ||
-         (*codec == Codec::kLzfse && in[0] == 0xff);
+         ((*codec == Codec::kLzfse || *codec == Codec::kLzbitmap) && in[0] == 0xff);
 }
 
 class ChunkedSource final : public Source {
@@ -119,7 +119,7 @@ Result<std::vector<ChunkedSource::Chunk>> resource_manager_chunks(const Source& 
   return chunks;
 }
 
-// Offset table (types 8, 10, 12): (n+1) little-endian u32, the first equal to the table size.
+// Offset table (types 8, 10, 12, 14): (n+1) little-endian u32, the first equal to the table size.
 Result<std::vector<ChunkedSource::Chunk>> offset_table_chunks(const Source& rsrc, uint64_t nchunks,
                                                               const std::string& rwhat) {
   uint64_t table = (nchunks + 1) * 4;
@@ -154,6 +154,8 @@ std::optional<Kind> kind(uint32_t type) {
     case 10: return Kind{std::nullopt, true, "none"};
     case 11: return Kind{Codec::kLzfse, false, "lzfse"};
     case 12: return Kind{Codec::kLzfse, true, "lzfse"};
+    case 13: return Kind{Codec::kLzbitmap, false, "lzbitmap"};
+    case 14: return Kind{Codec::kLzbitmap, true, "lzbitmap"};
     default: return std::nullopt;
   }
 }
@@ -161,7 +163,6 @@ std::optional<Kind> kind(uint32_t type) {
 const char* unsupported_name(uint32_t type) {
   switch (type) {
     case 5: return "dataless/dedup placeholder";
-    case 13: case 14: return "LZBITMAP";
     default: return "unknown";
   }
 }

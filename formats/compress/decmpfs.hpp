@@ -28,13 +28,13 @@ struct Kind {
 struct Header {
   uint32_t type = 0;
   uint64_t uncompressed_size = 0;
-  const char* method = "unknown";  // "zlib", "lzvn", "lzfse", "none", or why it is unsupported
+  const char* method = "unknown";  // "zlib", "lzvn", "lzfse", "lzbitmap", "none", or why it is unsupported
   bool in_resource_fork = false;
 };
 
-// Types 1, 3/4 (zlib), 7/8 (LZVN), 9/10 (stored), 11/12 (LZFSE); nullopt otherwise.
+// Types 1, 3/4 (zlib), 7/8 (LZVN), 9/10 (stored), 11/12 (LZFSE), 13/14 (LZBITMAP); nullopt otherwise.
 std::optional<Kind> kind(uint32_t type);
-// "dataless/dedup placeholder", "LZBITMAP" or "unknown" for types kind() does not know.
+// "dataless/dedup placeholder" or "unknown" for types kind() does not know.
 const char* unsupported_name(uint32_t type);
 
 // The 16-byte header at the start of the xattr; `what` labels messages ("file: com.apple.decmpfs").

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "compress/lzbitmap.hpp"
+
 namespace upscope::compress {
 
 namespace {
@@ -43,11 +45,35 @@ std::optional<Identification> probe_lzss(const ProbeInput& in) {
   return id;
 }
 
+// "ZBM" + format byte, then the first chunk's u24 length and decoded length (lzbitmap.md §1-§2).
+std::optional<Identification> probe_lzbitmap(const ProbeInput& in) {
+  if (!in.head.starts_with("ZBM") || !in.head.has(0, 4)) return std::nullopt;
+  // A control character after "ZBM" (0x09 is the one Apple writes) keeps text files out.
+  const uint8_t format_byte = *in.head.u8(3);
+  if (format_byte >= 0x20) return std::nullopt;
+  Identification id;
+  id.format = "lzbitmap";
+  id.details["format_byte"] = format_byte;
+  if (format_byte != kLzbitmapFormatByte)
+    id.warnings.push_back(fmt::format("format byte {:#04x} is not 0x09, the only one known", format_byte));
+  std::string first;
+  if (in.head.has(4, 6)) {
+    auto b = *in.head.bytes(4, 6);
+    const uint32_t length = b[0] | b[1] << 8 | b[2] << 16, decoded = b[3] | b[4] << 8 | b[5] << 16;
+    id.details["first_chunk_decoded_size"] = decoded;
+    first = decoded == 0 ? ", empty" : fmt::format(", first chunk {} -> {} bytes{}", length, decoded,
+                                                     length == decoded + 6 ? " (stored)" : "");
+  }
+  id.description = "LZBITMAP stream (ZBM)" + first;
+  return id;
+}
+
 }  // namespace
 
 std::optional<Identification> probe(const ProbeInput& in) {
   if (auto id = probe_lzfse(in)) return id;
   if (auto id = probe_lzss(in)) return id;
+  if (auto id = probe_lzbitmap(in)) return id;
   struct Magic { std::string_view bytes; const char* format; const char* what; };
   static const Magic kMagics[] = {
       {std::string_view("\xFD" "7zXZ\0", 6), "xz", "xz stream"},

@@ -20,7 +20,8 @@ std::optional<compress::Codec> codec_of(std::string_view magic) {
   if (magic == "pbze") return compress::Codec::kLzfse;
   if (magic == "pbz4") return compress::Codec::kLz4Block;
   if (magic == "pbzz") return compress::Codec::kZlib;
-  return std::nullopt;  // pbzb (LZBITMAP), pbzm (LZRaven): no public decoder
+  if (magic == "pbzb") return compress::Codec::kLzbitmap;  // each chunk one ZBM stream (lzbitmap.md §4)
+  return std::nullopt;  // pbzm (LZRaven): no public decoder
 }
 
 std::string chunk_label(const Stream& s, size_t i) { return fmt::format("{} chunk {}", s.magic, i); }

@@ -35,7 +35,7 @@ struct Chunk {
 struct Stream {
   std::string magic;                   // "pbzx", "pbze", "pbz4", "pbzz", "pbzb", "pbzm"
   std::string codec_name;              // "xz", "lzfse", "lz4", "zlib", "lzbitmap", "lzraven"
-  std::optional<compress::Codec> codec;  // nullopt when we have no decoder (pbzb, pbzm)
+  std::optional<compress::Codec> codec;  // nullopt when we have no decoder (pbzm)
   uint64_t block_size = 0;
   std::vector<Chunk> chunks;           // the chunks whose framing is valid, in order
   uint64_t decoded_size = 0;           // sum of raw sizes of `chunks`
@@ -59,7 +59,7 @@ using Sink = std::function<Status(Bytes)>;
 
 // Decodes every chunk on `jobs` threads (0 = all cores), handing the decoded bytes to `sink` in
 // order, with at most a few chunks in memory. Fails before decoding anything when the framing is
-// invalid, the codec is unsupported ("unsupported codec lzbitmap", kUnsupported) or the decoded
+// invalid, the codec is unsupported ("unsupported codec lzraven", kUnsupported) or the decoded
 // size exceeds max_output (kLimit). Returns the number of bytes handed to the sink.
 Result<uint64_t> decode(const ByteReader& r, const Stream& s, unsigned jobs, uint64_t max_output, const Sink& sink);
 

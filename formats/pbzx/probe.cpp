@@ -22,7 +22,7 @@ std::optional<Identification> probe(const ProbeInput& in) {
   Identification id;
   id.format = std::string(*magic);
   id.details["codec"] = codec;
-  bool supported = id.format != "pbzb" && id.format != "pbzm";
+  bool supported = id.format != "pbzm";
   id.details["supported"] = supported;
   auto block = in.head.u64be(4);
   if (block) id.details["block_size"] = *block;

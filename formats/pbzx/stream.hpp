@@ -22,7 +22,7 @@ namespace upscope::pbzx {
 struct StreamLayout {
   std::string container;                 // "pbzx", "pbze", "pbz4", "pbzz", "pbzb", "pbzm", "xz", "empty", "raw"
   std::string codec;                     // "xz", "lzfse", "lz4", "zlib", "lzbitmap", "lzraven", "none"
-  bool supported = true;                 // false for lzbitmap / lzraven (no decoder outside Apple)
+  bool supported = true;                 // false for lzraven (no decoder outside Apple)
   std::optional<uint64_t> block_size;    // pbz*: the header's block size
   uint64_t chunk_count = 0;              // pbz*: number of chunks
   uint64_t compressed_chunks = 0;        // pbz*: chunks with stored < raw

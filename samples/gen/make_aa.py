@@ -9,7 +9,7 @@ in field order), 'F'..'J' hashes (CRC32, SHA-1, SHA-256, SHA-384, SHA-512), 'S' 
 (Linux only): the `tiny` command's bytes are also hand-written in tests/unit/test_aa.cpp.
 
 Commands:
-  sample OUT [--magic YAA1] [--wrap pbzx|pbzz] [--block-size N]   every field type, dirs, files, a symlink
+  sample OUT [--magic YAA1] [--wrap pbzx|pbzz|pbzb] [--block-size N]   every field type, dirs, files, a symlink
   traversal OUT      entries whose paths must be refused ("../", absolute, NUL) plus one safe file
   tiny OUT           one file entry, 28 bytes (the hand-computed fixture)
 """
@@ -117,12 +117,12 @@ def main():
     ap.add_argument("cmd", choices=["sample", "traversal", "tiny"])
     ap.add_argument("out")
     ap.add_argument("--magic", default="AA01", choices=["AA01", "YAA1"])
-    ap.add_argument("--wrap", choices=["pbzx", "pbzz"])
+    ap.add_argument("--wrap", choices=["pbzx", "pbzz", "pbzb"])
     ap.add_argument("--block-size", type=int, default=1 << 20)
     a = ap.parse_args()
     data = {"sample": lambda: sample(a.magic.encode()), "traversal": traversal, "tiny": tiny}[a.cmd]()
     if a.wrap:
-        data = pbz_wrap(data, "xz" if a.wrap == "pbzx" else "zlib", a.block_size)
+        data = pbz_wrap(data, {"pbzx": "xz", "pbzz": "zlib", "pbzb": "lzbitmap"}[a.wrap], a.block_size)
     with open(a.out, "wb") as f:
         f.write(data)
 

@@ -17,7 +17,8 @@ Content of the main volume ("Data" unless --name):
                    dstream xattrs, a Unicode name, a mixed-case name
   /compressed/...  decmpfs types 1, 3 (zlib, and stored 0xFF), 4 (zlib resource fork, one chunk
                    stored), 7 (LZVN, and stored 0x06), 8 (LZVN resource fork), 11 (LZFSE: bvx- and
-                   bvxn blocks), 12 (LZFSE resource fork)
+                   bvxn blocks), 12 (LZFSE resource fork); with --lzbitmap also 13 (LZBITMAP, and
+                   stored 0xFF) and 14 (LZBITMAP resource fork, one chunk stored)
   /bulk/gNN/dNNNN/fNNNNNN.bin   --files files with --total-size bytes (--dist fixed|uniform|lognormal)
 With --cryptex os the volume instead looks like an OS cryptex (sealed, /System/Library/dyld/...).
 --manifest writes the ground truth (path, type, size, sha256, inode, link target, xattrs, decmpfs
@@ -38,6 +39,9 @@ import sys
 import unicodedata
 import uuid
 import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lzbitmap  # noqa: E402  (samples/gen/lzbitmap.py: decmpfs types 13/14)
 
 BS = 4096
 XID = 5
@@ -542,6 +546,13 @@ class Volume:
         elif ctype == 12:
             ch = [lzfse_encode(c, i % 2 == 1) for i, c in enumerate(chunks_of(data))]
             rsrc = offset_table_fork(ch)
+        elif ctype == 13:
+            payload = b"\xff" + data if variant == "stored" else lzbitmap.encode(data)
+        elif ctype == 14:
+            ch = [lzbitmap.encode(c) for c in chunks_of(data)]
+            if variant == "stored-chunk" and len(ch) > 1:
+                ch[1] = b"\xff" + chunks_of(data)[1]
+            rsrc = offset_table_fork(ch)
         else:
             raise ValueError(ctype)
         if rsrc is None:
@@ -806,8 +817,18 @@ def cryptex_os(vol, rnd, placeholder_cache=True):
     vol.add_compressed(fw, "WebKit", text_data(100000, 9), 8)
 
 
-def add_tree(vol, spec):
-    """VOLDIR=HOSTDIR: HOSTDIR's directories and regular files, sorted, under VOLDIR."""
+def lzbitmap_files(vol):
+    """--lzbitmap: decmpfs types 13 (inline) and 14 (resource fork), as iOS 16+ writes them."""
+    c = vol.makedirs("/compressed")
+    big = text_data(150000, 12) + bytes(range(256)) * 40
+    vol.add_compressed(c, "type13.txt", text_data(2500, 10), 13)
+    vol.add_compressed(c, "type13-stored.txt", text_data(600, 11), 13, "stored")
+    vol.add_compressed(c, "type14.bin", big, 14, "stored-chunk")
+
+
+def add_tree(vol, spec, ctype=None):
+    """VOLDIR=HOSTDIR: HOSTDIR's directories and regular files, sorted, under VOLDIR (as decmpfs
+    files of `ctype` when given)."""
     voldir, _, host = spec.partition("=")
     if not voldir.startswith("/") or not host:
         sys.exit("--add-tree wants VOLDIR=HOSTDIR with an absolute VOLDIR: " + spec)
@@ -820,7 +841,10 @@ def add_tree(vol, spec):
             path = os.path.join(top, name)
             if os.path.isfile(path) and not os.path.islink(path):
                 with open(path, "rb") as f:
-                    vol.add_file(parent, name, f.read())
+                    if ctype:
+                        vol.add_compressed(parent, name, f.read(), ctype)
+                    else:
+                        vol.add_file(parent, name, f.read())
 
 
 # ---------------------------------------------------------------- container
@@ -1008,6 +1032,10 @@ def main():
     ap.add_argument("--add-tree", action="append", default=[], metavar="VOLDIR=HOSTDIR",
                     help="copy HOSTDIR's regular files and directories into VOLDIR of the first volume "
                          "(repeatable; with --cryptex os it replaces the placeholder dyld cache)")
+    ap.add_argument("--lzbitmap", action="store_true", help="add /compressed/type13*.txt and type14.bin (LZBITMAP)")
+    ap.add_argument("--add-tree-decmpfs", type=int, choices=[14], default=None,
+                    help="store --add-tree files as decmpfs files of this type (14: LZBITMAP resource fork, as "
+                         "iOS 16+ cryptexes store their dyld cache)")
     ap.add_argument("--fill", type=float, default=1.0, help="fs-tree node fill factor (lower = deeper tree)")
     ap.add_argument("--corrupt", choices=["checksum", "cycle", "extent-past-end", "decmpfs-huge"])
     ap.add_argument("--manifest", help="write the ground truth here (JSON)")
@@ -1044,8 +1072,10 @@ def main():
             v2.add_file(e, "readme.txt", b"second volume\n")
             v2.add_compressed(e, "packed.txt", text_data(5000, 11), 7)
             vols.append(v2)
+    if a.lzbitmap:
+        lzbitmap_files(vols[0])
     for spec in a.add_tree:
-        add_tree(vols[0], spec)
+        add_tree(vols[0], spec, a.add_tree_decmpfs)
     fill = a.fill if a.corrupt != "cycle" else min(a.fill, 0.3)
     for v in vols:
         v.finish(fill)

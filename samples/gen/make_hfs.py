@@ -6,9 +6,10 @@ the end, the allocation bitmap, and the extents-overflow, catalog and attributes
 header node, leaves chained, index levels above them). The default tree holds folders, plain files,
 a file fragmented into 20 extents (12 of them in extents-overflow records), two hard links to one
 iNode file in the private folder, a symlink, inline and fork-data xattrs, a resource fork, and
-decmpfs files of type 3 (zlib inline in the xattr) and type 4 (zlib chunks in the resource fork).
+decmpfs files of type 3 (zlib inline in the xattr) and type 4 (zlib chunks in the resource fork);
+--lzbitmap adds /lzbitmap with types 13 and 14 (LZBITMAP, samples/gen/lzbitmap.py).
 
-  make_hfs.py out.hfs [--hfsx] [--gpt] [--manifest out.json]
+  make_hfs.py out.hfs [--hfsx] [--gpt] [--lzbitmap] [--manifest out.json]
   make_hfs.py big.hfs --bench 1G       # many files of random content, for benchmarks
 
 --manifest writes the expected tree (path, CNID, size, sha256, kind) for tests.
@@ -251,6 +252,31 @@ def decmpfs_type4_rsrc(data):
     return struct.pack("<4sIQ", b"fpmc", 4, len(data)), fork
 
 
+def decmpfs_lzbitmap(data, rsrc):
+    """Type 13 (inline ZBM stream) or 14 (offset table + one ZBM stream per 64 KiB), after
+    docs/formats/lzbitmap.md §4: (xattr, fork)."""
+    import lzbitmap  # samples/gen/lzbitmap.py, beside this file
+    if not rsrc:
+        return struct.pack("<4sIQ", b"fpmc", 13, len(data)) + lzbitmap.encode(data), b""
+    chunks = [lzbitmap.encode(data[i:i + 65536]) for i in range(0, len(data), 65536)]
+    off = 4 * (len(chunks) + 1)
+    table = b""
+    for c in chunks:
+        table += struct.pack("<I", off)
+        off += len(c)
+    table += struct.pack("<I", off)
+    return struct.pack("<4sIQ", b"fpmc", 14, len(data)), table + b"".join(chunks)
+
+
+def lzbitmap_fixture(vol):
+    """--lzbitmap: decmpfs types 13 and 14 in /lzbitmap; the manifest takes their plaintext as is."""
+    d = vol.add(FOLDER, "lzbitmap", vol.root.cnid)
+    for name, data, rsrc in (("type13.txt", text(8, 4000), False), ("type14.txt", text(9, 150000), True)):
+        h, fork = decmpfs_lzbitmap(data, rsrc)
+        n = vol.add(FILE, name, d.cnid, owner_flags=UF_COMPRESSED, rsrc=fork, xattrs=[("com.apple.decmpfs", h)])
+        n.plain = data
+
+
 # ---- the default fixture ----
 
 def text(seed, n):
@@ -461,6 +487,8 @@ def manifest(vol):
                     typ, size = struct.unpack("<IQ", h[4:16])
                     if typ == 3:
                         content = zlib.decompress(h[16:])
+                    elif typ in (13, 14):
+                        content = c.plain
                     else:
                         fork = c.rsrc
                         count = struct.unpack("<I", fork[0x104:0x108])[0]
@@ -532,12 +560,16 @@ def main():
     ap.add_argument("--wrapper", action="store_true", help="embed the volume in a classic HFS wrapper")
     ap.add_argument("--bench", help="instead of the fixture: random files totalling this size (e.g. 1G)")
     ap.add_argument("--manifest", help="write the expected tree as JSON here")
+    ap.add_argument("--lzbitmap", action="store_true", help="also /lzbitmap with decmpfs types 13 and 14 (LZBITMAP)")
     a = ap.parse_args()
     vol = Volume(4096, a.hfsx, a.name or ("hfsx_fixture" if a.hfsx else "hfs_fixture"))
     if a.bench:
         bench_fixture(vol, parse_size(a.bench))
     else:
         fixture(vol)
+    if a.lzbitmap:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        lzbitmap_fixture(vol)
     target = a.output + ".vol" if (a.gpt or a.wrapper) else a.output
     write_image(vol, target)
     if a.gpt:

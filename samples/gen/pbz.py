@@ -16,10 +16,13 @@ def _compress(codec, data, preset):
         return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=preset)
     if codec == "zlib":
         return zlib.compress(data, 5)
-    raise ValueError("codec %s cannot be written with the python stdlib" % codec)
+    if codec == "lzbitmap":
+        import lzbitmap  # samples/gen/lzbitmap.py, beside this file
+        return lzbitmap.encode(data)
+    raise ValueError("codec %s has no writer here" % codec)
 
 
-MAGIC = {"xz": b"pbzx", "zlib": b"pbzz"}
+MAGIC = {"xz": b"pbzx", "zlib": b"pbzz", "lzbitmap": b"pbzb"}
 
 
 def pbz_wrap(data, codec="xz", block_size=0x100000, preset=6, force_raw=False):

@@ -9,6 +9,7 @@
 #include "build/build_images.hpp"
 #include "bxdiff50/bxdiff50.hpp"
 #include "compress/codec.hpp"
+#include "compress/lzbitmap.hpp"
 #include "compress/stream_decode.hpp"
 #include "disasm/address_map.hpp"
 #include "disasm/normalize.hpp"
@@ -77,6 +78,12 @@ void run_stream_decode(Bytes data) {
   static constexpr StreamKind kKinds[] = {StreamKind::kXz, StreamKind::kGzip, StreamKind::kBzip2, StreamKind::kZstd,
                                           StreamKind::kLz4Frame};
   (void)compress::stream_decode(kKinds[data[0] % 5], data.subspan(1), kMaxOutput, [](Bytes) -> Status { return {}; });
+}
+
+// LZBITMAP (ZBM): the chunk-header walk, then the decoder into a growing and a tight buffer.
+void run_lzbitmap(Bytes data) {
+  (void)compress::lzbitmap_layout(ByteReader(data));
+  run_codec<compress::Codec::kLzbitmap>(data);
 }
 
 SourcePtr shared(Bytes data) { return std::make_shared<SpanSource>(data); }
@@ -293,6 +300,7 @@ const std::vector<Target>& targets() {
       {"build_manifest", run_build_manifest},
       {"plist", run_plist},
       {"disasm", run_disasm},
+      {"lzbitmap", run_lzbitmap},
   };
   return kTargets;
 }

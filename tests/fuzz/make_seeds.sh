@@ -10,7 +10,7 @@ gen=samples/gen
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for t in apple_archive ota_zip bxdiff50 ridiff10 pbzx kc im4p hfs apfs dyld_cache macho udif partition identify \
-         prelink_info codec_zlib codec_xz codec_lzma codec_bzip2 stream_decode advisory ipsw build_manifest plist; do
+         prelink_info codec_zlib codec_xz codec_lzma codec_bzip2 stream_decode advisory ipsw build_manifest plist lzbitmap; do
   mkdir -p "$out/$t"
 done
 q() { "$@" >/dev/null 2>&1 || echo "make_seeds: failed: $*" >&2; }
@@ -20,6 +20,7 @@ q python3 $gen/make_ota.py delta "$out/ota_zip/delta.zip"
 q python3 $gen/make_ota.py rsr "$out/ota_zip/rsr.zip"
 q python3 $gen/make_bxdiff50.py synth "$tmp/old" "$tmp/new" "$out/bxdiff50/synth.patch" "$tmp/patch40" --size 20000
 q python3 $gen/make_ridiff10.py "$out/ridiff10/small.ridiff"
+q python3 $gen/lzbitmap.py encode SECURITY.md "$out/lzbitmap/security.zbm"
 q python3 $gen/make_pbzx.py "$out/pbzx/small.pbzx" --size 200000 --block-size 65536
 q python3 $gen/make_kc.py "$tmp/kc"
 cp "$tmp"/kc/*.kc "$tmp"/kc/kernelcache* "$out/kc/" 2>/dev/null
