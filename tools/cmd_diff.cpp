@@ -7,6 +7,7 @@
 #include "build/inventory.hpp"
 #include "cli.hpp"
 #include "diff_output.hpp"
+#include "diff_trustcache.hpp"
 #include "reports/model.hpp"
 #include "reports/rich.hpp"
 #include "reports/text_table.hpp"
@@ -61,6 +62,7 @@ Result<Pair> load_pair(const Context& ctx, const std::string& a, const std::stri
 }
 
 int run_diff(Context& ctx, const std::string& a, const std::string& b) {
+  if (auto rc = diff_trust_caches(ctx, a, b)) return *rc;  // two trust caches: diff_trustcache.cpp
   auto p = load_pair(ctx, a, b);
   if (!p) {
     print_error(p.error());
