@@ -37,10 +37,9 @@ constexpr const char* kTable = "chunk table";
 constexpr const char* kSignature = "signature";
 
 // The rules of §1 and §2: everything a chunk table needs to be read at all.
-Status check_header(const RawHeader& h, uint64_t file_size) {
+Status check_header(const ByteReader& r, const RawHeader& h, uint64_t file_size) {
   if (std::memcmp(h.magic, "CNKL", 4) != 0)
-    return fail(ErrorCode::kMalformed, kHeader,
-                fmt::format("magic {} is not CNKL", printable(Bytes(reinterpret_cast<const uint8_t*>(h.magic), 4))), 0);
+    return fail(ErrorCode::kMalformed, kHeader, fmt::format("magic {} is not CNKL", printable(*r.bytes(0, 4))), 0);
   if (h.header_size != kHeaderSize)
     return fail(ErrorCode::kMalformed, kHeader, fmt::format("header size {} is not {}", h.header_size, kHeaderSize), 4);
   if (h.file_version != 1)
@@ -82,7 +81,7 @@ Result<Chunklist> parse(const Source& src) {
   std::vector<uint8_t> scratch;
   UPSCOPE_TRY(ByteReader r, src.view(0, size, scratch, "chunklist"));
   UPSCOPE_TRY(RawHeader h, r.read<RawHeader>(0));
-  UPSCOPE_CHECK(check_header(h, size));
+  UPSCOPE_CHECK(check_header(r, h, size));
 
   Chunklist cl;
   cl.header_size = h.header_size;
