@@ -8,6 +8,7 @@
 #include "build/inventory.hpp"
 #include "cli.hpp"
 #include "diff_output.hpp"
+#include "diff_trustcache.hpp"
 #include "reports/model.hpp"
 #include "reports/rich.hpp"
 #include "reports/text_table.hpp"
@@ -78,6 +79,7 @@ Result<Pair> load_pair(const Context& ctx, const std::string& a, const std::stri
 }
 
 int run_diff(Context& ctx, const std::string& a, const std::string& b, bool all, const std::string& advisory_path) {
+  if (auto rc = diff_trust_caches(ctx, a, b)) return *rc;  // two trust caches: diff_trustcache.cpp
   auto p = load_pair(ctx, a, b, advisory_path);
   if (!p) {
     print_error(p.error());

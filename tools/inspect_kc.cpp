@@ -7,6 +7,7 @@
 #include "img4/im4p.hpp"
 #include "inspect_registry.hpp"
 #include "kc/kc.hpp"
+#include "trustcache/trustcache.hpp"
 
 namespace upscope::cli {
 namespace {
@@ -46,7 +47,10 @@ InspectResult inspect_fileset(const Context& ctx, const SourcePtr& src, const Id
   return r;
 }
 
-InspectResult inspect_im4p(const Context& ctx, const SourcePtr& src, const Identification&) {
+InspectResult inspect_im4p(const Context& ctx, const SourcePtr& src, const Identification& id) {
+  // A trust-cache payload type: inspect_trustcache.cpp reads it.
+  if (trustcache::is_trust_cache_type(id.details.value("type", "")))
+    if (const InspectFn* tc = find_inspector("trustcache")) return (*tc)(ctx, src, id);
   InspectResult r;
   std::vector<uint8_t> scratch;
   auto whole = src->view(0, src->size(), scratch, "IM4P");

@@ -15,6 +15,7 @@
 #include "ls_registry.hpp"
 #include "reports/json_writer.hpp"
 #include "reports/text_table.hpp"
+#include "trustcache/trustcache.hpp"
 
 namespace upscope::cli {
 namespace {
@@ -22,6 +23,9 @@ namespace {
 std::string hex_or_dash(const std::optional<uint64_t>& v) { return v ? fmt::format("{:#x}", *v) : "-"; }
 
 int list_kc(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
+  // An IM4P of a trust-cache payload type: ls_trustcache.cpp lists it.
+  if (trustcache::is_trust_cache_type(input.id.details.value("type", "")))
+    if (const ListFn* tc = find_lister("trustcache")) return (*tc)(ctx, req, input);
   const bool json = ctx.global.output_format() == Format::kJson;
   kc::OpenOptions opt;
   opt.jobs = ctx.global.jobs;

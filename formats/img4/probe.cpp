@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "trustcache/probe.hpp"
+#include "trustcache/trustcache.hpp"
+
 namespace upscope::img4 {
 
 Result<DerHeader> read_der_header(const ByteReader& r, uint64_t off) {
@@ -23,6 +26,70 @@ Result<DerHeader> read_der_header(const ByteReader& r, uint64_t off) {
   return h;
 }
 
+namespace {
+
+// What the head shows of an IM4P whose fields start at `off` (just past its "IM4P" magic):
+// IA5String type, IA5String description, OCTET STRING payload.
+struct Im4pFields {
+  std::optional<std::string> type, description;
+  std::optional<uint64_t> payload_length;
+  std::string compression;  // "lzfse", "lzss", "raw"; empty when the payload is not in the head
+  std::string trust_cache;  // ": trust cache v1, 1 entry" for a trust-cache payload type
+  nlohmann::ordered_json trust_cache_details;
+};
+
+Im4pFields read_im4p_fields(const ByteReader& head, uint64_t off) {
+  Im4pFields f;
+  auto t = read_der_header(head, off);
+  if (!t || t->tag != 0x16) return f;
+  if (auto type = head.fixed_string(off + t->header_length, t->length)) f.type = std::string(*type);
+  off += t->header_length + t->length;
+  auto d = read_der_header(head, off);
+  if (!d || d->tag != 0x16) return f;
+  if (auto desc = head.fixed_string(off + d->header_length, d->length)) f.description = std::string(*desc);
+  off += d->header_length + d->length;
+  auto p = read_der_header(head, off);
+  if (!p || p->tag != 0x04) return f;
+  f.payload_length = p->length;
+  const uint64_t body_off = off + p->header_length;
+  auto body = head.sub(body_off, std::min<uint64_t>(p->length, 8));
+  if (!body) return f;
+  f.compression = body->starts_with("bvx") ? "lzfse" : body->starts_with("complzss") ? "lzss" : "raw";
+  // A trust-cache payload type (docs/formats/trustcache.md §3): say whether the payload is one.
+  if (f.type && trustcache::is_trust_cache_type(*f.type)) {
+    auto module = head.sub(body_off, std::min<uint64_t>(p->length, 24));
+    auto s = module && f.compression == "raw" ? trustcache::summarize(*module, p->length) : std::nullopt;
+    if (s) {
+      f.trust_cache = fmt::format(": {} v{}, {} entr{}", trustcache::im4p_type_name(*f.type), s->version,
+                                  s->entry_count, s->entry_count == 1 ? "y" : "ies");
+      f.trust_cache_details = {{"version", s->version}, {"uuid", s->uuid}, {"entry_count", s->entry_count}};
+    } else {
+      f.trust_cache = fmt::format(": {} type, but the payload is not a valid trust cache",
+                                  trustcache::im4p_type_name(*f.type));
+    }
+  }
+  return f;
+}
+
+// The details and the description tail of an IM4P; `prefix` is "payload_" inside an IMG4.
+std::string describe(const Im4pFields& f, Identification& id, const std::string& prefix, bool img4) {
+  std::string extra;
+  if (f.type) {
+    id.details[prefix.empty() ? "type" : prefix + "type"] = *f.type;
+    extra = (img4 ? ": IM4P '" : " '") + *f.type + "'";
+  }
+  if (f.description) id.details[prefix + "description"] = *f.description;
+  if (f.payload_length) id.details["payload_length"] = *f.payload_length;
+  if (!f.compression.empty()) {
+    id.details["payload_compression"] = f.compression;
+    extra += fmt::format(", {} payload of {} bytes", f.compression, *f.payload_length);
+  }
+  if (!f.trust_cache_details.is_null()) id.details["trust_cache"] = f.trust_cache_details;
+  return extra + f.trust_cache;
+}
+
+}  // namespace
+
 std::optional<Identification> probe(const ProbeInput& in) {
   auto seq = read_der_header(in.head, 0);
   if (!seq || seq->tag != 0x30) return std::nullopt;
@@ -43,35 +110,20 @@ std::optional<Identification> probe(const ProbeInput& in) {
     id.format = k.format;
     id.details["der_length"] = seq->length;
     std::string extra;
+    const uint64_t after_magic = seq->header_length + str->header_length + 4;
     if (id.format == "im4p") {
       // IM4P: SEQUENCE { "IM4P", IA5String type, IA5String description, OCTET STRING payload ... }
-      uint64_t off = seq->header_length + str->header_length + 4;
-      auto t = read_der_header(in.head, off);
-      if (t && t->tag == 0x16) {
-        auto type = in.head.fixed_string(off + t->header_length, t->length);
-        if (type) {
-          id.details["type"] = std::string(*type);
-          extra = fmt::format(" '{}'", *type);
-        }
-        off += t->header_length + t->length;
-        auto d = read_der_header(in.head, off);
-        if (d && d->tag == 0x16) {
-          auto desc = in.head.fixed_string(off + d->header_length, d->length);
-          if (desc) id.details["description"] = std::string(*desc);
-          off += d->header_length + d->length;
-          auto p = read_der_header(in.head, off);
-          if (p && p->tag == 0x04) {
-            id.details["payload_length"] = p->length;
-            auto body = in.head.sub(off + p->header_length, std::min<uint64_t>(p->length, 8));
-            if (body) {
-              std::string kind = body->starts_with("bvx") ? "lzfse"
-                                 : body->starts_with("complzss") ? "lzss"
-                                 : "raw";
-              id.details["payload_compression"] = kind;
-              extra += fmt::format(", {} payload of {} bytes", kind, p->length);
-            }
-          }
-        }
+      extra = describe(read_im4p_fields(in.head, after_magic), id, "", false);
+    } else if (id.format == "img4") {
+      // IMG4: SEQUENCE { "IMG4", IM4P SEQUENCE, [0] IM4M ... }: the IM4P's fields as payload_*.
+      auto p = read_der_header(in.head, after_magic);
+      if (p && p->tag == 0x30) {
+        const uint64_t inner = after_magic + p->header_length;
+        auto m = read_der_header(in.head, inner);
+        auto magic = m && m->tag == 0x16 && m->length == 4 ? in.head.fixed_string(inner + m->header_length, 4)
+                                                           : Result<std::string_view>(std::string_view());
+        if (magic && *magic == "IM4P")
+          extra = describe(read_im4p_fields(in.head, inner + m->header_length + 4), id, "payload_", true);
       }
     }
     id.description = fmt::format("{}{}", k.what, extra);

@@ -1,5 +1,6 @@
 #pragma once
 #include <optional>
+#include <string>
 #include "inspect/probe.hpp"
 
 namespace upscope::trustcache {
@@ -9,4 +10,13 @@ std::optional<Identification> probe(const ProbeInput& in);
 
 // Entry size of a trust cache version (0 for an unknown version).
 uint64_t entry_size(uint32_t version);
+
+// The header of a module of `size` bytes whose first bytes are in `head`, when its version is known
+// and the size is exactly the header plus the declared entries (used for IM4P payloads too).
+struct Summary {
+  uint32_t version = 0;
+  std::string uuid;
+  uint32_t entry_count = 0;
+};
+std::optional<Summary> summarize(const ByteReader& head, uint64_t size);
 }  // namespace upscope::trustcache

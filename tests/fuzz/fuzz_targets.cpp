@@ -8,6 +8,7 @@
 #include "apfs/volume.hpp"
 #include "build/build_images.hpp"
 #include "bxdiff50/bxdiff50.hpp"
+#include "chunklist/chunklist.hpp"
 #include "compress/codec.hpp"
 #include "compress/lzbitmap.hpp"
 #include "compress/stream_decode.hpp"
@@ -28,6 +29,7 @@
 #include "pbzx/pbzx.hpp"
 #include "plist/parse.hpp"
 #include "ridiff10/ridiff10.hpp"
+#include "trustcache/trustcache.hpp"
 #include "udif/disk_image.hpp"
 #include "udif/image.hpp"
 
@@ -265,6 +267,26 @@ void run_plist(Bytes data) {
   if (p && *p) (void)plist::string_item(plist::get(*p), "CFBundleIdentifier");
 }
 
+// A chunklist, then the same bytes verified against it: the chunks are hashed over whatever of the
+// input they cover (their offsets add up, so at most the input's size is hashed).
+void run_chunklist(Bytes data) {
+  SpanSource src(data);
+  auto cl = chunklist::parse(src);
+  if (!cl) return;
+  (void)chunklist::to_json(*cl);
+  (void)chunklist::to_json(chunklist::verify(*cl, shared(data)));
+}
+
+// A trust cache, raw or in an IM4P / IMG4, rendered and compared with itself.
+void run_trustcache(Bytes data) {
+  SpanSource src(data);
+  auto tc = trustcache::parse(src);
+  if (!tc) return;
+  (void)trustcache::to_json(*tc);
+  (void)trustcache::entries_text(*tc);
+  (void)trustcache::diff_text(trustcache::diff(*tc, *tc));
+}
+
 }  // namespace
 
 const std::vector<Target>& targets() {
@@ -301,6 +323,8 @@ const std::vector<Target>& targets() {
       {"plist", run_plist},
       {"disasm", run_disasm},
       {"lzbitmap", run_lzbitmap},
+      {"chunklist", run_chunklist},
+      {"trustcache", run_trustcache},
   };
   return kTargets;
 }

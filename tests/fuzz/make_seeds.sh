@@ -56,6 +56,12 @@ open(o + "/prelink_info/ids.xml", "wb").write(
     b'<key>y</key><string IDREF="2"/><key>z</key><integer IDREF="3"/><key>t</key><true/>'
     b'<key>d</key><data>AAEC</data></dict></array></dict>')
 PY
+# chunklist: a chunklist over a small generated file; trustcache: raw v0-v2 and Image4-wrapped.
+mkdir -p "$out/chunklist" "$out/trustcache"
+q python3 $gen/make_chunklist.py data "$tmp/chunked" --size 50000
+q python3 $gen/make_chunklist.py chunklist "$tmp/chunked" "$out/chunklist/small.chunklist" --chunk-size 8192
+for v in 0 1 2; do q python3 $gen/make_trustcache.py "$out/trustcache/v$v.tc" --version $v --random 5; done
+q python3 $gen/make_trustcache.py "$out/trustcache/img4.tc" --version 2 --random 3 --wrap img4 --type trbb
 # stream_decode: the first byte picks the kind (0 xz, 1 gzip, 2 bzip2, 3 zstd, 4 LZ4 frame).
 i=0
 for c in "xz -c" "gzip -c" "bzip2 -c" "zstd -q -c" "lz4 -q -c"; do

@@ -1,0 +1,42 @@
+// `upscope ls X.trustcache`: one row per trust cache entry (cdhash, hash type, flags, constraint
+// category), raw or inside an IM4P / IMG4 of a trust-cache type (docs/formats/trustcache.md). IM4Ps
+// of those types come here from ls_kc.cpp's lister.
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "ls_registry.hpp"
+#include "trustcache/trustcache.hpp"
+
+namespace upscope::cli {
+namespace {
+
+int list_trustcache(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
+  if (!req.path.empty()) {
+    Error e = make_error(ErrorCode::kInvalidArgument, "", "a trust cache has no paths: list it without ':'");
+    e.file = req.image;
+    print_error(e);
+    return kExitError;
+  }
+  auto tc = trustcache::parse(*input.source);
+  if (!tc) {
+    print_error(tc.error().in_file(req.image));
+    return kExitError;
+  }
+  int rc = print_diagnostics(ctx, req.image, tc->diagnostics) ? kExitError : kExitOk;
+  int out_rc;
+  if (ctx.global.output_format() == Format::kJson) {
+    auto doc = reports::make_document("trustcache-ls");
+    doc["image"] = req.image;
+    doc["trust_cache"] = trustcache::to_json(*tc);
+    doc["diagnostics"] = reports::to_json(tc->diagnostics);
+    out_rc = emit(ctx, doc);
+  } else {
+    out_rc = emit(ctx, fmt::format("{}: {}\n{}", req.image, trustcache::summary(*tc), trustcache::entries_text(*tc)));
+  }
+  return out_rc != kExitOk ? out_rc : rc;
+}
+
+const ListerRegistrar reg({"trustcache", "img4"}, list_trustcache);
+
+}  // namespace
+}  // namespace upscope::cli
