@@ -1,6 +1,7 @@
 // Chunklists: the real ones of the macOS 26.2 OTA (MANIFEST.md §10), verify of the real dmg and of
 // generated files with a corrupted chunk (samples/gen/make_chunklist.py), and one malformed header per
 // rule with its exact message (docs/formats/chunklist.md).
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 
@@ -280,7 +281,7 @@ TEST_CASE("chunklist: malformed headers, one rule each, exact messages", "[chunk
 
   // Soft rules: the chunk table is read, the diagnostic says what is wrong.
   const std::vector<Case> soft = {
-      {"signature length", [](auto& b) { b.resize(b.size() - 56); },
+      {"signature length", [](auto& b) { b.erase(b.end() - std::min<std::ptrdiff_t>(56, std::ssize(b)), b.end()); },
        "at 0x6c: signature: 200 bytes, but signature method 1 (RSA-2048 (rev1)) has 256"},
       {"signature method", [](auto& b) { b[10] = 7; },
        "at 0xa: chunklist header: signature method 7 is unknown (1: RSA-2048, 3: certificate)"},
