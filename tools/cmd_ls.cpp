@@ -34,6 +34,7 @@ struct LsOptions {
   std::string hash = "none";
   std::string volume;
   bool no_code_hash = false;
+  bool payload = false;
 };
 
 int run(Context& ctx, const LsOptions& opt) {
@@ -41,6 +42,7 @@ int run(Context& ctx, const LsOptions& opt) {
   req.input = opt.input;
   req.volume = opt.volume;
   req.no_code_hash = opt.no_code_hash;
+  req.payload = opt.payload;
   if (opt.hash != "none") {
     auto k = parse_hash_kind(opt.hash);
     if (!k) {
@@ -79,12 +81,14 @@ const CommandRegistrar reg("ls", 40, [](CLI::App& app, Context& ctx) {
   auto* sub = app.add_subcommand(
       "ls", "List what an input holds: the files of an APFS or HFS+ volume (raw, GPT/APM disk or disk image), "
             "the kexts of a kernel collection or kernelcache, the images of a dyld cache, the files an OTA/RSR "
-            "update package writes or patches");
+            "update package writes or patches, the paths a BOM or an installer package (.pkg) describes");
   sub->add_option("input", opt->input, "INPUT or IMAGE:/path")->required();
   sub->add_option("--hash", opt->hash, "Content hash per item: sha256, sha1, xxh3, xxh128 or none")
       ->default_val("none");
   sub->add_option("--volume", opt->volume, "Volume name or index (file systems; default: every volume)");
   sub->add_flag("--no-code-hash", opt->no_code_hash, "Skip per-image and per-kext code hashes (dyld caches, kernel collections: a fast listing)");
+  sub->add_flag("--payload", opt->payload,
+                "Installer packages: list the entries of each Payload archive as well as the files its Bom describes");
   sub->footer("Exit codes: 0 listed; 2 the input could not be read, is of a kind ls cannot list, or an item failed.");
   sub->callback([&ctx, opt] { ctx.exit_code = run(ctx, *opt); });
 });

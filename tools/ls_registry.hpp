@@ -20,6 +20,7 @@ struct LsRequest {
   std::optional<HashKind> hash;    // --hash (nullopt for none)
   std::string volume;              // --volume (file systems only)
   bool no_code_hash = false;       // --no-code-hash (code images: dyld cache images, kexts)
+  bool payload = false;            // --payload (installer packages: list the Payload archive too)
 };
 
 // Prints the listing itself (text or JSON through emit()) and returns the exit code.

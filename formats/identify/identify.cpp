@@ -16,6 +16,7 @@
 #include "macho/probe.hpp"
 #include "partition/probe.hpp"
 #include "pbzx/probe.hpp"
+#include "pkg/probe.hpp"
 #include "plist/probe.hpp"
 #include "ridiff10/probe.hpp"
 #include "trustcache/probe.hpp"
@@ -36,6 +37,7 @@ const ProbeFn kProbes[] = {
     udif::probe_encrypted, udif::probe,      udif::probe_sparse, aa::probe,         pbzx::probe,
     compress::probe,       bxdiff50::probe,  ridiff10::probe,    dyld_cache::probe, macho::probe,
     img4::probe,           zip::probe,       plist::probe,       bom::probe,        chunklist::probe,
+    pkg::probe,  // xar ("xar!"): installer packages and other xar archives
     apfs::probe,           hfs::probe,       partition::probe_gpt, partition::probe_apm, partition::probe_mbr,
     advisory::probe,  // plain text
     trustcache::probe,  // no magic, only an exact size: last, weakest
@@ -80,6 +82,8 @@ const std::vector<FormatEntry>& known_formats() {
       {"plist-binary", "metadata", "binary property list"},
       {"plist-xml", "metadata", "XML property list"},
       {"bom", "metadata", "bill of materials (BOMStore: installer and OTA file lists)"},
+      {"pkg", "archive", "installer package (xar with a Bom, PackageInfo or Distribution)"},
+      {"xar", "archive", "xar archive (not an installer package: .xip and others)"},
       {"chunklist", "metadata", "chunklist (CNKL: per-chunk SHA-256 of a disk image)"},
       {"apfs", "filesystem", "APFS container"},
       {"apfs-volume", "filesystem", "APFS volume superblock without a container"},

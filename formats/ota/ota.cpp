@@ -13,8 +13,10 @@
 #include "identify/identify.hpp"
 #include "inspect/text.hpp"
 #include "ota/files.hpp"
+#include "ota/listed.hpp"
 #include "ota/metadata.hpp"
 #include "ota/paths.hpp"
+#include "pkg/pkg.hpp"
 #include "ridiff10/ridiff10.hpp"
 
 namespace upscope::ota {
@@ -88,6 +90,21 @@ Result<std::string> hash_item(const Source& src, const FileRef& f, Diagnostics& 
 std::string sniff_format(const Source& src) {
   auto id = identify(src);
   return id ? id->format : std::string("unreadable");
+}
+
+// A Scripts file, as installer packages carry (a gzip cpio, docs/formats/pkg.md §3): its scripts run
+// during the install, so what they change cannot be read off the package.
+std::string scripts_reason(const Source& src) {
+  pkg::ListOptions lo;
+  lo.max_entries = 64;
+  lo.max_decoded = uint64_t{256} << 20;
+  auto l = pkg::list_archive(src, lo);
+  if (!l) return fmt::format("installer scripts that could not be listed ({}): they run during the install", l.error().message());
+  std::string names;
+  for (const auto& e : l->entries)
+    if (e.type == 'F') names += (names.empty() ? "" : ", ") + e.path;
+  return fmt::format("installer scripts ({}: {}{}): they run during the install; what they change is not analysed",
+                     l->container, names.empty() ? "no files" : names, l->truncated ? ", ..." : "");
 }
 
 struct Work {
@@ -168,6 +185,8 @@ void read_item(const PackageFiles& files, const ReadOptions& opt, Work& w, Diagn
     if (p->metadata.parsed) it.patched_size = p->metadata.total_bytes;
   } else if (it.role == Role::kBoot && pi.boot_unknown) {
     w.not_analysed.push_back({f.path, "boot item of undetermined role (restore ramdisk, image or firmware)"});
+  } else if (it.role == Role::kOther && pi.unknown && (f.path == "Scripts" || f.path.ends_with("/Scripts"))) {
+    w.not_analysed.push_back({f.path, scripts_reason(**src)});
   } else if (it.role == Role::kOther && pi.unknown) {
     w.not_analysed.push_back({f.path, fmt::format("package file of unknown purpose ({})", it.format)});
   }
@@ -454,6 +473,7 @@ Result<Package> read_files(Package p, const PackageFiles& files, const std::stri
     for (auto& n : w.not_analysed) p.not_analysed.push_back(std::move(n));
     p.items.push_back(std::move(w.item));
   }
+  add_listed_items(files, opt, p);
   classify(p);
   return p;
 }

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "aa/aa.hpp"
+#include "bom/bom.hpp"
 #include "advisory/advisory.hpp"
 #include "apfs/container.hpp"
 #include "apfs/volume.hpp"
@@ -27,6 +28,7 @@
 #include "ota/ota.hpp"
 #include "partition/partition_map.hpp"
 #include "pbzx/pbzx.hpp"
+#include "pkg/pkg.hpp"
 #include "plist/parse.hpp"
 #include "ridiff10/ridiff10.hpp"
 #include "trustcache/trustcache.hpp"
@@ -287,6 +289,34 @@ void run_trustcache(Bytes data) {
   (void)trustcache::diff_text(trustcache::diff(*tc, *tc));
 }
 
+// A BOM: header, block table, variables, every tree, the Paths list with its parent chains.
+void run_bom(Bytes data) {
+  auto b = bom::parse(ByteReader(data, 0, "fuzz"), "fuzz-input");
+  if (b) (void)bom::to_json(*b);
+}
+
+// An installer package: our TOC bound, libarchive's xar reader, each component's Bom and the cpio
+// archives of its Payload and Scripts (gzip/bzip2/xz through libarchive, pbzx through ours); and the
+// bytes as a wrapped cpio archive on their own (an OTA's Scripts).
+void run_pkg(Bytes data) {
+  SpanSource src(data);
+  pkg::ListOptions lo;
+  lo.max_decoded = kMaxOutput;
+  lo.max_entries = 4096;
+  (void)pkg::list_archive(src, lo);
+  pkg::ReadOptions ro;
+  ro.max_toc = kMaxOutput;
+  ro.max_members = 4096;
+  auto p = pkg::read(src, ro);
+  if (!p) return;
+  for (const auto& c : p->components) {
+    if (!c.bom.empty())
+      if (auto bytes = pkg::read_member(src, c.bom, kMaxOutput)) (void)bom::parse(ByteReader(Bytes(*bytes)), c.bom);
+    for (const std::string* m : {&c.payload, &c.scripts})
+      if (!m->empty()) (void)pkg::list_member_archive(src, *m, lo);
+  }
+}
+
 }  // namespace
 
 const std::vector<Target>& targets() {
@@ -325,6 +355,8 @@ const std::vector<Target>& targets() {
       {"lzbitmap", run_lzbitmap},
       {"chunklist", run_chunklist},
       {"trustcache", run_trustcache},
+      {"bom", run_bom},
+      {"pkg", run_pkg},
   };
   return kTargets;
 }

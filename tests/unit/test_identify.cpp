@@ -283,7 +283,7 @@ TEST_CASE("identify never fails on hostile odds and ends", "[identify]") {
   // Truncated headers of every magic: the probe must neither crash nor read out of bounds.
   for (std::string magic : {"koly", "encrcdsa", "sprs", "AA01", "AEA1", "pbzx", "bvx2", "complzss", "BXDIFF50",
                             "RIDIFF10", "dyld_v1", "\xCF\xFA\xED\xFE", "\xCA\xFE\xBA\xBE", "\x30\x82", "PK\x03\x04",
-                            "bplist00", "EFI PART", "BOMStore", "CNKL"}) {
+                            "bplist00", "EFI PART", "BOMStore", "CNKL", "xar!"}) {
     for (size_t n = 1; n <= magic.size() + 12; ++n) {
       std::vector<uint8_t> v(n, 0);
       std::copy_n(magic.begin(), std::min(n, magic.size()), v.begin());
