@@ -62,6 +62,7 @@ class Output {
 struct Context {
   GlobalOptions global;
   int exit_code = kExitOk;
+  bool inspect_all = false;  // `inspect --all`: every detail a reader has (a plist's whole tree beside its facts)
 };
 
 // Opens a file and names its format: the first step of every command that takes any input.

@@ -106,7 +106,7 @@ int list_components(Context& ctx) {
     for (const auto& r : table)
       rows.push_back({{"name", r.name}, {"location", to_string(r.location)}, {"space", to_string(r.space)},
                       {"kind", to_string(r.kind)}, {"why", r.why},
-                      {"rsr_patchable", rsr_patchable(r.location)}});
+                      {"rsr_patchable", rsr_patchable(r.location)}, {"inferred", r.inferred}});
     doc["components"] = std::move(rows);
     return emit(ctx, doc);
   }

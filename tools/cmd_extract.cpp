@@ -1,5 +1,6 @@
 // upscope extract IMAGE -o OUT [--partition N]: writes the decoded disk of a disk image (UDIF,
 // .sparseimage, raw) or one partition of it, streaming chunks (bounded memory) with a progress bar.
+// A raw disk must look like one (partition map or file system); --raw copies any input as it is.
 // IMAGE:/path copies a file or directory out of an APFS volume into -o DIR.
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 #include "hfs/extract.hpp"
 #include "hfs/locate.hpp"
 #include "cli.hpp"
+#include "identify/identify.hpp"
 #include "dsc_common.hpp"
 #include "inspect/progress.hpp"
 #include "partition/partition_map.hpp"
@@ -28,6 +30,7 @@ namespace {
 
 struct ExtractOptions {
   std::string input;
+  bool raw = false;  // --raw: the input is a raw disk, whatever it looks like (a plain copy)
   std::optional<uint32_t> partition;
   std::string volume;
   std::string image;  // --image: a dyld shared cache image (tools/extract_dsc.cpp)
@@ -69,6 +72,37 @@ int run_volume_extract(Context& ctx, const ExtractOptions& opt, const std::strin
                              stats->files, stats->directories, stats->symlinks, stats->bytes, out_dir,
                              stats->skipped ? fmt::format(", {} skipped", stats->skipped) : "");
   return strict_fail || stats->skipped || diags.has_errors() ? kExitError : kExitOk;
+}
+
+// An input without a UDIF trailer or sparse header is only taken as a raw disk when it starts like
+// one (a partition map or a file system) whose partitions lie inside it; anything else, a dmg cut
+// short before its koly trailer above all, would be copied unchanged as if it were the decoded disk.
+std::optional<Error> not_a_raw_disk(const SourcePtr& file) {
+  auto refuse = [](std::string rule) { return make_error(ErrorCode::kMalformed, "disk image", std::move(rule)); };
+  constexpr const char* kHint = " (--raw copies the input as it is)";
+  auto id = identify(*file);
+  if (!id) return id.error();
+  std::string family;
+  for (const auto& f : known_formats())
+    if (id->format == f.id) family = f.family;
+  if (family != "filesystem" && family != "partition-map") {
+    if (id->format == "unknown")
+      return refuse(std::string("no UDIF trailer (koly), sparse image header, partition map or file system: "
+                                "truncated or not a disk image") + kHint);
+    return refuse(fmt::format("no UDIF trailer (koly): the input is a {} ({}), not a disk image{}", id->format,
+                              id->description, kHint));
+  }
+  if (family == "partition-map") {
+    Diagnostics ignored;  // `inspect` reports the map's own problems
+    auto map = partition::read_partition_map(file, &ignored);
+    if (!map) return map.error();
+    for (const auto& p : map->partitions)
+      if (p.offset > file->size() || p.length > file->size() - p.offset)
+        return refuse(fmt::format("no UDIF trailer (koly), and partition {} (bytes {}+{}) runs past the end of the "
+                                  "input ({} bytes): a truncated disk or disk image{}",
+                                  p.index, p.offset, p.length, file->size(), kHint));
+  }
+  return std::nullopt;
 }
 
 // Writes pieces to a file descriptor; runs of the shared zero block become holes (sparse output).
@@ -125,10 +159,17 @@ int run(Context& ctx, const ExtractOptions& opt) {
     return kExitError;
   }
   Diagnostics diags;
-  auto img = udif::open_disk_image(*src, &diags);
+  Result<udif::DiskImage> img = udif::DiskImage{udif::ImageKind::kRaw, *src, nullptr, nullptr, *src};
+  if (!opt.raw) img = udif::open_disk_image(*src, &diags);
   if (!img) {
     print_error(img.error().in_file(opt.input));
     return kExitError;
+  }
+  if (!opt.raw && img->kind == udif::ImageKind::kRaw) {
+    if (auto refused = not_a_raw_disk(*src)) {
+      print_error(refused->in_file(opt.input));
+      return kExitError;
+    }
   }
   uint64_t off = 0, len = img->disk->size();
   std::string what = "disk";
@@ -200,10 +241,13 @@ const CommandRegistrar reg("extract", 50, [](CLI::App& app, Context& ctx) {
   sub->add_option("input", opt->input, "Disk image (.dmg, .sparseimage, raw disk); IMAGE:/path for a file in a volume")
       ->required();
   sub->add_option("--partition", opt->partition, "Only this partition (GPT/APM entry number, MBR slot)");
+  sub->add_flag("--raw", opt->raw, "Take the input as a raw disk whatever it is: a plain copy (or its --partition)");
   sub->add_option("--volume", opt->volume, "With IMAGE:/path: the APFS volume (name or index) when there are several");
   sub->add_option("--image", opt->image, std::string("With a dyld shared cache as input: write this image (install path) "
                                                     "as a standalone Mach-O to -o OUT. ") + kDscExtractHelp);
   sub->footer("The output is the global -o OUT (- for stdout); for IMAGE:/path, -o DIR (never written outside DIR).\n"
+              "An input that is no disk image (no UDIF trailer, sparse header, partition map or file system) is an\n"
+              "error unless --raw asks for a plain copy.\n"
               "Exit codes: 0 written; 2 error.");
   sub->callback([&ctx, opt] { ctx.exit_code = run(ctx, *opt); });
 });

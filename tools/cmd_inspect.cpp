@@ -102,6 +102,7 @@ const CommandRegistrar reg("inspect", 20, [](CLI::App& app, Context& ctx) {
   auto inputs = std::make_shared<std::vector<std::string>>();
   auto* sub = app.add_subcommand("inspect", "Read each input with its format's reader and report its structure");
   sub->add_option("inputs", *inputs, "Files to inspect")->required();
+  sub->add_flag("--all", ctx.inspect_all, "Every detail the reader has (e.g. a plist's whole tree after its facts)");
   sub->footer("Exit codes: 0 read; 2 an input could not be read (or --strict and it had warnings).");
   sub->callback([&ctx, inputs] { ctx.exit_code = run(ctx, *inputs); });
 });

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -46,53 +47,84 @@ std::vector<std::string_view> find_cves(std::string_view line) {
   return out;
 }
 
-std::vector<std::string_view> split_lines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    lines.push_back(trim(text.substr(pos, nl - pos)));
-    pos = nl + 1;
+// "Available for:" and Apple's longer "Available for devices with Apple Neural Engine: ..."
+bool available_for(std::string_view line, std::string_view* rest) {
+  constexpr std::string_view kField = "Available for";
+  if (!line.starts_with(kField)) return false;
+  const std::string_view after = line.substr(kField.size());
+  if (after.starts_with(":")) {
+    if (rest) *rest = trim(after.substr(1));
+    return true;
   }
-  return lines;
+  const size_t colon = after.find(':');
+  if (!after.starts_with(" ") || colon == std::string_view::npos) return false;
+  if (rest) *rest = trim(line);  // the condition is part of the answer: keep the whole line
+  return true;
+}
+
+constexpr std::string_view kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
+                                        "July",    "August",   "September", "October", "November", "December"};
+
+// "Released July 10, 2023" -> "July 10, 2023"
+std::optional<std::string_view> released_date(std::string_view line) {
+  constexpr std::string_view kReleased = "Released ";
+  if (!line.starts_with(kReleased)) return std::nullopt;
+  const std::string_view date = trim(line.substr(kReleased.size()));
+  for (auto m : kMonths)
+    if (date.starts_with(m)) return date;
+  return std::nullopt;
+}
+
+std::vector<SourceLine> source_lines(std::string_view text, Syntax syntax, FrontMatter& fm) {
+  switch (syntax) {
+    case Syntax::kHtml: return html_lines(text);
+    case Syntax::kMarkdown: return markdown_lines(text, fm);
+    case Syntax::kText: break;
+  }
+  return text_lines(text);
 }
 
 }  // namespace
 
 Result<Advisory> parse(std::string_view text, const std::string& name) {
   Advisory a;
-  auto lines = split_lines(text);
+  a.syntax = detect_syntax(text);
+  FrontMatter fm;
+  const std::vector<SourceLine> lines = source_lines(text, a.syntax, fm);
+  a.url = fm.url;
   constexpr std::string_view kAbout = "About the security content of ";
-  for (auto l : lines) {
-    if (l.empty()) continue;
-    if (l.substr(0, kAbout.size()) == kAbout) {
-      a.title = std::string(l);
-      a.release = std::string(trim(l.substr(kAbout.size())));
+  for (const auto& l : lines) {
+    if (a.title.empty() && l.text.starts_with(kAbout)) {
+      a.title = l.text;
+      a.release = std::string(trim(std::string_view(l.text).substr(kAbout.size())));
     }
-    break;
+    if (a.released.empty())
+      if (auto d = released_date(l.text)) a.released = std::string(*d);
+    if (!a.title.empty() && !a.released.empty()) break;
   }
+  if (a.release.empty()) a.release = fm.title;
   Entry* cur = nullptr;
   std::set<std::string> cur_cves;  // the current entry's, for de-duplication
   for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string_view line = lines[i].text;
     std::string_view rest;
     // An entry starts at a name line whose next non-empty line is "Available for:". Only a non-empty
     // line looks ahead, so each run of empty lines is scanned once (linear in the input).
-    if (!lines[i].empty() && !starts_with_field(lines[i], "Available for:", nullptr)) {
+    if (!line.empty() && !available_for(line, nullptr)) {
       size_t j = i + 1;
-      while (j < lines.size() && lines[j].empty()) ++j;
-      if (j < lines.size() && starts_with_field(lines[j], "Available for:", nullptr)) {
-        a.entries.push_back(Entry{std::string(lines[i]), i + 1, {}, {}, {}, {}});
+      while (j < lines.size() && lines[j].text.empty()) ++j;
+      if (j < lines.size() && available_for(lines[j].text, nullptr)) {
+        a.entries.push_back(Entry{std::string(line), lines[i].line, {}, {}, {}, {}});
         cur = &a.entries.back();
         cur_cves.clear();
         continue;
       }
     }
     if (!cur) continue;
-    if (starts_with_field(lines[i], "Available for:", &rest)) cur->available_for = std::string(rest);
-    else if (starts_with_field(lines[i], "Impact:", &rest)) cur->impact = std::string(rest);
-    else if (starts_with_field(lines[i], "Description:", &rest)) cur->description = std::string(rest);
-    for (auto cve : find_cves(lines[i]))
+    if (available_for(line, &rest)) cur->available_for = std::string(rest);
+    else if (starts_with_field(line, "Impact:", &rest)) cur->impact = std::string(rest);
+    else if (starts_with_field(line, "Description:", &rest)) cur->description = std::string(rest);
+    for (auto cve : find_cves(line))
       if (cur_cves.insert(std::string(cve)).second) cur->cves.emplace_back(cve);
   }
   if (a.entries.empty()) {
@@ -104,11 +136,45 @@ Result<Advisory> parse(std::string_view text, const std::string& name) {
   return a;
 }
 
+int released_year(const Advisory& a) {
+  const std::string_view d = a.released;
+  const size_t comma = d.rfind(", ");
+  if (comma == std::string_view::npos || d.size() < comma + 6) return 0;
+  int y = 0;
+  for (char c : d.substr(comma + 2, 4)) {
+    if (!is_digit(c)) return 0;
+    y = y * 10 + (c - '0');
+  }
+  return y;
+}
+
 bool impact_says_kernel(std::string_view impact) {
   std::string s(impact);
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s.find("kernel privileges") != std::string::npos || s.find("kernel memory") != std::string::npos ||
          s.find("in the kernel") != std::string::npos;
+}
+
+Placement place(const Entry& e) {
+  Placement p;
+  const ComponentRow* row = find_component(e.component);
+  if (impact_says_kernel(e.impact)) {
+    p.placed = true;
+    p.space = Space::kKernel;
+    p.kind = row && row->kind == ComponentKind::kKext ? ComponentKind::kKext : ComponentKind::kKernel;
+    p.location = row ? row->location : Location::kUnknown;
+    p.why = "Impact names kernel privileges";
+    p.source = "impact";
+  } else if (row) {
+    p.placed = true;
+    p.space = row->space;
+    p.location = row->location;
+    p.kind = row->kind;
+    p.why = row->why;
+    p.source = "table";
+    p.inferred = row->inferred;
+  }
+  return p;
 }
 
 BuildDiff to_changes(const Advisory& a) {
@@ -117,26 +183,20 @@ BuildDiff to_changes(const Advisory& a) {
     Change c;
     c.id = e.component;
     c.kind = ChangeKind::kModified;
-    const ComponentRow* row = find_component(e.component);
     std::string cves;
     for (const auto& v : e.cves) cves += (cves.empty() ? "" : " ") + v;
     c.evidence.push_back({"advisory", "", fmt::format("line {}: {}", e.line, cves.empty() ? "no CVE named" : cves)});
     if (!e.impact.empty()) c.evidence.push_back({"impact", "", e.impact});
-    if (impact_says_kernel(e.impact)) {
-      c.space = Space::kKernel;
-      c.component_kind = row && row->kind == ComponentKind::kKext ? ComponentKind::kKext : ComponentKind::kKernel;
-      c.location = row ? row->location : Location::kUnknown;
-      c.evidence.push_back({"placement", "", "Impact names kernel privileges"});
-    } else if (row) {
-      c.space = row->space;
-      c.location = row->location;
-      c.component_kind = row->kind;
-      c.evidence.push_back({"placement", "", row->why});
-    } else {
+    const Placement p = place(e);
+    if (!p.placed) {
       d.not_analysed.push_back({e.component, "component not in upscope's advisory table (see 'upscope verdict "
                                              "--list-components'): its location is unknown"});
       continue;
     }
+    c.space = p.space;
+    c.location = p.location;
+    c.component_kind = p.kind;
+    c.evidence.push_back({"placement", "", p.why});
     // Several entries for one component (three WebKit CVEs) are one change with all the evidence.
     auto same = std::find_if(d.changes.begin(), d.changes.end(), [&](const Change& x) { return x.id == c.id; });
     if (same == d.changes.end()) {
@@ -154,21 +214,29 @@ BuildDiff to_changes(const Advisory& a) {
 }
 
 std::optional<Identification> probe(const ProbeInput& in) {
-  // Plain text (no NUL in the head) with both an "Available for:" and an "Impact:" line start.
+  // Text (no NUL in the head): an HTML page titled "About the security content of ...", or plain
+  // text / Markdown with "Available for" and "Impact:" line starts or that title on a line of its own.
   Bytes bytes = in.head.data();
   if (bytes.empty() || std::find(bytes.begin(), bytes.end(), uint8_t{0}) != bytes.end()) return std::nullopt;
   std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  auto at_line_start = [&](std::string_view what) {
+  constexpr std::string_view kAbout = "About the security content of ";
+  auto at_line_start = [&](std::string_view what, bool heading) {
     for (size_t p = text.find(what); p != std::string_view::npos; p = text.find(what, p + 1)) {
       size_t q = p;
-      while (q > 0 && (text[q - 1] == ' ' || text[q - 1] == '\t')) --q;
+      while (q > 0 && (text[q - 1] == ' ' || text[q - 1] == '\t' || (heading && text[q - 1] == '#'))) --q;
       if (q == 0 || text[q - 1] == '\n') return true;
     }
     return false;
   };
-  if (!at_line_start("Available for:") || !at_line_start("Impact:")) return std::nullopt;
   Identification id;
   id.format = "advisory";
+  if (detect_syntax(text) == Syntax::kHtml) {
+    if (text.find(kAbout) == std::string_view::npos) return std::nullopt;
+    id.description = "security advisory page, HTML (Apple \"About the security content of ...\")";
+    return id;
+  }
+  if (!(at_line_start("Available for", false) && at_line_start("Impact:", false)) && !at_line_start(kAbout, true))
+    return std::nullopt;
   id.description = "security advisory text (Apple \"About the security content of ...\")";
   return id;
 }

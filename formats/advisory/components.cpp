@@ -12,6 +12,9 @@
 // may still decide (kernel privileges), else they stay undetermined rather than guessed.
 // Names are matched case-insensitively and exactly; Apple's "WebKit Web Inspector"-style names
 // match their own rows. A name missing here is reported as not analysed (verdict undetermined).
+// Rows marked inferred place a component by our reading of what the name denotes and where those
+// files are installed, not by Apple's documentation; their `why` starts with "inferred:" and gives
+// the reason. tests/unit/test_advisory_corpus.cpp measures the table against Apple's advisories.
 #include "advisory/advisory.hpp"
 
 #include <algorithm>
@@ -28,17 +31,24 @@ constexpr const char* kKext = "a kernel extension in the kernel collections (ker
 constexpr const char* kKernel = "the kernel (kernel space)";
 constexpr const char* kSsv = "installed on the sealed system volume";
 
-#define USER_OS(n) {n, Location::kCryptexOs, Space::kUser, ComponentKind::kDyldCacheImage, kDyld}
-#define WEBKIT(n) {n, Location::kCryptexOs, Space::kUser, ComponentKind::kDyldCacheImage, kWebKit}
-#define KEXT(n) {n, Location::kBootKc, Space::kKernel, ComponentKind::kKext, kKext}
-#define SSV(n) {n, Location::kSystemVolume, Space::kUser, ComponentKind::kMachO, kSsv}
+#define USER_OS(n) {n, Location::kCryptexOs, Space::kUser, ComponentKind::kDyldCacheImage, kDyld, false}
+#define WEBKIT(n) {n, Location::kCryptexOs, Space::kUser, ComponentKind::kDyldCacheImage, kWebKit, false}
+#define KEXT(n) {n, Location::kBootKc, Space::kKernel, ComponentKind::kKext, kKext, false}
+#define SSV(n) {n, Location::kSystemVolume, Space::kUser, ComponentKind::kMachO, kSsv, false}
+// Rows whose placement is our inference, each with its own reason (ComponentRow::inferred).
+#define INFERRED_OS(n, why) {n, Location::kCryptexOs, Space::kUser, ComponentKind::kDyldCacheImage, "inferred: " why, true}
+#define INFERRED_APP(n, why) {n, Location::kCryptexApp, Space::kUser, ComponentKind::kAppBundle, "inferred: " why, true}
+#define INFERRED_SSV(n, why) {n, Location::kSystemVolume, Space::kUser, ComponentKind::kMachO, "inferred: " why, true}
+#define INFERRED_KERNEL(n, why) {n, Location::kBootKc, Space::kKernel, ComponentKind::kKernel, "inferred: " why, true}
+// Developer tools and App Store apps are not part of the OS: an OS update (or RSR) cannot carry them.
+#define NOT_OS(n, why) {n, Location::kDataVolume, Space::kUser, ComponentKind::kAppBundle, "inferred: " why, true}
 
 const std::vector<ComponentRow> kTable = {
     // App cryptex
-    {"Safari", Location::kCryptexApp, Space::kUser, ComponentKind::kAppBundle, kSafari},
-    {"Safari Downloads", Location::kCryptexApp, Space::kUser, ComponentKind::kAppBundle, kSafari},
-    {"Safari Private Browsing", Location::kCryptexApp, Space::kUser, ComponentKind::kAppBundle, kSafari},
-    {"SafariServices", Location::kCryptexApp, Space::kUser, ComponentKind::kAppBundle, kSafari},
+    {"Safari", Location::kCryptexApp, Space::kUser, ComponentKind::kAppBundle, kSafari, false},
+    {"Safari Downloads", Location::kCryptexApp, Space::kUser, ComponentKind::kAppBundle, kSafari, false},
+    {"Safari Private Browsing", Location::kCryptexApp, Space::kUser, ComponentKind::kAppBundle, kSafari, false},
+    {"SafariServices", Location::kCryptexApp, Space::kUser, ComponentKind::kAppBundle, kSafari, false},
     // WebKit stack (OS cryptex, dyld cache)
     WEBKIT("WebKit"), WEBKIT("JavaScriptCore"), WEBKIT("WebKit Bluetooth"), WEBKIT("WebKit PDF"),
     WEBKIT("WebKit Process Model"), WEBKIT("WebKit Sandboxing"), WEBKIT("WebKit Storage"),
@@ -51,8 +61,8 @@ const std::vector<ComponentRow> kTable = {
     USER_OS("LaunchServices"), USER_OS("Metal"), USER_OS("Vision"), USER_OS("NSURLSession"), USER_OS("CFNetwork"),
     USER_OS("libc++"), USER_OS("zlib"), USER_OS("curl"), USER_OS("SQLite"), USER_OS("libarchive"),
     // The kernel and kernel extensions
-    {"Kernel", Location::kBootKc, Space::kKernel, ComponentKind::kKernel, kKernel},
-    {"XNU", Location::kBootKc, Space::kKernel, ComponentKind::kKernel, kKernel},
+    {"Kernel", Location::kBootKc, Space::kKernel, ComponentKind::kKernel, kKernel, false},
+    {"XNU", Location::kBootKc, Space::kKernel, ComponentKind::kKernel, kKernel, false},
     KEXT("IOSurfaceAccelerator"), KEXT("IOSurface"), KEXT("AppleAVD"), KEXT("IOMobileFrameBuffer"),
     KEXT("IOKit"), KEXT("IOHIDFamily"), KEXT("IOAcceleratorFamily"), KEXT("GPU Drivers"), KEXT("AppleGraphicsControl"),
     KEXT("Intel Graphics Driver"), KEXT("AMD"), KEXT("AppleJPEGDriver"), KEXT("Apple Neural Engine"),
@@ -65,15 +75,56 @@ const std::vector<ComponentRow> kTable = {
     SSV("Printing"), SSV("Console"), SSV("login"), SSV("Login Window"),
     SSV("Dev Tools"), SSV("Crash Reporter"), SSV("Spotlight"), SSV("Quick Look"),
     // Bootchain / firmware
-    {"Boot ROM", Location::kPreboot, Space::kBoot, ComponentKind::kFirmware, "bootchain"},
-    {"iBoot", Location::kPreboot, Space::kBoot, ComponentKind::kFirmware, "bootchain"},
-    {"Firmware", Location::kPreboot, Space::kBoot, ComponentKind::kFirmware, "firmware"},
+    {"Boot ROM", Location::kPreboot, Space::kBoot, ComponentKind::kFirmware, "bootchain", false},
+    {"iBoot", Location::kPreboot, Space::kBoot, ComponentKind::kFirmware, "bootchain", false},
+    {"Firmware", Location::kPreboot, Space::kBoot, ComponentKind::kFirmware, "firmware", false},
+
+    // ---- Added from the 2022-2026 advisories that ended undetermined (docs/formats/advisory.md §4) ----
+    // Safari and WebKit names
+    WEBKIT("WebKit Canvas"),
+    INFERRED_APP("Safari Extensions", "Safari's extension support ships in Safari.app (the App cryptex)"),
+    INFERRED_APP("Web Extensions", "Safari's web-extension support ships in Safari.app (the App cryptex)"),
+    INFERRED_OS("Authentication Services", "the AuthenticationServices framework, a dyld shared cache image (OS cryptex)"),
+    // Libraries in the dyld shared cache
+    INFERRED_OS("libxslt", "/usr/lib/libxslt.1.dylib, a dyld shared cache image (OS cryptex), like libxml2"),
+    INFERRED_OS("WindowServer", "its code is SkyLight.framework, a dyld shared cache image (OS cryptex); the "
+                                "WindowServer executable is a stub"),
+    // Daemons and apps on the sealed system volume
+    INFERRED_SSV("Passwords", "the Passwords app (/System/Applications) on the sealed system volume"),
+    INFERRED_SSV("Notification Services", "the notification daemon (usernotificationsd) on the sealed system volume"),
+    INFERRED_SSV("Media Session", "audio/media sessions are arbitrated by a system daemon on the sealed system volume"),
+    INFERRED_SSV("Wallet", "the Wallet app and its daemon (passd) on the sealed system volume; iOS 16.6.1 fixed it "
+                           "with a full update although RSRs existed"),
+    INFERRED_SSV("HomeKit", "accessory data is handled by the HomeKit daemon (homed) on the sealed system volume"),
+    // The kernel
+    INFERRED_KERNEL("RPAC", "a Pointer Authentication bypass that presupposes arbitrary read/write; pointer "
+                            "authentication keys are managed by the kernel; Apple does not say where RPAC lives"),
+    // Developer tools and apps outside the OS (Xcode and App Store apps in /Applications)
+    NOT_OS("Xcode", "Xcode.app, installed in /Applications on the data volume; not part of the OS"),
+    NOT_OS("IDE", "part of Xcode.app (/Applications, data volume); not part of the OS"),
+    NOT_OS("IDE Assets", "part of Xcode.app (/Applications, data volume); not part of the OS"),
+    NOT_OS("IDE Xcode Server", "part of Xcode.app (/Applications, data volume); not part of the OS"),
+    NOT_OS("Instruments", "part of Xcode.app (/Applications, data volume); not part of the OS"),
+    NOT_OS("Playgrounds", "part of Xcode.app (/Applications, data volume); not part of the OS"),
+    NOT_OS("Simulator", "part of Xcode.app (/Applications, data volume); not part of the OS"),
+    NOT_OS("Git", "Xcode's or the Command Line Tools' git (data volume); the OS has only a stub"),
+    NOT_OS("GNU", "GNU tools in Xcode's toolchain (/Applications, data volume); not part of the OS"),
+    NOT_OS("lldb", "Xcode's debugger (/Applications, data volume); not part of the OS"),
+    NOT_OS("otool", "Xcode's toolchain (/Applications, data volume); not part of the OS"),
+    NOT_OS("ld64", "Xcode's linker (/Applications, data volume); not part of the OS"),
+    NOT_OS("iTMSTransporter", "Transporter, shipped with Xcode (/Applications, data volume); not part of the OS"),
+    NOT_OS("GarageBand", "GarageBand.app from the App Store (/Applications, data volume); not part of the OS"),
 };
 
 #undef USER_OS
 #undef WEBKIT
 #undef KEXT
 #undef SSV
+#undef INFERRED_OS
+#undef INFERRED_APP
+#undef INFERRED_SSV
+#undef INFERRED_KERNEL
+#undef NOT_OS
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {

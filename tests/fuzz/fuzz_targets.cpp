@@ -25,11 +25,15 @@
 #include "kc/kc.hpp"
 #include "kc/prelink.hpp"
 #include "macho/macho.hpp"
+#include "manifest/build_manifest.hpp"
+#include "manifest/bundle_info.hpp"
+#include "manifest/semantic.hpp"
 #include "ota/ota.hpp"
 #include "partition/partition_map.hpp"
 #include "pbzx/pbzx.hpp"
 #include "pkg/pkg.hpp"
 #include "plist/parse.hpp"
+#include "plist/tree.hpp"
 #include "ridiff10/ridiff10.hpp"
 #include "trustcache/trustcache.hpp"
 #include "udif/disk_image.hpp"
@@ -209,10 +213,13 @@ void run_prelink_info(Bytes data) {
 
 void run_im4p(Bytes data) { (void)img4::parse_im4p(ByteReader(data, 0, "fuzz")); }
 
-// An advisory's plain text, then the changes it implies (component table, Impact lines).
+// An advisory (plain text, HTML or Markdown), then the changes it implies (component table, Impact lines).
 void run_advisory(Bytes data) {
   auto a = advisory::parse(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), "fuzz-input");
-  if (a) (void)advisory::to_changes(*a);
+  if (!a) return;
+  (void)advisory::to_changes(*a);
+  (void)advisory::to_json(*a);  // every entry's placement, as upscope inspect shows it
+  (void)advisory::to_text(*a);
 }
 
 // An IPSW: the zip, BuildManifest.plist (header and manifest roles), then every member it places,
@@ -317,6 +324,18 @@ void run_pkg(Bytes data) {
   }
 }
 
+// A property list as upscope inspect reads it: the owned tree, printed both ways, then the semantic
+// reader it is recognised as, and the BuildManifest and bundle readers whatever it is.
+void run_plist_tree(Bytes data) {
+  auto doc = plist::read(data, "fuzz-input");
+  if (!doc) return;
+  (void)plist::to_text(doc->root, "  ");
+  (void)plist::to_json(doc->root);
+  (void)manifest::read_semantic(doc->root, "fuzz-input");
+  (void)manifest::read_build_manifest(doc->root);
+  (void)manifest::read_bundle_info(doc->root);
+}
+
 }  // namespace
 
 const std::vector<Target>& targets() {
@@ -351,6 +370,7 @@ const std::vector<Target>& targets() {
       {"ipsw", run_ipsw},
       {"build_manifest", run_build_manifest},
       {"plist", run_plist},
+      {"plist_tree", run_plist_tree},
       {"disasm", run_disasm},
       {"lzbitmap", run_lzbitmap},
       {"chunklist", run_chunklist},
