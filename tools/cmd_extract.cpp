@@ -93,14 +93,20 @@ std::optional<Error> not_a_raw_disk(const SourcePtr& file) {
                               id->description, kHint));
   }
   if (family == "partition-map") {
-    Diagnostics ignored;  // `inspect` reports the map's own problems
-    auto map = partition::read_partition_map(file, &ignored);
+    Diagnostics found;
+    auto map = partition::read_partition_map(file, &found);
     if (!map) return map.error();
     for (const auto& p : map->partitions)
       if (p.offset > file->size() || p.length > file->size() - p.offset)
         return refuse(fmt::format("no UDIF trailer (koly), and partition {} (bytes {}+{}) runs past the end of the "
                                   "input ({} bytes): a truncated disk or disk image{}",
                                   p.index, p.offset, p.length, file->size(), kHint));
+    // The map reader leaves out an entry that runs past the end, with an error saying so.
+    for (const auto& d : found.items())
+      if (d.severity == Severity::kError)
+        return refuse(fmt::format("no UDIF trailer (koly), and the partition map does not fit the input ({} bytes): "
+                                  "{}: a truncated disk or disk image{}",
+                                  file->size(), d.text(), kHint));
   }
   return std::nullopt;
 }

@@ -203,7 +203,7 @@ class Converter {
 
   void end_line() {
     // U+00A0 written as bytes rather than &nbsp;: a space too.
-    for (size_t p = cur_.find("\xC2\xA0"); p != std::string::npos; p = cur_.find("\xC2\xA0", p)) cur_.replace(p, 2, " ");
+    if (cur_.find("\xC2\xA0") != std::string::npos) cur_ = nbsp_as_space(cur_);
     while (!cur_.empty() && cur_.back() == ' ') cur_.pop_back();
     const size_t lead = cur_.find_first_not_of(' ');
     cur_.erase(0, lead == std::string::npos ? cur_.size() : lead);

@@ -36,4 +36,7 @@ std::vector<SourceLine> markdown_lines(std::string_view input, FrontMatter& fm);
 // li, tr, br, ...) ending a line; entities decoded; white space collapsed. Only non-empty lines.
 std::vector<SourceLine> html_lines(std::string_view input);
 
+// U+00A0 (no-break space, as copied from a web page) as a plain space.
+std::string nbsp_as_space(std::string_view s);
+
 }  // namespace upscope::advisory

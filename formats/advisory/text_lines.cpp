@@ -29,10 +29,27 @@ void each_line(std::string_view input, F&& f) {
 
 // U+00A0 (copied from a web page) as a space, then trimmed.
 std::string clean_spaces(std::string_view line) {
-  std::string s(line);
-  for (size_t p = s.find("\xC2\xA0"); p != std::string::npos; p = s.find("\xC2\xA0", p)) s.replace(p, 2, " ");
-  return std::string(trim(s));
+  return std::string(trim(nbsp_as_space(line)));
 }
+
+}  // namespace
+
+// Built anew rather than replaced in place: g++ 12 warns falsely that string::replace may overlap.
+std::string nbsp_as_space(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\xC2' && i + 1 < s.size() && s[i + 1] == '\xA0') {
+      out += ' ';
+      ++i;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+namespace {
 
 bool setext_underline(std::string_view l) {
   return l.size() >= 3 && (std::all_of(l.begin(), l.end(), [](char c) { return c == '='; }) ||

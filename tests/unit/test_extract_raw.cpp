@@ -41,18 +41,25 @@ TEST_CASE("extract: a real dmg cut before its trailer is an error naming what is
   CHECK(fs::file_size(out) == 24643ull * 512);
 }
 
-TEST_CASE("extract: a raw-chunk dmg cut short looks like a GPT disk, but its partition runs past the end",
-          "[extract][samples]") {
-  UPSCOPE_REQUIRE_SAMPLE(dmg, "imhex_dmg.hexpat.dmg");
+TEST_CASE("extract: a GPT disk cut short (a raw-chunk dmg cut before its trailer looks like one) is refused",
+          "[extract]") {
   const fs::path dir = scratch_dir("extract-raw-gpt");
-  const fs::path cut = cut_copy(dmg, dir, 200000);
+  const fs::path disk = dir / "gpt.img";
+  REQUIRE(run_writer("make_hfs.py", "--gpt " + shell_quote(disk.string())).exit_code == 0);
+  const fs::path cut = cut_copy(disk, dir, fs::file_size(disk) / 2);
   auto id = run_upscope({"identify", cut.string()});
   CHECK(id.out.find(": gpt:") != std::string::npos);
   auto r = run_upscope({"-o", (dir / "disk.img").string(), "extract", cut.string()});
   CHECK(r.exit_code == 2);
-  CHECK(r.err.find(cut.string() + ": disk image: no UDIF trailer (koly), and partition 1 (bytes ") != std::string::npos);
-  CHECK(r.err.find(") runs past the end of the input (" + std::to_string(fs::file_size(cut)) +
-                   " bytes): a truncated disk or disk image" + kHint) != std::string::npos);
+  CHECK(r.err == "upscope: error: " + cut.string() + ": disk image: no UDIF trailer (koly), and the partition map "
+                 "does not fit the input (" + std::to_string(fs::file_size(cut)) + " bytes): at 0x400: GPT entry 1: "
+                 "LBA 40..1215 extends past the end of the disk (624 sectors): a truncated disk or disk image" +
+                 kHint + "\n");
+  CHECK_FALSE(fs::exists(dir / "disk.img"));
+  // The whole disk still extracts, byte for byte.
+  auto whole = run_upscope({"-q", "-o", (dir / "disk.img").string(), "extract", disk.string()});
+  CHECK(whole.exit_code == 0);
+  CHECK(read_bytes(dir / "disk.img") == read_bytes(disk));
 }
 
 TEST_CASE("extract: another format is named; raw disks and file systems still extract", "[extract][samples]") {

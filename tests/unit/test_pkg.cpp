@@ -99,12 +99,16 @@ TEST_CASE("pkg: a component package: the Bom's paths, the gzip-cpio Payload, the
   // Without --payload the text listing is the Bom's table alone.
   auto text = test::run_upscope({"ls", pkgf.string() + ":/usr"});
   REQUIRE(text.exit_code == 0);
+  // The symlink's checksum is cksum(1)'s CRC of its target.
+  auto crc = test::run_shell("printf /Applications/Hello.app/Contents/MacOS/Hello | cksum | cut -d' ' -f1");
+  REQUIRE(crc.exit_code == 0);
+  CHECK(crc.out == "1805669871\n");
   CHECK(text.out ==
-        "TYPE       MODE    UID  GID  SIZE   CHECKSUM  PATH\n"
-        "directory  040755    0    0     -          -  ./usr\n"
-        "directory  040755    0    0     -          -  ./usr/local\n"
-        "directory  040755    0    0     -          -  ./usr/local/bin\n"
-        "symlink    120755    0    0    44  TODO  ./usr/local/bin/hello -> /Applications/Hello.app/Contents/MacOS/Hello\n");
+        "TYPE       MODE    UID  GID  SIZE    CHECKSUM  PATH\n"
+        "directory  040755    0    0     -           -  ./usr\n"
+        "directory  040755    0    0     -           -  ./usr/local\n"
+        "directory  040755    0    0     -           -  ./usr/local/bin\n"
+        "symlink    120755    0    0    44  1805669871  ./usr/local/bin/hello -> /Applications/Hello.app/Contents/MacOS/Hello\n");
 
   auto in = test::run_upscope({"inspect", pkgf.string()});
   REQUIRE(in.exit_code == 0);

@@ -104,7 +104,8 @@ TEST_CASE("plist tree: JSON keeps JSON's types and tags data, dates and UIDs", "
   CHECK(j["nested"]["empty_dict"] == nlohmann::json::object());
   // document order, not sorted
   std::vector<std::string> keys;
-  for (auto it = plist::to_json(doc->root).begin(); it != plist::to_json(doc->root).end(); ++it) keys.push_back(it.key());
+  const auto ordered = plist::to_json(doc->root);
+  for (auto it = ordered.begin(); it != ordered.end(); ++it) keys.push_back(it.key());
   CHECK(keys.front() == "string");
   CHECK(keys.back() == "uid");
 }
