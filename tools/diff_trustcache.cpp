@@ -17,9 +17,7 @@ namespace {
 bool holds_trust_cache(const std::string& path, const Identification& id) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return false;
-  if (id.format == "trustcache") return true;
-  const char* key = id.format == "img4" ? "payload_type" : id.format == "im4p" ? "type" : nullptr;
-  return key && trustcache::is_trust_cache_type(id.details.value(key, ""));
+  return trustcache::identified_as_trust_cache(id);
 }
 
 reports::Json side(const std::string& path, const trustcache::TrustCache& tc) {

@@ -11,11 +11,13 @@
 
 #include "build/inventory_internal.hpp"
 #include "build/kc_components.hpp"
+#include "build/trust_cache_components.hpp"
 #include "identify/identify.hpp"
 #include "inspect/hash.hpp"
 #include "inspect/text.hpp"
 #include "inspect/thread_pool.hpp"
 #include "plist/parse.hpp"
+#include "trustcache/trustcache.hpp"
 
 namespace upscope::build {
 
@@ -34,7 +36,9 @@ using R = ImageRead;
 // - "OS" is the sealed system volume: its files are placed by the classify table (inspect/
 //   classify.hpp), so its KernelCollections are boot-kc/system-kc and its dylibs system-volume;
 // - the OS and App cryptexes are what an RSR patches; their root hashes and trust caches change with
-//   them, so they are placed with their cryptex; the system volume's likewise;
+//   them, so they are placed with their cryptex; the system volume's likewise. A trust cache is read
+//   (one fact per cdhash) so a diff names its entries and the verdict can check that a changed
+//   cryptex came with a changed trust cache;
 // - the restore environment (ramdisk, restore kernelcache, restore SEP...) and the bootchain and
 //   firmware (iBoot, LLB, SEP, device trees, coprocessor firmware) are boot space: any change there
 //   means the update could not ship as an RSR. The restore environment is not installed anywhere,
@@ -53,12 +57,14 @@ const std::vector<ImageRole> kImageRoles = {
     {"system-volume", "OS", "", "OS", L::kSystemVolume, S::kData, K::kFile, R::kVolume},
     {"cryptex-os", "Cryptex1,SystemOS", "", "Cryptex1,SystemOS", L::kCryptexOs, S::kUser, K::kCryptexImage, R::kVolume},
     {"cryptex-app", "Cryptex1,AppOS", "", "Cryptex1,AppOS", L::kCryptexApp, S::kUser, K::kCryptexImage, R::kVolume},
-    {"system-seal", "SystemVolume|StaticTrustCache|Ap,SystemVolume*", "", "", L::kSystemVolume, S::kData, K::kFile,
-     R::kHash},
-    {"cryptex-os-seal", "Cryptex1,SystemVolume|Cryptex1,SystemTrustCache", "", "", L::kCryptexOs, S::kData, K::kFile,
-     R::kHash},
-    {"cryptex-app-seal", "Cryptex1,AppVolume|Cryptex1,AppTrustCache", "", "", L::kCryptexApp, S::kData, K::kFile,
-     R::kHash},
+    {"system-trust-cache", "StaticTrustCache", "", "", L::kSystemVolume, S::kData, K::kTrustCache, R::kTrustCache},
+    {"cryptex-os-trust-cache", "Cryptex1,SystemTrustCache", "", "", L::kCryptexOs, S::kData, K::kTrustCache,
+     R::kTrustCache},
+    {"cryptex-app-trust-cache", "Cryptex1,AppTrustCache", "", "", L::kCryptexApp, S::kData, K::kTrustCache,
+     R::kTrustCache},
+    {"system-seal", "SystemVolume|Ap,SystemVolume*", "", "", L::kSystemVolume, S::kData, K::kFile, R::kHash},
+    {"cryptex-os-seal", "Cryptex1,SystemVolume", "", "", L::kCryptexOs, S::kData, K::kFile, R::kHash},
+    {"cryptex-app-seal", "Cryptex1,AppVolume", "", "", L::kCryptexApp, S::kData, K::kFile, R::kHash},
     {"cryptex-other", "Cryptex1,*", "", "", L::kUnknown, S::kData, K::kCryptexImage, R::kHash},
     {"restore", "Restore*|*,Restore*", "", "", L::kUnknown, S::kBoot, K::kFirmware, R::kHash},
     {"firmware", "*", "Firmware/*|*.im4p|*.img4", "", L::kPreboot, S::kBoot, K::kFirmware, R::kHash},
@@ -137,6 +143,13 @@ FileResult read_image(const BuildImage& img, const InventoryOptions& opt) {
   switch (role->read) {
     case ImageRead::kMetadata:
     case ImageRead::kHash: break;
+    case ImageRead::kTrustCache:
+      if (!trustcache::identified_as_trust_cache(*id)) {
+        r.not_analysed.push_back(
+            {img.name, fmt::format("{} image is not a trust cache ({})", role->name, id->description)});
+        break;
+      }
+      return read_trust_cache(img.name, *src, std::move(c));
     case ImageRead::kKernel: {
       if (id->format != "im4p" && id->format != "lzss" && id->format != "macho-fileset") {
         r.not_analysed.push_back({img.name, fmt::format("{} image is not a kernel collection or kernelcache ({})",

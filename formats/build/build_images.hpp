@@ -19,7 +19,8 @@ namespace upscope::build {
 enum class ImageRead {
   kKernel,    // a kernelcache / kernel collection (IM4P, complzss or MH_FILESET): kernel + kexts
   kVolume,    // a disk image (UDIF / raw APFS): every file a component under the role's graft point
-  kHash,      // hashed and identified only (firmware, seals, trust caches)
+  kTrustCache,  // a trust cache (raw or Image4): one fact per cdhash (trust_cache_components.hpp)
+  kHash,      // hashed and identified only (firmware, root hashes)
   kMetadata,  // BuildManifest.plist: product, version and build; not a component
 };
 

@@ -11,6 +11,7 @@
 #include "build/build_images.hpp"
 #include "build/dyld_components.hpp"
 #include "build/image_facts.hpp"
+#include "build/trust_cache_components.hpp"
 #include "build/kc_components.hpp"
 #include "build/kext_bundles.hpp"
 #include "build/inventory_internal.hpp"
@@ -24,6 +25,7 @@
 #include "inspect/thread_pool.hpp"
 #include "macho/fixups.hpp"
 #include "macho/macho.hpp"
+#include "trustcache/trustcache.hpp"
 
 namespace fs = std::filesystem;
 
@@ -204,6 +206,7 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
     r.components.push_back(std::move(c));
     return r;
   }
+  if (trustcache::identified_as_trust_cache(*id)) return read_trust_cache(rel, *src, std::move(c));
   if (id->format == "dyld-cache") return read_dyld_cache(rel, src, pl, opt, std::move(c), siblings);
   if (id->format == "im4p" || id->format == "lzss") return read_kernel_collection(rel, src, pl, opt, std::move(c));
   if (id->format == "macho" || id->format == "macho-fat" || id->format == "macho-fileset") {

@@ -39,6 +39,12 @@ std::string flags_text(uint8_t flags) {
 
 bool is_trust_cache_type(std::string_view t) { return t == "trbb" || t == "trst" || t == "ltrs"; }
 
+bool identified_as_trust_cache(const Identification& id) {
+  if (id.format == "trustcache") return true;
+  const char* key = id.format == "img4" ? "payload_type" : id.format == "im4p" ? "type" : nullptr;
+  return key && is_trust_cache_type(id.details.value(key, ""));
+}
+
 std::string im4p_type_name(std::string_view t) {
   if (t == "trst") return "static trust cache";
   if (t == "ltrs") return "loadable trust cache";

@@ -14,6 +14,7 @@
 
 #include "inspect/byte_reader.hpp"
 #include "inspect/diagnostics.hpp"
+#include "inspect/probe.hpp"
 #include "inspect/result.hpp"
 #include "inspect/source.hpp"
 
@@ -57,6 +58,8 @@ std::string flags_text(uint8_t flags);
 // The IM4P types that carry a trust cache, and what each is for.
 bool is_trust_cache_type(std::string_view im4p_type);
 std::string im4p_type_name(std::string_view im4p_type);
+// Whether identify() named a trust cache: raw, or an IM4P / IMG4 whose payload type is one.
+bool identified_as_trust_cache(const Identification& id);
 
 // A raw module in `r`. `what` names it in messages ("trust cache", "IM4P 'trbb' trust cache").
 // Fails on a short header or an unknown version; a count past the end, a truncated entry, trailing

@@ -58,6 +58,10 @@ const Row kTable[] = {
     {"**/cryptex1/current/os.dmg", Location::kCryptexOs, Space::kUser, ComponentKind::kCryptexImage},
     {"**/cryptex1/current/os.clone.dmg", Location::kCryptexOs, Space::kUser, ComponentKind::kCryptexImage},
     {"**/cryptex1/current/app.dmg", Location::kCryptexApp, Space::kUser, ComponentKind::kCryptexImage},
+    // Their trust caches beside them (named like an IPSW's "<dmg>.trustcache"; the exact names on
+    // Preboot are not confirmed from a real system, hence the globs)
+    {"**/cryptex1/current/os*.trustcache", Location::kCryptexOs, Space::kData, ComponentKind::kTrustCache},
+    {"**/cryptex1/current/app*.trustcache", Location::kCryptexApp, Space::kData, ComponentKind::kTrustCache},
     // Kernel collections and kernelcaches: kernel space, never RSR-patchable
     {"**/KernelCollections/BootKernelExtensions.kc*", Location::kBootKc, Space::kKernel, ComponentKind::kFile},
     {"/System/Library/KernelCollections/SystemKernelExtensions.kc*", Location::kSystemKc, Space::kKernel, ComponentKind::kFile},

@@ -66,6 +66,7 @@ std::optional<ChangeClass> class_of_fact(const std::string& key) {
   if (c == "data") return ChangeClass::kData;
   if (c == "signature") return ChangeClass::kSignature;
   if (c == "metadata") return ChangeClass::kMetadata;
+  if (c == "content") return ChangeClass::kContent;
   return std::nullopt;
 }
 
@@ -187,8 +188,9 @@ bool compare(const Component& a, const Component& b, Change& ch) {
         return false;
       classes.insert(ChangeClass::kContent);
     } else if (content_differs || !ch.evidence.empty()) {
-      // Bytes differ and every fact is equal: layout, relocation or slide noise.
-      classes.insert(ChangeClass::kRelink);
+      // Bytes differ and every fact is equal: for code, layout, relocation or slide noise; a trust
+      // cache has no layout, so there it is the bytes outside its entries (its Image4 wrapper).
+      classes.insert(ch.component_kind == ComponentKind::kTrustCache ? ChangeClass::kContent : ChangeClass::kRelink);
     } else if (!ch.symbols_added.empty() || !ch.symbols_removed.empty()) {
       classes.insert(ChangeClass::kMetadata);
     } else {
@@ -338,6 +340,39 @@ void add_notes(const Details& det, Change& ch) {
 
 }  // namespace
 
+namespace {
+
+// A cryptex (OS or App) whose contents changed while a trust cache placed with it, present in both
+// builds, did not: the code the new cryptex holds is not what that trust cache lists as trusted.
+std::vector<std::string> trust_cache_notes(const BuildInventory& a, const BuildInventory& b,
+                                           const std::vector<Change>& changes) {
+  std::vector<std::string> notes;
+  for (Location loc : {Location::kCryptexOs, Location::kCryptexApp}) {
+    std::vector<std::string> changed, caches_changed;
+    for (const auto& c : changes) {
+      if (c.location != loc) continue;
+      (c.component_kind == ComponentKind::kTrustCache ? caches_changed : changed).push_back(c.id);
+    }
+    if (changed.empty() || !caches_changed.empty()) continue;
+    std::set<std::string> old_caches;
+    for (const auto& c : a.components)
+      if (c.kind == ComponentKind::kTrustCache && c.location == loc) old_caches.insert(c.id);
+    std::vector<std::string> same;
+    for (const auto& c : b.components)
+      if (c.kind == ComponentKind::kTrustCache && c.location == loc && old_caches.count(c.id)) same.push_back(c.id);
+    if (same.empty()) continue;
+    std::string ids;
+    for (const auto& id : same) ids += (ids.empty() ? "" : ", ") + id;
+    notes.push_back(fmt::format("{} changed ({} component{}, e.g. {}) but its trust cache did not ({}): the code "
+                                "it now holds is not what that trust cache lists",
+                                loc == Location::kCryptexOs ? "the OS cryptex" : "the App cryptex", changed.size(),
+                                changed.size() == 1 ? "" : "s", changed.front(), ids));
+  }
+  return notes;
+}
+
+}  // namespace
+
 BuildDiff diff_builds(const BuildInventory& old_build, const BuildInventory& new_build) {
   BuildDiff d;
   auto less = [](const Component& x, const Component& y) { return x.id < y.id; };
@@ -428,6 +463,7 @@ BuildDiff diff_builds(const BuildInventory& old_build, const BuildInventory& new
   }
   d.not_analysed = old_build.not_analysed;
   d.not_analysed.insert(d.not_analysed.end(), new_build.not_analysed.begin(), new_build.not_analysed.end());
+  d.trust_cache_notes = trust_cache_notes(old_build, new_build, d.changes);
   return d;
 }
 
@@ -457,7 +493,7 @@ std::string change_summary(const Change& c) {
       out += "relink only (layout noise: the same code and data at another layout)";
       continue;
     }
-    if (cls == ChangeClass::kContent) {
+    if (cls == ChangeClass::kContent && parts.empty()) {
       out += "content changed";
       continue;
     }

@@ -48,6 +48,7 @@ void add_evidence(Verdict& v, const BuildDiff& diff) {
     }
     v.evidence.push_back(fmt::format("{}: {} {}", id, change_summary(*it), where_phrase(it->location)));
   }
+  for (const auto& n : diff.trust_cache_notes) v.evidence.push_back("warning: " + n);
 }
 
 }  // namespace

@@ -11,7 +11,10 @@
   090-10002-001.dmg              the OS cryptex: WebKit, JavaScriptCore, SystemVersion.plist
                                                                              key Cryptex1,SystemOS
   090-10003-001.dmg              the App cryptex: Safari                        key Cryptex1,AppOS
-  Firmware/...root_hash / .trustcache   seals of each volume (Cryptex1,SystemVolume, ...)
+  Firmware/...root_hash          seals of each volume (Cryptex1,SystemVolume, ...): IM4P of a SHA-384
+  Firmware/...trustcache         trust caches (StaticTrustCache, Cryptex1,SystemTrustCache, ...): IM4P
+                                 'trst' of a version 2 module, one entry per file of the volume (cdhash:
+                                 the first 20 bytes of the file's SHA-256, make_trustcache.py)
   Firmware/all_flash/iBoot.j414c.RELEASE.im4p   IM4P 'ibot'                   key iBoot
   090-10009-001.dmg              a stand-in restore ramdisk (opaque bytes)      key RestoreRamDisk
 
@@ -21,6 +24,8 @@ Variants, so tests can build pairs:
   --app-seed N         a different Safari (only the App cryptex changes)
   --kernel-changed     one instruction of the kernel's code replaced (the kernelcache changes)
   --corrupt-cryptex os|app   the cryptex dmg is cut in half (unreadable)
+  --stale-app-trust-cache    the App cryptex's trust cache lists the Safari of --app-seed 0 whatever
+                       the seed (a cryptex that changed without its trust cache)
   --devices N          N device classes, each with its own kernelcache (kernelcache.release.mac14h...)
   --images-dir DIR     also write every member to DIR (same relative paths) plus DIR/images.txt, an
                        upscope image list naming them with their roles
@@ -39,6 +44,7 @@ import make_apfs as ma  # noqa: E402
 import make_demo_builds as demo  # noqa: E402
 import make_kc as mk  # noqa: E402
 import make_ota as mo  # noqa: E402
+import make_trustcache as mt  # noqa: E402
 
 KERNELCACHE = "kernelcache.release.mac14g"
 SYSTEM_DMG = "090-10001-001.dmg"
@@ -55,11 +61,11 @@ def layout():
         ("Cryptex1,SystemOS", OS_DMG, "cryptex-os"),
         ("Cryptex1,AppOS", APP_DMG, "cryptex-app"),
         ("SystemVolume", "Firmware/" + SYSTEM_DMG + ".root_hash", "system-seal"),
-        ("StaticTrustCache", "Firmware/" + SYSTEM_DMG + ".trustcache", "system-seal"),
+        ("StaticTrustCache", "Firmware/" + SYSTEM_DMG + ".trustcache", "system-trust-cache"),
         ("Cryptex1,SystemVolume", "Firmware/" + OS_DMG + ".root_hash", "cryptex-os-seal"),
-        ("Cryptex1,SystemTrustCache", "Firmware/" + OS_DMG + ".trustcache", "cryptex-os-seal"),
+        ("Cryptex1,SystemTrustCache", "Firmware/" + OS_DMG + ".trustcache", "cryptex-os-trust-cache"),
         ("Cryptex1,AppVolume", "Firmware/" + APP_DMG + ".root_hash", "cryptex-app-seal"),
-        ("Cryptex1,AppTrustCache", "Firmware/" + APP_DMG + ".trustcache", "cryptex-app-seal"),
+        ("Cryptex1,AppTrustCache", "Firmware/" + APP_DMG + ".trustcache", "cryptex-app-trust-cache"),
         ("iBoot", IBOOT, "firmware"),
         ("RestoreRamDisk", RAMDISK, "restore"),
     ]
@@ -83,33 +89,47 @@ def volume_dmg(name, files, seed):
             return f.read()
 
 
+def trust_cache(files, name):
+    """IM4P 'trst' of a version 2 trust cache listing every file of a volume (cdhash: the file's
+    SHA-256, first 20 bytes; hash type 2 = SHA-256), its UUID derived from the volume's name."""
+    entries = sorted((hashlib.sha256(data).digest()[:20], 2, 0, 0) for data in files.values())
+    uuid = hashlib.sha256(name.encode()).digest()[:16]
+    return mk.im4p("trst", "trust cache", mt.raw_module(2, uuid, entries))
+
+
+def app_files(seed):
+    return {"/System/Applications/Safari.app/Contents/MacOS/Safari":
+            demo.image(0xA0 + seed, 2 + seed, "com.apple.Safari")}
+
+
 def build(args):
     version, build_id = args.version, args.build
     kc = demo.boot_kc(("com.apple.kernel",) if args.kernel_changed else ())
-    members = {
-        KERNELCACHE: mk.im4p("krnl", "KernelCacheBuilder_release-2238.100.3", mk.complzss(kc)),
-        SYSTEM_DMG: volume_dmg("Macintosh HD", {
+    files = {
+        SYSTEM_DMG: ("Macintosh HD", {
             "/System/Library/CoreServices/SystemVersion.plist": demo.system_version(version, build_id),
             "/usr/lib/libSystem.B.dylib": demo.image(0x40, 4, "libSystem.B"),
             "/usr/bin/true": demo.image(0x48, 1, "com.apple.true"),
         }, 11),
-        OS_DMG: volume_dmg("Cryptex1,SystemOS", {
+        OS_DMG: ("Cryptex1,SystemOS", {
             "/System/Library/CoreServices/SystemVersion.plist": demo.system_version(version, build_id),
             "/System/Library/Frameworks/WebKit.framework/Versions/A/WebKit": demo.image(0x60, 5, "com.apple.WebKit"),
             "/System/Library/Frameworks/JavaScriptCore.framework/Versions/A/JavaScriptCore":
                 demo.image(0x80, 3, "com.apple.JavaScriptCore"),
         }, 12),
-        APP_DMG: volume_dmg("Cryptex1,AppOS", {
-            "/System/Applications/Safari.app/Contents/MacOS/Safari":
-                demo.image(0xA0 + args.app_seed, 2 + args.app_seed, "com.apple.Safari"),
-        }, 13),
+        APP_DMG: ("Cryptex1,AppOS", app_files(args.app_seed), 13),
+    }
+    members = {
+        KERNELCACHE: mk.im4p("krnl", "KernelCacheBuilder_release-2238.100.3", mk.complzss(kc)),
         IBOOT: mk.im4p("ibot", "iBoot-8422.100.650", b"iBoot for j414c, RELEASE\0" + bytes(range(256)) * 4),
         RAMDISK: b"restore ramdisk stand-in\0" + hashlib.sha256(b"ramdisk").digest() * 64,
     }
-    for dmg in (SYSTEM_DMG, OS_DMG, APP_DMG):
+    for dmg, (name, contents, seed) in files.items():
+        members[dmg] = volume_dmg(name, contents, seed)
         digest = hashlib.sha384(members[dmg]).digest()
         members["Firmware/" + dmg + ".root_hash"] = mk.im4p("isys", "root hash", digest)
-        members["Firmware/" + dmg + ".trustcache"] = mk.im4p("trst", "trust cache", hashlib.sha256(members[dmg]).digest())
+        listed = app_files(0) if dmg == APP_DMG and args.stale_app_trust_cache else contents
+        members["Firmware/" + dmg + ".trustcache"] = trust_cache(listed, name)
     if args.corrupt_cryptex:
         dmg = OS_DMG if args.corrupt_cryptex == "os" else APP_DMG
         members[dmg] = members[dmg][:len(members[dmg]) // 2]
@@ -151,6 +171,8 @@ def main():
     ap.add_argument("--app-seed", type=int, default=0)
     ap.add_argument("--kernel-changed", action="store_true")
     ap.add_argument("--corrupt-cryptex", choices=["os", "app"])
+    ap.add_argument("--stale-app-trust-cache", action="store_true",
+                    help="the App trust cache lists the Safari of --app-seed 0 whatever the seed")
     ap.add_argument("--devices", type=int, default=1, help="device classes, each with its own kernelcache")
     ap.add_argument("--images-dir")
     a = ap.parse_args()

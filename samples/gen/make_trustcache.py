@@ -46,6 +46,18 @@ def parse_entry(text, version):
     return (cdhash, fields[0], fields[1], fields[2])
 
 
+def raw_module(version, uuid_bytes, entries):
+    """A raw module: entries are (cdhash, hash type, flags, constraint category), written as given."""
+    out = bytearray(struct.pack("<I16sI", version, uuid_bytes, len(entries)))
+    for cdhash, hash_type, flags, category in entries:
+        out += cdhash
+        if version >= 1:
+            out += bytes([hash_type, flags])
+        if version >= 2:
+            out += bytes([category, 0])
+    return bytes(out)
+
+
 def module(a):
     rng = random.Random(a.seed)
     entries = [parse_entry(e, a.version) for e in a.entry]

@@ -5,6 +5,8 @@
 // undetermined), and the image list's equivalence with the IPSW holding the same images.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "test_support.hpp"
@@ -101,7 +103,9 @@ TEST_CASE("IPSW inventory places every member by its BuildManifest role", "[ipsw
       {"Cryptex1,AppOS", "cryptex-image", "user", "cryptex-app"},
       {kSafari, "macho", "user", "cryptex-app"},
       {"Firmware/090-10001-001.dmg.root_hash", "file", "data", "system-volume"},
-      {"Firmware/090-10002-001.dmg.trustcache", "file", "data", "cryptex-os"},
+      {"Firmware/090-10002-001.dmg.trustcache", "trust-cache", "data", "cryptex-os"},
+      {"Firmware/090-10003-001.dmg.trustcache", "trust-cache", "data", "cryptex-app"},
+      {"Firmware/090-10001-001.dmg.trustcache", "trust-cache", "data", "system-volume"},
       {"Firmware/090-10003-001.dmg.root_hash", "file", "data", "cryptex-app"},
       {"Firmware/all_flash/iBoot.j414c.RELEASE.im4p", "firmware", "boot", "preboot"},
       {"090-10009-001.dmg", "firmware", "boot", "unknown"},
@@ -148,8 +152,43 @@ TEST_CASE("IPSW pairs: App cryptex only -> eligible, kernelcache -> not, unreada
       safari |= c["id"] == kSafari && c["change"] == "modified";
     }
     CHECK(safari);
+    // The App cryptex's trust cache changed with it: the old Safari's cdhash removed, the new one's
+    // added, as sha256sum of the Safari 7-Zip extracts from each dmg says (make_ipsw.py lists each
+    // file by the first 20 bytes of its SHA-256).
+    auto safari_cdhash = [&](const fs::path& ipsw) {
+      const fs::path out = dir / (ipsw.stem().string() + "-x");
+      auto x = run_shell("cd " + shell_quote(dir.string()) + " && 7zz e -y -o" + shell_quote(out.string()) + " " +
+                         shell_quote(ipsw.string()) + " " + kAppDmg + " >/dev/null && cd " + shell_quote(out.string()) +
+                         " && 7zz e -y " + kAppDmg + " Safari -r >/dev/null 2>&1; sha256sum Safari | cut -c1-40");
+      REQUIRE(x.exit_code == 0);
+      return x.out.substr(0, 40);
+    };
+    const json* tc = find_comp(d["diff"]["changes"], std::string("Firmware/") + kAppDmg + ".trustcache");
+    REQUIRE(tc);
+    CHECK((*tc)["kind"] == "trust-cache");
+    CHECK((*tc)["classes"] == json::array({"content"}));
+    std::set<std::string> added, removed;
+    for (const auto& det : (*tc)["details"])
+      if (det["class"] == "content") (det["change"] == "added" ? added : removed).insert(det["what"].get<std::string>());
+    CHECK(added == std::set<std::string>{"cdhash " + safari_cdhash(app)});
+    CHECK(removed == std::set<std::string>{"cdhash " + safari_cdhash(base)});
     auto v = run_json({"verdict", "--json", base.string(), app.string()}, 0);
     CHECK(v["verdict"]["rsr_eligible"] == "yes");
+    for (const auto& e : v["verdict"]["evidence"]) CHECK(e.get<std::string>().find("trust cache did not") == std::string::npos);
+  }
+  SECTION("(a') the App cryptex changed but its trust cache did not: flagged in the evidence") {
+    auto stale = make_ipsw(dir, "stale.ipsw", "--app-seed 2 --stale-app-trust-cache");
+    auto v = run_json({"verdict", "--json", base.string(), stale.string()}, 0);
+    CHECK(v["verdict"]["rsr_eligible"] == "yes");  // the flag informs; the locations decide
+    std::vector<std::string> warnings;
+    for (const auto& e : v["verdict"]["evidence"])
+      if (e.get<std::string>().rfind("warning: ", 0) == 0) warnings.push_back(e);
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].rfind("warning: the App cryptex changed (", 0) == 0);
+    CHECK(warnings[0].find("but its trust cache did not (Firmware/090-10003-001.dmg.trustcache)") != std::string::npos);
+    // The text verdict shows it too.
+    auto t = run_upscope({"verdict", base.string(), stale.string()});
+    CHECK(t.out.find("but its trust cache did not") != std::string::npos);
   }
   SECTION("(b) the kernel in the kernelcache changed") {
     auto kernel = make_ipsw(dir, "kernel.ipsw", "--kernel-changed");

@@ -316,3 +316,37 @@ TEST_CASE("trustcache: diff reports added, removed and changed cdhashes", "[trus
   CHECK(up.out.find("version: 1 -> 2") != std::string::npos);
   CHECK(up.out.find("~ " + hash_of('1') + "  category absent -> 0") != std::string::npos);
 }
+
+TEST_CASE("trustcache: in a build tree, a cryptex's trust cache is a component diffed by cdhash", "[trustcache][inventory]") {
+  auto dir = scratch_dir("trustcache-tree");
+  const std::string preboot = "System/Volumes/Preboot/0123-4567/cryptex1/current/";
+  for (const char* side : {"old", "new"}) fs::create_directories(dir / side / preboot);
+  make_tc(dir, "old/" + preboot + "app.dmg.trustcache",
+          "--version 2 --wrap im4p --entry " + hash_of('1') + ":2:0:1 --entry " + hash_of('2') + ":2:0:1");
+  make_tc(dir, "new/" + preboot + "app.dmg.trustcache",
+          "--version 2 --wrap im4p --entry " + hash_of('1') + ":2:0:1 --entry " + hash_of('3') + ":2:0:1");
+  auto inv = json_of(run_upscope({"inventory", "--json", (dir / "old").string()}));
+  const nlohmann::json* c = nullptr;
+  for (const auto& x : inv["build"]["components"])
+    if (x["id"] == "/" + preboot + "app.dmg.trustcache") c = &x;
+  REQUIRE(c);
+  CHECK((*c)["kind"] == "trust-cache");
+  CHECK((*c)["location"] == "cryptex-app");
+  CHECK(inv["build"]["not_analysed"].empty());
+
+  auto d = json_of(run_upscope({"verdict", "--json", (dir / "old").string(), (dir / "new").string()}));
+  REQUIRE(d["diff"]["changes"].size() == 1);
+  const auto& ch = d["diff"]["changes"][0];
+  CHECK(ch["classes"] == nlohmann::json::array({"content"}));
+  CHECK(ch["summary"] == "content changed (cdhash " + hash_of('2') + " removed; cdhash " + hash_of('3') + " added)");
+  // Only the trust cache changed, in the App cryptex: an RSR could ship it.
+  CHECK(d["verdict"]["rsr_eligible"] == "yes");
+
+  // Entries equal, the UUID changed: bytes differ, so a change (metadata), never "nothing changed".
+  make_tc(dir, "new/" + preboot + "app.dmg.trustcache",
+          "--version 2 --wrap im4p --uuid 99999999-0000-0000-0000-000000000000 --entry " + hash_of('1') +
+              ":2:0:1 --entry " + hash_of('2') + ":2:0:1");
+  auto m = json_of(run_upscope({"verdict", "--json", (dir / "old").string(), (dir / "new").string()}));
+  REQUIRE(m["diff"]["changes"].size() == 1);
+  CHECK(m["diff"]["changes"][0]["classes"] == nlohmann::json::array({"metadata"}));
+}

@@ -75,6 +75,9 @@ struct BuildDiff {
   std::vector<AdvisoryLink> advisory;  // set by `diff --advisory`
   // What either side could not read: a change could hide there.
   std::vector<NotAnalysed> not_analysed;
+  // An OS or App cryptex whose contents changed while its trust cache (in both builds) did not, one
+  // sentence each; the verdict quotes them as evidence (they do not decide it).
+  std::vector<std::string> trust_cache_notes;
   bool empty() const { return changes.empty(); }
 };
 
