@@ -20,7 +20,7 @@
 #include "compress/lzfse_blocks.hpp"
 #include "compress/stream_decode.hpp"
 #include "identify/identify.hpp"
-#include "img4/probe.hpp"
+#include "img4/im4p.hpp"
 #include "inspect/limits.hpp"
 #include "inspect/progress.hpp"
 #include "inspect/source.hpp"
@@ -36,32 +36,6 @@ struct DecompressOptions {
   std::string max_size = "64G";
   bool keep_partial = false;
 };
-
-// "64G", "512M", "1000" (bytes); K/M/G/T are powers of 1024.
-std::optional<uint64_t> parse_size(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  size_t pos = 0;
-  uint64_t v = 0;
-  while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
-    auto m = checked_mul(v, 10);
-    if (!m) return std::nullopt;
-    auto a = checked_add(*m, uint64_t(s[pos] - '0'));
-    if (!a) return std::nullopt;
-    v = *a;
-    ++pos;
-  }
-  if (pos == 0) return std::nullopt;
-  std::string unit = s.substr(pos);
-  unsigned shift = 0;
-  if (unit.empty() || unit == "B") shift = 0;
-  else if (unit == "K" || unit == "KiB") shift = 10;
-  else if (unit == "M" || unit == "MiB") shift = 20;
-  else if (unit == "G" || unit == "GiB") shift = 30;
-  else if (unit == "T" || unit == "TiB") shift = 40;
-  else return std::nullopt;
-  if (shift && v > (UINT64_MAX >> shift)) return std::nullopt;
-  return v << shift;
-}
 
 // The output file: a large stdio buffer, removed on failure unless --keep-partial.
 class OutFile {
@@ -192,24 +166,6 @@ Result<uint64_t> run_stream(Job& job, compress::StreamKind kind, const ByteReade
   return n;
 }
 
-// IM4P: SEQUENCE { "IM4P", type, description, OCTET STRING payload, ... }: the payload's range.
-Result<ByteReader> im4p_payload(const ByteReader& r) {
-  UPSCOPE_TRY(img4::DerHeader seq, img4::read_der_header(r, 0));
-  uint64_t off = seq.header_length;
-  for (int field = 0; field < 4; ++field) {
-    UPSCOPE_TRY(img4::DerHeader h, img4::read_der_header(r, off));
-    uint64_t body = off + h.header_length;
-    if (field == 3) {
-      if (h.tag != 0x04) return fail(ErrorCode::kMalformed, "IM4P", "fourth field is not the payload OCTET STRING", r.base() + off);
-      return r.sub(body, h.length, "IM4P payload");
-    }
-    auto next = checked_add(body, h.length);
-    if (!next || *next > r.size()) return fail(ErrorCode::kTruncated, "IM4P", "field runs past the end of the file", r.base() + off);
-    off = *next;
-  }
-  return fail(ErrorCode::kMalformed, "IM4P", "no payload");
-}
-
 Result<uint64_t> dispatch(Job& job, const std::string& format, const ByteReader& r, bool nested = false) {
   if (format.size() == 4 && format.rfind("pbz", 0) == 0) return run_pbz(job, r);
   if (format == "lzss") return run_lzss(job, r);
@@ -217,12 +173,16 @@ Result<uint64_t> dispatch(Job& job, const std::string& format, const ByteReader&
   if (format == "lzbitmap") return run_lzbitmap(job, r);
   if (auto kind = compress::stream_kind_from_format(format)) return run_stream(job, *kind, r);
   if (format == "im4p" && !nested) {
-    UPSCOPE_TRY(ByteReader payload, im4p_payload(r));
-    std::string inner = payload.starts_with("complzss") ? "lzss" : payload.starts_with("bvx") ? "lzfse" : "";
-    if (inner.empty())
+    UPSCOPE_TRY(img4::Im4p im4p, img4::parse_im4p(r));
+    if (im4p.has_keybag)
       return fail(ErrorCode::kUnsupported, "IM4P payload",
-                  "payload is not LZSS or LZFSE compressed (raw or encrypted); nothing to decompress", payload.base());
-    UPSCOPE_TRY(uint64_t n, dispatch(job, inner, payload, true));
+                  "the payload is encrypted (the IM4P has a keybag); nothing to decompress", im4p.payload.base());
+    const std::string inner = im4p.payload_kind();
+    if (inner != "lzss" && inner != "lzfse")
+      return fail(ErrorCode::kUnsupported, "IM4P payload",
+                  "the payload is not LZSS or LZFSE compressed (stored as it is); nothing to decompress",
+                  im4p.payload.base());
+    UPSCOPE_TRY(uint64_t n, dispatch(job, inner, im4p.payload, true));
     job.summary = "IM4P payload: " + job.summary;
     return n;
   }
@@ -242,9 +202,11 @@ int run(Context& ctx, const DecompressOptions& opt) {
     std::cerr << "upscope decompress: no output: give -o OUT (or -o - for stdout)\n";
     return kExitError;
   }
-  auto max = parse_size(opt.max_size);
+  // The same size syntax as --max-memory (inspect/limits.hpp).
+  auto max = parse_byte_size(opt.max_size);
   if (!max || *max == 0) {
-    std::cerr << fmt::format("upscope decompress: --max-size '{}' is not a size such as 64G, 512M or 1000\n", opt.max_size);
+    std::cerr << fmt::format("upscope decompress: --max-size '{}' is not a size such as 64G, 512m, 1.5G or 1000\n",
+                             opt.max_size);
     return kExitError;
   }
   std::error_code ec;
@@ -282,7 +244,7 @@ const CommandRegistrar reg("decompress", 60, [](CLI::App& app, Context& ctx) {
   auto* sub = app.add_subcommand("decompress", "Decompress a pbzx/pbz*, LZFSE, LZSS, LZBITMAP, xz, gzip, bzip2, zstd, LZ4 or IM4P stream to -o OUT");
   sub->add_option("input", opt->input, "Compressed file (its kind is detected from its content)")->required();
   sub->add_option("--max-size", opt->max_size,
-                  "Refuse to write more than this (decompression-bomb guard; K/M/G/T suffixes)")
+                  "Refuse to write more than this (decompression-bomb guard; K/M/G/T suffixes, as --max-memory)")
       ->default_str("64G");
   sub->add_flag("--keep-partial", opt->keep_partial, "Keep the partly written output when decoding fails");
   sub->footer("pbz* chunks decode on -j threads. Exit codes: 0 written; 2 error (nothing kept unless --keep-partial).");

@@ -62,6 +62,13 @@ Result<NodeEntry> Node::entry(uint32_t i) const {
   const uint8_t* p = block_->bytes.data();
   const uint64_t base = block_->paddr * block_->bytes.size();
   uint64_t koff, klen, voff, vlen;
+  // The table-of-contents entry is read only once it is known to exist and to lie in the block.
+  const uint64_t toc_entry = (flags_ & BTNODE_FIXED_KV_SIZE) ? 4 : 8;
+  if (i >= nkeys_ || uint64_t(toc_off_) + toc_entry * (uint64_t(i) + 1) > block_->bytes.size())
+    return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", label_, block_->paddr),
+                fmt::format("entry {} is not in the table of contents ({} entries of {} bytes at +{})", i, nkeys_,
+                            toc_entry, toc_off_),
+                base + toc_off_);
   if (flags_ & BTNODE_FIXED_KV_SIZE) {
     const uint8_t* t = p + toc_off_ + 4ull * i;
     koff = load_u16le(t);
@@ -76,7 +83,7 @@ Result<NodeEntry> Node::entry(uint32_t i) const {
     voff = load_u16le(t + 4);
     vlen = load_u16le(t + 6);
   }
-  if (i >= nkeys_ || !range_fits(key_start_ + koff, klen, val_end_))
+  if (!range_fits(key_start_ + koff, klen, val_end_))
     return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", label_, block_->paddr),
                 fmt::format("entry {} key [{}, +{}) lies outside the key area [{}, {})", i, key_start_ + koff, klen,
                             key_start_, val_end_),

@@ -311,6 +311,15 @@ TEST_CASE("upscope decompress: every stream kind, detected by content", "[pbzx]"
     CHECK(capped.exit_code == 2);
     CHECK_THAT(capped.err, Catch::Contains(in.string() + ": pbzx stream at 0x0: decoded size 300000 exceeds the limit of "
                                                          "1000 bytes (decompression bomb guard)"));
+    // --max-size reads sizes as --max-memory does: lower-case units and fractions too.
+    auto lower = test::run_upscope({"-q", "decompress", in.string(), "-o", out.string(), "--max-size", "0.5m"});
+    CHECK(lower.exit_code == 0);
+    auto tight = test::run_upscope({"decompress", in.string(), "-o", out.string(), "--max-size", "200k"});
+    CHECK(tight.exit_code == 2);
+    CHECK_THAT(tight.err, Catch::Contains("exceeds the limit of 204800 bytes"));
+    auto bad = test::run_upscope({"decompress", in.string(), "-o", out.string(), "--max-size", "lots"});
+    CHECK(bad.exit_code == 2);
+    CHECK_THAT(bad.err, Catch::Contains("--max-size 'lots' is not a size such as 64G, 512m, 1.5G or 1000"));
     // inspect reports every chunk.
     auto insp = test::run_upscope({"--json", "inspect", in.string()});
     REQUIRE(insp.exit_code == 0);
@@ -409,4 +418,35 @@ TEST_CASE("xz streams asking for a dictionary over 256 MiB are refused", "[pbzx]
   REQUIRE(!whole);
   CHECK(whole.error().code == ErrorCode::kLimit);
   CHECK(whole.error().message() == "xz stream at 0x18: dictionary needs more than 256 MiB of memory");
+}
+
+TEST_CASE("upscope decompress: an IM4P's LZSS payload, read through the IM4P reader; a stored one is refused",
+          "[pbzx][img4]") {
+  auto dir = test::scratch_dir("decompress-im4p");
+  const auto gen = (test::source_dir() / "samples/gen").string();
+  auto make = [&](const std::string& name, const std::string& payload_expr) {
+    const auto out = dir / name;
+    auto r = test::run_shell("python3 -c " +
+                             test::shell_quote("import sys; sys.path.insert(0, sys.argv[1]); import make_kc as mk; "
+                                               "data = b'kernel text ' * 5000 + bytes(range(256)) * 40; "
+                                               "open(sys.argv[2], 'wb').write(mk.im4p('krnl', 'test', " +
+                                               payload_expr + ")); open(sys.argv[2] + '.plain', 'wb').write(data)") +
+                             " " + test::shell_quote(gen) + " " + test::shell_quote(out.string()));
+    REQUIRE(r.exit_code == 0);
+    return out;
+  };
+  const auto lzss = make("kc.im4p", "mk.complzss(data)");
+  const auto out = dir / "out.bin";
+  auto r = test::run_upscope({"decompress", lzss.string(), "-o", out.string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(test::read_bytes(out) == test::read_bytes(dir / "kc.im4p.plain"));
+  CHECK_THAT(r.err, Catch::Contains("IM4P payload: complzss LZSS, Adler-32"));
+
+  const auto stored = make("stored.im4p", "data");
+  auto s = test::run_upscope({"decompress", stored.string(), "-o", out.string()});
+  CHECK(s.exit_code == 2);
+  CHECK(s.err == "upscope: error: " + stored.string() +
+                     ": IM4P payload at 0x1c: the payload is not LZSS or LZFSE compressed (stored as it is); "
+                     "nothing to decompress\n");
 }
