@@ -194,8 +194,10 @@ nlohmann::ordered_json to_json(const Archive& a) {
 
 std::string to_text(const Header& h) {
   std::string s = fmt::format("  profile: {} {} ({})\n", h.profile, h.info->name, h.info->summary);
-  if (h.profile == 5 || h.scrypt_strength)
+  if (h.profile == 5)
     s += fmt::format("  scrypt strength: {} (N = {:#x})\n", h.scrypt_strength, uint64_t{0x4000} << (2 * h.scrypt_strength));
+  else
+    s += fmt::format("  scrypt strength: {} (unused: only profile 5 derives its key with scrypt)\n", h.scrypt_strength);
   s += auth_text(h.auth);
   s += layout_text(h);
   return s;
