@@ -3,6 +3,7 @@
 // plaintext, every segment checked) and `upscope aea verify FILE` (every check, nothing written).
 #include "aea_input.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -64,7 +65,8 @@ Result<std::vector<uint8_t>> read_aea_plaintext(const Context& ctx, const aea::P
   auto size = to_size(a.root.plain_size);
   if (!size) return fail(ErrorCode::kLimit, "AEA plaintext", "does not fit in memory");
   std::vector<uint8_t> out;
-  out.reserve(*size);
+  // The declared size is only a claim until the segments decode: reserve a bounded part of it.
+  out.reserve(std::min<size_t>(*size, size_t{64} << 20));
   auto st = aea::stream_plaintext(a, plain.file(), ctx.global.jobs, [&](Bytes b) -> Status {
     out.insert(out.end(), b.begin(), b.end());
     return {};
