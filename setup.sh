@@ -17,6 +17,7 @@ PACKAGES=(
   zlib1g-dev libbz2-dev liblzma-dev libzstd-dev liblz4-dev libssl-dev libxxhash-dev libsqlite3-dev
   libdeflate-dev
   python3 python3-jsonschema xz-utils bzip2 gzip zstd lz4 file
+  python3-cryptography  # samples/gen/make_aea.py: HKDF, AES-CTR, ECDSA/ECDH P-256, scrypt
   # independent readers the tests check our readers and writers against
   7zip llvm-16 python3-fsapfs libfsapfs-utils libfshfs-utils bsdiff
   # renders the HTML report for its screenshot test

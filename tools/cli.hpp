@@ -36,6 +36,10 @@ struct GlobalOptions {
   bool quiet = false;
   bool strict = false;
   std::string max_memory;    // --max-memory SIZE; empty = no user limit (see inspect/limits.hpp)
+  // Keys for encrypted Apple Encrypted Archives (tools/aea_input.hpp reads them).
+  std::string aea_key;            // --key BASE64
+  std::string aea_key_file;       // --key-file PATH
+  std::string aea_password_file;  // --password-file PATH
 
   Format output_format() const {
     if (json || format == "json") return Format::kJson;

@@ -1,8 +1,11 @@
-// upscope aa list ARCHIVE [--json]: every entry of an Apple Archive (plain or pbz*-wrapped).
+// upscope aa list ARCHIVE [--json]: every entry of an Apple Archive (plain or pbz*-wrapped, or the
+// plaintext of an Apple Encrypted Archive).
 // upscope aa extract ARCHIVE -o DIR: extracts it, refusing paths that would leave DIR.
 #include <fmt/format.h>
 
 #include "aa/aa.hpp"
+#include "aa_listing.hpp"
+#include "aea_input.hpp"
 #include "cli.hpp"
 #include "inspect/mapped_file.hpp"
 #include "inspect/text.hpp"
@@ -10,6 +13,27 @@
 #include "reports/text_table.hpp"
 
 namespace upscope::cli {
+
+std::string aa_listing_text(const std::string& name, const aa::Listing& l, const std::string& wrapper) {
+  reports::TextTable t({"TYPE", "MODE", "UID", "GID", "SIZE", "PATH"},
+                       {reports::TextTable::Align::kLeft, reports::TextTable::Align::kRight, reports::TextTable::Align::kRight,
+                        reports::TextTable::Align::kRight, reports::TextTable::Align::kRight, reports::TextTable::Align::kLeft});
+  for (const auto& e : l.entries) {
+    auto type = e.type();
+    auto dat = e.find("DAT");
+    auto opt_num = [&](const char* k) { auto v = e.uint(k); return v ? std::to_string(*v) : std::string("-"); };
+    std::string path = e.path() ? printable({reinterpret_cast<const uint8_t*>(e.path()->data()), e.path()->size()}) : "(no PAT)";
+    if (auto lnk = e.link()) path += " -> " + *lnk;
+    if (std::string why = e.unsafe_path_reason(); !why.empty()) path += "  [UNSAFE: " + why + "]";
+    auto mode = e.uint("MOD");
+    t.add_row({type ? std::string(1, *type) : "?", mode ? fmt::format("{:04o}", *mode) : "-", opt_num("UID"), opt_num("GID"),
+               dat ? std::to_string(dat->uint_value) : opt_num("SIZ"), path});
+  }
+  return fmt::format("{}: Apple Archive, {} entries ({}{}{})\n", name, l.entries.size(), l.info.container,
+                     l.info.container == "raw" ? "" : ", " + l.info.codec, wrapper.empty() ? "" : ", " + wrapper) +
+         t.str();
+}
+
 namespace {
 
 struct AaOptions {
@@ -22,37 +46,26 @@ int list_cmd(Context& ctx, const AaOptions& opt) {
   auto file = MappedFile::open(opt.archive);
   if (!file) { print_error(file.error()); return kExitError; }
   (*file)->advise_sequential();
+  auto aea_plain = read_if_aea(ctx, opt.archive);
+  if (!aea_plain) { print_error(aea_plain.error()); return kExitError; }
   ThreadPool pool(resolve_jobs(ctx.global.jobs));
   aa::ReadOptions ro;
   ro.pool = &pool;
-  auto l = aa::list((*file)->bytes(), ro);
+  auto l = aa::list(*aea_plain ? Bytes((*aea_plain)->bytes) : (*file)->bytes(), ro);
   if (!l) { print_error(l.error().in_file(opt.archive)); return kExitError; }
+  if (*aea_plain) l->diagnostics.append((*aea_plain)->diagnostics);
   int rc = l->diagnostics.has_errors() ? kExitError : kExitOk;
   if (json) {
     auto doc = reports::make_document("apple-archive");
     doc["path"] = opt.archive;
     doc["report"] = aa::to_json(*l);
+    if (*aea_plain) doc["report"]["aea"] = (*aea_plain)->summary;
     doc["diagnostics"] = reports::to_json(l->diagnostics);
     if (ctx.global.strict && l->diagnostics.count(Severity::kWarning)) rc = kExitError;
     int out = emit(ctx, doc);
     return out != kExitOk ? out : rc;
   }
-  reports::TextTable t({"TYPE", "MODE", "UID", "GID", "SIZE", "PATH"},
-                       {reports::TextTable::Align::kLeft, reports::TextTable::Align::kRight, reports::TextTable::Align::kRight,
-                        reports::TextTable::Align::kRight, reports::TextTable::Align::kRight, reports::TextTable::Align::kLeft});
-  for (const auto& e : l->entries) {
-    auto type = e.type();
-    auto dat = e.find("DAT");
-    auto opt_num = [&](const char* k) { auto v = e.uint(k); return v ? std::to_string(*v) : std::string("-"); };
-    std::string path = e.path() ? printable({reinterpret_cast<const uint8_t*>(e.path()->data()), e.path()->size()}) : "(no PAT)";
-    if (auto lnk = e.link()) path += " -> " + *lnk;
-    if (std::string why = e.unsafe_path_reason(); !why.empty()) path += "  [UNSAFE: " + why + "]";
-    auto mode = e.uint("MOD");
-    t.add_row({type ? std::string(1, *type) : "?", mode ? fmt::format("{:04o}", *mode) : "-", opt_num("UID"), opt_num("GID"),
-               dat ? std::to_string(dat->uint_value) : opt_num("SIZ"), path});
-  }
-  std::string text = fmt::format("{}: Apple Archive, {} entries ({}{})\n", opt.archive, l->entries.size(), l->info.container,
-                                 l->info.container == "raw" ? "" : ", " + l->info.codec) + t.str();
+  std::string text = aa_listing_text(opt.archive, *l, *aea_plain ? "in " + (*aea_plain)->summary : "");
   if (print_diagnostics(ctx, opt.archive, l->diagnostics)) rc = kExitError;
   int out = emit(ctx, text);
   return out != kExitOk ? out : rc;
@@ -66,12 +79,15 @@ int extract_cmd(Context& ctx, const AaOptions& opt) {
   auto file = MappedFile::open(opt.archive);
   if (!file) { print_error(file.error()); return kExitError; }
   (*file)->advise_sequential();
+  auto aea_plain = read_if_aea(ctx, opt.archive);
+  if (!aea_plain) { print_error(aea_plain.error()); return kExitError; }
   ThreadPool pool(resolve_jobs(ctx.global.jobs));
   aa::ReadOptions ro;
   ro.pool = &pool;
   ro.overwrite = opt.overwrite;
-  auto r = aa::extract((*file)->bytes(), ctx.global.output, ro);
+  auto r = aa::extract(*aea_plain ? Bytes((*aea_plain)->bytes) : (*file)->bytes(), ctx.global.output, ro);
   if (!r) { print_error(r.error().in_file(opt.archive)); return kExitError; }
+  if (*aea_plain) r->diagnostics.append((*aea_plain)->diagnostics);
   int rc = r->diagnostics.has_errors() ? kExitError : kExitOk;
   if (print_diagnostics(ctx, opt.archive, r->diagnostics)) rc = kExitError;
   // -o is the target directory, so the summary goes to stdout.
@@ -95,7 +111,7 @@ int extract_cmd(Context& ctx, const AaOptions& opt) {
 
 const CommandRegistrar reg("aa", 65, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<AaOptions>();
-  auto* sub = app.add_subcommand("aa", "Apple Archive (AA01/YAA1, plain or pbzx/pbze/pbz4/pbzz-wrapped)");
+  auto* sub = app.add_subcommand("aa", "Apple Archive (AA01/YAA1, plain or pbzx/pbze/pbz4/pbzz-wrapped, or inside an AEA)");
   sub->require_subcommand(1);
   auto* ls = sub->add_subcommand("list", "List every entry with its fields");
   ls->add_option("archive", opt->archive, "Archive file")->required();

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "aea_input.hpp"
 #include "cli.hpp"
 #include "compress/codec.hpp"
 #include "compress/complzss.hpp"
@@ -228,7 +229,9 @@ int run(Context& ctx, const DecompressOptions& opt) {
     return kExitError;
   }
   Job job{ctx, opt.input, *max, **out, {}};
-  auto n = dispatch(job, id->format, ByteReader(*bytes));
+  auto n = id->format == "aea"
+               ? write_aea_plaintext(ctx, *src, *max, [&](Bytes b) { return (*out)->write(b); }, job.summary)
+               : dispatch(job, id->format, ByteReader(*bytes));
   Status closed = n ? (*out)->close() : Status{};
   if (!n || !closed) {
     if (!opt.keep_partial) (*out)->discard();
@@ -241,7 +244,7 @@ int run(Context& ctx, const DecompressOptions& opt) {
 
 const CommandRegistrar reg("decompress", 60, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<DecompressOptions>();
-  auto* sub = app.add_subcommand("decompress", "Decompress a pbzx/pbz*, LZFSE, LZSS, LZBITMAP, xz, gzip, bzip2, zstd, LZ4 or IM4P stream to -o OUT");
+  auto* sub = app.add_subcommand("decompress", "Decompress a pbzx/pbz*, LZFSE, LZSS, LZBITMAP, xz, gzip, bzip2, zstd, LZ4 or IM4P stream, or an AEA's plaintext, to -o OUT");
   sub->add_option("input", opt->input, "Compressed file (its kind is detected from its content)")->required();
   sub->add_option("--max-size", opt->max_size,
                   "Refuse to write more than this (decompression-bomb guard; K/M/G/T suffixes, as --max-memory)")

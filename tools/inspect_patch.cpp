@@ -1,4 +1,4 @@
-// `upscope inspect` reports for patches and archives: BXDIFF50/4x, RIDIFF10, Apple Archive, AEA.
+// `upscope inspect` reports for patches and archives: BXDIFF50/4x, RIDIFF10, Apple Archive (AEA: inspect_aea.cpp).
 #include <fmt/format.h>
 
 #include "aa/aa.hpp"
@@ -60,21 +60,9 @@ InspectResult inspect_aa(const Context& ctx, const SourcePtr& src, const Identif
   return r;
 }
 
-InspectResult inspect_aea(const Context&, const SourcePtr& src, const Identification& id) {
-  InspectResult r;
-  r.json["format"] = "aea";
-  r.json["encrypted"] = true;
-  r.json["size"] = src->size();
-  if (id.details.contains("profile")) r.json["profile"] = id.details["profile"];
-  r.json["note"] = "Apple Encrypted Archive: the payload is encrypted; it cannot be read without the archive key";
-  r.text = "  encrypted (AEA1): contents cannot be read without the key (ArchiveDecryptionKey)\n";
-  return r;
-}
-
 const InspectorRegistrar reg_bx({"bxdiff50", "bxdiff4x"}, inspect_bxdiff);
 const InspectorRegistrar reg_ri({"ridiff10"}, inspect_ridiff);
 const InspectorRegistrar reg_aa({"apple-archive"}, inspect_aa);
-const InspectorRegistrar reg_aea({"aea"}, inspect_aea);
 
 }  // namespace
 }  // namespace upscope::cli

@@ -92,7 +92,7 @@ int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput& i
   std::string path = opt.path;
   if (path.empty()) path = "/";
   Diagnostics diags;
-  auto opened = apfs::open_image(image, &diags);
+  auto opened = input.source ? apfs::open_source(input.source, &diags) : apfs::open_image(image, &diags);
   // No APFS container in the image: it may hold an HFS+ volume instead.
   if (!opened && opened.error().code == ErrorCode::kNotFound) return list_hfs(ctx, opt, input);
   if (!opened) {

@@ -76,13 +76,13 @@ void hash_rows(const hfs::Volume& vol, std::vector<Row>& rows, HashKind hk, Thre
 
 }  // namespace
 
-int list_hfs(Context& ctx, const LsRequest& opt, const IdentifiedInput&) {
+int list_hfs(Context& ctx, const LsRequest& opt, const IdentifiedInput& input) {
   const bool json = ctx.global.output_format() == Format::kJson;
   const std::optional<HashKind> hk = opt.hash;
   const std::string& image = opt.image;
   const std::string path = opt.path.empty() ? "/" : opt.path;
   Diagnostics diags;
-  auto opened = hfs::open_image(image, &diags);
+  auto opened = input.source ? hfs::open_source(input.source, &diags) : hfs::open_image(image, &diags);
   if (!opened) {
     print_error(opened.error().in_file(image));
     return kExitError;

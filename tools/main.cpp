@@ -36,6 +36,10 @@ int main(int argc, char** argv) {
                  "Cap on the memory any decode buffer, decompressed payload or chunk cache may take "
                  "(e.g. 512M, 2G); inputs needing more fail with exit 2")
       ->check([](const std::string& v) { auto n = parse_byte_size(v); return n ? std::string() : n.error().rule; });
+  app.add_option("--key", g.aea_key, "Apple Encrypted Archive key: the 32-byte symmetric key as base64 (or hex:...)");
+  app.add_option("--key-file", g.aea_key_file,
+                 "Apple Encrypted Archive key file: 32 raw bytes, base64 text, or a P-256 private key (PEM)");
+  app.add_option("--password-file", g.aea_password_file, "Apple Encrypted Archive password (profile 5): first line of FILE");
   app.footer("Exit codes: 0 success; 1 differences found / not RSR-eligible; 2 error; 3 verdict undetermined.\n"
              "Run 'upscope <command> --help' for a command's options.");
 

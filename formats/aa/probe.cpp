@@ -5,14 +5,6 @@
 namespace upscope::aa {
 
 std::optional<Identification> probe(const ProbeInput& in) {
-  if (in.head.starts_with("AEA1")) {
-    Identification id;
-    id.format = "aea";
-    auto profile = in.head.u32le(4);
-    if (profile) id.details["profile"] = *profile & 0xffffff;
-    id.description = "Apple Encrypted Archive (AEA1): encrypted, contents not readable without the key";
-    return id;
-  }
   bool aa01 = in.head.starts_with("AA01"), yaa1 = in.head.starts_with("YAA1");
   if (!aa01 && !yaa1) return std::nullopt;
   Identification id;

@@ -35,6 +35,10 @@ Result<LocatedContainer> locate_container(SourcePtr file, Diagnostics* diags, ui
 
 Result<OpenedImage> open_image(const std::string& path, Diagnostics* diags) {
   UPSCOPE_TRY(auto file, FileSource::open(path));
+  return open_source(std::move(file), diags);
+}
+
+Result<OpenedImage> open_source(SourcePtr file, Diagnostics* diags) {
   UPSCOPE_TRY(auto loc, locate_container(file, diags));
   UPSCOPE_TRY(auto c, Container::open(loc.source));
   if (diags) diags->append(c->diagnostics());

@@ -28,6 +28,8 @@ struct OpenedImage {
   std::shared_ptr<Container> container;
 };
 Result<OpenedImage> open_image(const std::string& path, Diagnostics* diags);
+// The same from an opened input (a file, or the plaintext of an AEA archive).
+Result<OpenedImage> open_source(SourcePtr file, Diagnostics* diags);
 
 // One volume of an image for commands that work on a single volume: `which` is a name or index;
 // empty picks the only volume and fails, naming the count, when there are several.

@@ -40,6 +40,10 @@ Result<LocatedVolume> locate_volume(SourcePtr file, Diagnostics* diags, uint32_t
 
 Result<OpenedVolume> open_image(const std::string& path, Diagnostics* diags) {
   UPSCOPE_TRY(auto file, FileSource::open(path));
+  return open_source(std::move(file), diags);
+}
+
+Result<OpenedVolume> open_source(SourcePtr file, Diagnostics* diags) {
   UPSCOPE_TRY(auto loc, locate_volume(file, diags));
   UPSCOPE_TRY(auto vol, Volume::open(loc.source, diags));
   return OpenedVolume{std::move(loc), std::move(vol)};

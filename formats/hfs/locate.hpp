@@ -28,5 +28,7 @@ struct OpenedVolume {
 };
 // A file on the host opened down to its HFS+ volume (the CLI's IMAGE[:/path] inputs).
 Result<OpenedVolume> open_image(const std::string& path, Diagnostics* diags);
+// The same from an opened input (a file, or the plaintext of an AEA archive).
+Result<OpenedVolume> open_source(SourcePtr file, Diagnostics* diags);
 
 }  // namespace upscope::hfs

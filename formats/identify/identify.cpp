@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "aa/probe.hpp"
+#include "aea/probe.hpp"
 #include "bom/probe.hpp"
 #include "chunklist/probe.hpp"
 #include "apfs/probe.hpp"
@@ -35,6 +36,7 @@ using ProbeFn = std::optional<Identification> (*)(const ProbeInput&);
 // (file systems and partition maps found at fixed offsets); MBR last, since GPT disks carry one.
 const ProbeFn kProbes[] = {
     udif::probe_encrypted, udif::probe,      udif::probe_sparse, aa::probe,         pbzx::probe,
+    aea::probe,
     compress::probe,       bxdiff50::probe,  ridiff10::probe,    dyld_cache::probe, macho::probe,
     img4::probe,           zip::probe,       plist::probe,       bom::probe,        chunklist::probe,
     pkg::probe,  // xar ("xar!"): installer packages and other xar archives

@@ -5,6 +5,7 @@
 #include "aa/aa.hpp"
 #include "bom/bom.hpp"
 #include "advisory/advisory.hpp"
+#include "aea/aea.hpp"
 #include "apfs/container.hpp"
 #include "apfs/volume.hpp"
 #include "build/build_images.hpp"
@@ -172,6 +173,20 @@ void run_ridiff10(Bytes data) {
 }
 
 void run_apple_archive(Bytes data) { (void)aa::list(data); }
+
+// Apple Encrypted Archives: the header and auth data, then the archive opened with a fixed symmetric
+// key (the seeds in regressions/aea are made with it: make_aea.py --key-hex 11...11), its signature
+// and cluster walk, and its segments decoded (HMAC, AES-CTR, decompression, checksum).
+void run_aea(Bytes data) {
+  auto src = shared(data);
+  (void)aea::read_header(*src);
+  aea::Keys keys;
+  keys.symmetric = std::vector<uint8_t>(32, 0x11);
+  auto a = aea::open(src, keys);
+  if (!a) return;
+  for (size_t i = 0; i < (*a)->segments.size() && i < 64; ++i)
+    if ((*a)->segments[i].plain_size <= kMaxOutput) (void)aea::decode_segment(**a, *src, i);
+}
 
 // An update package given as zip bytes: central directory, members, metadata plists, every item.
 void run_ota_zip(Bytes data) {
@@ -361,6 +376,7 @@ const std::vector<Target>& targets() {
       {"bxdiff50", run_bxdiff50},
       {"ridiff10", run_ridiff10},
       {"apple_archive", run_apple_archive},
+      {"aea", run_aea},
       {"pbzx", run_pbzx},
       {"kc", run_kc},
       {"prelink_info", run_prelink_info},

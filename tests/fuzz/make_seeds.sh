@@ -10,7 +10,7 @@ gen=samples/gen
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for t in apple_archive ota_zip bxdiff50 ridiff10 pbzx kc im4p hfs apfs dyld_cache macho udif partition identify \
-         prelink_info codec_zlib codec_xz codec_lzma codec_bzip2 stream_decode advisory ipsw build_manifest plist lzbitmap; do
+         prelink_info codec_zlib codec_xz codec_lzma codec_bzip2 stream_decode advisory ipsw build_manifest plist lzbitmap aea; do
   mkdir -p "$out/$t"
 done
 q() { "$@" >/dev/null 2>&1 || echo "make_seeds: failed: $*" >&2; }
@@ -21,6 +21,11 @@ q python3 $gen/make_ota.py rsr "$out/ota_zip/rsr.zip"
 q python3 $gen/make_bxdiff50.py synth "$tmp/old" "$tmp/new" "$out/bxdiff50/synth.patch" "$tmp/patch40" --size 20000
 q python3 $gen/make_ridiff10.py "$out/ridiff10/small.ridiff"
 q python3 $gen/lzbitmap.py encode SECURITY.md "$out/lzbitmap/security.zbm"
+# AEA: the fuzz target opens with the key 11...11 (fuzz_targets.cpp run_aea); needs python3-cryptography.
+k=$(printf '11%.0s' $(seq 32))
+q python3 $gen/make_aea.py "$out/aea/p0.aea" --profile 0 --size 5000 --segment-size 1024
+q python3 $gen/make_aea.py "$out/aea/p1.aea" --profile 1 --key-hex "$k" --size 5000 --segment-size 1024 --checksum 1
+q python3 $gen/make_aea.py "$out/aea/p2.aea" --profile 2 --key-hex "$k" --size 3000 --segment-size 1024 --padding 40
 q python3 $gen/make_pbzx.py "$out/pbzx/small.pbzx" --size 200000 --block-size 65536
 q python3 $gen/make_kc.py "$tmp/kc"
 cp "$tmp"/kc/*.kc "$tmp"/kc/kernelcache* "$out/kc/" 2>/dev/null

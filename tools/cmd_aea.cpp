@@ -1,0 +1,236 @@
+// Apple Encrypted Archives: the keys of the global options and the plaintext they unlock, shared by
+// inspect, ls, aa and decompress (aea_input.hpp); and `upscope aea decrypt FILE -o OUT` (the
+// plaintext, every segment checked) and `upscope aea verify FILE` (every check, nothing written).
+#include "aea_input.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "inspect/checked.hpp"
+#include "inspect/hash.hpp"
+#include "inspect/limits.hpp"
+#include "inspect/progress.hpp"
+#include "inspect/text.hpp"
+
+namespace upscope::cli {
+
+Result<aea::Keys> aea_keys(const GlobalOptions& g) {
+  aea::Keys keys;
+  if (!g.aea_key.empty() && !g.aea_key_file.empty())
+    return fail(ErrorCode::kInvalidArgument, "", "give the key once: --key or --key-file, not both");
+  if (!g.aea_key.empty()) {
+    UPSCOPE_TRY(keys, aea::keys_from_base64(g.aea_key));
+  } else if (!g.aea_key_file.empty()) {
+    UPSCOPE_TRY(keys, aea::keys_from_file(g.aea_key_file));
+  }
+  if (!g.aea_password_file.empty()) {
+    UPSCOPE_TRY(auto pw, aea::password_from_file(g.aea_password_file));
+    keys.password = std::move(pw);
+  }
+  return keys;
+}
+
+std::string aea_key_hint(uint32_t profile) {
+  switch (profile) {
+    case 1:
+    case 2: return "give it with --key BASE64 or --key-file PATH";
+    case 3:
+    case 4: return "give it with --key-file KEY.pem";
+    case 5: return "give it with --password-file PATH";
+    default: return {};
+  }
+}
+
+Result<std::shared_ptr<const aea::PlainSource>> open_aea(const Context& ctx, const SourcePtr& file) {
+  auto keys = aea_keys(ctx.global);
+  if (!keys) return fail(keys.error());
+  auto plain = aea::open_plaintext(file, *keys);
+  if (!plain) {
+    Error e = plain.error().in_file(file->name());
+    if (e.code == ErrorCode::kUnsupported && e.structure == "AEA prologue") {
+      auto h = aea::read_header(*file);
+      if (h) e.rule += "; " + aea_key_hint(h->profile);
+    }
+    return fail(std::move(e));
+  }
+  return *plain;
+}
+
+Result<std::vector<uint8_t>> read_aea_plaintext(const Context& ctx, const aea::PlainSource& plain) {
+  const aea::Archive& a = plain.archive();
+  UPSCOPE_CHECK(check_memory(a.root.plain_size, "AEA plaintext"));
+  auto size = to_size(a.root.plain_size);
+  if (!size) return fail(ErrorCode::kLimit, "AEA plaintext", "does not fit in memory");
+  std::vector<uint8_t> out;
+  // The declared size is only a claim until the segments decode: reserve a bounded part of it.
+  out.reserve(std::min<size_t>(*size, size_t{64} << 20));
+  auto st = aea::stream_plaintext(a, plain.file(), ctx.global.jobs, [&](Bytes b) -> Status {
+    out.insert(out.end(), b.begin(), b.end());
+    return {};
+  });
+  if (!st) return fail(st.error().in_file(plain.file()->name()));
+  return out;
+}
+
+Result<std::optional<AeaPlaintext>> read_if_aea(const Context& ctx, const std::string& path) {
+  UPSCOPE_TRY(SourcePtr file, FileSource::open(path));
+  uint8_t magic[4] = {0};
+  if (file->size() < 4 || !file->read_at(0, magic) || std::string_view(reinterpret_cast<char*>(magic), 4) != "AEA1")
+    return std::optional<AeaPlaintext>();
+  UPSCOPE_TRY(auto plain, open_aea(ctx, file));
+  AeaPlaintext out;
+  UPSCOPE_TRY(out.bytes, read_aea_plaintext(ctx, *plain));
+  const aea::Archive& a = plain->archive();
+  out.summary = fmt::format("AEA profile {} ({}), {} segments", a.header.profile, a.header.info->summary,
+                            aea::compression_name(a.root.compression));
+  out.diagnostics = a.diagnostics;
+  return std::optional<AeaPlaintext>(std::move(out));
+}
+
+Result<uint64_t> write_aea_plaintext(const Context& ctx, const SourcePtr& file, uint64_t max_output,
+                                     const std::function<Status(Bytes)>& write, std::string& summary) {
+  UPSCOPE_TRY(auto plain, open_aea(ctx, file));
+  const aea::Archive& a = plain->archive();
+  if (a.root.plain_size > max_output)
+    return fail(ErrorCode::kLimit, "AEA root header",
+                fmt::format("plaintext size {} exceeds the limit of {} bytes (decompression bomb guard)", a.root.plain_size,
+                            max_output),
+                a.header.layout.root_header);
+  print_diagnostics(ctx, file->name(), a.diagnostics);
+  Progress bar("decompress", a.root.plain_size);
+  auto st = aea::stream_plaintext(a, file, ctx.global.jobs, [&](Bytes b) -> Status {
+    UPSCOPE_CHECK(write(b));
+    bar.advance(b.size());
+    return {};
+  });
+  bar.finish();
+  if (!st) return fail(st.error());
+  summary = fmt::format("AEA profile {} ({}), {} segments ({}), every segment checked", a.header.profile,
+                        a.header.info->summary, a.segments.size(), aea::compression_name(a.root.compression));
+  return a.root.plain_size;
+}
+
+namespace {
+
+struct AeaOptions {
+  std::string input;
+};
+
+std::string what(const aea::Archive& a) {
+  return fmt::format("AEA profile {} ({}), {} plaintext bytes in {} segments, {} clusters", a.header.profile,
+                     a.header.info->summary, a.root.plain_size, a.segments.size(), a.clusters.size());
+}
+
+// Streams the plaintext to -o (a file, or - for stdout); a failed check removes the partial output.
+int decrypt_cmd(Context& ctx, const AeaOptions& opt) {
+  const std::string& out_path = ctx.global.output;
+  if (out_path.empty()) {
+    std::cerr << "upscope aea decrypt: no output: give -o OUT (or -o - for stdout)\n";
+    return kExitError;
+  }
+  std::error_code ec;
+  if (out_path != "-" && std::filesystem::exists(out_path, ec) && std::filesystem::equivalent(opt.input, out_path, ec)) {
+    std::cerr << "upscope aea decrypt: the output is the input file: refusing to overwrite it\n";
+    return kExitError;
+  }
+  auto file = FileSource::open(opt.input);
+  if (!file) { print_error(file.error()); return kExitError; }
+  auto plain = open_aea(ctx, *file);
+  if (!plain) { print_error(plain.error()); return kExitError; }
+  const aea::Archive& a = (*plain)->archive();
+  print_diagnostics(ctx, opt.input, a.diagnostics);
+  FILE* fp = out_path == "-" ? stdout : std::fopen(out_path.c_str(), "wb");
+  if (!fp) {
+    print_error(make_error(ErrorCode::kIo, out_path, "cannot open for writing"));
+    return kExitError;
+  }
+  Progress bar("aea decrypt", a.root.plain_size);
+  auto st = aea::stream_plaintext(a, *file, ctx.global.jobs, [&](Bytes b) -> Status {
+    if (std::fwrite(b.data(), 1, b.size(), fp) != b.size()) return fail(ErrorCode::kIo, out_path, "write failed (disk full?)");
+    bar.advance(b.size());
+    return {};
+  });
+  bar.finish();
+  const bool closed = fp == stdout ? std::fflush(fp) == 0 : std::fclose(fp) == 0;
+  if (!st || !closed) {
+    if (out_path != "-") std::filesystem::remove(out_path, ec);
+    print_error(st ? make_error(ErrorCode::kIo, out_path, "write failed") : st.error().in_file(opt.input));
+    return kExitError;
+  }
+  if (!ctx.global.quiet)
+    std::cerr << fmt::format("{}: {}: wrote {} bytes ({}) to {}; every segment checked\n", opt.input, what(a),
+                             a.root.plain_size, human_size(a.root.plain_size), out_path);
+  return a.diagnostics.has_errors() ? kExitError : kExitOk;
+}
+
+// Decodes every segment (HMAC, decryption, decompression, checksum) and reports the plaintext's SHA-256.
+int verify_cmd(Context& ctx, const AeaOptions& opt) {
+  auto file = FileSource::open(opt.input);
+  if (!file) { print_error(file.error()); return kExitError; }
+  auto plain = open_aea(ctx, *file);
+  if (!plain) { print_error(plain.error()); return kExitError; }
+  const aea::Archive& a = (*plain)->archive();
+  uint64_t total = 0;
+  Progress bar("aea verify", a.root.plain_size);
+  Hasher hasher(HashKind::kSha256);
+  auto st = aea::stream_plaintext(a, *file, ctx.global.jobs, [&](Bytes b) -> Status {
+    hasher.update(b);
+    total += b.size();
+    bar.advance(b.size());
+    return {};
+  });
+  bar.finish();
+  if (!st) { print_error(st.error().in_file(opt.input)); return kExitError; }
+  const std::string sha = hasher.hex_digest();
+  const aea::Checks& c = a.checks;
+  int rc = a.diagnostics.has_errors() ? kExitError : kExitOk;
+  if (ctx.global.output_format() == Format::kJson) {
+    auto doc = reports::make_document("aea");
+    doc["path"] = opt.input;
+    doc["report"] = aea::to_json(a);
+    doc["report"]["verified"] = {{"segments", a.segments.size()},
+                                 {"segment_macs", c.macs},
+                                 {"checksum", aea::checksum_name(a.root.checksum)},
+                                 {"plaintext_size", total},
+                                 {"plaintext_sha256", sha}};
+    doc["diagnostics"] = reports::to_json(a.diagnostics);
+    if (ctx.global.strict && a.diagnostics.count(Severity::kWarning)) rc = kExitError;
+    int out = emit(ctx, doc);
+    return out != kExitOk ? out : rc;
+  }
+  std::string text = fmt::format("{}: {}\n", opt.input, what(a));
+  if (!c.signature.empty()) text += "  signature: " + c.signature + "\n";
+  if (!c.signing_key_signature.empty()) text += "  SigningPublicKeySignature: " + c.signing_key_signature + "\n";
+  if (!c.certificate_chain.empty()) text += "  certificate chain: " + c.certificate_chain + "\n";
+  if (c.macs)
+    text += fmt::format("  HMACs verified: root header, {} cluster headers, {} segments; padding: {}\n",
+                        c.cluster_header_macs, a.segments.size(), c.padding);
+  else
+    text += fmt::format("  HMACs not checked (the signing public key the main key depends on is unknown)\n");
+  text += fmt::format("  segments decoded: {}; {} checksums: {}\n", a.segments.size(), aea::checksum_name(a.root.checksum),
+                      a.root.checksum == 0 ? "none stored" : "all match");
+  text += fmt::format("  plaintext: {} bytes, SHA-256 {}\n", total, sha);
+  if (print_diagnostics(ctx, opt.input, a.diagnostics)) rc = kExitError;
+  int out = emit(ctx, text);
+  return out != kExitOk ? out : rc;
+}
+
+const CommandRegistrar reg("aea", 66, [](CLI::App& app, Context& ctx) {
+  auto opt = std::make_shared<AeaOptions>();
+  auto* sub = app.add_subcommand("aea", "Apple Encrypted Archive (AEA1): decrypt or verify (keys: --key, --key-file, --password-file)");
+  sub->require_subcommand(1);
+  auto* dec = sub->add_subcommand("decrypt", "Write the plaintext to -o OUT, checking every segment");
+  dec->add_option("input", opt->input, "AEA file")->required();
+  dec->footer("Exit codes: 0 written; 2 error (a missing or wrong key, a failed check: nothing is kept).");
+  dec->callback([&ctx, opt] { ctx.exit_code = decrypt_cmd(ctx, *opt); });
+  auto* ver = sub->add_subcommand("verify", "Check the signature, every HMAC and every segment checksum");
+  ver->add_option("input", opt->input, "AEA file")->required();
+  ver->footer("Exit codes: 0 every check passed; 2 a check failed or the file could not be read.");
+  ver->callback([&ctx, opt] { ctx.exit_code = verify_cmd(ctx, *opt); });
+});
+
+}  // namespace
+}  // namespace upscope::cli
