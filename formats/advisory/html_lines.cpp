@@ -17,11 +17,11 @@ bool ieq(char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == ':'; }
 
-// Elements whose end ends a line of text.
-constexpr std::array<std::string_view, 38> kBlock = {
+// Elements whose end ends a line of text (a table row does; its cells are parted by a space, below).
+constexpr std::array<std::string_view, 37> kBlock = {
     "address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "details", "div", "dl", "dt",
     "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
-    "html", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "td", "tr", "ul"};
+    "html", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tr", "ul"};
 // Elements whose content is not page text; raw-text ones (script, style) run to their end tag even
 // when it is missing, the others are dropped only when their end tag exists.
 constexpr std::array<std::string_view, 4> kRawText = {"script", "style", "textarea", "title"};

@@ -114,7 +114,7 @@ TEST_CASE("advisory parser: text without an entry is an error naming the rule", 
         "\"Available for:\" line");
 }
 
-TEST_CASE("advisory: recognised by content; the component table is printed", "[advisory][cli]") {
+TEST_CASE("advisory: recognised by content, the component table is printed", "[advisory][cli]") {
   auto id = run_upscope({"identify", "--json", (source_dir() / "tests/advisories/macos-13.2.1.txt").string(),
                          (source_dir() / "tests/advisories/README.md").string()});
   REQUIRE(id.exit_code == 0);

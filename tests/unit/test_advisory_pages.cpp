@@ -122,7 +122,7 @@ TEST_CASE("advisory pages: HTML, copied text and Markdown give the plain text's 
   for (const auto& in : nlohmann::json::parse(id.out)["inputs"]) CHECK(in["format"] == "advisory");
 }
 
-TEST_CASE("advisory HTML: head, scripts, styles and comments dropped; blocks end lines; entities decoded",
+TEST_CASE("advisory HTML: head, scripts, styles and comments dropped, blocks end lines, entities decoded",
           "[advisory]") {
   const std::string html =
       "<!DOCTYPE html><html><head><title>About the security content of X - Apple Support</title>\n"

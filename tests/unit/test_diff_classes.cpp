@@ -262,7 +262,7 @@ TEST_CASE("entitlements are read from the DER blob when there is no XML one", "[
   CHECK(der["com.apple.developer.team-identifier"] == "\"ABCDE12345\"");
 }
 
-TEST_CASE("identical builds have no changes; two writes of the same build neither", "[diff][classes][samples]") {
+TEST_CASE("identical builds have no changes, two writes of the same build neither", "[diff][classes][samples]") {
   UPSCOPE_REQUIRE_SAMPLE(hello_src, "r2/hello-macos-arm64-chained");
   auto dir = scratch_dir("classes-same");
   for (const char* side : {"a", "b"}) {
@@ -384,7 +384,7 @@ TEST_CASE("diff --advisory places each entry on the changed components it names"
   CHECK(run_upscope({"diff", "--advisory", (a / webkit).string(), a.string(), b.string()}).exit_code == 2);
 }
 
-TEST_CASE("C++ names are demangled as people read them; other names are left alone", "[diff]") {
+TEST_CASE("C++ names are demangled as people read them, other names are left alone", "[diff]") {
   CHECK(demangle("__Z11addHdcpInfoP12AtiHdcpProxyP12OSDictionary") == "addHdcpInfo(AtiHdcpProxy*, OSDictionary*)");
   CHECK(demangle("_ZN11OSMetaClass21_RESERVEDOSMetaClass0Ev") == "OSMetaClass::_RESERVEDOSMetaClass0()");
   CHECK(demangle("_main").empty());

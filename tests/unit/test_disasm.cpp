@@ -101,7 +101,7 @@ TEST_CASE("arm64: calls and references are named by what they reach, not where",
   CHECK(fn_hash(other_text) != fn_hash(a));
 }
 
-TEST_CASE("arm64: a load from a GOT slot is named by its import; local branches keep their layout",
+TEST_CASE("arm64: a load from a GOT slot is named by its import, local branches keep their layout",
           "[disasm][symbolic]") {
   auto f = [](const Image& img) {
     const uint64_t t = img.text;

@@ -53,7 +53,7 @@ std::optional<std::string> objdump16() {
 
 // ---- ls ---------------------------------------------------------------------------------------
 
-TEST_CASE("dsc ls: synthetic split cache rows match the manifest; content hash matches hashlib", "[dsc]") {
+TEST_CASE("dsc ls: synthetic split cache rows match the manifest, content hash matches hashlib", "[dsc]") {
   auto dir = generate("ls", "");
   auto man = manifest(dir);
   const std::string cache = (dir / "dyld_shared_cache_arm64e").string();
@@ -282,7 +282,7 @@ fs::path tree(const std::string& tag, const std::string& dyld_dir, const std::st
 
 }  // namespace
 
-TEST_CASE("dsc: cache images are build components; diff sees the changed image and every moved one", "[dsc]") {
+TEST_CASE("dsc: cache images are build components, diff sees the changed image and every moved one", "[dsc]") {
   const std::string sysdir = "System/Library/dyld";
   auto a = tree("a", sysdir, "");
   auto b = tree("b", sysdir, "--variant code");

@@ -20,7 +20,7 @@ fs::path cut_copy(const fs::path& src, const fs::path& dir, size_t drop) {
 constexpr const char* kHint = " (--raw copies the input as it is)";
 }  // namespace
 
-TEST_CASE("extract: a real dmg cut before its trailer is an error naming what is missing; --raw copies it",
+TEST_CASE("extract: a real dmg cut before its trailer is an error naming what is missing, --raw copies it",
           "[extract][samples]") {
   UPSCOPE_REQUIRE_SAMPLE(dmg, "real/ota-26.2/AppleDiagnostics.dmg");
   const fs::path dir = scratch_dir("extract-raw");
@@ -62,7 +62,7 @@ TEST_CASE("extract: a GPT disk cut short (a raw-chunk dmg cut before its trailer
   CHECK(read_bytes(dir / "disk.img") == read_bytes(disk));
 }
 
-TEST_CASE("extract: another format is named; raw disks and file systems still extract", "[extract][samples]") {
+TEST_CASE("extract: another format is named, raw disks and file systems still extract", "[extract][samples]") {
   UPSCOPE_REQUIRE_SAMPLE(apfs, "dfvfs_apfs.raw");
   const fs::path dir = scratch_dir("extract-raw-other");
   const fs::path plist = dir / "Info.plist";

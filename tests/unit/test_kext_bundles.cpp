@@ -43,7 +43,7 @@ TEST_CASE("a kext bundle is one component named by its bundle id, with each slic
   }
 }
 
-TEST_CASE("a kext in a kernel collection and on the system volume is one component; either copy changing is a change",
+TEST_CASE("a kext in a kernel collection and on the system volume is one component, either copy changing is a change",
           "[kext][kc][samples]") {
   UPSCOPE_REQUIRE_SAMPLE(kext, "real/kexts/AppleUSBCDC.kext");
   auto dir = scratch_dir("kext-both");

@@ -222,7 +222,7 @@ TEST_CASE("Restore.plist, SystemVersion and an app's Info.plist, XML and binary"
   CHECK_FALSE(manifest::detect(root_of(generated() / "types.plist")));
 }
 
-TEST_CASE("semantic readers: fields of unexpected types are warnings naming the field; no BuildIdentities array is an error",
+TEST_CASE("semantic readers: fields of unexpected types are warnings naming the field, no BuildIdentities array is an error",
           "[plist][malformed]") {
   auto m = manifest::read_build_manifest(root_of(generated() / "odd-types.plist"), "odd-types.plist");
   REQUIRE(m);

@@ -309,7 +309,7 @@ TEST_CASE("delta OTA zip: per-file BXDIFF50 patches with their targets, AEA name
   CHECK(decide_rsr(ota::as_diff(p, t)).rsr_eligible == Eligibility::kNo);
 }
 
-TEST_CASE("the generated zips pass 7-Zip's test; the zip64 variants are zip64 to 7-Zip", "[ota]") {
+TEST_CASE("the generated zips pass 7-Zip's test, the zip64 variants are zip64 to 7-Zip", "[ota]") {
   if (run_shell("command -v 7zz").exit_code != 0) {
     WARN("SKIPPED: 7zz is not installed (independent zip reader)");
     return;
@@ -324,7 +324,7 @@ TEST_CASE("the generated zips pass 7-Zip's test; the zip64 variants are zip64 to
   }
 }
 
-TEST_CASE("the extracted directory reads like the zip; zip64 like classic zip", "[ota]") {
+TEST_CASE("the extracted directory reads like the zip, zip64 like classic zip", "[ota]") {
   for (std::string k : {"full", "delta", "rsr"}) {
     INFO(k);
     auto z = read(pkg(k + ".zip"));
