@@ -1,4 +1,5 @@
 #include "advisory/advisory.hpp"
+#include "inspect/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -10,12 +11,6 @@
 namespace upscope::advisory {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 bool starts_with_field(std::string_view line, std::string_view field, std::string_view* rest) {
   if (line.substr(0, field.size()) != field) return false;

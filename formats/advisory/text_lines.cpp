@@ -4,16 +4,11 @@
 #include <cctype>
 
 #include "advisory/source_lines.hpp"
+#include "inspect/text.hpp"
 
 namespace upscope::advisory {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // Calls f(line, number) for each line (without its "\n" or "\r\n").
 template <class F>

@@ -8,6 +8,7 @@
 
 #include "aea/aea.hpp"
 #include "aea/structs.hpp"
+#include "inspect/base64.hpp"
 
 namespace upscope::aea {
 
@@ -47,31 +48,7 @@ std::optional<std::vector<uint8_t>> decode_text(std::string_view text) {
     return out;
   }
   if (t.rfind("base64:", 0) == 0) t = t.substr(7);
-  uint32_t acc = 0;
-  int bits = 0;
-  bool padding = false;
-  for (char c : t) {
-    if (std::isspace(static_cast<unsigned char>(c))) continue;
-    if (c == '=') {
-      padding = true;
-      continue;
-    }
-    if (padding) return std::nullopt;  // data after '='
-    int v = (c >= 'A' && c <= 'Z') ? c - 'A'
-            : (c >= 'a' && c <= 'z') ? c - 'a' + 26
-            : (c >= '0' && c <= '9') ? c - '0' + 52
-            : c == '+'               ? 62
-            : c == '/'               ? 63
-                                     : -1;
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<uint8_t>(acc >> bits));
-    }
-  }
-  return out;
+  return decode_base64(t);
 }
 
 Result<Keys> symmetric(std::vector<uint8_t> key, std::string_view from) {

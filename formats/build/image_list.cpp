@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "build/build_images.hpp"
+#include "inspect/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -16,12 +17,6 @@ namespace {
 constexpr uint64_t kMaxListSize = 1u << 20;
 constexpr size_t kMaxEntries = 10000;
 constexpr std::string_view kHeader = "# upscope image list";
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 struct Entry {
   std::string path;  // as written

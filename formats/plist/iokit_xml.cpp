@@ -1,5 +1,7 @@
 #include "plist/iokit_xml.hpp"
 
+#include "inspect/base64.hpp"
+
 #include <charconv>
 #include <unordered_map>
 
@@ -170,15 +172,6 @@ size_t decode_entity(std::string_view s, std::string& out) {
   if (ec != std::errc() || p != digits.data() + digits.size() || digits.empty() || cp > 0x10FFFF) return 0;
   append_utf8(out, cp);
   return semi + 1;
-}
-
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
 }
 
 }  // namespace
@@ -428,26 +421,7 @@ std::optional<uint64_t> IokitXml::unsigned_integer(Node n) const {
 
 std::optional<std::vector<uint8_t>> IokitXml::data(Node n) const {
   if (type(n) != XmlType::kData) return std::nullopt;
-  std::vector<uint8_t> out;
-  uint32_t acc = 0;
-  int bits = 0;
-  bool padded = false;
-  for (char c : raw(n)) {
-    if (xml_space(c)) continue;
-    if (c == '=') {
-      padded = true;
-      continue;
-    }
-    const int v = base64_value(c);
-    if (v < 0 || padded) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<uint8_t>(acc >> bits));
-    }
-  }
-  return out;
+  return decode_base64(raw(n));
 }
 
 }  // namespace upscope::plist

@@ -1,5 +1,7 @@
 #include "inspect/text.hpp"
 
+#include <cctype>
+
 #include <cxxabi.h>
 
 #include <cstdlib>
@@ -79,6 +81,12 @@ std::string demangle(std::string_view symbol) {
   std::unique_ptr<char, decltype(&std::free)> out(abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status),
                                                    &std::free);
   return status == 0 && out ? std::string(out.get()) : std::string();
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
 }
 
 }  // namespace upscope

@@ -18,6 +18,8 @@ std::string printable(Bytes data);
 // "__Z11addHdcpInfoP12AtiHdcpProxyP12OSDictionary", Mach-O's extra leading underscore included);
 // "" when the name is not an Itanium-mangled C++ name.
 std::string demangle(std::string_view symbol);
+// `s` without the white space (std::isspace) at either end.
+std::string_view trim(std::string_view s);
 // Appends one code point (at most U+10FFFF) as UTF-8.
 void append_utf8(std::string& out, uint32_t code_point);
 
