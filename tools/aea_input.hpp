@@ -9,16 +9,22 @@
 #include <vector>
 
 #include "aea/aea.hpp"
+#include "build/inventory.hpp"
 #include "cli.hpp"
 
 namespace upscope::cli {
 
 // The keys the user gave (none is fine: profile 0 needs none); an error when an option is malformed.
 Result<aea::Keys> aea_keys(const GlobalOptions& g);
+// The keys for the AEA images of builds: --key / --key-file / --password-file as the default for
+// every image, --aea-keys FILE by file name.
+Status set_build_keys(const GlobalOptions& g, build::InventoryOptions& opt);
 // How to give what `profile` needs: "give it with --key BASE64 or --key-file PATH".
 std::string aea_key_hint(uint32_t profile);
 // The plaintext, with the user's keys. Errors name the file; a missing key adds the hint.
-Result<std::shared_ptr<const aea::PlainSource>> open_aea(const Context& ctx, const SourcePtr& file);
+// `shown`: the input as the user named it (errors name it), else the file's own name.
+Result<std::shared_ptr<const aea::PlainSource>> open_aea(const Context& ctx, const SourcePtr& file,
+                                                         const std::string& shown = "");
 // The whole plaintext in memory, every segment checked (the Apple Archive reader needs contiguous bytes).
 Result<std::vector<uint8_t>> read_aea_plaintext(const Context& ctx, const aea::PlainSource& plain);
 
@@ -33,7 +39,8 @@ Result<std::optional<AeaPlaintext>> read_if_aea(const Context& ctx, const std::s
 
 // `upscope decompress FILE.aea`: the plaintext to `write`, every segment checked; refused before
 // anything is written when it is larger than max_output. Sets `summary` for the closing line.
-Result<uint64_t> write_aea_plaintext(const Context& ctx, const SourcePtr& file, uint64_t max_output,
-                                     const std::function<Status(Bytes)>& write, std::string& summary);
+Result<uint64_t> write_aea_plaintext(const Context& ctx, const SourcePtr& file, const std::string& shown,
+                                     uint64_t max_output, const std::function<Status(Bytes)>& write,
+                                     std::string& summary);
 
 }  // namespace upscope::cli

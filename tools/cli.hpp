@@ -40,6 +40,7 @@ struct GlobalOptions {
   std::string aea_key;            // --key BASE64
   std::string aea_key_file;       // --key-file PATH
   std::string aea_password_file;  // --password-file PATH
+  std::string aea_keys_file;      // --aea-keys FILE: {"NAME.dmg.aea": "BASE64", ...} for builds
 
   Format output_format() const {
     if (json || format == "json") return Format::kJson;

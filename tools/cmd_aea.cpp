@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -33,6 +34,32 @@ Result<aea::Keys> aea_keys(const GlobalOptions& g) {
   return keys;
 }
 
+Status set_build_keys(const GlobalOptions& g, build::InventoryOptions& opt) {
+  if (!g.aea_key.empty() || !g.aea_key_file.empty() || !g.aea_password_file.empty()) {
+    UPSCOPE_TRY(opt.aea_default_keys, aea_keys(g));
+  }
+  if (g.aea_keys_file.empty()) return {};
+  auto src = FileSource::open(g.aea_keys_file);
+  if (!src) return fail(src.error());
+  auto bytes = (*src)->contiguous();
+  if (!bytes || bytes->size() > (1u << 20))
+    return fail(ErrorCode::kInvalidArgument, g.aea_keys_file, "--aea-keys: not a readable JSON file of at most 1 MiB");
+  auto doc = nlohmann::json::parse(bytes->begin(), bytes->end(), nullptr, false);
+  if (!doc.is_object())
+    return fail(ErrorCode::kInvalidArgument, g.aea_keys_file,
+                "--aea-keys: not a JSON object mapping file names to base64 keys");
+  for (const auto& [name, value] : doc.items()) {
+    if (!value.is_string())
+      return fail(ErrorCode::kInvalidArgument, g.aea_keys_file, fmt::format("--aea-keys: \"{}\": not a string", name));
+    auto keys = aea::keys_from_base64(value.get<std::string>());
+    if (!keys)
+      return fail(ErrorCode::kInvalidArgument, g.aea_keys_file,
+                  fmt::format("--aea-keys: \"{}\": {}", name, keys.error().message()));
+    opt.aea_keys[name] = std::move(*keys);
+  }
+  return {};
+}
+
 std::string aea_key_hint(uint32_t profile) {
   switch (profile) {
     case 1:
@@ -44,12 +71,13 @@ std::string aea_key_hint(uint32_t profile) {
   }
 }
 
-Result<std::shared_ptr<const aea::PlainSource>> open_aea(const Context& ctx, const SourcePtr& file) {
+Result<std::shared_ptr<const aea::PlainSource>> open_aea(const Context& ctx, const SourcePtr& file,
+                                                         const std::string& shown) {
   auto keys = aea_keys(ctx.global);
   if (!keys) return fail(keys.error());
   auto plain = aea::open_plaintext(file, *keys);
   if (!plain) {
-    Error e = plain.error().in_file(file->name());
+    Error e = plain.error().in_file(shown.empty() ? file->name() : shown);
     if (e.code == ErrorCode::kUnsupported && e.structure == "AEA prologue") {
       auto h = aea::read_header(*file);
       if (h) e.rule += "; " + aea_key_hint(h->profile);
@@ -78,9 +106,9 @@ Result<std::vector<uint8_t>> read_aea_plaintext(const Context& ctx, const aea::P
 Result<std::optional<AeaPlaintext>> read_if_aea(const Context& ctx, const std::string& path) {
   UPSCOPE_TRY(SourcePtr file, FileSource::open(path));
   uint8_t magic[4] = {0};
-  if (file->size() < 4 || !file->read_at(0, magic) || std::string_view(reinterpret_cast<char*>(magic), 4) != "AEA1")
+  if (file->size() < 4 || !file->read_at(0, magic) || std::memcmp(magic, "AEA1", 4) != 0)
     return std::optional<AeaPlaintext>();
-  UPSCOPE_TRY(auto plain, open_aea(ctx, file));
+  UPSCOPE_TRY(auto plain, open_aea(ctx, file, path));
   AeaPlaintext out;
   UPSCOPE_TRY(out.bytes, read_aea_plaintext(ctx, *plain));
   const aea::Archive& a = plain->archive();
@@ -90,9 +118,10 @@ Result<std::optional<AeaPlaintext>> read_if_aea(const Context& ctx, const std::s
   return std::optional<AeaPlaintext>(std::move(out));
 }
 
-Result<uint64_t> write_aea_plaintext(const Context& ctx, const SourcePtr& file, uint64_t max_output,
-                                     const std::function<Status(Bytes)>& write, std::string& summary) {
-  UPSCOPE_TRY(auto plain, open_aea(ctx, file));
+Result<uint64_t> write_aea_plaintext(const Context& ctx, const SourcePtr& file, const std::string& shown,
+                                     uint64_t max_output, const std::function<Status(Bytes)>& write,
+                                     std::string& summary) {
+  UPSCOPE_TRY(auto plain, open_aea(ctx, file, shown));
   const aea::Archive& a = plain->archive();
   if (a.root.plain_size > max_output)
     return fail(ErrorCode::kLimit, "AEA root header",
@@ -138,7 +167,7 @@ int decrypt_cmd(Context& ctx, const AeaOptions& opt) {
   }
   auto file = FileSource::open(opt.input);
   if (!file) { print_error(file.error()); return kExitError; }
-  auto plain = open_aea(ctx, *file);
+  auto plain = open_aea(ctx, *file, opt.input);
   if (!plain) { print_error(plain.error()); return kExitError; }
   const aea::Archive& a = (*plain)->archive();
   print_diagnostics(ctx, opt.input, a.diagnostics);
@@ -170,7 +199,7 @@ int decrypt_cmd(Context& ctx, const AeaOptions& opt) {
 int verify_cmd(Context& ctx, const AeaOptions& opt) {
   auto file = FileSource::open(opt.input);
   if (!file) { print_error(file.error()); return kExitError; }
-  auto plain = open_aea(ctx, *file);
+  auto plain = open_aea(ctx, *file, opt.input);
   if (!plain) { print_error(plain.error()); return kExitError; }
   const aea::Archive& a = (*plain)->archive();
   uint64_t total = 0;

@@ -6,6 +6,7 @@
 #include "build/inventory.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/render.hpp"
+#include "aea_input.hpp"
 #include "cli.hpp"
 #include "diff_output.hpp"
 
@@ -27,6 +28,11 @@ int run_add(Context& ctx, const CatalogOptions& opt) {
     return kExitError;
   }
   int rc = kExitOk;
+  build::InventoryOptions keys;  // the AEA keys, read once for every build
+  if (auto st = set_build_keys(ctx.global, keys); !st) {
+    print_error(st.error());
+    return kExitError;
+  }
   std::vector<catalog::AddOutcome> outcomes;
   const size_t n = opt.inputs.size();
   for (size_t i = 0; i < n; ++i) {
@@ -37,6 +43,8 @@ int run_add(Context& ctx, const CatalogOptions& opt) {
     iopt.jobs = ctx.global.jobs;
     iopt.symbols = true;  // as `upscope inventory`/`diff` read builds: catalogued diffs must match theirs
     Diagnostics diags;
+    iopt.aea_keys = keys.aea_keys;
+    iopt.aea_default_keys = keys.aea_default_keys;
     auto inv = build::make_inventory(input, iopt, diags);
     const bool strict_failed = print_diagnostics(ctx, input, diags);
     if (!inv) {

@@ -230,7 +230,7 @@ int run(Context& ctx, const DecompressOptions& opt) {
   }
   Job job{ctx, opt.input, *max, **out, {}};
   auto n = id->format == "aea"
-               ? write_aea_plaintext(ctx, *src, *max, [&](Bytes b) { return (*out)->write(b); }, job.summary)
+               ? write_aea_plaintext(ctx, *src, opt.input, *max, [&](Bytes b) { return (*out)->write(b); }, job.summary)
                : dispatch(job, id->format, ByteReader(*bytes));
   Status closed = n ? (*out)->close() : Status{};
   if (!n || !closed) {

@@ -12,6 +12,7 @@
 #include "reports/model.hpp"
 #include "reports/rich.hpp"
 #include "reports/text_table.hpp"
+#include "aea_input.hpp"
 #include "update_common.hpp"
 
 namespace upscope::cli {
@@ -22,6 +23,7 @@ Result<BuildInventory> load(const Context& ctx, const std::string& path, bool fo
   build::InventoryOptions opt;
   opt.jobs = ctx.global.jobs;
   opt.lazy_functions = for_diff;
+  if (auto st = set_build_keys(ctx.global, opt); !st) return fail(st.error());
   Diagnostics diags;
   auto inv = build::make_inventory(path, opt, diags);
   print_diagnostics(ctx, path, diags);

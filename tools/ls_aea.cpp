@@ -46,7 +46,7 @@ int list_archive(Context& ctx, const LsRequest& req, const aea::PlainSource& pla
 }
 
 int list_aea(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
-  auto plain = open_aea(ctx, input.source);
+  auto plain = open_aea(ctx, input.source, req.image);
   if (!plain) {
     print_error(plain.error());
     return kExitError;

@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   app.add_option("--key-file", g.aea_key_file,
                  "Apple Encrypted Archive key file: 32 raw bytes, base64 text, or a P-256 private key (PEM)");
   app.add_option("--password-file", g.aea_password_file, "Apple Encrypted Archive password (profile 5): first line of FILE");
+  app.add_option("--aea-keys", g.aea_keys_file,
+                 "Keys for the AEA images of builds (inventory, diff, verdict, catalog add): a JSON object mapping "
+                 "file names to base64 keys, {\"043-90204-068.dmg.aea\": \"...\"}");
   app.footer("Exit codes: 0 success; 1 differences found / not RSR-eligible; 2 error; 3 verdict undetermined.\n"
              "Run 'upscope <command> --help' for a command's options.");
 

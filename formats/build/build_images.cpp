@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "build/aea_images.hpp"
 #include "build/inventory_internal.hpp"
 #include "build/kc_components.hpp"
 #include "build/trust_cache_components.hpp"
@@ -122,12 +123,23 @@ FileResult read_image(const BuildImage& img, const InventoryOptions& opt) {
   c.size = src->size();
   add_content_hash(c, *src);
   auto id = identify(*src);
+  if (id && id->format == "aea") {
+    // The component keeps the hash of the file as shipped; its role's reader reads the plaintext.
+    auto plain = open_aea_image(img.name, src, opt);
+    if (!plain) {
+      r.not_analysed.push_back({img.name, plain.error().message()});
+      r.components.push_back(std::move(c));
+      return r;
+    }
+    src = *plain;
+    id = identify(*src);
+  }
   if (!id) {
     r.not_analysed.push_back({img.name, id.error().message()});
     r.components.push_back(std::move(c));
     return r;
   }
-  if (id->format == "udif-encrypted" || id->format == "aea") {
+  if (id->format == "udif-encrypted") {
     r.not_analysed.push_back({img.name, id->description + ": not decrypted"});
     r.components.push_back(std::move(c));
     return r;

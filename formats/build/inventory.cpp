@@ -10,6 +10,7 @@
 
 #include "build/build_images.hpp"
 #include "build/dyld_components.hpp"
+#include "build/aea_images.hpp"
 #include "build/image_facts.hpp"
 #include "build/trust_cache_components.hpp"
 #include "build/kc_components.hpp"
@@ -224,10 +225,16 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
     if (id->format == "macho-fileset") return read_kernel_collection(rel, src, pl, opt, std::move(c));
     return read_macho(rel, src, pl, opt, std::move(c), mapped);
   }
-  if (id->format == "udif-encrypted" || id->format == "aea")
+  if (id->format == "aea") {
+    // A cryptex shipped AEA-wrapped: its plaintext expands like the dmg; other archives are hashed.
+    auto plain = open_aea_image(rel, src, opt);
+    if (!plain) r.not_analysed.push_back({rel, plain.error().message()});
+    else if (pl.kind == ComponentKind::kCryptexImage) expand_cryptex_image(rel, *plain, pl, opt, depth, r);
+  } else if (id->format == "udif-encrypted") {
     r.not_analysed.push_back({rel, id->description});
-  else if (pl.kind == ComponentKind::kCryptexImage)
+  } else if (pl.kind == ComponentKind::kCryptexImage) {
     expand_cryptex_image(rel, src, pl, opt, depth, r);
+  }
   r.components.push_back(std::move(c));
   return r;
 }

@@ -4,8 +4,11 @@
 // inspect/classify.hpp) and the hashes its reader gives; what cannot be read goes to not_analysed.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 
+#include "aea/aea.hpp"
 #include "inspect/diagnostics.hpp"
 #include "inspect/model.hpp"
 #include "inspect/result.hpp"
@@ -19,6 +22,9 @@ struct InventoryOptions {
   // Per-function hashes left to Component::detail_loader (diff, verdict)
   // instead of computed for every component (inventory, catalog).
   bool lazy_functions = false;
+  // Keys for AEA-wrapped images (an IPSW's OS cryptex "*.dmg.aea"), by file name; else the default.
+  std::map<std::string, aea::Keys> aea_keys;
+  std::optional<aea::Keys> aea_default_keys;
 };
 
 // A directory (a system root) or a single file. Errors only when the input cannot be read at all.

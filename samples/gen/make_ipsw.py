@@ -24,6 +24,9 @@ Variants, so tests can build pairs:
   --app-seed N         a different Safari (only the App cryptex changes)
   --kernel-changed     one instruction of the kernel's code replaced (the kernelcache changes)
   --corrupt-cryptex os|app   the cryptex dmg is cut in half (unreadable)
+  --aea-os-key HEX     the OS cryptex is shipped as Apple does on macOS 15+: 090-10002-001.dmg.aea, the
+                       dmg in an AEA of profile 1 (symmetric key HEX, make_aea.py); its seals are named
+                       after the .aea file
   --stale-app-trust-cache    the App cryptex's trust cache lists the Safari of --app-seed 0 whatever
                        the seed (a cryptex that changed without its trust cache)
   --devices N          N device classes, each with its own kernelcache (kernelcache.release.mac14h...)
@@ -36,6 +39,7 @@ import argparse
 import hashlib
 import os
 import plistlib
+import subprocess
 import sys
 import tempfile
 
@@ -49,21 +53,23 @@ import make_trustcache as mt  # noqa: E402
 KERNELCACHE = "kernelcache.release.mac14g"
 SYSTEM_DMG = "090-10001-001.dmg"
 OS_DMG = "090-10002-001.dmg"
+AEA_KEY = None  # --aea-os-key: the OS cryptex as OS_DMG + ".aea"
 APP_DMG = "090-10003-001.dmg"
 RAMDISK = "090-10009-001.dmg"
 IBOOT = "Firmware/all_flash/iBoot.j414c.RELEASE.im4p"
 
 # Manifest key -> (member path, image-list role)
 def layout():
+    os_dmg = OS_DMG + (".aea" if AEA_KEY else "")
     return [
         ("KernelCache", KERNELCACHE, "kernelcache"),
         ("OS", SYSTEM_DMG, "system-volume"),
-        ("Cryptex1,SystemOS", OS_DMG, "cryptex-os"),
+        ("Cryptex1,SystemOS", os_dmg, "cryptex-os"),
         ("Cryptex1,AppOS", APP_DMG, "cryptex-app"),
         ("SystemVolume", "Firmware/" + SYSTEM_DMG + ".root_hash", "system-seal"),
         ("StaticTrustCache", "Firmware/" + SYSTEM_DMG + ".trustcache", "system-trust-cache"),
-        ("Cryptex1,SystemVolume", "Firmware/" + OS_DMG + ".root_hash", "cryptex-os-seal"),
-        ("Cryptex1,SystemTrustCache", "Firmware/" + OS_DMG + ".trustcache", "cryptex-os-trust-cache"),
+        ("Cryptex1,SystemVolume", "Firmware/" + os_dmg + ".root_hash", "cryptex-os-seal"),
+        ("Cryptex1,SystemTrustCache", "Firmware/" + os_dmg + ".trustcache", "cryptex-os-trust-cache"),
         ("Cryptex1,AppVolume", "Firmware/" + APP_DMG + ".root_hash", "cryptex-app-seal"),
         ("Cryptex1,AppTrustCache", "Firmware/" + APP_DMG + ".trustcache", "cryptex-app-trust-cache"),
         ("iBoot", IBOOT, "firmware"),
@@ -130,6 +136,18 @@ def build(args):
         members["Firmware/" + dmg + ".root_hash"] = mk.im4p("isys", "root hash", digest)
         listed = app_files(0) if dmg == APP_DMG and args.stale_app_trust_cache else contents
         members["Firmware/" + dmg + ".trustcache"] = trust_cache(listed, name)
+    if AEA_KEY:
+        with tempfile.TemporaryDirectory() as d:
+            plain, sealed = os.path.join(d, "os.dmg"), os.path.join(d, "os.dmg.aea")
+            with open(plain, "wb") as f:
+                f.write(members.pop(OS_DMG))
+            subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_aea.py"),
+                            sealed, "--profile", "1", "--key-hex", AEA_KEY, "--input", plain],
+                           check=True, stdout=subprocess.DEVNULL)
+            with open(sealed, "rb") as f:
+                members[OS_DMG + ".aea"] = f.read()
+        for ext in (".root_hash", ".trustcache"):
+            members["Firmware/" + OS_DMG + ".aea" + ext] = members.pop("Firmware/" + OS_DMG + ext)
     if args.corrupt_cryptex:
         dmg = OS_DMG if args.corrupt_cryptex == "os" else APP_DMG
         members[dmg] = members[dmg][:len(members[dmg]) // 2]
@@ -173,9 +191,12 @@ def main():
     ap.add_argument("--corrupt-cryptex", choices=["os", "app"])
     ap.add_argument("--stale-app-trust-cache", action="store_true",
                     help="the App trust cache lists the Safari of --app-seed 0 whatever the seed")
+    ap.add_argument("--aea-os-key", metavar="HEX", help="the OS cryptex as an AEA (profile 1) with this 32-byte key")
     ap.add_argument("--devices", type=int, default=1, help="device classes, each with its own kernelcache")
     ap.add_argument("--images-dir")
     a = ap.parse_args()
+    global AEA_KEY
+    AEA_KEY = a.aea_os_key
     zipped = build(a)
     mo.write_zip(a.output, zipped)
     if a.images_dir:

@@ -379,3 +379,51 @@ TEST_CASE("IPSW members are inflated only within the memory limit", "[ipsw]") {
   CHECK(text.out.find("2048  1.0 MiB  unreadable") != std::string::npos);
   CHECK(text.err.find("needs 1.0 MiB of memory, over the --max-memory limit of 48.0 KiB") != std::string::npos);
 }
+
+TEST_CASE("IPSW whose OS cryptex ships as .dmg.aea: read with its key, undetermined without", "[ipsw][aea]") {
+  auto dir = scratch_dir("ipsw-aea");
+  const std::string hex(64, '4');  // the key: 32 bytes of 0x44
+  const std::string b64 = "REREREREREREREREREREREREREREREREREREREREREQ=";
+  auto base = make_ipsw(dir, "base.ipsw", "--aea-os-key " + hex);
+  auto app = make_ipsw(dir, "app.ipsw", "--aea-os-key " + hex + " --app-seed 2");
+  auto plain = make_ipsw(dir, "plain.ipsw", "");
+
+  // With the key, the OS cryptex is read through the archive: its files are components, with the
+  // same bytes as in the IPSW that ships the dmg plainly.
+  auto inv = run_json({"inventory", "--json", "--key", b64, base.string()}, 0)["build"];
+  CHECK(inv["not_analysed"].empty());
+  const json* webkit = find_comp(inv["components"], kWebKit);
+  REQUIRE(webkit);
+  CHECK((*webkit)["location"] == "cryptex-os");
+  CHECK((*webkit)["path"] == std::string(kOsDmg) + ".aea:" + kWebKit);
+  auto plain_inv = run_json({"inventory", "--json", plain.string()}, 0)["build"];
+  CHECK((*webkit)["hashes"] == (*find_comp(plain_inv["components"], kWebKit))["hashes"]);
+  const json* tc = find_comp(inv["components"], std::string("Firmware/") + kOsDmg + ".aea.trustcache");
+  REQUIRE(tc);
+  CHECK((*tc)["kind"] == "trust-cache");
+
+  // Without it: the cryptex is not analysed, so the verdict cannot be yes; the reason says how to give it.
+  auto v = run_json({"verdict", "--json", base.string(), app.string()}, 3);
+  CHECK(v["verdict"]["rsr_eligible"] == "undetermined");
+  bool named = false;
+  for (const auto& n : v["diff"]["not_analysed"]) {
+    const std::string reason = n["reason"];
+    named |= n["path"] == std::string(kOsDmg) + ".aea" && reason.find("not decrypted: ") != std::string::npos &&
+             reason.find("--aea-keys FILE") != std::string::npos;
+  }
+  CHECK(named);
+
+  // With the keys by file name (--aea-keys), the App cryptex change is eligible again.
+  const auto keys = dir / "keys.json";
+  const std::string doc = "{\"" + std::string(kOsDmg) + ".aea\": \"" + b64 + "\"}";
+  write_bytes(keys, std::vector<uint8_t>(doc.begin(), doc.end()));
+  auto yes = run_json({"verdict", "--json", "--aea-keys", keys.string(), base.string(), app.string()}, 0);
+  CHECK(yes["verdict"]["rsr_eligible"] == "yes");
+  CHECK(yes["diff"]["not_analysed"].empty());
+
+  // A wrong key is an error the reason names, never a silent skip.
+  auto wrong = run_json({"verdict", "--json", "--key", "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=", base.string(),
+                         app.string()},
+                        3);
+  CHECK(wrong["verdict"]["rsr_eligible"] == "undetermined");
+}

@@ -420,7 +420,7 @@ TEST_CASE("xz streams asking for a dictionary over 256 MiB are refused", "[pbzx]
   CHECK(whole.error().message() == "xz stream at 0x18: dictionary needs more than 256 MiB of memory");
 }
 
-TEST_CASE("upscope decompress: an IM4P's LZSS payload, read through the IM4P reader; a stored one is refused",
+TEST_CASE("upscope decompress: an IM4P's LZSS payload, read through the IM4P reader, a stored one is refused",
           "[pbzx][img4]") {
   auto dir = test::scratch_dir("decompress-im4p");
   const auto gen = (test::source_dir() / "samples/gen").string();
