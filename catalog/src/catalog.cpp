@@ -228,6 +228,14 @@ Catalog::~Catalog() = default;
 const std::string& Catalog::path() const { return impl_->db.path(); }
 
 Result<Catalog> Catalog::open(const std::string& path, Mode mode) {
+  // A database URL is not a file name: without this, "postgresql:///x" became a directory
+  // "postgresql:" holding a SQLite file. Only SQLite files are served today (issue 27: PostgreSQL).
+  if (const size_t colon = path.find("://"); colon != std::string::npos && colon > 0 &&
+      path.find('/') == colon + 1)
+    return fail(file_error(ErrorCode::kUnsupported, path,
+                           fmt::format("a '{}' database URL: this upscope keeps catalogues in SQLite files only "
+                                       "(give --db a file path)",
+                                       path.substr(0, colon))));
   std::error_code ec;
   auto st = fs::status(path, ec);
   if (!fs::exists(st)) {

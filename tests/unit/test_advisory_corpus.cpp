@@ -4,7 +4,7 @@
 //
 // The corpus is read at run time from UPSCOPE_ADVISORY_CORPUS, the root of an extracted checkout (the
 // directory holding content/changelogs/*.md). From a bare clone or the mirror `fetch` gives (a git
-// directory such as /work/.mirror/0xcrypto+apple-cves/repo):
+// directory):
 //   git clone --bare https://github.com/0xcrypto/apple-cves apple-cves.git     # if there is none yet
 //   mkdir corpus && git --git-dir=apple-cves.git archive HEAD content/changelogs | tar -x -C corpus
 //   UPSCOPE_ADVISORY_CORPUS=$PWD/corpus build/tests/unit_tests "[corpus]"

@@ -615,6 +615,17 @@ TEST_CASE("catalog: files that are not our catalogue give exact errors naming th
   CHECK(!fs::exists(missing));
   CHECK(err_of(dir) == E + dir.string() + ": not a regular file\n");
 
+  // A database URL is refused, and nothing is created for it (it used to become a directory "postgresql:").
+  const std::string url = "postgresql:///upscope?host=" + dir.string();
+  const fs::path cwd = dir / "cwd";
+  fs::create_directories(cwd);
+  auto u = run_shell("cd " + shell_quote(cwd.string()) + " && " + shell_quote(upscope_binary()) +
+                     " catalog add --db " + shell_quote(url) + " " + shell_quote(build_path(0)) + " 2>&1");
+  CHECK(u.exit_code == 2);
+  CHECK(u.out == E + url + ": a 'postgresql' database URL: this upscope keeps catalogues in SQLite files only (give "
+                         "--db a file path)\n");
+  CHECK(fs::is_empty(cwd));
+
   const auto foreign = dir / "foreign.db";
   REQUIRE(python_sqlite(foreign, "db = sqlite3.connect(sys.argv[1]); db.execute('CREATE TABLE songs(title)');"
                                  " db.execute('CREATE TABLE albums(name)'); db.commit()")
