@@ -119,7 +119,9 @@ TEST_CASE("advisory pages: HTML, copied text and Markdown give the plain text's 
   auto id = run_upscope({"identify", "--json", (pages() / "macos-13.4.html").string(),
                          (pages() / "macos-13.4.copied.txt").string(), (pages() / "macos-13.4.md").string()});
   REQUIRE(id.exit_code == 0);
-  for (const auto& in : nlohmann::json::parse(id.out)["inputs"]) CHECK(in["format"] == "advisory");
+  const auto doc = nlohmann::json::parse(id.out);  // kept: a range-for over a member of a temporary dangles
+  REQUIRE(doc["inputs"].size() == 3);
+  for (const auto& in : doc["inputs"]) CHECK(in["format"] == "advisory");
 }
 
 TEST_CASE("advisory HTML: head, scripts, styles and comments dropped, blocks end lines, entities decoded",
