@@ -18,10 +18,6 @@ using Json = nlohmann::json;
 
 namespace {
 
-std::string gen(const std::string& script) {
-  return test::shell_quote((test::source_dir() / "samples/gen" / script).string());
-}
-
 Result<bom::Bom> parse_file(const fs::path& p, std::vector<uint8_t>& keep) {
   keep = test::read_bytes(p);
   return bom::parse(ByteReader(Bytes(keep)), p.filename().string());
@@ -148,7 +144,7 @@ TEST_CASE("bom: a generated BOM reads back as its writer's manifest", "[bom]") {
   auto dir = test::scratch_dir("bom-sample");
   const auto out = dir / "sample.bom";
   const auto man = dir / "sample.json";
-  REQUIRE(test::run_shell("python3 " + gen("make_bom.py") + " sample " + test::shell_quote(out.string()) + " --manifest " +
+  REQUIRE(test::run_shell("python3 " + test::writer_script("make_bom.py") + " sample " + test::shell_quote(out.string()) + " --manifest " +
                           test::shell_quote(man.string()))
               .exit_code == 0);
   auto id = test::run_upscope({"identify", "--json", out.string()});
@@ -178,7 +174,7 @@ TEST_CASE("bom: trees with branch levels, in Apple's and in bomutils' branch lay
   for (const std::string style : {"", " --keyed-branches"}) {
     INFO("branches:" << style);
     const auto out = dir / "many.bom";
-    REQUIRE(test::run_shell("python3 " + gen("make_bom.py") + " many " + test::shell_quote(out.string()) +
+    REQUIRE(test::run_shell("python3 " + test::writer_script("make_bom.py") + " many " + test::shell_quote(out.string()) +
                             " --count 200 --leaf-cap 4 --branch-cap 3" + style)
                 .exit_code == 0);
     std::vector<uint8_t> bytes;
@@ -202,7 +198,7 @@ TEST_CASE("bom: trees with branch levels, in Apple's and in bomutils' branch lay
   }
   // The default node capacity: 3,000 paths in 6 leaves under one root.
   const auto out = dir / "big.bom";
-  REQUIRE(test::run_shell("python3 " + gen("make_bom.py") + " many " + test::shell_quote(out.string()) + " --count 3000")
+  REQUIRE(test::run_shell("python3 " + test::writer_script("make_bom.py") + " many " + test::shell_quote(out.string()) + " --count 3000")
               .exit_code == 0);
   std::vector<uint8_t> bytes;
   auto b = parse_file(out, bytes);
@@ -216,7 +212,7 @@ TEST_CASE("bom: trees with branch levels, in Apple's and in bomutils' branch lay
 
 TEST_CASE("bom: malformed copies, one per validation rule, exact messages", "[bom]") {
   auto dir = test::scratch_dir("bom-broken");
-  REQUIRE(test::run_shell("python3 " + gen("make_bom.py") + " broken " + test::shell_quote(dir.string())).exit_code == 0);
+  REQUIRE(test::run_shell("python3 " + test::writer_script("make_bom.py") + " broken " + test::shell_quote(dir.string())).exit_code == 0);
   // Fatal: the header, the block table or the variables cannot be trusted.
   const std::map<std::string, std::string> fatal = {
       {"short-header", "short-header.bom: BOM header at 0x0: needs 32 bytes, the file has 20"},

@@ -18,8 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string gen(const std::string& script) { return shell_quote((source_dir() / "samples/gen" / script).string()); }
-
 bool have(const std::string& tool) { return run_shell("command -v " + tool + " >/dev/null 2>&1").exit_code == 0; }
 
 SourcePtr mem(std::vector<uint8_t> b, std::string name = "patch") {
@@ -150,7 +148,7 @@ TEST_CASE("apply round trip: greedy writer, pbzx and xz sections, BSDIFF40 twin 
                     "open('old','wb').write(old); open('new','wb').write(bytes(new))\"").exit_code == 0);
   for (std::string fmt_opt : {"--section-format pbzx --block-size 8192", "--section-format xz"}) {
     INFO(fmt_opt);
-    REQUIRE(run_shell("cd " + shell_quote(dir.string()) + " && python3 " + gen("make_bxdiff50.py") +
+    REQUIRE(run_shell("cd " + shell_quote(dir.string()) + " && python3 " + test::writer_script("make_bxdiff50.py") +
                       " diff old new -o p50 --bsdiff40 p40 " + fmt_opt).exit_code == 0);
     auto patch = FileSource::open((dir / "p50").string());
     auto old = FileSource::open((dir / "old").string());
@@ -188,7 +186,7 @@ TEST_CASE("bsdiff-made patch re-wrapped as BXDIFF50 applies like bspatch", "[bxd
                     "new=old[:40000]+b'INSERTED'*100+old[41000:100000]+old[:5000]\n"
                     "new=bytearray(new)\nfor i in range(0,len(new),331): new[i]^=0x5a\n"
                     "open('old','wb').write(old); open('new','wb').write(bytes(new))\" && "
-                    "bsdiff old new p40 && bspatch old bs_out p40 && python3 " + gen("make_bxdiff50.py") +
+                    "bsdiff old new p40 && bspatch old bs_out p40 && python3 " + test::writer_script("make_bxdiff50.py") +
                     " from-bsdiff40 p40 --old old --new new -o p50 --block-size 16384").exit_code == 0);
   auto r = run_upscope({"patch", "apply", (dir / "p50").string(), (dir / "old").string(), "-o", (dir / "ours").string()});
   CHECK(r.exit_code == 0);

@@ -18,16 +18,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string gen(const std::string& script) { return shell_quote((source_dir() / "samples/gen" / script).string()); }
-
 void make_data(const fs::path& out, size_t size, int seed) {
-  auto r = run_shell("python3 " + gen("make_chunklist.py") + " data " + shell_quote(out.string()) +
+  auto r = run_shell("python3 " + test::writer_script("make_chunklist.py") + " data " + shell_quote(out.string()) +
                      " --size " + std::to_string(size) + " --seed " + std::to_string(seed));
   REQUIRE(r.exit_code == 0);
 }
 
 void make_chunklist(const fs::path& image, const fs::path& out, const std::string& args = "") {
-  auto r = run_shell("python3 " + gen("make_chunklist.py") + " chunklist " + shell_quote(image.string()) + " " +
+  auto r = run_shell("python3 " + test::writer_script("make_chunklist.py") + " chunklist " + shell_quote(image.string()) + " " +
                      shell_quote(out.string()) + " " + args);
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);

@@ -27,8 +27,6 @@ struct LimitGuard {
   ~LimitGuard() { set_memory_limit(0); }
 };
 
-std::string gen(const std::string& script) { return shell_quote((test::source_dir() / "samples/gen" / script).string()); }
-
 }  // namespace
 
 TEST_CASE("limits: sizes parse with binary units", "[limits]") {
@@ -91,7 +89,7 @@ TEST_CASE("limits: the CLI option is validated and documented", "[limits]") {
 TEST_CASE("limits: decompress of a pbzx stream with 1 MiB chunks under --max-memory", "[limits]") {
   const fs::path dir = test::scratch_dir("limits-pbzx");
   const fs::path in = dir / "in.pbzx", raw = dir / "raw", out = dir / "out";
-  auto g = run_shell("python3 " + gen("make_pbzx.py") + " " + shell_quote(in.string()) + " --size 3000000 --raw " +
+  auto g = run_shell("python3 " + test::writer_script("make_pbzx.py") + " " + shell_quote(in.string()) + " --size 3000000 --raw " +
                      shell_quote(raw.string()) + " 2>&1");
   INFO(g.out);
   REQUIRE(g.exit_code == 0);
@@ -116,7 +114,7 @@ TEST_CASE("limits: decompress of a pbzx stream with 1 MiB chunks under --max-mem
 TEST_CASE("limits: extract of a zlib UDIF image with 1 MiB chunks under --max-memory", "[limits]") {
   const fs::path dir = test::scratch_dir("limits-udif");
   const fs::path dmg = dir / "in.dmg", raw = dir / "raw.img", out = dir / "out.img";
-  auto g = run_shell("python3 " + gen("make_udif.py") + " " + shell_quote(dmg.string()) +
+  auto g = run_shell("python3 " + test::writer_script("make_udif.py") + " " + shell_quote(dmg.string()) +
                      " --size 2M --codec zlib --layout none --raw-out " + shell_quote(raw.string()) + " 2>&1");
   INFO(g.out);
   REQUIRE(g.exit_code == 0);

@@ -19,13 +19,9 @@ using Json = nlohmann::json;
 
 namespace {
 
-std::string gen(const std::string& script) {
-  return test::shell_quote((test::source_dir() / "samples/gen" / script).string());
-}
-
 fs::path make_pkg(const fs::path& dir, const std::string& name, const std::string& args) {
   const auto out = dir / name;
-  auto r = test::run_shell("python3 " + gen("make_pkg.py") + " " + args + " " + test::shell_quote(out.string()));
+  auto r = test::run_shell("python3 " + test::writer_script("make_pkg.py") + " " + args + " " + test::shell_quote(out.string()));
   REQUIRE(r.exit_code == 0);
   return out;
 }
@@ -90,7 +86,7 @@ TEST_CASE("pkg: a component package: the Bom's paths, the gzip-cpio Payload, the
   CHECK(from_payload["./Library/Documentation/hello.txt"]["size"] == 75000);
 
   // The writer's manifest matches the Bom listing.
-  auto man = Json::parse(test::run_shell("python3 " + gen("make_pkg.py") + " manifest").out);
+  auto man = Json::parse(test::run_shell("python3 " + test::writer_script("make_pkg.py") + " manifest").out);
   for (const auto& w : man) {
     INFO("path " << w["path"]);
     for (const auto& [k, v] : w.items()) CHECK(from_bom[w["path"]][k] == v);
@@ -263,10 +259,10 @@ TEST_CASE("pkg: malformed xar headers and payloads, exact messages", "[bom][pkg]
 TEST_CASE("pkg: an OTA's Scripts file is read as installer scripts", "[bom][pkg][ota]") {
   auto dir = test::scratch_dir("pkg-ota-scripts");
   const auto tree = dir / "tree";
-  REQUIRE(test::run_shell("python3 " + gen("make_ota.py") + " delta " + test::shell_quote((dir / "delta.zip").string()) +
+  REQUIRE(test::run_shell("python3 " + test::writer_script("make_ota.py") + " delta " + test::shell_quote((dir / "delta.zip").string()) +
                           " --dir " + test::shell_quote(tree.string()) + " >/dev/null")
               .exit_code == 0);
-  REQUIRE(test::run_shell("python3 " + gen("make_pkg.py") + " scripts " +
+  REQUIRE(test::run_shell("python3 " + test::writer_script("make_pkg.py") + " scripts " +
                           test::shell_quote((tree / "AssetData/Scripts").string()))
               .exit_code == 0);
   auto r = test::run_upscope({"inspect", "--json", tree.string()});

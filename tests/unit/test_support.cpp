@@ -47,8 +47,12 @@ RunResult run_shell(const std::string& command) {
   return r;
 }
 
+std::string writer_script(const std::string& script) {
+  return shell_quote((source_dir() / "samples/gen" / script).string());
+}
+
 RunResult run_writer(const std::string& script, const std::string& args) {
-  return run_shell("python3 " + shell_quote((source_dir() / "samples/gen" / script).string()) + " " + args + " 2>&1");
+  return run_shell("python3 " + writer_script(script) + " " + args + " 2>&1");
 }
 
 RunResult run_upscope(const std::vector<std::string>& args) {

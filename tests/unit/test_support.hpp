@@ -92,6 +92,8 @@ RunResult run_shell(const std::string& command);
 // Runs one of our writers, samples/gen/SCRIPT, with python3 and the (already shell-quoted) `args`;
 // its stdout and stderr together in `out`.
 RunResult run_writer(const std::string& script, const std::string& args);
+// samples/gen/SCRIPT as a shell-quoted path, for commands that run a writer with more than its arguments.
+std::string writer_script(const std::string& script);
 std::string read_file(const std::filesystem::path& p);
 std::vector<uint8_t> read_bytes(const std::filesystem::path& p);
 void write_bytes(const std::filesystem::path& p, const std::vector<uint8_t>& data);

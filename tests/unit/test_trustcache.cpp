@@ -19,11 +19,9 @@ namespace {
 const char* kRealUuid = "1BAA5F41-F064-4885-A671-9A71FC66843B";
 const char* kRealCdhash = "ed030a9730bdc4a1d0d6ea88aa9d24e1cea1dd03";
 
-std::string gen(const std::string& script) { return shell_quote((source_dir() / "samples/gen" / script).string()); }
-
 fs::path make_tc(const fs::path& dir, const std::string& name, const std::string& args) {
   auto out = dir / name;
-  auto r = run_shell("python3 " + gen("make_trustcache.py") + " " + shell_quote(out.string()) + " " + args);
+  auto r = run_shell("python3 " + test::writer_script("make_trustcache.py") + " " + shell_quote(out.string()) + " " + args);
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   return out;
