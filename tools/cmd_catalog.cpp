@@ -28,8 +28,11 @@ int run_add(Context& ctx, const CatalogOptions& opt) {
     return kExitError;
   }
   int rc = kExitOk;
-  build::InventoryOptions keys;  // the AEA keys, read once for every build
-  if (auto st = set_build_keys(ctx.global, keys); !st) {
+  // One set of options for every build; the AEA keys are read once.
+  build::InventoryOptions iopt;
+  iopt.jobs = ctx.global.jobs;
+  iopt.symbols = true;  // as `upscope inventory`/`diff` read builds: catalogued diffs must match theirs
+  if (auto st = set_build_keys(ctx.global, iopt); !st) {
     print_error(st.error());
     return kExitError;
   }
@@ -39,12 +42,7 @@ int run_add(Context& ctx, const CatalogOptions& opt) {
     const std::string& input = opt.inputs[i];
     if (!ctx.global.quiet) std::cerr << fmt::format("[{}/{}] {}: reading\n", i + 1, n, input);
     catalog::AddOutcome o{input, std::nullopt, std::nullopt};
-    build::InventoryOptions iopt;
-    iopt.jobs = ctx.global.jobs;
-    iopt.symbols = true;  // as `upscope inventory`/`diff` read builds: catalogued diffs must match theirs
     Diagnostics diags;
-    iopt.aea_keys = keys.aea_keys;
-    iopt.aea_default_keys = keys.aea_default_keys;
     auto inv = build::make_inventory(input, iopt, diags);
     const bool strict_failed = print_diagnostics(ctx, input, diags);
     if (!inv) {
