@@ -1,9 +1,11 @@
-// How a component's lists live in the catalogue: string lists and string maps packed as
-// ULEB128-length-prefixed strings in one blob (an unchanged component's blob is stored once for
-// the whole series), and the content digest that recognises a build added twice.
+// How builds live in the catalogue, whatever the database: string lists and string maps packed as
+// ULEB128-length-prefixed strings in one blob, the digests that address stored contents (a build, a
+// component, a binary's details), and a build's members as runs of component keys. None of this
+// depends on the backend: SQLite and PostgreSQL store the same bytes (docs/catalog.md §2).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -29,8 +31,33 @@ Status decode_map(Bytes blob, std::map<std::string, std::string>& out, std::stri
 // another path is still the same build.
 std::string content_digest(const BuildInventory& inv);
 
+// SHA-256 (32 raw bytes) over a binary's symbols, function hashes and facts blobs: the key of a
+// `details` row, shared by every build and component whose binary has the same ones.
+std::string details_digest(Bytes symbols, Bytes functions, Bytes facts);
+// SHA-256 (32 raw bytes) over every stored field of a component and its details digest: the key of
+// a `components` row. A component that did not change between builds is stored once.
+std::string component_digest(const Component& c, Bytes hashes, std::string_view details_digest);
+
+// A build's members: the keys of its component rows in inventory order, as runs of consecutive
+// keys (ULEB128 count, then per run the zigzag distance from the previous run's end and its
+// length). A build that repeats another's components in the same order costs a few bytes per change.
+Blob encode_members(const std::vector<int64_t>& keys);
+// `max` caps the count (the build's recorded component count): runs cannot blow it up.
+Status decode_members(Bytes blob, uint64_t max, std::vector<int64_t>& out, std::string_view what);
+// The runs (first key, length) in order, without expanding them; `each` returns false to stop.
+Status for_each_run(Bytes blob, uint64_t max, const std::function<bool(int64_t, uint64_t)>& each,
+                    std::string_view what);
+
+// Not-analysed entries as one string list: path, reason, path, reason...
+Blob encode_not_analysed(const std::vector<NotAnalysed>& entries);
+Status decode_not_analysed(Bytes blob, std::vector<NotAnalysed>& out, std::string_view what);
+
+// UTC now as "2024-05-01T12:00:00Z": when a build was added.
+std::string utc_now();
+
 inline Bytes bytes_of(std::string_view s) {
   return Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
+inline Bytes bytes_of(const Blob& b) { return Bytes(b.data(), b.size()); }
 
 }  // namespace upscope::catalog::detail
