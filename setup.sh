@@ -15,7 +15,7 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config make
   libcapstone-dev libarchive-dev nlohmann-json3-dev libfmt-dev catch2 libcli11-dev libplist-dev
   zlib1g-dev libbz2-dev liblzma-dev libzstd-dev liblz4-dev libssl-dev libxxhash-dev libsqlite3-dev
-  libdeflate-dev
+  libdeflate-dev libpq-dev
   python3 python3-jsonschema xz-utils bzip2 gzip zstd lz4 file
   python3-cryptography  # samples/gen/make_aea.py: HKDF, AES-CTR, ECDSA/ECDH P-256, scrypt
   # independent readers the tests check our readers and writers against
@@ -24,6 +24,8 @@ PACKAGES=(
   chromium
   # peers for bench/
   hyperfine dmg2img
+  # the catalogue's PostgreSQL backend is tested against a server, and ingest through a Slurm job array
+  postgresql slurm-wlm munge
 )
 
 install_packages() {

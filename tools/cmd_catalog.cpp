@@ -1,6 +1,7 @@
 // upscope catalog add BUILD... | ls | diff OLD NEW | verdict OLD NEW: build inventories kept in a
-// SQLite catalogue, so a series of builds is read once and then diffed and judged from the database
-// alone, with the same output as `upscope diff` and `upscope verdict`.
+// catalogue (an SQLite file, or a PostgreSQL database for a team), so a series of builds is read once
+// and then diffed and judged from the database alone, with the same output as `upscope diff` and
+// `upscope verdict` whichever database holds it.
 #include <fmt/format.h>
 
 #include "build/inventory.hpp"
@@ -110,24 +111,29 @@ int run_diff(Context& ctx, const CatalogOptions& opt, bool verdict) {
                  : emit_diff(ctx, p->old_build, p->new_build, p->diff);
 }
 
-constexpr const char* kDbHelp = "The catalogue file (default: $XDG_DATA_HOME/upscope/catalog.db, "
-                                "else ~/.local/share/upscope/catalog.db)";
+constexpr const char* kDbHelp = "The catalogue: a file (default: $XDG_DATA_HOME/upscope/catalog.db, else "
+                                "~/.local/share/upscope/catalog.db), or a PostgreSQL database as a libpq URI "
+                                "(postgresql://[user@]host/dbname, postgresql:///dbname?host=/socket/dir; the "
+                                "password from ~/.pgpass, PGPASSFILE, PGPASSWORD or a service file)";
 constexpr const char* kNames =
     "A build is named by \"#ID\" (see `catalog ls`), its version (\"13.3.1\": the one without an RSR letter when "
     "there is one), \"VERSION BUILD\", \"VERSION EXTRA\" (\"13.3.1 (a)\"), its build (\"22E261\"), or the path it "
-    "was added from. A name that fits several builds is an error listing them.";
+    "was added from. A name that fits several builds is an error listing them. #ID is the build's place in series "
+    "order (version, then build), the same in every catalogue holding the same builds.";
 
 const CommandRegistrar reg("catalog", 63, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<CatalogOptions>();
-  auto* cat = app.add_subcommand("catalog", "Keep build inventories in a SQLite catalogue; list, diff and judge them "
-                                            "from it");
+  auto* cat = app.add_subcommand("catalog", "Keep build inventories in a catalogue (SQLite or PostgreSQL); list, diff "
+                                            "and judge them from it");
   cat->require_subcommand(1);
 
   auto* add = cat->add_subcommand("add", "Read builds (anything `upscope inventory` reads) into the catalogue; a "
                                          "build already there is skipped");
   add->add_option("builds", opt->inputs, "System root directories or single images")->required();
   add->add_option("--db", opt->db, kDbHelp);
-  add->footer("Exit codes: 0 every build added or already present; 2 a build could not be read or stored.");
+  add->footer("One transaction per build: many processes and hosts may add to one PostgreSQL catalogue at once, and "
+              "a build added twice is stored once. Exit codes: 0 every build added or already present; 2 a build "
+              "could not be read or stored.");
   add->callback([&ctx, opt] { ctx.exit_code = run_add(ctx, *opt); });
 
   auto* ls = cat->add_subcommand("ls", "List the catalogued builds in series order (version, then build)");

@@ -35,8 +35,8 @@ const CommandRegistrar reg("history", 64, [](CLI::App& app, Context& ctx) {
                   "A component id (install path, bundle id, \"kernel\"), or a name its id ends with (\"WebKit\")")
       ->required();
   sub->add_option("--db", opt->db,
-                  "The catalogue file (default: $XDG_DATA_HOME/upscope/catalog.db, else "
-                  "~/.local/share/upscope/catalog.db)");
+                  "The catalogue: a file (default: $XDG_DATA_HOME/upscope/catalog.db, else "
+                  "~/.local/share/upscope/catalog.db), or a PostgreSQL database as a libpq URI (postgresql://...)");
   sub->footer("Builds are in series order (version, then build). Exit codes: 0 ok; 2 error (no such component).");
   sub->callback([&ctx, opt] { ctx.exit_code = run(ctx, *opt); });
 });

@@ -36,7 +36,7 @@ inline reports::Json builds_json(const BuildInventory& old_build, const BuildInv
   auto side = [](const BuildInventory& inv) {
     return reports::Json{{"source", inv.source}, {"label", reports::build_label(inv)}, {"product", inv.product},
                          {"version", inv.version}, {"build", inv.build}, {"version_extra", inv.version_extra},
-                         {"components", inv.components.size()}};
+                         {"components", inv.components.size() + inv.omitted_identical}};
   };
   return reports::Json{{"old", side(old_build)}, {"new", side(new_build)}};
 }

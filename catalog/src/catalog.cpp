@@ -1,484 +1,472 @@
-// Opening (what the file is, the schema version), adding and loading builds.
+// Opening a catalogue, adding and loading builds: the same steps for every backend, through Store.
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <random>
+#include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
 
 #include "encoding.hpp"
 #include "impl.hpp"
-#include "inspect/hash.hpp"
-#include "inspect/version.hpp"
+#include "inspect/thread_pool.hpp"
 
 namespace upscope::catalog {
 
 namespace fs = std::filesystem;
 
-namespace {
+namespace detail {
 
-// Schema 2. Lists (symbols, functions) and the diff's facts by change class are blobs in
-// `details`, shared by every build whose component has the same ones: a series of builds mostly
-// repeats itself. (Schema 1 had no facts: it is refused, and its builds are added again.)
-constexpr const char* kSchemaV1 = R"sql(
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE builds(
-  id INTEGER PRIMARY KEY,
-  product TEXT NOT NULL, version TEXT NOT NULL, build TEXT NOT NULL, version_extra TEXT NOT NULL,
-  platform TEXT NOT NULL, arch TEXT NOT NULL, source TEXT NOT NULL, digest TEXT NOT NULL,
-  added_at TEXT NOT NULL, component_count INTEGER NOT NULL, not_analysed_count INTEGER NOT NULL,
-  UNIQUE(product, version, build, version_extra, digest));
-CREATE TABLE details(
-  id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, symbols BLOB NOT NULL, functions BLOB NOT NULL,
-  facts BLOB NOT NULL);
-CREATE TABLE components(
-  build_id INTEGER NOT NULL REFERENCES builds(id), seq INTEGER NOT NULL,
-  id TEXT NOT NULL, kind TEXT NOT NULL, space TEXT NOT NULL, location TEXT NOT NULL, path TEXT NOT NULL,
-  version TEXT NOT NULL, uuid TEXT NOT NULL, size INTEGER NOT NULL, code_hash TEXT NOT NULL,
-  hashes BLOB NOT NULL, details_id INTEGER NOT NULL REFERENCES details(id),
-  PRIMARY KEY(build_id, seq));
-CREATE INDEX components_by_id ON components(id, build_id);
-CREATE TABLE not_analysed(
-  build_id INTEGER NOT NULL REFERENCES builds(id), seq INTEGER NOT NULL, path TEXT NOT NULL, reason TEXT NOT NULL,
-  PRIMARY KEY(build_id, seq));
-)sql";
-
-struct Identity {
-  int64_t application_id = 0;
-  int64_t user_version = 0;
-  std::vector<std::string> tables;
-  bool fresh() const { return application_id == 0 && user_version == 0 && tables.empty(); }
-};
-
-Result<Identity> read_identity(sql::Db& db) {
-  constexpr const char* what = "reading the schema";
-  Identity id;
-  UPSCOPE_TRY(auto app, sql::Stmt::prepare(db, "PRAGMA application_id", what));
-  UPSCOPE_TRY(bool row, app.step());
-  if (row) id.application_id = app.int64(0);
-  UPSCOPE_TRY(auto uv, sql::Stmt::prepare(db, "PRAGMA user_version", what));
-  UPSCOPE_TRY(row, uv.step());
-  if (row) id.user_version = uv.int64(0);
-  UPSCOPE_TRY(auto t, sql::Stmt::prepare(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", what));
-  while (true) {
-    UPSCOPE_TRY(row, t.step());
-    if (!row) break;
-    id.tables.emplace_back(t.text(0));
-  }
-  return id;
-}
-
-Error file_error(ErrorCode code, const std::string& path, std::string rule) {
+Error db_error(ErrorCode code, const std::string& name, std::string rule) {
   Error e = make_error(code, "", std::move(rule));
-  e.file = path;
+  e.file = name;
   return e;
 }
 
-// Migrations from schema N to N+1, in order, each in one write transaction so that a process killed
-// midway leaves the older schema. 1 -> 2: details gain the facts the diff's change classes compare;
-// builds added before have none (an empty map; their diff falls back to content and code hashes).
-Status migrate(sql::Db& db, int64_t from) {
-  UPSCOPE_TRY(auto txn, sql::Transaction::begin(db, true));
-  UPSCOPE_TRY(Identity id, read_identity(db));  // under the write lock: another process may have migrated
-  if (id.user_version != from) return txn.commit();
-  if (from == 1)
-    UPSCOPE_CHECK(db.exec("ALTER TABLE details ADD COLUMN facts BLOB NOT NULL DEFAULT x'00'; PRAGMA user_version = 2;",
-                          "migrating the schema from version 1 to 2"));
-  return txn.commit();
-}
-
-Status check_identity(const Identity& id, const std::string& path) {
-  if (id.application_id != static_cast<int64_t>(kApplicationId)) {
-    std::string tables;
-    for (const auto& t : id.tables) tables += (tables.empty() ? "" : ", ") + t;
-    return fail(file_error(ErrorCode::kUnsupported, path,
-                           fmt::format("not an upscope catalogue: an SQLite database of another application "
-                                       "(application_id 0x{:08x}, tables: {})",
-                                       static_cast<uint32_t>(id.application_id), tables.empty() ? "none" : tables)));
-  }
-  if (id.user_version > kSchemaVersion)
-    return fail(file_error(ErrorCode::kUnsupported, path,
-                           fmt::format("catalogue schema version {} is newer than this upscope supports ({}): "
-                                       "use a newer upscope",
-                                       id.user_version, kSchemaVersion)));
-  if (id.user_version < 1)
-    return fail(file_error(ErrorCode::kUnsupported, path,
-                           fmt::format("catalogue schema version {} is older than any this upscope can migrate "
-                                       "(oldest: 1)",
-                                       id.user_version)));
+Status check_version(int64_t version, int64_t oldest, const std::string& name) {
+  if (version > kSchemaVersion)
+    return fail(db_error(ErrorCode::kUnsupported, name,
+                         fmt::format("catalogue schema version {} is newer than this upscope supports ({}): "
+                                     "use a newer upscope",
+                                     version, kSchemaVersion)));
+  if (version < oldest)
+    return fail(db_error(ErrorCode::kUnsupported, name,
+                         fmt::format("catalogue schema version {} is older than any this upscope can migrate "
+                                     "(oldest: {})",
+                                     version, oldest)));
   return {};
 }
 
-// SQLite's own header check happens lazily and says only "file is not a database": look first.
-Status check_header(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return fail(file_error(ErrorCode::kIo, path, "cannot be read"));
-  char magic[16] = {};
-  f.read(magic, sizeof magic);
-  if (f.gcount() == 0) return {};  // empty: becomes a new catalogue
-  if (f.gcount() != sizeof magic || std::string_view(magic, sizeof magic) != std::string_view("SQLite format 3\0", 16))
-    return fail(file_error(ErrorCode::kMalformed, path,
-                           "not an SQLite database: it does not start with \"SQLite format 3\""));
-  return {};
+namespace {
+
+// Calls work(begin, end) over [0, n) in slices on every core: each component's rows and digests
+// are its own, nothing is shared.
+void in_slices(size_t n, const std::function<void(size_t, size_t)>& work) {
+  constexpr size_t kSlice = 2048;
+  const size_t slices = (n + kSlice - 1) / kSlice;
+  if (slices <= 1) return work(0, n);
+  ThreadPool pool(static_cast<unsigned>(std::min<size_t>(slices, resolve_jobs(0))));
+  std::vector<std::future<void>> done;
+  for (size_t k = 0; k < slices; ++k)
+    done.push_back(pool.submit([&work, k, n] { work(k * kSlice, std::min(n, (k + 1) * kSlice)); }));
+  for (auto& f : done) f.get();
 }
 
-Status create_schema(sql::Db& db) {
-  // journal_mode cannot change inside a transaction; WAL is a property of the file from then on.
-  UPSCOPE_CHECK(db.exec_waiting("PRAGMA journal_mode = WAL", "switching to WAL mode"));
-  UPSCOPE_TRY(auto txn, sql::Transaction::begin(db, true));
-  UPSCOPE_TRY(Identity id, read_identity(db));  // again, under the write lock: another process may have won
-  if (!id.fresh()) return txn.commit();
-  UPSCOPE_CHECK(db.exec(kSchemaV1, "creating the schema"));
-  UPSCOPE_CHECK(db.exec(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {};",
-                                    static_cast<int64_t>(kApplicationId), kSchemaVersion)
-                            .c_str(),
-                        "creating the schema"));
-  UPSCOPE_TRY(auto meta, sql::Stmt::prepare(db, "INSERT INTO meta(key, value) VALUES (?1, ?2)", "creating the schema"));
-  meta.bind(1, "created_by");
-  meta.bind(2, fmt::format("upscope {}", upscope::version()));
-  UPSCOPE_CHECK(meta.run());
-  return txn.commit();
+// The rows of a component, encoded for storage.
+void encode_rows(const Component& c, DetailsRow& d, ComponentRow& r) {
+  d.symbols = encode_strings(c.symbols);
+  d.functions = encode_map(c.functions);
+  d.facts = encode_map(c.facts);
+  d.digest = details_digest(bytes_of(d.symbols), bytes_of(d.functions), bytes_of(d.facts));
+  r.id = c.id;
+  r.kind = to_string(c.kind);
+  r.space = to_string(c.space);
+  r.location = to_string(c.location);
+  r.path = c.path;
+  r.version = c.version;
+  r.uuid = c.uuid;
+  r.size = c.size;
+  r.code_hash = c.code_hash;
+  r.hashes = encode_map(stored_hashes(c));
+  r.digest = component_digest(c, bytes_of(r.hashes), d.digest);
 }
 
 }  // namespace
 
-namespace detail {
+PreparedBuild prepare_build(const BuildInventory& inv) {
+  PreparedBuild out;
+  out.inv = &inv;
+  const size_t n = inv.components.size();
+  out.digests.resize(n);
+  out.details_digests.resize(n);
+  // The same bytes encode_rows stores, into scratch buffers: digests without a row per component.
+  auto digest_slice = [&](size_t begin, size_t end) {
+    Blob sym, fn, facts, hashes;
+    for (size_t i = begin; i < end; ++i) {
+      const Component& c = inv.components[i];
+      sym.clear();
+      fn.clear();
+      facts.clear();
+      hashes.clear();
+      append_strings(sym, c.symbols);
+      append_map(fn, c.functions);
+      append_map(facts, c.facts);
+      append_stored_hashes(hashes, c);
+      out.details_digests[i] = details_digest(bytes_of(sym), bytes_of(fn), bytes_of(facts));
+      out.digests[i] = component_digest(c, bytes_of(hashes), out.details_digests[i]);
+    }
+  };
+  // Two SHA-256 digests per component are most of an add's CPU.
+  in_slices(n, digest_slice);
 
-BuildRecord read_build(const sql::Stmt& st) {
-  BuildRecord b;
-  b.id = st.int64(0);
-  b.product = st.text(1);
-  b.version = st.text(2);
-  b.build = st.text(3);
-  b.version_extra = st.text(4);
-  b.platform = st.text(5);
-  b.arch = st.text(6);
-  b.source = st.text(7);
-  b.digest = st.text(8);
-  b.added_at = st.text(9);
-  b.components = static_cast<uint64_t>(st.int64(10));
-  b.not_analysed = static_cast<uint64_t>(st.int64(11));
-  return b;
+  BuildRow& b = out.build;
+  b.rec.product = inv.product;
+  b.rec.version = inv.version;
+  b.rec.build = inv.build;
+  b.rec.version_extra = inv.version_extra;
+  b.rec.platform = inv.platform;
+  b.rec.arch = inv.arch;
+  b.rec.source = inv.source;
+  b.rec.digest = content_digest(inv, out.digests);
+  b.rec.components = n;
+  b.rec.not_analysed = inv.not_analysed.size();
+  b.not_analysed = encode_not_analysed(inv.not_analysed);
+  return out;
 }
 
-Result<Component> read_component(const sql::Stmt& st, const sql::Db& db, int64_t build_id) {
+Result<std::optional<int64_t>> write_build(Store& store, PreparedBuild& p, const std::string& added_at) {
+  p.build.rec.added_at = added_at;
+  UPSCOPE_TRY(std::optional<int64_t> key, store.insert_build(p.build));  // first: a second writer of it waits here
+  if (!key) return key;
+  const std::vector<std::string>& digests = p.digests;
+  const size_t n = digests.size();
+
+  // Only what no build stored before is written: usually a few components of a new build.
+  UPSCOPE_TRY(std::vector<int64_t> keys, store.find_components(digests));
+  std::vector<size_t> missing;
+  std::unordered_map<std::string_view, size_t> first_of;  // one row per digest, however often it occurs
+  for (size_t i = 0; i < n; ++i)
+    if (keys[i] == 0 && first_of.emplace(digests[i], i).second) missing.push_back(i);
+  if (!missing.empty()) {
+    // The rows of the components not stored yet.
+    std::vector<DetailsRow> details(missing.size());
+    std::vector<ComponentRow> comps(missing.size());
+    in_slices(missing.size(), [&](size_t begin, size_t end) {
+      for (size_t j = begin; j < end; ++j) encode_rows(p.inv->components[missing[j]], details[j], comps[j]);
+    });
+    for (size_t j = 0; j < missing.size(); ++j)
+      if (comps[j].digest != digests[missing[j]])  // encode_rows and prepare_build hash the same bytes
+        return fail(db_error(ErrorCode::kIo, store.name(),
+                             fmt::format("component {}: internal error: its rows do not match its digest",
+                                         comps[j].id)));
+    std::vector<std::string> dd;
+    std::vector<const DetailsRow*> drows;
+    std::unordered_map<std::string_view, size_t> dindex;
+    for (const DetailsRow& d : details)
+      if (dindex.emplace(d.digest, dd.size()).second) {
+        dd.push_back(d.digest);
+        drows.push_back(&d);
+      }
+    UPSCOPE_TRY(std::vector<int64_t> dkeys, store.find_details(dd));
+    std::vector<const DetailsRow*> dnew;
+    for (size_t j = 0; j < dd.size(); ++j)
+      if (dkeys[j] == 0) dnew.push_back(drows[j]);
+    if (!dnew.empty()) {
+      UPSCOPE_CHECK(store.insert_details(dnew));
+      UPSCOPE_TRY(dkeys, store.find_details(dd));
+    }
+    std::vector<const ComponentRow*> cnew;
+    std::vector<std::string> cd;
+    for (size_t j = 0; j < missing.size(); ++j) {
+      const int64_t dk = dkeys[dindex.at(details[j].digest)];
+      if (dk == 0)
+        return fail(db_error(ErrorCode::kIo, store.name(),
+                             fmt::format("component {}: its details were not stored", comps[j].id)));
+      comps[j].details = dk;
+      cnew.push_back(&comps[j]);
+      cd.push_back(digests[missing[j]]);
+    }
+    UPSCOPE_CHECK(store.insert_components(cnew));
+    UPSCOPE_TRY(std::vector<int64_t> ck, store.find_components(cd));
+    for (size_t j = 0; j < missing.size(); ++j) keys[missing[j]] = ck[j];
+    for (size_t i = 0; i < n; ++i)
+      if (keys[i] == 0) keys[i] = keys[first_of.at(digests[i])];
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (keys[i] <= 0)
+      return fail(db_error(ErrorCode::kIo, store.name(),
+                           fmt::format("component {}: it was not stored", p.inv->components[i].id)));
+  UPSCOPE_CHECK(store.set_members(*key, bytes_of(encode_members(keys))));
+  return key;
+}
+
+Result<std::vector<BuildRow>> numbered_builds(Store& s, bool blobs) {
+  UPSCOPE_TRY(std::vector<BuildRow> rows, s.builds(blobs));
+  std::sort(rows.begin(), rows.end(), [](const BuildRow& a, const BuildRow& b) { return series_less(a.rec, b.rec); });
+  for (size_t i = 0; i < rows.size(); ++i) rows[i].rec.id = static_cast<int64_t>(i + 1);
+  return rows;
+}
+
+Result<Component> to_component(const ComponentRow& r, const std::string& db, int64_t build_id) {
   Component c;
-  c.id = st.text(0);
+  c.id = r.id;
   auto bad = [&](std::string rule) {
-    return fail(file_error(ErrorCode::kMalformed, db.path(),
-                           fmt::format("build #{} component {}: the catalogue is corrupted: {}", build_id, c.id, rule)));
+    return fail(db_error(ErrorCode::kMalformed, db,
+                         fmt::format("build #{} component {}: the catalogue is corrupted: {}", build_id, c.id, rule)));
   };
-  auto kind = parse_component_kind(st.text(1));
-  auto space = parse_space(st.text(2));
-  auto location = parse_location(st.text(3));
-  if (!kind) return bad(fmt::format("unknown kind \"{}\"", st.text(1)));
-  if (!space) return bad(fmt::format("unknown space \"{}\"", st.text(2)));
-  if (!location) return bad(fmt::format("unknown location \"{}\"", st.text(3)));
+  auto kind = upscope::parse_component_kind(r.kind);
+  auto space = upscope::parse_space(r.space);
+  auto location = upscope::parse_location(r.location);
+  if (!kind) return bad(fmt::format("unknown kind \"{}\"", r.kind));
+  if (!space) return bad(fmt::format("unknown space \"{}\"", r.space));
+  if (!location) return bad(fmt::format("unknown location \"{}\"", r.location));
   c.kind = *kind;
   c.space = *space;
   c.location = *location;
-  c.path = st.text(4);
-  c.version = st.text(5);
-  c.uuid = st.text(6);
-  c.size = static_cast<uint64_t>(st.int64(7));  // stored as the same 64 bits, signed
-  c.code_hash = st.text(8);
-  auto in_file = [&](Status s) -> Status {
-    if (!s) return fail(s.error().in_file(db.path()));
-    return {};
-  };
+  c.path = r.path;
+  c.version = r.version;
+  c.uuid = r.uuid;
+  c.size = r.size;
+  c.code_hash = r.code_hash;
   const std::string what = fmt::format("build #{} component {}", build_id, c.id);
   std::map<std::string, std::string> hashes;
-  UPSCOPE_CHECK(in_file(decode_map(st.blob(9), hashes, what + " hashes")));
+  if (auto st = decode_map(bytes_of(r.hashes), hashes, what + " hashes"); !st) return fail(st.error().in_file(db));
   restore_hashes(std::move(hashes), c);
   return c;
 }
 
-Result<sql::Stmt> prepare_details(sql::Db& db) {
-  return sql::Stmt::prepare(db, "SELECT symbols, functions, facts FROM details WHERE id = ?1",
-                            "reading symbols, functions and facts");
-}
-
-Status read_details(sql::Stmt& details, int64_t details_id, Component& c, const sql::Db& db, int64_t build_id) {
-  details.bind(1, details_id);
-  UPSCOPE_TRY(bool row, details.step());
+Status add_details(Component& c, const DetailsRow& d, const std::string& db, int64_t build_id) {
   const std::string what = fmt::format("build #{} component {}", build_id, c.id);
-  if (!row)
-    return fail(file_error(ErrorCode::kMalformed, db.path(),
-                           fmt::format("{}: the catalogue is corrupted: its symbols and functions (#{}) are missing",
-                                       what, details_id)));
   auto in_file = [&](Status s) -> Status {
-    if (!s) return fail(s.error().in_file(db.path()));
+    if (!s) return fail(s.error().in_file(db));
     return {};
   };
-  UPSCOPE_CHECK(in_file(decode_strings(details.blob(0), c.symbols, what + " symbols")));
-  UPSCOPE_CHECK(in_file(decode_map(details.blob(1), c.functions, what + " functions")));
-  UPSCOPE_CHECK(in_file(decode_map(details.blob(2), c.facts, what + " facts")));
-  details.reset();
+  UPSCOPE_CHECK(in_file(decode_strings(bytes_of(d.symbols), c.symbols, what + " symbols")));
+  UPSCOPE_CHECK(in_file(decode_map(bytes_of(d.functions), c.functions, what + " functions")));
+  UPSCOPE_CHECK(in_file(decode_map(bytes_of(d.facts), c.facts, what + " facts")));
   return {};
 }
 
 }  // namespace detail
+
+using detail::BuildRow;
+using detail::ComponentRow;
+using detail::DetailsRow;
+using detail::Store;
+using detail::Txn;
 
 Catalog::Catalog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Catalog::Catalog(Catalog&&) noexcept = default;
 Catalog& Catalog::operator=(Catalog&&) noexcept = default;
 Catalog::~Catalog() = default;
 
-const std::string& Catalog::path() const { return impl_->db.path(); }
+const std::string& Catalog::path() const { return impl_->store->name(); }
 
-Result<Catalog> Catalog::open(const std::string& path, Mode mode) {
-  // A database URL is not a file name: without this, "postgresql:///x" became a directory
-  // "postgresql:" holding a SQLite file. Only SQLite files are served today (issue 27: PostgreSQL).
-  if (const size_t colon = path.find("://"); colon != std::string::npos && colon > 0 &&
-      path.find('/') == colon + 1)
-    return fail(file_error(ErrorCode::kUnsupported, path,
-                           fmt::format("a '{}' database URL: this upscope keeps catalogues in SQLite files only "
-                                       "(give --db a file path)",
-                                       path.substr(0, colon))));
-  std::error_code ec;
-  auto st = fs::status(path, ec);
-  if (!fs::exists(st)) {
-    if (mode == Mode::kExisting)
-      return fail(file_error(ErrorCode::kNotFound, path,
-                             "no catalogue here (add builds with `upscope catalog add BUILD... --db FILE`)"));
-    auto parent = fs::path(path).parent_path();
-    if (!parent.empty()) {
-      fs::create_directories(parent, ec);
-      if (ec) return fail(file_error(ErrorCode::kIo, path, "cannot create its directory: " + ec.message()));
-    }
-  } else if (!fs::is_regular_file(st)) {
-    return fail(file_error(ErrorCode::kInvalidArgument, path, "not a regular file"));
+Result<Catalog> Catalog::open(const std::string& db, Mode mode) {
+  UPSCOPE_TRY(DbLocation loc, parse_db_location(db));
+  std::unique_ptr<Store> store;
+  if (loc.kind == DbLocation::Kind::kPostgres) {
+    UPSCOPE_TRY(store, detail::open_postgres(loc.target, loc.shown, mode));
   } else {
-    UPSCOPE_CHECK(check_header(path));
+    UPSCOPE_TRY(store, detail::open_sqlite(loc.target, mode));
   }
-
-  UPSCOPE_TRY(sql::Db db, sql::Db::open(path, mode == Mode::kCreate));
-  UPSCOPE_TRY(Identity id, read_identity(db));
-  if (id.fresh()) {
-    if (mode == Mode::kExisting)
-      return fail(file_error(ErrorCode::kNotFound, path, "an empty database, not yet a catalogue"));
-    UPSCOPE_CHECK(create_schema(db));
-    UPSCOPE_TRY(id, read_identity(db));
-  }
-  UPSCOPE_CHECK(check_identity(id, path));
-  for (int64_t v = id.user_version; v < kSchemaVersion; ++v) UPSCOPE_CHECK(migrate(db, v));
-  // WAL keeps the database consistent after a crash with synchronous=NORMAL; only the last commits
-  // may be lost on power failure.
-  UPSCOPE_CHECK(db.exec("PRAGMA synchronous = NORMAL", "configuring"));
-  auto impl = std::make_unique<Impl>(Impl{std::move(db)});
-  return Catalog(std::move(impl));
+  return Catalog(std::make_unique<Impl>(Impl{std::move(store)}));
 }
 
-Result<AddResult> Catalog::add(const BuildInventory& inv) {
-  sql::Db& db = impl_->db;
-  const std::string digest = detail::content_digest(inv);  // before taking the write lock
-  UPSCOPE_TRY(auto txn, sql::Transaction::begin(db, true));
+namespace {
 
-  const std::string select_build =
-      fmt::format("SELECT {} FROM builds WHERE product = ?1 AND version = ?2 AND build = ?3 AND version_extra = ?4 "
-                  "AND digest = ?5",
-                  detail::kBuildColumns);
-  UPSCOPE_TRY(auto find, sql::Stmt::prepare(db, select_build.c_str(), "looking for the build"));
-  find.bind(1, inv.product);
-  find.bind(2, inv.version);
-  find.bind(3, inv.build);
-  find.bind(4, inv.version_extra);
-  find.bind(5, digest);
-  UPSCOPE_TRY(bool present, find.step());
-  if (present) return AddResult{AddStatus::kAlreadyPresent, detail::read_build(find)};
-  find.reset();
+// How often a write transaction that met a serialization failure or deadlock is run again.
+constexpr int kMaxAttempts = 8;
 
-  constexpr const char* what = "adding a build";
-  UPSCOPE_TRY(auto ins_build, sql::Stmt::prepare(db,
-      "INSERT INTO builds(product, version, build, version_extra, platform, arch, source, digest, added_at, "
-      "component_count, not_analysed_count) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?9, ?10)", what));
-  ins_build.bind(1, inv.product);
-  ins_build.bind(2, inv.version);
-  ins_build.bind(3, inv.build);
-  ins_build.bind(4, inv.version_extra);
-  ins_build.bind(5, inv.platform);
-  ins_build.bind(6, inv.arch);
-  ins_build.bind(7, inv.source);
-  ins_build.bind(8, digest);
-  ins_build.bind(9, static_cast<int64_t>(inv.components.size()));
-  ins_build.bind(10, static_cast<int64_t>(inv.not_analysed.size()));
-  UPSCOPE_CHECK(ins_build.run());
-  const int64_t build_id = db.last_insert_rowid();
-
-  UPSCOPE_TRY(auto find_detail, sql::Stmt::prepare(db, "SELECT id FROM details WHERE digest = ?1", what));
-  UPSCOPE_TRY(auto ins_detail,
-              sql::Stmt::prepare(db, "INSERT INTO details(digest, symbols, functions, facts) VALUES (?1, ?2, ?3, ?4)", what));
-  UPSCOPE_TRY(auto ins_comp, sql::Stmt::prepare(db,
-      "INSERT INTO components(build_id, seq, id, kind, space, location, path, version, uuid, size, code_hash, "
-      "hashes, details_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", what));
-  int64_t seq = 0;
-  for (const auto& c : inv.components) {
-    detail::Blob symbols = detail::encode_strings(c.symbols);
-    detail::Blob functions = detail::encode_map(c.functions);
-    detail::Blob facts = detail::encode_map(c.facts);
-    Hasher h(HashKind::kSha256);
-    detail::Blob len;
-    detail::put_uleb(len, symbols.size());
-    h.update(Bytes(len.data(), len.size()));
-    h.update(Bytes(symbols.data(), symbols.size()));
-    len.clear();
-    detail::put_uleb(len, functions.size());
-    h.update(Bytes(len.data(), len.size()));
-    h.update(Bytes(functions.data(), functions.size()));
-    h.update(Bytes(facts.data(), facts.size()));
-    const std::string detail_digest = h.hex_digest();
-
-    find_detail.bind(1, detail_digest);
-    UPSCOPE_TRY(bool have, find_detail.step());
-    int64_t details_id = have ? find_detail.int64(0) : 0;
-    find_detail.reset();
-    if (!have) {
-      ins_detail.bind(1, detail_digest);
-      ins_detail.bind_blob(2, Bytes(symbols.data(), symbols.size()));
-      ins_detail.bind_blob(3, Bytes(functions.data(), functions.size()));
-      ins_detail.bind_blob(4, Bytes(facts.data(), facts.size()));
-      UPSCOPE_CHECK(ins_detail.run());
-      details_id = db.last_insert_rowid();
-    }
-    detail::Blob hashes = detail::encode_map(detail::stored_hashes(c));
-    ins_comp.bind(1, build_id);
-    ins_comp.bind(2, seq++);
-    ins_comp.bind(3, c.id);
-    ins_comp.bind(4, to_string(c.kind));
-    ins_comp.bind(5, to_string(c.space));
-    ins_comp.bind(6, to_string(c.location));
-    ins_comp.bind(7, c.path);
-    ins_comp.bind(8, c.version);
-    ins_comp.bind(9, c.uuid);
-    ins_comp.bind(10, static_cast<int64_t>(c.size));
-    ins_comp.bind(11, c.code_hash);
-    ins_comp.bind_blob(12, Bytes(hashes.data(), hashes.size()));
-    ins_comp.bind(13, details_id);
-    UPSCOPE_CHECK(ins_comp.run());
-  }
-
-  UPSCOPE_TRY(auto ins_na, sql::Stmt::prepare(db,
-      "INSERT INTO not_analysed(build_id, seq, path, reason) VALUES (?1, ?2, ?3, ?4)", what));
-  seq = 0;
-  for (const auto& n : inv.not_analysed) {
-    ins_na.bind(1, build_id);
-    ins_na.bind(2, seq++);
-    ins_na.bind(3, n.path);
-    ins_na.bind(4, n.reason);
-    UPSCOPE_CHECK(ins_na.run());
-  }
-
-  const std::string select_id = fmt::format("SELECT {} FROM builds WHERE id = ?1", detail::kBuildColumns);
-  UPSCOPE_TRY(auto again, sql::Stmt::prepare(db, select_id.c_str(), what));
-  again.bind(1, build_id);
-  UPSCOPE_TRY(bool row, again.step());
-  if (!row) return fail(file_error(ErrorCode::kIo, db.path(), fmt::format("build #{} vanished while adding", build_id)));
-  AddResult out{AddStatus::kAdded, detail::read_build(again)};
-  again.reset();
+Result<AddResult> try_add(Store& s, detail::PreparedBuild& p) {
+  UPSCOPE_TRY(auto txn, Txn::begin(s, true));
+  UPSCOPE_TRY(std::optional<int64_t> key, detail::write_build(s, p, detail::utc_now()));
   UPSCOPE_CHECK(txn.commit());
-  return out;
+  // Numbered as the catalogue stands now: the build's "#N" among every build committed so far.
+  UPSCOPE_TRY(auto read, Txn::begin(s, false));
+  UPSCOPE_TRY(std::vector<BuildRow> rows, detail::numbered_builds(s, false));
+  UPSCOPE_CHECK(read.commit());
+  for (const auto& r : rows)
+    if (r.rec.digest == p.build.rec.digest)
+      return AddResult{key ? AddStatus::kAdded : AddStatus::kAlreadyPresent, r.rec};
+  return fail(detail::db_error(ErrorCode::kIo, s.name(), "a build vanished while it was being added"));
+}
+
+}  // namespace
+
+Result<AddResult> Catalog::add(const BuildInventory& inv) {
+  Store& s = *impl_->store;
+  detail::PreparedBuild p = detail::prepare_build(inv);  // before the transaction
+  std::minstd_rand jitter(std::random_device{}());
+  for (int attempt = 1;; ++attempt) {
+    auto r = try_add(s, p);
+    if (r || !s.retryable() || attempt == kMaxAttempts) return r;
+    // Another writer won a race for the same rows: wait a little, more each time, then run it again.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt + jitter() % 20));
+  }
 }
 
 Result<std::vector<BuildRecord>> Catalog::list() {
-  const std::string q = fmt::format("SELECT {} FROM builds", detail::kBuildColumns);
-  UPSCOPE_TRY(auto st, sql::Stmt::prepare(impl_->db, q.c_str(), "listing builds"));
+  Store& s = *impl_->store;
+  UPSCOPE_TRY(auto txn, Txn::begin(s, false));
+  UPSCOPE_TRY(std::vector<BuildRow> rows, detail::numbered_builds(s, false));
+  UPSCOPE_CHECK(txn.commit());
   std::vector<BuildRecord> out;
-  while (true) {
-    UPSCOPE_TRY(bool row, st.step());
-    if (!row) break;
-    out.push_back(detail::read_build(st));
-  }
-  std::sort(out.begin(), out.end(), series_less);
+  out.reserve(rows.size());
+  for (auto& r : rows) out.push_back(std::move(r.rec));
   return out;
 }
 
 namespace {
 
-// One build; the symbol and function lists of components in `skip_lists` are left empty.
-Result<BuildInventory> load_build(sql::Db& db, int64_t id, const std::unordered_set<std::string>* skip_lists) {
-  const std::string what = fmt::format("loading build #{}", id);
-  const std::string q = fmt::format("SELECT {} FROM builds WHERE id = ?1", detail::kBuildColumns);
-  UPSCOPE_TRY(auto b, sql::Stmt::prepare(db, q.c_str(), what));
-  b.bind(1, id);
-  UPSCOPE_TRY(bool row, b.step());
-  if (!row) return fail(file_error(ErrorCode::kNotFound, db.path(), fmt::format("no build #{} in the catalogue", id)));
-  BuildRecord rec = detail::read_build(b);
-  b.reset();
-  BuildInventory inv;
-  inv.source = rec.source;
-  inv.product = rec.product;
-  inv.version = rec.version;
-  inv.build = rec.build;
-  inv.version_extra = rec.version_extra;
-  inv.platform = rec.platform;
-  inv.arch = rec.arch;
+using RowMap = std::unordered_map<int64_t, ComponentRow>;
 
-  const std::string cq =
-      fmt::format("SELECT {} FROM components c WHERE c.build_id = ?1 ORDER BY c.seq", detail::kComponentColumns);
-  UPSCOPE_TRY(auto cs, sql::Stmt::prepare(db, cq.c_str(), what));
-  UPSCOPE_TRY(auto details, detail::prepare_details(db));
-  cs.bind(1, id);
-  inv.components.reserve(std::min<uint64_t>(rec.components, 1u << 20));
-  while (true) {
-    UPSCOPE_TRY(row, cs.step());
-    if (!row) break;
-    UPSCOPE_TRY(Component c, detail::read_component(cs, db, id));
-    if (!skip_lists || !skip_lists->count(c.id))
-      UPSCOPE_CHECK(detail::read_details(details, cs.int64(detail::kDetailsIdColumn), c, db, id));
+// Build #id with its members and not-analysed blobs (only its own are read).
+Result<BuildRow> build_numbered(Store& s, const std::vector<BuildRow>& rows, int64_t id) {
+  if (id < 1 || static_cast<uint64_t>(id) > rows.size())
+    return fail(detail::db_error(ErrorCode::kNotFound, s.name(), fmt::format("no build #{} in the catalogue", id)));
+  BuildRow b = rows[static_cast<size_t>(id - 1)];
+  bool found = false;
+  UPSCOPE_CHECK(s.read_blobs({b.key}, [&](int64_t, Bytes members, Bytes not_analysed) {
+    b.members.assign(members.begin(), members.end());
+    b.not_analysed.assign(not_analysed.begin(), not_analysed.end());
+    found = true;
+    return Status{};
+  }));
+  if (!found)
+    return fail(detail::db_error(ErrorCode::kIo, s.name(), fmt::format("build #{} vanished while it was read", id)));
+  return b;
+}
+
+Result<std::vector<int64_t>> members_of(Store& s, const BuildRow& b) {
+  std::vector<int64_t> keys;
+  if (auto st = detail::decode_members(detail::bytes_of(b.members), b.rec.components, keys,
+                                       fmt::format("build #{}", b.rec.id));
+      !st)
+    return fail(st.error().in_file(s.name()));
+  if (keys.size() != b.rec.components)
+    return fail(detail::db_error(ErrorCode::kMalformed, s.name(),
+                                 fmt::format("build #{}: the catalogue is corrupted: {} components recorded, {} stored",
+                                             b.rec.id, b.rec.components, keys.size())));
+  return keys;
+}
+
+// The component rows of every key in `keys`, read once each.
+Status read_rows(Store& s, std::vector<int64_t> keys, RowMap& out) {
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  out.reserve(keys.size());
+  return s.read_components(keys, [&](ComponentRow& r) {
+    const int64_t k = r.key;
+    out.emplace(k, std::move(r));
+    return Status{};
+  });
+}
+
+// One build from its rows; the symbol and function lists of components in `skip_lists` are left empty,
+// and the rows in `omit` are left out (counted in omitted_identical).
+Result<BuildInventory> assemble(Store& s, const BuildRow& b, const std::vector<int64_t>& keys, const RowMap& rows,
+                                const std::unordered_set<std::string>* skip_lists,
+                                const std::unordered_set<int64_t>* omit = nullptr) {
+  const std::string& db = s.name();
+  const int64_t id = b.rec.id;
+  BuildInventory inv;
+  inv.source = b.rec.source;
+  inv.product = b.rec.product;
+  inv.version = b.rec.version;
+  inv.build = b.rec.build;
+  inv.version_extra = b.rec.version_extra;
+  inv.platform = b.rec.platform;
+  inv.arch = b.rec.arch;
+  inv.components.reserve(keys.size());
+  std::vector<int64_t> details_of;  // per component, 0 when its lists are skipped
+  details_of.reserve(keys.size());
+  for (int64_t k : keys) {
+    if (omit && omit->count(k)) {
+      ++inv.omitted_identical;
+      continue;
+    }
+    auto it = rows.find(k);
+    if (it == rows.end())
+      return fail(detail::db_error(ErrorCode::kMalformed, db,
+                                   fmt::format("build #{}: the catalogue is corrupted: its component row {} is missing",
+                                               id, k)));
+    UPSCOPE_TRY(Component c, detail::to_component(it->second, db, id));
+    details_of.push_back(skip_lists && skip_lists->count(c.id) ? 0 : it->second.details);
     inv.components.push_back(std::move(c));
   }
-  if (inv.components.size() != rec.components)
-    return fail(file_error(ErrorCode::kMalformed, db.path(),
-                           fmt::format("build #{}: the catalogue is corrupted: {} components recorded, {} stored", id,
-                                       rec.components, inv.components.size())));
-
-  UPSCOPE_TRY(auto na, sql::Stmt::prepare(db, "SELECT path, reason FROM not_analysed WHERE build_id = ?1 ORDER BY seq",
-                                          what));
-  na.bind(1, id);
-  while (true) {
-    UPSCOPE_TRY(row, na.step());
-    if (!row) break;
-    inv.not_analysed.push_back({std::string(na.text(0)), std::string(na.text(1))});
+  std::vector<int64_t> want;
+  for (int64_t d : details_of)
+    if (d) want.push_back(d);
+  std::sort(want.begin(), want.end());
+  want.erase(std::unique(want.begin(), want.end()), want.end());
+  std::unordered_map<int64_t, DetailsRow> details;
+  details.reserve(want.size());
+  UPSCOPE_CHECK(s.read_details(want, [&](DetailsRow& d) {
+    const int64_t k = d.key;
+    details.emplace(k, std::move(d));
+    return Status{};
+  }));
+  for (size_t i = 0; i < details_of.size(); ++i) {
+    if (!details_of[i]) continue;
+    auto it = details.find(details_of[i]);
+    if (it == details.end())
+      return fail(detail::db_error(ErrorCode::kMalformed, db,
+                                   fmt::format("build #{} component {}: the catalogue is corrupted: its symbols and "
+                                               "functions (#{}) are missing",
+                                               id, inv.components[i].id, details_of[i])));
+    UPSCOPE_CHECK(detail::add_details(inv.components[i], it->second, db, id));
   }
-  if (inv.not_analysed.size() != rec.not_analysed)
-    return fail(file_error(ErrorCode::kMalformed, db.path(),
-                           fmt::format("build #{}: the catalogue is corrupted: {} not-analysed entries recorded, {} "
-                                       "stored",
-                                       id, rec.not_analysed, inv.not_analysed.size())));
+  if (auto st = detail::decode_not_analysed(detail::bytes_of(b.not_analysed), inv.not_analysed,
+                                            fmt::format("build #{} not analysed", id));
+      !st)
+    return fail(st.error().in_file(db));
+  if (inv.not_analysed.size() != b.rec.not_analysed)
+    return fail(detail::db_error(ErrorCode::kMalformed, db,
+                                 fmt::format("build #{}: the catalogue is corrupted: {} not-analysed entries recorded, "
+                                             "{} stored",
+                                             id, b.rec.not_analysed, inv.not_analysed.size())));
   return inv;
 }
 
 }  // namespace
 
 Result<BuildInventory> Catalog::load(int64_t id) {
-  UPSCOPE_TRY(auto txn, sql::Transaction::begin(impl_->db, false));  // one snapshot for every read
-  UPSCOPE_TRY(BuildInventory inv, load_build(impl_->db, id, nullptr));
+  Store& s = *impl_->store;
+  UPSCOPE_TRY(auto txn, Txn::begin(s, false));  // one snapshot for every read
+  UPSCOPE_TRY(std::vector<BuildRow> all, detail::numbered_builds(s, false));
+  UPSCOPE_TRY(BuildRow b, build_numbered(s, all, id));
+  UPSCOPE_TRY(std::vector<int64_t> keys, members_of(s, b));
+  RowMap rows;
+  UPSCOPE_CHECK(read_rows(s, keys, rows));
+  UPSCOPE_TRY(BuildInventory inv, assemble(s, b, keys, rows, nullptr));
   UPSCOPE_CHECK(txn.commit());
   return inv;
 }
 
 Result<std::pair<BuildInventory, BuildInventory>> Catalog::load_for_diff(int64_t old_id, int64_t new_id) {
-  sql::Db& db = impl_->db;
-  UPSCOPE_TRY(auto txn, sql::Transaction::begin(db, false));
+  Store& s = *impl_->store;
+  UPSCOPE_TRY(auto txn, Txn::begin(s, false));
+  UPSCOPE_TRY(std::vector<BuildRow> all, detail::numbered_builds(s, false));
+  UPSCOPE_TRY(BuildRow a, build_numbered(s, all, old_id));
+  UPSCOPE_TRY(BuildRow b, build_numbered(s, all, new_id));
+  UPSCOPE_TRY(std::vector<int64_t> ka, members_of(s, a));
+  UPSCOPE_TRY(std::vector<int64_t> kb, members_of(s, b));
+  // Components stored as the very same row on both sides are identical in every field: there is
+  // nothing to compare, so they are counted, not read (most of a series' components). Trust caches
+  // stay: the diff compares an unchanged trust cache with its changed cryptex.
+  std::unordered_set<int64_t> identical;
+  if (old_id != new_id) {
+    std::unordered_set<int64_t> in_a(ka.begin(), ka.end());
+    for (int64_t k : kb)
+      if (in_a.count(k)) identical.insert(k);
+    UPSCOPE_TRY(std::vector<int64_t> caches, s.keys_of_kind(to_string(ComponentKind::kTrustCache)));
+    for (int64_t k : caches) identical.erase(k);
+  }
+  std::vector<int64_t> wanted;
+  for (const auto* keys : {&ka, &kb})
+    for (int64_t k : *keys)
+      if (!identical.count(k)) wanted.push_back(k);
+  RowMap rows;
+  UPSCOPE_CHECK(read_rows(s, std::move(wanted), rows));
+  // Components whose lists are stored identically on both sides (same id, same details row).
   std::unordered_set<std::string> same;
   if (old_id != new_id) {
-    UPSCOPE_TRY(auto st, sql::Stmt::prepare(db,
-        "SELECT a.id FROM components a JOIN components b ON b.id = a.id AND b.build_id = ?2 "
-        "AND b.details_id = a.details_id WHERE a.build_id = ?1", "comparing two builds"));
-    st.bind(1, old_id);
-    st.bind(2, new_id);
-    while (true) {
-      UPSCOPE_TRY(bool row, st.step());
-      if (!row) break;
-      same.emplace(st.text(0));
-    }
+    std::unordered_map<std::string_view, int64_t> details_a;
+    for (int64_t k : ka)
+      if (auto it = rows.find(k); it != rows.end()) details_a.emplace(it->second.id, it->second.details);
+    for (int64_t k : kb)
+      if (auto it = rows.find(k); it != rows.end())
+        if (auto d = details_a.find(it->second.id); d != details_a.end() && d->second == it->second.details)
+          same.emplace(it->second.id);
   }
-  UPSCOPE_TRY(BuildInventory a, load_build(db, old_id, &same));
-  UPSCOPE_TRY(BuildInventory b, load_build(db, new_id, &same));
+  UPSCOPE_TRY(BuildInventory x, assemble(s, a, ka, rows, &same, &identical));
+  UPSCOPE_TRY(BuildInventory y, assemble(s, b, kb, rows, &same, &identical));
   UPSCOPE_CHECK(txn.commit());
-  return std::make_pair(std::move(a), std::move(b));
+  return std::make_pair(std::move(x), std::move(y));
 }
 
 std::string default_path() {

@@ -1,9 +1,11 @@
-// How a component's lists live in the catalogue: string lists and string maps packed as
-// ULEB128-length-prefixed strings in one blob (an unchanged component's blob is stored once for
-// the whole series), and the content digest that recognises a build added twice.
+// How builds live in the catalogue, whatever the database: string lists and string maps packed as
+// ULEB128-length-prefixed strings in one blob, the digests that address stored contents (a build, a
+// component, a binary's details), and a build's members as runs of component keys. None of this
+// depends on the backend: SQLite and PostgreSQL store the same bytes (docs/catalog.md §2).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -21,6 +23,9 @@ void put_uleb(Blob& out, uint64_t v);
 void put_string(Blob& out, std::string_view s);
 Blob encode_strings(const std::vector<std::string>& list);
 Blob encode_map(const std::map<std::string, std::string>& map);
+// The same, appended to `out` (a scratch buffer reused across components).
+void append_strings(Blob& out, const std::vector<std::string>& list);
+void append_map(Blob& out, const std::map<std::string, std::string>& map);
 // `what` names the record for the error ("build 3 component 12 symbols").
 Status decode_strings(Bytes blob, std::vector<std::string>& out, std::string_view what);
 Status decode_map(Bytes blob, std::map<std::string, std::string>& out, std::string_view what);
@@ -29,13 +34,43 @@ Status decode_map(Bytes blob, std::map<std::string, std::string>& out, std::stri
 // lives (Component::also); and back.
 std::map<std::string, std::string> stored_hashes(const Component& c);
 void restore_hashes(std::map<std::string, std::string> stored, Component& c);
+// encode_map(stored_hashes(c)), appended to `out`.
+void append_stored_hashes(Blob& out, const Component& c);
 
 // SHA-256 (hex) over every field of the inventory except `source`: the same build read from
-// another path is still the same build.
-std::string content_digest(const BuildInventory& inv);
+// another path is still the same build. `component_digests` (component_digest of each component,
+// in order) stand for the components: each covers every field of its component.
+std::string content_digest(const BuildInventory& inv, const std::vector<std::string>& component_digests);
+
+// SHA-256 (32 raw bytes) over a binary's symbols, function hashes and facts blobs: the key of a
+// `details` row, shared by every build and component whose binary has the same ones.
+std::string details_digest(Bytes symbols, Bytes functions, Bytes facts);
+// SHA-256 (32 raw bytes) over every stored field of a component and its details digest: the key of
+// a `components` row. A component that did not change between builds is stored once.
+std::string component_digest(const Component& c, Bytes hashes, std::string_view details_digest);
+
+// A build's members: the keys of its component rows in inventory order, as runs of consecutive
+// keys (ULEB128 count, then per run the zigzag distance from the previous run's end and its
+// length). A build that repeats another's components in the same order costs a few bytes per change.
+Blob encode_members(const std::vector<int64_t>& keys);
+// A build of more components than this is a corrupted catalogue (real builds hold ~10^5-10^6).
+inline constexpr uint64_t kMaxMembers = uint64_t{1} << 26;
+// `max` caps the count (the build's recorded component count): runs cannot blow it up.
+Status decode_members(Bytes blob, uint64_t max, std::vector<int64_t>& out, std::string_view what);
+// The runs (first key, length) in order, without expanding them; `each` returns false to stop.
+Status for_each_run(Bytes blob, uint64_t max, const std::function<bool(int64_t, uint64_t)>& each,
+                    std::string_view what);
+
+// Not-analysed entries as one string list: path, reason, path, reason...
+Blob encode_not_analysed(const std::vector<NotAnalysed>& entries);
+Status decode_not_analysed(Bytes blob, std::vector<NotAnalysed>& out, std::string_view what);
+
+// UTC now as "2024-05-01T12:00:00Z": when a build was added.
+std::string utc_now();
 
 inline Bytes bytes_of(std::string_view s) {
   return Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
+inline Bytes bytes_of(const Blob& b) { return Bytes(b.data(), b.size()); }
 
 }  // namespace upscope::catalog::detail

@@ -1,34 +1,53 @@
-// What the catalogue's source files share: the connection and the row readers.
+// What the catalogue's source files share: the store and the steps every backend goes through alike.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "catalog/catalog.hpp"
-#include "sqlite.hpp"
+#include "store.hpp"
 
 namespace upscope::catalog {
 
 struct Catalog::Impl {
-  sql::Db db;
+  std::unique_ptr<detail::Store> store;
 };
 
 namespace detail {
 
-// The columns of `builds`, in the order read_build expects.
-inline constexpr const char* kBuildColumns =
-    "id, product, version, build, version_extra, platform, arch, source, digest, added_at, component_count, "
-    "not_analysed_count";
-BuildRecord read_build(const sql::Stmt& st);
+// A transaction rolled back unless committed.
+class Txn {
+ public:
+  static Result<Txn> begin(Store& s, bool write) {
+    UPSCOPE_CHECK(s.begin(write));
+    return Txn(&s);
+  }
+  Txn(Txn&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+  Txn& operator=(Txn&&) = delete;
+  ~Txn() {
+    if (s_) s_->rollback();
+  }
+  Status commit() {
+    Store* s = s_;
+    s_ = nullptr;
+    auto st = s->commit();
+    if (!st) s->rollback();
+    return st;
+  }
 
-// The columns of a component, in the order read_component expects; its lists are in `details`.
-inline constexpr const char* kComponentColumns =
-    "c.id, c.kind, c.space, c.location, c.path, c.version, c.uuid, c.size, c.code_hash, c.hashes, c.details_id";
-inline constexpr int kDetailsIdColumn = 10;
-// Everything but the symbol and function lists.
-Result<Component> read_component(const sql::Stmt& st, const sql::Db& db, int64_t build_id);
-// "SELECT symbols, functions FROM details WHERE id = ?1", prepared once per load.
-Result<sql::Stmt> prepare_details(sql::Db& db);
-Status read_details(sql::Stmt& details, int64_t details_id, Component& c, const sql::Db& db, int64_t build_id);
+ private:
+  explicit Txn(Store* s) : s_(s) {}
+  Store* s_;
+};
+
+// Every build in series order, numbered from #1 in that order (inside the caller's transaction).
+Result<std::vector<BuildRow>> numbered_builds(Store& s, bool blobs);
+
+// A stored component without its symbols, functions and facts; corruption named by the build.
+Result<Component> to_component(const ComponentRow& r, const std::string& db, int64_t build_id);
+// Adds the symbols, functions and facts of `d`.
+Status add_details(Component& c, const DetailsRow& d, const std::string& db, int64_t build_id);
 
 }  // namespace detail
 }  // namespace upscope::catalog

@@ -71,7 +71,7 @@ std::optional<int64_t> parse_id(std::string_view s) {
 bool series_less(const BuildRecord& a, const BuildRecord& b) {
   if (int c = natural_compare(a.version, b.version)) return c < 0;
   if (int c = natural_compare(a.build, b.build)) return c < 0;
-  return a.id < b.id;
+  return a.digest < b.digest;  // not the order they were added in: the same in every catalogue
 }
 
 Result<BuildRecord> Catalog::resolve(const std::string& name) {

@@ -83,6 +83,7 @@ Status Db::exec_waiting(const char* sql, std::string_view what) {
 }
 
 int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+int Db::changes() const { return sqlite3_changes(db_); }
 
 Result<Stmt> Stmt::prepare(Db& db, const char* sql, std::string_view what) {
   Stmt s;

@@ -34,6 +34,7 @@ class Db {
   // An Error for result code rc: "<file>: <what>: <reason>", with corruption and foreign files named.
   Error error(int rc, std::string_view what) const;
   int64_t last_insert_rowid() const;
+  int changes() const;  // rows the last statement inserted, updated or deleted
 
  private:
   Db() = default;

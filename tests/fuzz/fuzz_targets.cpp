@@ -12,6 +12,7 @@
 #include "bxdiff50/bxdiff50.hpp"
 #include "chunklist/chunklist.hpp"
 #include "compress/codec.hpp"
+#include "encoding.hpp"  // the catalogue's stored blobs (catalog/src)
 #include "compress/lzbitmap.hpp"
 #include "compress/stream_decode.hpp"
 #include "disasm/address_map.hpp"
@@ -320,6 +321,22 @@ void run_bom(Bytes data) {
 // An installer package: our TOC bound, libarchive's xar reader, each component's Bom and the cpio
 // archives of its Payload and Scripts (gzip/bzip2/xz through libarchive, pbzx through ours); and the
 // bytes as a wrapped cpio archive on their own (an OTA's Scripts).
+// The catalogue's stored blobs, as a damaged database would hand them back: a build's members (its
+// runs, then expanded), string lists and maps, not-analysed lists.
+void run_catalog_blobs(Bytes data) {
+  namespace cd = catalog::detail;
+  std::vector<int64_t> keys;
+  (void)cd::decode_members(data, uint64_t{1} << 16, keys, "fuzz");
+  uint64_t runs = 0;
+  (void)cd::for_each_run(data, uint64_t{1} << 40, [&](int64_t, uint64_t) { return ++runs < 4096; }, "fuzz");
+  std::vector<std::string> list;
+  (void)cd::decode_strings(data, list, "fuzz");
+  std::map<std::string, std::string> map;
+  (void)cd::decode_map(data, map, "fuzz");
+  std::vector<NotAnalysed> na;
+  (void)cd::decode_not_analysed(data, na, "fuzz");
+}
+
 void run_pkg(Bytes data) {
   SpanSource src(data);
   pkg::ListOptions lo;
@@ -393,6 +410,7 @@ const std::vector<Target>& targets() {
       {"trustcache", run_trustcache},
       {"bom", run_bom},
       {"pkg", run_pkg},
+      {"catalog_blobs", run_catalog_blobs},
   };
   return kTargets;
 }

@@ -1,21 +1,27 @@
-// The SQLite build catalogue: exact round trips, re-adds skipped, catalogued diffs/verdicts/histories
-// identical to `upscope diff`/`verdict` on the files across a generated series, crash and
-// concurrency safety, and the exact errors for files that are not (our) catalogues. Python's stdlib
-// sqlite3 is the independent reader and the foreign writer.
+// The build catalogue on both backends: exact round trips, re-adds skipped, catalogued
+// diffs/verdicts/histories identical to `upscope diff`/`verdict` on the files across a generated
+// series, crash and concurrency safety, and the exact errors for files and databases that are not
+// (our) catalogues. Every CATALOG_TEST runs twice: on an SQLite file ("catalog: ...", [sqlite]) and on
+// a database of the test PostgreSQL server ("catalog (postgres): ...", [postgres]). Python's stdlib
+// sqlite3 and psql are the independent readers and the foreign writers.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
+
+#include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
 #include "build/inventory.hpp"
 #include "catalog/catalog.hpp"
 #include "reports/model.hpp"
+#include "pg_test_server.hpp"
 #include "test_support.hpp"
 
 using namespace upscope;
@@ -78,6 +84,7 @@ void check_equal(const BuildInventory& a, const BuildInventory& b) {
     CHECK(x.code_hash == y.code_hash);
     CHECK(x.symbols == y.symbols);
     CHECK(x.functions == y.functions);
+    CHECK(x.facts == y.facts);
   }
   REQUIRE(a.not_analysed.size() == b.not_analysed.size());
   for (size_t i = 0; i < a.not_analysed.size(); ++i) {
@@ -86,15 +93,15 @@ void check_equal(const BuildInventory& a, const BuildInventory& b) {
   }
 }
 
-catalog::Catalog open_new(const fs::path& db) {
-  auto cat = catalog::Catalog::open(db.string(), catalog::Catalog::Mode::kCreate);
+catalog::Catalog open_new(const std::string& db) {
+  auto cat = catalog::Catalog::open(db, catalog::Catalog::Mode::kCreate);
   INFO((cat ? "" : cat.error().message()));
   REQUIRE(cat);
   return std::move(*cat);
 }
 
-std::vector<std::string> add_args(const fs::path& db, const std::vector<size_t>& builds) {
-  std::vector<std::string> args = {"-q", "catalog", "add", "--db", db.string()};
+std::vector<std::string> add_args(const std::string& db, const std::vector<size_t>& builds) {
+  std::vector<std::string> args = {"-q", "catalog", "add", "--db", db};
   for (size_t i : builds) args.push_back(build_path(i));
   return args;
 }
@@ -150,6 +157,20 @@ int wait_child(const Child& c) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+enum class Kind { kSqlite, kPostgres };
+
+// A new, empty catalogue location for a test: a file in `dir`, or a new database on the test server.
+std::string new_db(Kind kind, const fs::path& dir, const std::string& name) {
+  if (kind == Kind::kSqlite) return (dir / (name + ".db")).string();
+  return pg_uri(pg_new_database(name));
+}
+
+// The database name of a test catalogue URI (for psql).
+std::string pg_name(const std::string& uri) {
+  const size_t start = std::string("postgresql:///").size();
+  return uri.substr(start, uri.find('?') - start);
+}
+
 json without_tool(json doc) {
   doc.erase("tool");  // the only field that could differ between two runs of the same binary
   return doc;
@@ -192,9 +213,19 @@ std::set<std::string> change_ids(const json& diff_doc) {
 
 }  // namespace
 
-TEST_CASE("catalog: a stored inventory loads back equal field by field", "[catalog]") {
+// A test run on both backends: `fn(Kind kind)` is its body.
+#define CATALOG_TEST(title, tags, fn)                                  \
+  static void fn(Kind kind);                                           \
+  TEST_CASE("catalog: " title, tags "[sqlite]") { fn(Kind::kSqlite); } \
+  TEST_CASE("catalog (postgres): " title, tags "[postgres]") {         \
+    if (pg_available()) fn(Kind::kPostgres);                           \
+  }                                                                    \
+  static void fn(Kind kind)
+
+CATALOG_TEST("a stored inventory loads back equal field by field", "[catalog]", roundtrip) {
   auto dir = scratch_dir("catalog-roundtrip");
-  auto cat = open_new(dir / "c.db");
+  const std::string db = new_db(kind, dir, "c");
+  auto cat = open_new(db);
 
   // Every build of the series, as make_inventory reads it (symbols, functions, hashes, KC entries).
   std::vector<int64_t> ids;
@@ -221,7 +252,11 @@ TEST_CASE("catalog: a stored inventory loads back equal field by field", "[catal
       REQUIRE(b);
       REQUIRE(pair);
       CHECK(reports::to_json(diff_builds(*a, *b)) == reports::to_json(diff_builds(pair->first, pair->second)));
-      CHECK(pair->first.components.size() == a->components.size());
+      // Components stored as the same row in both are counted, not built; trust caches never.
+      CHECK(pair->first.components.size() + pair->first.omitted_identical == a->components.size());
+      CHECK(pair->second.components.size() + pair->second.omitted_identical == b->components.size());
+      if (i == j) CHECK(pair->first.omitted_identical == 0);
+      if (i != j) CHECK(pair->first.omitted_identical > 0);
     }
 
   // Everything a model can hold: odd bytes, empty strings, the largest size, not-analysed entries.
@@ -260,21 +295,49 @@ TEST_CASE("catalog: a stored inventory loads back equal field by field", "[catal
   CHECK(again->status == catalog::AddStatus::kAlreadyPresent);
   CHECK(again->build.id == r->build.id);
 
-  // The identical WebKit lists of builds 1-3 are stored once (python's sqlite3 reads our file).
-  auto py = python_sqlite(dir / "c.db",
-                          "db = sqlite3.connect(sys.argv[1])\n"
-                          "print(db.execute('PRAGMA user_version').fetchone()[0],"
-                          " db.execute('PRAGMA journal_mode').fetchone()[0],"
-                          " db.execute('SELECT count(*) FROM builds').fetchone()[0],"
-                          " db.execute('SELECT count(*) FROM components').fetchone()[0] >"
-                          " db.execute('SELECT count(*) FROM details').fetchone()[0])");
-  CHECK(py.out == "2 wal 8 True\n");
+  // Each distinct component content is one row, each distinct binary's lists one details row, as
+  // the database's own client counts them (python's sqlite3, psql).
+  std::set<std::string> contents, lists;
+  auto blob_of = [](const auto& m) {
+    std::string k;
+    for (const auto& [a, b] : m) k += a + '\0' + b + '\0';
+    return k;
+  };
+  for (size_t i = 0; i <= kBuildDirs.size(); ++i) {
+    const BuildInventory inv = i < kBuildDirs.size() ? inventory_of(build_path(i)) : odd;
+    for (const auto& x : inv.components) {
+      std::string syms;
+      for (const auto& y : x.symbols) syms += y + '\0';
+      const std::string l = syms + '\1' + blob_of(x.functions) + '\1' + blob_of(x.facts);
+      lists.insert(l);
+      contents.insert(x.id + '\1' + to_string(x.kind) + '\1' + to_string(x.space) + '\1' + to_string(x.location) +
+                      '\1' + x.path + '\1' + x.version + '\1' + x.uuid + '\1' + std::to_string(x.size) + '\1' +
+                      x.code_hash + '\1' + blob_of(x.hashes) + '\1' + l);
+    }
+  }
+  const std::string want = fmt::format("3 8 {} {}\n", contents.size(), lists.size());
+  if (kind == Kind::kSqlite) {
+    auto py = python_sqlite(db,
+                            "db = sqlite3.connect(sys.argv[1])\n"
+                            "print(db.execute('PRAGMA user_version').fetchone()[0],"
+                            " db.execute('SELECT count(*) FROM builds').fetchone()[0],"
+                            " db.execute('SELECT count(*) FROM components').fetchone()[0],"
+                            " db.execute('SELECT count(*) FROM details').fetchone()[0],"
+                            " db.execute('PRAGMA journal_mode').fetchone()[0])");
+    CHECK(py.out == want.substr(0, want.size() - 1) + " wal\n");
+  } else {
+    auto q = psql(pg_name(db), "SELECT (SELECT value FROM meta WHERE key = 'schema_version') || ' ' || "
+                               "(SELECT count(*) FROM builds) || ' ' || (SELECT count(*) FROM components) || ' ' || "
+                               "(SELECT count(*) FROM details)");
+    CHECK(q.out == want);
+  }
+  CHECK(contents.size() < 11 * 7);  // the series repeats itself: far fewer rows than components added
 }
 
-TEST_CASE("catalog: adding the same build twice is recognised and skipped", "[catalog][cli]") {
+CATALOG_TEST("adding the same build twice is recognised and skipped", "[catalog][cli]", readd) {
   auto dir = scratch_dir("catalog-readd");
-  const auto db = dir / "c.db";
-  auto first = run_upscope({"catalog", "add", "--db", db.string(), build_path(0), build_path(1)});
+  const std::string db = new_db(kind, dir, "c");
+  auto first = run_upscope({"catalog", "add", "--db", db, build_path(0), build_path(1)});
   INFO(first.err);
   REQUIRE(first.exit_code == 0);
   CHECK(first.out == build_path(0) + ": added #1 macOS 13.3 (22E252): 11 components, 0 not analysed\n" +
@@ -285,7 +348,7 @@ TEST_CASE("catalog: adding the same build twice is recognised and skipped", "[ca
 
   // The same content from another path is the same build.
   fs::copy(build_path(1), dir / "copy", fs::copy_options::recursive);
-  auto second = run_upscope({"catalog", "add", "--json", "--db", db.string(), build_path(0), (dir / "copy").string()});
+  auto second = run_upscope({"catalog", "add", "--json", "--db", db, build_path(0), (dir / "copy").string()});
   REQUIRE(second.exit_code == 0);
   auto doc = json::parse(second.out);
   CHECK(doc["schema"] == "upscope/catalog-add/1");
@@ -296,7 +359,7 @@ TEST_CASE("catalog: adding the same build twice is recognised and skipped", "[ca
   CHECK(doc["results"][1]["build"]["id"] == 2);
   CHECK(doc["results"][1]["build"]["source"] == build_path(1));
 
-  auto ls = run_upscope({"catalog", "ls", "--json", "--db", db.string()});
+  auto ls = run_upscope({"catalog", "ls", "--json", "--db", db});
   REQUIRE(ls.exit_code == 0);
   auto l = json::parse(ls.out);
   CHECK(l["schema"] == "upscope/catalog-ls/1");
@@ -305,16 +368,16 @@ TEST_CASE("catalog: adding the same build twice is recognised and skipped", "[ca
   CHECK(l["builds"][1]["label"] == "macOS 13.3.1 (22E261)");
 
   // A build that cannot be read is reported, the others still added, and the exit code says so.
-  auto bad = run_upscope({"catalog", "add", "--db", db.string(), (dir / "no-such-build").string(), build_path(2)});
+  auto bad = run_upscope({"catalog", "add", "--db", db, (dir / "no-such-build").string(), build_path(2)});
   CHECK(bad.exit_code == 2);
   CHECK(bad.out.rfind((dir / "no-such-build").string() + ": error: ", 0) == 0);
   CHECK(bad.out.find(build_path(2) + ": added #3 macOS 13.4 (22F66)") != std::string::npos);
 }
 
-TEST_CASE("catalog: diff verdict and history from the catalogue equal upscope diff and verdict on the files",
-          "[catalog][cli]") {
+CATALOG_TEST("diff verdict and history from the catalogue equal upscope diff and verdict on the files",
+             "[catalog][cli]", series_diff) {
   auto dir = scratch_dir("catalog-series-diff");
-  const auto db = dir / "c.db";
+  const std::string db = new_db(kind, dir, "c");
   std::vector<size_t> all(kBuildDirs.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
   auto add = run_upscope(add_args(db, all));
@@ -344,20 +407,20 @@ TEST_CASE("catalog: diff verdict and history from the catalogue equal upscope di
   auto compare_pair = [&](size_t i, size_t j) {
     INFO("builds " << kNames[i] << " -> " << kNames[j]);
     auto direct = run_upscope({"diff", "--json", build_path(i), build_path(j)});
-    auto cat = run_upscope({"catalog", "diff", "--json", "--db", db.string(), kNames[i], kNames[j]});
+    auto cat = run_upscope({"catalog", "diff", "--json", "--db", db, kNames[i], kNames[j]});
     INFO(cat.err);
     CHECK(cat.exit_code == direct.exit_code);
     auto dj = json::parse(direct.out);
     CHECK(without_drilldown(json::parse(cat.out)) == without_drilldown(dj));
     auto direct_text = run_upscope({"diff", build_path(i), build_path(j)});
-    auto cat_text = run_upscope({"catalog", "diff", "--db", db.string(), kNames[i], kNames[j]});
+    auto cat_text = run_upscope({"catalog", "diff", "--db", db, kNames[i], kNames[j]});
     CHECK(table_of(cat_text.out) == table_of(direct_text.out));
     auto dv = run_upscope({"verdict", "--json", build_path(i), build_path(j)});
-    auto cv = run_upscope({"catalog", "verdict", "--json", "--db", db.string(), kNames[i], kNames[j]});
+    auto cv = run_upscope({"catalog", "verdict", "--json", "--db", db, kNames[i], kNames[j]});
     CHECK(cv.exit_code == dv.exit_code);
     CHECK(without_drilldown(json::parse(cv.out)) == without_drilldown(json::parse(dv.out)));
     auto dvt = run_upscope({"verdict", build_path(i), build_path(j)});
-    auto cvt = run_upscope({"catalog", "verdict", "--db", db.string(), kNames[i], kNames[j]});
+    auto cvt = run_upscope({"catalog", "verdict", "--db", db, kNames[i], kNames[j]});
     auto head = [](const std::string& t) {  // title, headline, RSR-eligible and rule lines
       size_t at = 0;
       for (int k = 0; k < 4 && at != std::string::npos; ++k) at = t.find('\n', at == 0 ? 0 : at + 1);
@@ -390,7 +453,7 @@ TEST_CASE("catalog: diff verdict and history from the catalogue equal upscope di
   // Every component that changed anywhere: its history is exactly the direct diffs' records.
   for (const auto& [id, by_step] : direct_changes) {
     INFO("history of " << id);
-    auto h = run_upscope({"history", "--json", "--db", db.string(), id});
+    auto h = run_upscope({"history", "--json", "--db", db, id});
     INFO(h.err);
     REQUIRE(h.exit_code == 0);
     auto hj = json::parse(h.out);
@@ -412,12 +475,12 @@ TEST_CASE("catalog: diff verdict and history from the catalogue equal upscope di
   }
 
   // The text form names the builds in series order and the changed function.
-  auto ht = run_upscope({"history", "--db", db.string(), "WebKit"});
+  auto ht = run_upscope({"history", "--db", db, "WebKit"});
   REQUIRE(ht.exit_code == 0);
   CHECK(ht.out.rfind(webkit + ": changed in 2 of 7 catalogued builds\n", 0) == 0);
   CHECK(ht.out.find("#4 macOS 13.4 (a) (22F770820d)") != std::string::npos);
   CHECK(ht.out.find("~_func_00002") != std::string::npos);
-  auto hl = json::parse(run_upscope({"history", "--json", "--db", db.string(), libexample}).out);
+  auto hl = json::parse(run_upscope({"history", "--json", "--db", db, libexample}).out);
   REQUIRE(hl["entries"].size() == 3);
   CHECK(hl["entries"][1]["change"] == "removed");
   CHECK(hl["entries"][1]["component"].is_null());
@@ -425,23 +488,31 @@ TEST_CASE("catalog: diff verdict and history from the catalogue equal upscope di
   CHECK(hl["entries"][2]["component"]["uuid"] == hl["entries"][0]["component"]["uuid"]);
 
   // `catalog ls` in series order, whatever order the builds were added in.
-  auto ls = json::parse(run_upscope({"catalog", "ls", "--json", "--db", db.string()}).out);
+  auto ls = json::parse(run_upscope({"catalog", "ls", "--json", "--db", db}).out);
   REQUIRE(ls["builds"].size() == 7);
   for (size_t i = 0; i < 7; ++i) CHECK(ls["builds"][i]["source"] == build_path(i));
 }
 
-TEST_CASE("catalog: builds are named by version or letter or build or id or path and ambiguity lists the candidates",
-          "[catalog][cli]") {
+CATALOG_TEST("builds are named by version or letter or build or id or path and ambiguity lists the candidates",
+             "[catalog][cli]", names) {
   auto dir = scratch_dir("catalog-names");
-  const auto db = dir / "c.db";
+  const std::string db = new_db(kind, dir, "c");
   REQUIRE(run_upscope(add_args(db, {0, 2, 3})).exit_code == 0);
   // A second 13.3 22E252 with other content: the same name, another build.
   fs::copy(build_path(0), dir / "other", fs::copy_options::recursive);
   write_bytes(dir / "other/usr/lib/extra.txt", {'x', '\n'});
-  REQUIRE(run_upscope({"-q", "catalog", "add", "--db", db.string(), (dir / "other").string()}).exit_code == 0);
+  REQUIRE(run_upscope({"-q", "catalog", "add", "--db", db, (dir / "other").string()}).exit_code == 0);
+  // The two 13.3 builds are ordered by content digest: the same order in every catalogue.
+  auto listed = json::parse(run_upscope({"catalog", "ls", "--json", "--db", db}).out)["builds"];
+  REQUIRE(listed.size() == 4);
+  CHECK(listed[2]["label"] == "macOS 13.4 (22F66)");
+  CHECK(listed[3]["label"] == "macOS 13.4 (a) (22F770820d)");
+  const bool base_first = listed[0]["source"] == build_path(0);
+  CHECK(listed[base_first ? 1 : 0]["source"] == (dir / "other").string());
+  CHECK((listed[0]["digest"].get<std::string>() < listed[1]["digest"].get<std::string>()));
 
   auto label_of = [&](const std::string& name) {
-    auto r = run_upscope({"catalog", "diff", "--json", "--db", db.string(), name, "#2"});
+    auto r = run_upscope({"catalog", "diff", "--json", "--db", db, name, "#2"});
     INFO(name << ": " << r.err);
     if (r.exit_code == 2) return std::string("error");
     return json::parse(r.out)["builds"]["old"]["label"].get<std::string>();
@@ -450,31 +521,34 @@ TEST_CASE("catalog: builds are named by version or letter or build or id or path
   CHECK(label_of("13.4 (a)") == "macOS 13.4 (a) (22F770820d)");
   CHECK(label_of("22F770820d") == "macOS 13.4 (a) (22F770820d)");
   CHECK(label_of("13.4 22F66") == "macOS 13.4 (22F66)");
-  CHECK(label_of("#3") == "macOS 13.4 (a) (22F770820d)");
+  CHECK(label_of("#4") == "macOS 13.4 (a) (22F770820d)");
+  CHECK(label_of("#3") == "macOS 13.4 (22F66)");
   CHECK(label_of(build_path(3)) == "macOS 13.4 (a) (22F770820d)");
   CHECK(label_of("macOS 13.4 (a) (22F770820d)") == "macOS 13.4 (a) (22F770820d)");
 
-  auto amb = run_upscope({"catalog", "diff", "--db", db.string(), "13.3", "13.4"});
+  auto amb = run_upscope({"catalog", "diff", "--db", db, "13.3", "13.4"});
   CHECK(amb.exit_code == 2);
   CHECK(amb.out.empty());
-  CHECK(amb.err == "upscope: error: " + db.string() +
+  const std::string base_line = "(added from " + build_path(0) + ")\n";
+  const std::string other_line = "(added from " + (dir / "other").string() + ")\n";
+  CHECK(amb.err == "upscope: error: " + db +
                        ": \"13.3\" names 2 builds; name one by its catalogue id:\n"
-                       "  #1 macOS 13.3 (22E252) (added from " + build_path(0) + ")\n"
-                       "  #4 macOS 13.3 (22E252) (added from " + (dir / "other").string() + ")\n");
-  auto none = run_upscope({"catalog", "verdict", "--db", db.string(), "13.9", "13.4"});
+                       "  #1 macOS 13.3 (22E252) " + (base_first ? base_line : other_line) +
+                       "  #2 macOS 13.3 (22E252) " + (base_first ? other_line : base_line));
+  auto none = run_upscope({"catalog", "verdict", "--db", db, "13.9", "13.4"});
   CHECK(none.exit_code == 2);
-  CHECK(none.err == "upscope: error: " + db.string() +
+  CHECK(none.err == "upscope: error: " + db +
                         ": no build named \"13.9\" among the 4 catalogued (see `upscope catalog ls`)\n");
-  auto nocomp = run_upscope({"history", "--db", db.string(), "NoSuchThing"});
+  auto nocomp = run_upscope({"history", "--db", db, "NoSuchThing"});
   CHECK(nocomp.exit_code == 2);
-  CHECK(nocomp.err == "upscope: error: " + db.string() + ": no component \"NoSuchThing\" in any catalogued build\n");
-  auto ambcomp = run_upscope({"history", "--db", db.string(), "SystemVersion.plist"});
+  CHECK(nocomp.err == "upscope: error: " + db + ": no component \"NoSuchThing\" in any catalogued build\n");
+  auto ambcomp = run_upscope({"history", "--db", db, "SystemVersion.plist"});
   CHECK(ambcomp.exit_code == 2);
   CHECK(ambcomp.err.find("\"SystemVersion.plist\" matches 2 components; name one by its full id:\n") !=
         std::string::npos);
 }
 
-TEST_CASE("catalog: the default database is under XDG_DATA_HOME", "[catalog][cli]") {
+TEST_CASE("catalog: the default database is under XDG_DATA_HOME", "[catalog][cli][sqlite]") {
   auto dir = scratch_dir("catalog-xdg");
   auto r = run_shell("XDG_DATA_HOME=" + shell_quote(dir.string()) + " " + shell_quote(upscope_binary()) +
                      " -q catalog add " + shell_quote(build_path(0)) + " 2>&1");
@@ -487,13 +561,13 @@ TEST_CASE("catalog: the default database is under XDG_DATA_HOME", "[catalog][cli
 }
 
 TEST_CASE("catalog: a writer killed mid-transaction leaves the earlier builds intact and the file usable",
-          "[catalog][cli]") {
+          "[catalog][cli][sqlite]") {
   auto dir = scratch_dir("catalog-kill");
   const auto db = dir / "c.db";
   std::vector<BuildInventory> invs;
   for (size_t i = 0; i < kBuildDirs.size(); ++i) invs.push_back(inventory_of(build_path(i)));
   {
-    auto cat = open_new(db);
+    auto cat = open_new(db.string());
     REQUIRE(cat.add(invs[0]));
     REQUIRE(cat.add(invs[1]));
   }
@@ -504,11 +578,11 @@ TEST_CASE("catalog: a writer killed mid-transaction leaves the earlier builds in
                         "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
                         "db.execute('PRAGMA cache_size = 1')\n"
                         "db.execute('BEGIN IMMEDIATE')\n"
-                        "db.execute(\"INSERT INTO builds VALUES (99, 'macOS', '13.9', 'X', '', '', '', 'half', 'd',"
-                        " 'now', 100000, 0)\")\n"
+                        "db.execute(\"INSERT INTO builds VALUES (99, 'half', 'macOS', '13.9', 'X', '', '', '', 'half',"
+                        " 'now', 100000, 0, x'', x'00')\")\n"
                         "for i in range(30000):\n"
-                        "    db.execute(\"INSERT INTO components VALUES (99, ?, ?, 'file', 'data', 'unknown', '', '',"
-                        " '', 0, '', x'00', 1)\", (i, 'id%d' % i))\n"
+                        "    db.execute(\"INSERT INTO components VALUES (NULL, ?, ?, 'file', 'data', 'unknown', '', '',"
+                        " '', 0, '', x'00', 1)\", (str(i).encode(), 'id%d' % i))\n"
                         "print('ready', os.path.getsize(sys.argv[1] + '-wal'), flush=True)\n"
                         "import time; time.sleep(60)\n",
                         db.string()},
@@ -555,7 +629,7 @@ TEST_CASE("catalog: a writer killed mid-transaction leaves the earlier builds in
     REQUIRE(i < invs.size());
     check_equal(invs[i], *back);
   }
-  auto rest = run_upscope(add_args(db, {3, 4, 5, 6}));
+  auto rest = run_upscope(add_args(db.string(), {3, 4, 5, 6}));
   CHECK(rest.exit_code == 0);
   auto all = cat->list();
   REQUIRE(all);
@@ -564,22 +638,24 @@ TEST_CASE("catalog: a writer killed mid-transaction leaves the earlier builds in
   CHECK(check.out == "ok\n");
 }
 
-TEST_CASE("catalog: two processes adding at once both succeed", "[catalog][cli]") {
+CATALOG_TEST("three processes adding at once all succeed", "[catalog][cli]", concurrent) {
   auto dir = scratch_dir("catalog-concurrent");
-  const auto db = dir / "c.db";  // neither finds it: both race to create the schema too
-  auto a = spawn({upscope_binary(), "catalog", "add", "--db", db.string(), build_path(0), build_path(2), build_path(4),
+  const std::string db = new_db(kind, dir, "c");  // none finds a schema: they race to create it too
+  auto a = spawn({upscope_binary(), "catalog", "add", "--db", db, build_path(0), build_path(2), build_path(4),
                   build_path(6), build_path(3)},
                  false);
-  auto b = spawn({upscope_binary(), "catalog", "add", "--db", db.string(), build_path(1), build_path(3), build_path(5),
+  auto b = spawn({upscope_binary(), "catalog", "add", "--db", db, build_path(1), build_path(3), build_path(5),
                   build_path(0)},
                  false);
+  auto c = spawn({upscope_binary(), "catalog", "add", "--db", db, build_path(3), build_path(0), build_path(6)}, false);
   CHECK(wait_child(a) == 0);
   CHECK(wait_child(b) == 0);
-  auto cat = catalog::Catalog::open(db.string(), catalog::Catalog::Mode::kExisting);
+  CHECK(wait_child(c) == 0);
+  auto cat = catalog::Catalog::open(db, catalog::Catalog::Mode::kExisting);
   REQUIRE(cat);
   auto list = cat->list();
   REQUIRE(list);
-  REQUIRE(list->size() == 7);  // builds 0 and 3 were added by both: stored once
+  REQUIRE(list->size() == 7);  // builds 0, 3 and 6 were added by two or three: stored once
   for (size_t i = 0; i < 7; ++i) {
     CHECK((*list)[i].source == build_path(i));
     auto back = cat->load((*list)[i].id);
@@ -588,7 +664,7 @@ TEST_CASE("catalog: two processes adding at once both succeed", "[catalog][cli]"
   }
 }
 
-TEST_CASE("catalog: files that are not our catalogue give exact errors naming the file", "[catalog][cli]") {
+TEST_CASE("catalog: files that are not our catalogue give exact errors naming the file", "[catalog][cli][sqlite]") {
   auto dir = scratch_dir("catalog-errors");
   auto err_of = [](const fs::path& db) {
     auto r = run_upscope({"catalog", "ls", "--db", db.string()});
@@ -615,15 +691,17 @@ TEST_CASE("catalog: files that are not our catalogue give exact errors naming th
   CHECK(!fs::exists(missing));
   CHECK(err_of(dir) == E + dir.string() + ": not a regular file\n");
 
-  // A database URL is refused, and nothing is created for it (it used to become a directory "postgresql:").
+  // A database URI is a database, never a file name (it used to become a directory "postgresql:"):
+  // with no server behind it the error is libpq's, and nothing is created here.
   const std::string url = "postgresql:///upscope?host=" + dir.string();
   const fs::path cwd = dir / "cwd";
   fs::create_directories(cwd);
   auto u = run_shell("cd " + shell_quote(cwd.string()) + " && " + shell_quote(upscope_binary()) +
                      " catalog add --db " + shell_quote(url) + " " + shell_quote(build_path(0)) + " 2>&1");
   CHECK(u.exit_code == 2);
-  CHECK(u.out == E + url + ": a 'postgresql' database URL: this upscope keeps catalogues in SQLite files only (give "
-                         "--db a file path)\n");
+  CHECK(u.out == E + url + ": connecting: PostgreSQL: connection to server on socket \"" + dir.string() +
+                     "/.s.PGSQL.5432\" failed: No such file or directory Is the server running locally and accepting "
+                     "connections on that socket?\n");
   CHECK(fs::is_empty(cwd));
 
   const auto foreign = dir / "foreign.db";
@@ -640,25 +718,50 @@ TEST_CASE("catalog: files that are not our catalogue give exact errors naming th
 
   // A catalogue from a newer upscope, and one older than any migration.
   const auto newer = dir / "newer.db";
-  REQUIRE(run_upscope(add_args(newer, {0})).exit_code == 0);
-  REQUIRE(python_sqlite(newer, "db = sqlite3.connect(sys.argv[1]); db.execute('PRAGMA user_version = 3'); db.commit()")
+  REQUIRE(run_upscope(add_args(newer.string(), {0})).exit_code == 0);
+  REQUIRE(python_sqlite(newer, "db = sqlite3.connect(sys.argv[1]); db.execute('PRAGMA user_version = 4'); db.commit()")
               .exit_code == 0);
   const std::string newer_msg = E + newer.string() +
-                                ": catalogue schema version 3 is newer than this upscope supports (2): use a newer "
+                                ": catalogue schema version 4 is newer than this upscope supports (3): use a newer "
                                 "upscope\n";
   CHECK(err_of(newer) == newer_msg);
   CHECK(add_err(newer) == newer_msg);
-  // A schema 1 catalogue (no facts) is migrated to 2 when opened; its builds still diff.
-  const auto older = dir / "older.db";
-  REQUIRE(run_upscope(add_args(older, {0, 1})).exit_code == 0);
-  REQUIRE(python_sqlite(older, "db = sqlite3.connect(sys.argv[1]); db.execute('ALTER TABLE details DROP COLUMN facts');"
-                               "db.execute('PRAGMA user_version = 1'); db.commit()").exit_code == 0);
-  auto migrated = run_upscope({"catalog", "diff", "--json", "--db", older.string(), kNames[0], kNames[1]});
-  INFO(migrated.err);
-  CHECK(migrated.exit_code == 1);
-  CHECK(python_sqlite(older, "print(sqlite3.connect(sys.argv[1]).execute('PRAGMA user_version').fetchone()[0])").out ==
-        "2\n");
-  CHECK(!json::parse(migrated.out)["diff"]["changes"].empty());
+  // Schema 2 and schema 1 catalogues (as catalog_schema2.py writes them from ours) are migrated to 3
+  // when opened: the same builds, sources and dates, the same diffs (schema 1 had no facts: its
+  // diffs fall back to content and code hashes, and still find the changes).
+  for (const std::string version : {"2", "1"}) {
+    INFO("schema " << version);
+    const auto older = dir / ("schema" + version + ".db");
+    REQUIRE(run_upscope(add_args(older.string(), {0, 1, 3})).exit_code == 0);
+    auto ls_before = run_upscope({"catalog", "ls", "--json", "--db", older.string()});
+    auto diff_before = run_upscope({"catalog", "diff", "--json", "--db", older.string(), kNames[0], kNames[3]});
+    auto w = run_writer("catalog_schema2.py", shell_quote(older.string()) + " " + version);
+    INFO(w.out);
+    REQUIRE(w.exit_code == 0);
+    REQUIRE(python_sqlite(older, "print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM components')"
+                                 ".fetchone()[0])").out == "33\n");  // one row per build and component
+    auto migrated = run_upscope({"catalog", "diff", "--json", "--db", older.string(), kNames[0], kNames[3]});
+    INFO(migrated.err);
+    CHECK(migrated.exit_code == 1);
+    CHECK(python_sqlite(older, "print(sqlite3.connect(sys.argv[1]).execute('PRAGMA user_version').fetchone()[0])")
+              .out == "3\n");
+    auto ls_after = run_upscope({"catalog", "ls", "--json", "--db", older.string()});
+    if (version == "2") {
+      CHECK(ls_after.out == ls_before.out);
+      CHECK(migrated.out == diff_before.out);
+    } else {
+      // Schema 1 kept no facts: its builds' contents, hence their digests, are not the ones read
+      // from the files; everything else is the same.
+      auto strip = [](const std::string& doc) {
+        auto j = json::parse(doc);
+        for (auto& b : j["builds"]) b.erase("digest");
+        return j.dump();
+      };
+      CHECK(strip(ls_after.out) == strip(ls_before.out));
+      CHECK(json::parse(ls_after.out)["builds"][0]["digest"] != json::parse(ls_before.out)["builds"][0]["digest"]);
+    }
+    CHECK(!json::parse(migrated.out)["diff"]["changes"].empty());
+  }
   REQUIRE(python_sqlite(newer, "db = sqlite3.connect(sys.argv[1]); db.execute('PRAGMA user_version = 0'); db.commit()")
               .exit_code == 0);
   CHECK(err_of(newer) == E + newer.string() +
@@ -666,7 +769,7 @@ TEST_CASE("catalog: files that are not our catalogue give exact errors naming th
 
   // A catalogue whose schema page is overwritten, and one cut short.
   const auto corrupt = dir / "corrupt.db";
-  REQUIRE(run_upscope(add_args(corrupt, {0, 1, 2})).exit_code == 0);
+  REQUIRE(run_upscope(add_args(corrupt.string(), {0, 1, 2})).exit_code == 0);
   REQUIRE(!fs::exists(dir / "corrupt.db-wal"));  // checkpointed on close: the data is in the main file
   auto bytes = read_bytes(corrupt);
   REQUIRE(bytes.size() > 8192);
@@ -708,4 +811,256 @@ TEST_CASE("catalog: the make_series.py WebKit change is one function as llvm-obj
   CHECK(body(before, "_func_00002").find("ret") != std::string::npos);
   CHECK(body(after, "_func_00002").find("nop") != std::string::npos);
   CHECK(body(after, "_func_00001") == body(before, "_func_00001"));
+}
+
+TEST_CASE("catalog: --db takes a file path or a PostgreSQL URI, and messages never show a password", "[catalog]") {
+  using catalog::DbLocation;
+  auto kind_of = [](const std::string& db) {
+    auto l = catalog::parse_db_location(db);
+    return l ? (l->kind == DbLocation::Kind::kPostgres ? "postgres" : "file") : "error: " + l.error().message();
+  };
+  CHECK(kind_of("postgresql:///upscope?host=/run/pg") == "postgres");
+  CHECK(kind_of("postgres://team@db.example/upscope") == "postgres");
+  CHECK(kind_of("postgresql://") == "postgres");  // libpq's defaults, environment and service file
+  CHECK(kind_of("catalog.db") == "file");
+  CHECK(kind_of("/tmp/a:b/c.db") == "file");
+  CHECK(kind_of("c:catalog.db") == "file");       // a scheme, but no "//" after it
+  CHECK(kind_of("./postgresql://x") == "file");
+  CHECK(kind_of("sqlite:///tmp/c.db") ==
+        "error: sqlite:///tmp/c.db: \"sqlite:\" URIs are not catalogues: --db takes a file path or a PostgreSQL URI "
+        "(postgresql://... or postgres://...)");
+  CHECK(kind_of("file:///tmp/c.db").rfind("error: file:///tmp/c.db: \"file:\" URIs are not catalogues", 0) == 0);
+  CHECK(kind_of("POSTGRESQL://h/db").rfind("error: ", 0) == 0);  // libpq knows its prefixes in lower case only
+  CHECK(kind_of("mysql://me:hunter22@h/db").rfind("error: mysql://me:***@h/db: ", 0) == 0);
+  CHECK(kind_of("") == "error: no catalogue named: --db needs a file or a URI");
+
+  auto shown = [](const std::string& uri) { return catalog::parse_db_location(uri)->shown; };
+  CHECK(shown("postgresql://me:hunter22@h:5432/db") == "postgresql://me:***@h:5432/db");
+  CHECK(shown("postgresql://me:p@ss@h/db") == "postgresql://me:***@h/db");  // the last '@' ends the user-info
+  CHECK(shown("postgresql://me@h/db?sslmode=require&password=hunter22&connect_timeout=5") ==
+        "postgresql://me@h/db?sslmode=require&password=***&connect_timeout=5");
+  CHECK(shown("postgres://h/db?PASSWORD=x") == "postgres://h/db?PASSWORD=***");
+  CHECK(shown("postgresql:///db?host=/run/pg") == "postgresql:///db?host=/run/pg");
+  CHECK(shown("postgresql://me:pw@[::1]:5432/db") == "postgresql://me:***@[::1]:5432/db");
+  CHECK(shown("catalog.db") == "catalog.db");
+
+  // Through the CLI: an error, and no directory named after the scheme.
+  auto dir = scratch_dir("catalog-uri");
+  auto r = run_shell("cd " + shell_quote(dir.string()) + " && " + shell_quote(upscope_binary()) +
+                     " catalog add --db sqlite://me:hunter22@x/c.db " + shell_quote(build_path(0)) + " 2>&1");
+  CHECK(r.exit_code == 2);
+  CHECK(r.out == "upscope: error: sqlite://me:***@x/c.db: \"sqlite:\" URIs are not catalogues: --db takes a file "
+                 "path or a PostgreSQL URI (postgresql://... or postgres://...)\n");
+  CHECK(fs::is_empty(dir));
+}
+
+namespace {
+
+// A child whose stdin we write to (psql reading its commands), its output thrown away.
+struct Feeder {
+  pid_t pid = -1;
+  int in = -1;
+};
+
+Feeder spawn_feeder(const std::vector<std::string>& argv) {
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(p[0], 0);
+    FILE* null = std::fopen("/dev/null", "w");
+    if (null) {
+      ::dup2(fileno(null), 1);
+      ::dup2(fileno(null), 2);
+    }
+    ::close(p[0]);
+    ::close(p[1]);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(p[0]);
+  return {pid, p[1]};
+}
+
+void feed(const Feeder& f, const std::string& text) { REQUIRE(::write(f.in, text.data(), text.size()) == (ssize_t)text.size()); }
+
+// Runs `sql` every 50 ms until it prints `want` (10 s at most); true when it did.
+bool pg_wait_for(const std::string& database, const std::string& sql, const std::string& want) {
+  for (int i = 0; i < 200; ++i) {
+    if (psql(database, sql).out == want) return true;
+    ::usleep(50000);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("catalog (postgres): a writer killed mid-transaction leaves nothing half-written", "[catalog][cli][postgres]") {
+  if (!pg_available()) return;
+  auto dir = scratch_dir("catalog-pg-kill");
+  const std::string db = new_db(Kind::kPostgres, dir, "kill");
+  const std::string name = pg_name(db);
+  REQUIRE(run_upscope(add_args(db, {0, 1})).exit_code == 0);
+
+  // Another session holds the content tables: the next writer inserts its build row, then waits
+  // inside its transaction for the lock, where it is killed.
+  Feeder locker = spawn_feeder({"psql", "-X", "-q", pg_uri(name)});
+  feed(locker, "BEGIN; LOCK TABLE details, components IN EXCLUSIVE MODE;\n");
+  REQUIRE(pg_wait_for(name, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE "
+                            "c.relname = 'components' AND l.mode = 'ExclusiveLock' AND l.granted", "1\n"));
+  Child add = spawn({upscope_binary(), "catalog", "add", "--db", db, build_path(3)}, true);
+  const bool waiting = pg_wait_for(name, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'upscope' "
+                                         "AND wait_event_type = 'Lock' AND xact_start IS NOT NULL", "1\n");
+  ::kill(add.pid, SIGKILL);
+  CHECK(wait_child(add) == 128 + SIGKILL);
+  CHECK(waiting);  // it was inside its transaction, its build row inserted, when it died
+  feed(locker, "ROLLBACK;\n\\q\n");
+  ::close(locker.in);
+  int status = 0;
+  ::waitpid(locker.pid, &status, 0);
+
+  // The server rolled the dead writer's transaction back: two builds, every one whole.
+  CHECK(pg_wait_for(name, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'upscope'", "0\n"));
+  CHECK(psql(name, "SELECT count(*), count(*) FILTER (WHERE members = '') FROM builds").out == "2|0\n");
+  auto again = run_upscope(add_args(db, {3}));
+  CHECK(again.exit_code == 0);
+  auto cat = catalog::Catalog::open(db, catalog::Catalog::Mode::kExisting);
+  REQUIRE(cat);
+  auto list = cat->list();
+  REQUIRE(list);
+  REQUIRE(list->size() == 3);
+  const size_t order[] = {0, 1, 3};
+  for (size_t i = 0; i < 3; ++i) {
+    auto back = cat->load((*list)[i].id);
+    REQUIRE(back);
+    check_equal(inventory_of(build_path(order[i])), *back);
+  }
+}
+
+TEST_CASE("catalog (postgres): databases that are not our catalogue give exact errors without the password",
+          "[catalog][cli][postgres]") {
+  if (!pg_available()) return;
+  const std::string E = "upscope: error: ";
+  auto err_of = [](const std::string& db) {
+    auto r = run_upscope({"catalog", "ls", "--db", db});
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    return r.err;
+  };
+  auto add_err = [](const std::string& db) {
+    auto r = run_upscope({"catalog", "add", "--db", db, build_path(0)});
+    CHECK(r.exit_code == 2);
+    return r.err;
+  };
+
+  const std::string empty = pg_uri(pg_new_database("empty"));
+  CHECK(err_of(empty) == E + empty + ": an empty database, not yet a catalogue\n");
+
+  const std::string foreign = pg_new_database("foreign");
+  REQUIRE(psql(foreign, "CREATE TABLE songs(title text); CREATE TABLE albums(name text)").exit_code == 0);
+  std::string msg = E + pg_uri(foreign) +
+                    ": not an upscope catalogue: a PostgreSQL database of another application (tables: albums, songs)\n";
+  CHECK(err_of(pg_uri(foreign)) == msg);
+  CHECK(add_err(pg_uri(foreign)) == msg);
+  REQUIRE(psql(foreign, "CREATE TABLE meta(x int)").exit_code == 0);  // someone else's "meta"
+  CHECK(add_err(pg_uri(foreign)) == E + pg_uri(foreign) +
+                                        ": not an upscope catalogue: a PostgreSQL database of another application "
+                                        "(tables: albums, meta, songs)\n");
+  CHECK(psql(foreign, "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'")
+            .out == "albums,meta,songs\n");  // nothing of ours was created
+
+  const std::string versioned = pg_new_database("versioned");
+  REQUIRE(run_upscope(add_args(pg_uri(versioned), {0})).exit_code == 0);
+  REQUIRE(psql(versioned, "UPDATE meta SET value = '4' WHERE key = 'schema_version'").exit_code == 0);
+  msg = E + pg_uri(versioned) + ": catalogue schema version 4 is newer than this upscope supports (3): use a newer upscope\n";
+  CHECK(err_of(pg_uri(versioned)) == msg);
+  CHECK(add_err(pg_uri(versioned)) == msg);
+  REQUIRE(psql(versioned, "UPDATE meta SET value = '2' WHERE key = 'schema_version'").exit_code == 0);
+  CHECK(err_of(pg_uri(versioned)) == E + pg_uri(versioned) +
+                                         ": catalogue schema version 2 is older than any this upscope can migrate "
+                                         "(oldest: 3)\n");
+
+  // No such database, and no server: libpq's reason, the URI's password replaced wherever it is.
+  const std::string dir = pg_server().dir;
+  const std::string secret_uri = "postgresql://me:hunter22@/no_such_db?host=" + dir + "&password=hunter22";
+  auto r = run_upscope({"catalog", "ls", "--db", secret_uri});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.rfind(E + "postgresql://me:***@/no_such_db?host=" + dir + "&password=***: connecting: PostgreSQL: ", 0) ==
+        0);
+  CHECK(r.err.find("hunter22") == std::string::npos);
+  const std::string nodb = pg_uri("no_such_db");
+  CHECK(err_of(nodb) == E + nodb + ": connecting: PostgreSQL: connection to server on socket \"" + dir +
+                            "/.s.PGSQL.5432\" failed: FATAL:  database \"no_such_db\" does not exist\n");
+  auto noserver = run_upscope({"catalog", "add", "--db", "postgresql://me:hunter22@/x?host=/nonexistent", build_path(0)});
+  CHECK(noserver.exit_code == 2);
+  CHECK(noserver.err == E + "postgresql://me:***@/x?host=/nonexistent: connecting: PostgreSQL: connection to server on "
+                            "socket \"/nonexistent/.s.PGSQL.5432\" failed: No such file or directory Is the server "
+                            "running locally and accepting connections on that socket?\n");
+}
+
+TEST_CASE("catalog (postgres): builds added in any order are numbered and printed as in SQLite", "[catalog][cli][postgres]") {
+  if (!pg_available()) return;
+  auto dir = scratch_dir("catalog-pg-same");
+  const std::string lite = new_db(Kind::kSqlite, dir, "in-order");
+  const std::string shuffled = new_db(Kind::kSqlite, dir, "shuffled");
+  const std::string pg = new_db(Kind::kPostgres, dir, "same");
+  REQUIRE(run_upscope(add_args(lite, {0, 1, 2, 3, 4, 5, 6})).exit_code == 0);
+  REQUIRE(run_upscope(add_args(shuffled, {4, 0, 6, 2, 1, 5, 3})).exit_code == 0);
+  // Two writers at once into PostgreSQL, each in its own order.
+  auto a = spawn({upscope_binary(), "-q", "catalog", "add", "--db", pg, build_path(5), build_path(2), build_path(6),
+                  build_path(0)},
+                 false);
+  auto b = spawn({upscope_binary(), "-q", "catalog", "add", "--db", pg, build_path(3), build_path(1), build_path(4)},
+                 false);
+  CHECK(wait_child(a) == 0);
+  CHECK(wait_child(b) == 0);
+  const std::vector<std::string> dbs = {lite, shuffled, pg};
+
+  auto builds_of = [](const std::string& db) {
+    auto doc = json::parse(run_upscope({"catalog", "ls", "--json", "--db", db}).out);
+    for (auto& e : doc["builds"]) e.erase("added_at");
+    return doc["builds"];
+  };
+  const json want = builds_of(lite);
+  REQUIRE(want.size() == 7);
+  for (size_t i = 0; i < 7; ++i) CHECK(want[i]["id"] == i + 1);
+  // Every command's output, byte for byte (less the database's name where a document carries it).
+  std::vector<std::vector<std::string>> commands;
+  for (size_t i = 0; i + 1 < kNames.size(); ++i) {
+    commands.push_back({"catalog", "diff", kNames[i], kNames[i + 1]});
+    commands.push_back({"catalog", "diff", "--json", "#" + std::to_string(i + 1), "#" + std::to_string(i + 2)});
+    commands.push_back({"catalog", "verdict", kNames[i], kNames[i + 1]});
+  }
+  commands.push_back({"catalog", "verdict", "--json", "13.3", "13.5.1"});
+  for (const std::string c : {"WebKit", "/usr/lib/libexample.dylib", "com.example.driver.A"}) {
+    commands.push_back({"history", c});
+    commands.push_back({"history", "--json", c});
+  }
+  for (auto cmd : commands) {
+    cmd.insert(cmd.begin() + (cmd[0] == "history" ? 1 : 2), {"--db", lite});
+    auto expected = run_upscope(cmd);
+    for (const auto& other : {shuffled, pg}) {
+      auto c2 = cmd;
+      std::replace(c2.begin(), c2.end(), lite, other);
+      auto got = run_upscope(c2);
+      INFO(fmt::format("{} on {}", fmt::join(c2, " "), other));
+      CHECK(got.exit_code == expected.exit_code);
+      if (std::find(cmd.begin(), cmd.end(), "--json") != cmd.end() && cmd[0] == "history") {
+        auto x = json::parse(got.out), y = json::parse(expected.out);
+        CHECK(x["database"] == other);
+        x.erase("database");
+        y.erase("database");
+        CHECK(x == y);
+      } else {
+        CHECK(got.out == expected.out);
+      }
+    }
+  }
+  CHECK(builds_of(shuffled) == want);
+  json from_pg = builds_of(pg);
+  CHECK(from_pg == want);
 }

@@ -189,6 +189,15 @@ TEST_CASE("IPSW pairs: App cryptex only -> eligible, kernelcache -> not, unreada
     // The text verdict shows it too.
     auto t = run_upscope({"verdict", base.string(), stale.string()});
     CHECK(t.out.find("but its trust cache did not") != std::string::npos);
+    // From a catalogue the same: its diff leaves out what is stored once for both builds, but not
+    // the unchanged trust cache the warning is about.
+    const auto db = (dir / "stale-catalog.db").string();
+    REQUIRE(run_upscope({"-q", "catalog", "add", "--db", db, base.string(), stale.string()}).exit_code == 0);
+    auto c = run_json({"catalog", "verdict", "--json", "--db", db, base.string(), stale.string()}, 0);
+    CHECK(c["verdict"] == v["verdict"]);
+    CHECK(c["diff"] == v["diff"]);
+    CHECK(c["builds"]["old"]["components"] == v["builds"]["old"]["components"]);
+    CHECK(c["builds"]["new"]["components"] == v["builds"]["new"]["components"]);
   }
   SECTION("(b) the kernel in the kernelcache changed") {
     auto kernel = make_ipsw(dir, "kernel.ipsw", "--kernel-changed");

@@ -99,6 +99,10 @@ struct BuildInventory {
   std::string arch;           // "arm64e"
   std::vector<Component> components;  // sorted by id, unique ids
   std::vector<NotAnalysed> not_analysed;
+  // Components left out of `components` because the build it is diffed against holds the very same
+  // stored content (a catalogue diff: same content digest, so nothing to compare). They count in the
+  // build's total; they are never a change.
+  uint64_t omitted_identical = 0;
 
   const Component* find(const std::string& id) const;
   // Sorts components by id and makes ids unique ("id#2") so diffs are deterministic.
