@@ -95,6 +95,17 @@ Status check_header(const std::string& path) {
 
 std::string_view text_of(const std::string& s) { return s; }
 
+// A component's stored fields, id to hashes, from consecutive columns starting at `first` (the same
+// order in schema 3's components table and schema 2's, which a migration reads).
+void read_component_fields(const sql::Stmt& s, int first, ComponentRow& r) {
+  int col = first;
+  for (std::string* f : {&r.id, &r.kind, &r.space, &r.location, &r.path, &r.version, &r.uuid}) *f = s.text(col++);
+  r.size = static_cast<uint64_t>(s.int64(col++));  // stored as the same 64 bits, signed
+  r.code_hash = s.text(col++);
+  Bytes h = s.blob(col);
+  r.hashes.assign(h.begin(), h.end());
+}
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(sql::Db db) : db_(std::move(db)) {}
@@ -351,17 +362,7 @@ class SqliteStore final : public Store {
     r.key = s.int64(0);
     Bytes dg = s.blob(1);
     r.digest.assign(reinterpret_cast<const char*>(dg.data()), dg.size());
-    r.id = s.text(2);
-    r.kind = s.text(3);
-    r.space = s.text(4);
-    r.location = s.text(5);
-    r.path = s.text(6);
-    r.version = s.text(7);
-    r.uuid = s.text(8);
-    r.size = static_cast<uint64_t>(s.int64(9));
-    r.code_hash = s.text(10);
-    Bytes h = s.blob(11);
-    r.hashes.assign(h.begin(), h.end());
+    read_component_fields(s, 2, r);
     r.details = s.int64(12);
     return r;
   }
@@ -434,17 +435,7 @@ Status migrate_2_to_3(SqliteStore& s) {
       UPSCOPE_TRY(bool c, cs.step());
       if (!c) break;
       ComponentRow r;
-      r.id = cs.text(0);
-      r.kind = cs.text(1);
-      r.space = cs.text(2);
-      r.location = cs.text(3);
-      r.path = cs.text(4);
-      r.version = cs.text(5);
-      r.uuid = cs.text(6);
-      r.size = static_cast<uint64_t>(cs.int64(7));
-      r.code_hash = cs.text(8);
-      Bytes h = cs.blob(9);
-      r.hashes.assign(h.begin(), h.end());
+      read_component_fields(cs, 0, r);
       DetailsRow d;
       for (auto [col, blob] : {std::pair{10, &d.symbols}, std::pair{11, &d.functions}, std::pair{12, &d.facts}}) {
         Bytes b = cs.blob(col);

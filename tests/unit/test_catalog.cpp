@@ -112,21 +112,25 @@ RunResult python_sqlite(const fs::path& db, const std::string& script) {
                    " 2>&1");
 }
 
-// A child process whose stdout (or stderr) comes back through a pipe, for killing it at a known point.
+// A child process joined to the test by one pipe: its stdout or stderr read back (for killing it at
+// a known point), or its stdin written to (psql reading commands). Its other outputs go to /dev/null.
+enum class Pipe { kStdout, kStderr, kStdin };
 struct Child {
   pid_t pid = -1;
-  int fd = -1;
+  int fd = -1;  // the test's end of the pipe
 };
 
-Child spawn(const std::vector<std::string>& argv, bool capture_stderr) {
+Child spawn(const std::vector<std::string>& argv, Pipe pipe) {
   int p[2];
   REQUIRE(::pipe(p) == 0);
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    ::dup2(p[1], capture_stderr ? 2 : 1);
     FILE* null = std::fopen("/dev/null", "w");
-    if (null) ::dup2(fileno(null), capture_stderr ? 1 : 2);
+    for (int fd : {1, 2})
+      if (null) ::dup2(fileno(null), fd);
+    if (pipe == Pipe::kStdin) ::dup2(p[0], 0);
+    else ::dup2(p[1], pipe == Pipe::kStderr ? 2 : 1);
     ::close(p[0]);
     ::close(p[1]);
     std::vector<char*> args;
@@ -135,8 +139,13 @@ Child spawn(const std::vector<std::string>& argv, bool capture_stderr) {
     ::execvp(args[0], args.data());
     ::_exit(127);
   }
-  ::close(p[1]);
-  return {pid, p[0]};
+  const bool write_end = pipe == Pipe::kStdin;
+  ::close(write_end ? p[0] : p[1]);
+  return {pid, write_end ? p[1] : p[0]};
+}
+
+Child spawn(const std::vector<std::string>& argv, bool capture_stderr) {
+  return spawn(argv, capture_stderr ? Pipe::kStderr : Pipe::kStdout);
 }
 
 std::string read_line(int fd) {
@@ -856,37 +865,7 @@ TEST_CASE("catalog: --db takes a file path or a PostgreSQL URI, and messages nev
 
 namespace {
 
-// A child whose stdin we write to (psql reading its commands), its output thrown away.
-struct Feeder {
-  pid_t pid = -1;
-  int in = -1;
-};
-
-Feeder spawn_feeder(const std::vector<std::string>& argv) {
-  int p[2];
-  REQUIRE(::pipe(p) == 0);
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::dup2(p[0], 0);
-    FILE* null = std::fopen("/dev/null", "w");
-    if (null) {
-      ::dup2(fileno(null), 1);
-      ::dup2(fileno(null), 2);
-    }
-    ::close(p[0]);
-    ::close(p[1]);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  ::close(p[0]);
-  return {pid, p[1]};
-}
-
-void feed(const Feeder& f, const std::string& text) { REQUIRE(::write(f.in, text.data(), text.size()) == (ssize_t)text.size()); }
+void feed(const Child& f, const std::string& text) { REQUIRE(::write(f.fd, text.data(), text.size()) == (ssize_t)text.size()); }
 
 // Runs `sql` every 50 ms until it prints `want` (10 s at most); true when it did.
 bool pg_wait_for(const std::string& database, const std::string& sql, const std::string& want) {
@@ -908,7 +887,7 @@ TEST_CASE("catalog (postgres): a writer killed mid-transaction leaves nothing ha
 
   // Another session holds the content tables: the next writer inserts its build row, then waits
   // inside its transaction for the lock, where it is killed.
-  Feeder locker = spawn_feeder({"psql", "-X", "-q", pg_uri(name)});
+  Child locker = spawn({"psql", "-X", "-q", pg_uri(name)}, Pipe::kStdin);
   feed(locker, "BEGIN; LOCK TABLE details, components IN EXCLUSIVE MODE;\n");
   REQUIRE(pg_wait_for(name, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE "
                             "c.relname = 'components' AND l.mode = 'ExclusiveLock' AND l.granted", "1\n"));
@@ -919,7 +898,7 @@ TEST_CASE("catalog (postgres): a writer killed mid-transaction leaves nothing ha
   CHECK(wait_child(add) == 128 + SIGKILL);
   CHECK(waiting);  // it was inside its transaction, its build row inserted, when it died
   feed(locker, "ROLLBACK;\n\\q\n");
-  ::close(locker.in);
+  ::close(locker.fd);
   int status = 0;
   ::waitpid(locker.pid, &status, 0);
 
