@@ -76,6 +76,82 @@ void encode_rows(const Component& c, DetailsRow& d, ComponentRow& r) {
 
 }  // namespace
 
+MembersReader::MembersReader(Store& s, const std::vector<BuildRow>& builds) : s_(s) {
+  for (const auto& b : builds) by_key_.emplace(b.key, &b);
+}
+
+Result<const std::vector<int64_t>*> MembersReader::get(int64_t key) {
+  if (auto it = done_.find(key); it != done_.end()) return &it->second.keys;
+  auto row = by_key_.find(key);
+  if (row == by_key_.end())
+    return fail(db_error(ErrorCode::kMalformed, s_.name(),
+                         fmt::format("the catalogue is corrupted: members: base build key {} is missing", key)));
+  const BuildRow& b = *row->second;
+  const std::string what = fmt::format("build #{}", b.rec.id);
+  Blob blob;
+  bool found = false;
+  UPSCOPE_CHECK(s_.read_blobs({key}, [&](int64_t, Bytes members, Bytes) {
+    blob.assign(members.begin(), members.end());
+    found = true;
+    return Status{};
+  }));
+  if (!found) return fail(db_error(ErrorCode::kIo, s_.name(), what + " vanished while it was read"));
+  auto info = members_info(bytes_of(blob), b.rec.components, what);
+  if (!info) return fail(info.error().in_file(s_.name()));
+  static const std::vector<int64_t> kNone;
+  const std::vector<int64_t>* base = &kNone;
+  if (info->base) {
+    // Depths fall by one along a chain, so this recursion ends within kMaxMembersDepth steps.
+    UPSCOPE_TRY(base, get(info->base));
+    if (done_.at(info->base).depth != info->depth - 1)
+      return fail(db_error(ErrorCode::kMalformed, s_.name(),
+                           fmt::format("{}: the catalogue is corrupted: members: depth {} on a base of depth {}", what,
+                                       info->depth, done_.at(info->base).depth)));
+  }
+  Decoded d;
+  d.depth = info->depth;
+  if (auto st = decode_members(bytes_of(blob), b.rec.components, *base, d.keys, what); !st)
+    return fail(st.error().in_file(s_.name()));
+  if (d.keys.size() != b.rec.components)
+    return fail(db_error(ErrorCode::kMalformed, s_.name(),
+                         fmt::format("{}: the catalogue is corrupted: {} components recorded, {} stored", what,
+                                     b.rec.components, d.keys.size())));
+  return &done_.emplace(key, std::move(d)).first->second.keys;
+}
+
+uint64_t MembersReader::depth(int64_t key) const {
+  auto it = done_.find(key);
+  return it == done_.end() ? 0 : it->second.depth;
+}
+
+namespace {
+
+// A build's members blob: as a delta from the build next to it in series order (the one before it,
+// else the one after) when that is shorter and the chain not too long, else on its own.
+Result<Blob> members_blob(Store& store, int64_t self, const BuildRecord& rec, const std::vector<int64_t>& keys) {
+  Blob own = encode_members(keys);
+  UPSCOPE_TRY(std::vector<BuildRow> all, numbered_builds(store, false));
+  const BuildRow *before = nullptr, *after = nullptr;
+  for (const auto& b : all) {
+    if (b.key == self) continue;
+    if (series_less(b.rec, rec)) {
+      if (!before || series_less(before->rec, b.rec)) before = &b;
+    } else if (!after || series_less(b.rec, after->rec)) {
+      after = &b;
+    }
+  }
+  const BuildRow* base = before ? before : after;
+  if (!base) return own;
+  MembersReader reader(store, all);
+  UPSCOPE_TRY(const std::vector<int64_t>* base_keys, reader.get(base->key));
+  const uint64_t depth = reader.depth(base->key) + 1;
+  if (depth > kMaxMembersDepth) return own;
+  Blob delta = encode_members_delta(keys, base->key, depth, *base_keys);
+  return delta.size() < own.size() ? delta : own;
+}
+
+}  // namespace
+
 PreparedBuild prepare_build(const BuildInventory& inv) {
   PreparedBuild out;
   out.inv = &inv;
@@ -179,7 +255,8 @@ Result<std::optional<int64_t>> write_build(Store& store, PreparedBuild& p, const
     if (keys[i] <= 0)
       return fail(db_error(ErrorCode::kIo, store.name(),
                            fmt::format("component {}: it was not stored", p.inv->components[i].id)));
-  UPSCOPE_CHECK(store.set_members(*key, bytes_of(encode_members(keys))));
+  UPSCOPE_TRY(Blob members, members_blob(store, *key, p.build.rec, keys));
+  UPSCOPE_CHECK(store.set_members(*key, bytes_of(members)));
   return key;
 }
 
@@ -321,17 +398,10 @@ Result<BuildRow> build_numbered(Store& s, const std::vector<BuildRow>& rows, int
   return b;
 }
 
-Result<std::vector<int64_t>> members_of(Store& s, const BuildRow& b) {
-  std::vector<int64_t> keys;
-  if (auto st = detail::decode_members(detail::bytes_of(b.members), b.rec.components, keys,
-                                       fmt::format("build #{}", b.rec.id));
-      !st)
-    return fail(st.error().in_file(s.name()));
-  if (keys.size() != b.rec.components)
-    return fail(detail::db_error(ErrorCode::kMalformed, s.name(),
-                                 fmt::format("build #{}: the catalogue is corrupted: {} components recorded, {} stored",
-                                             b.rec.id, b.rec.components, keys.size())));
-  return keys;
+Result<std::vector<int64_t>> members_of(Store& s, const std::vector<BuildRow>& all, const BuildRow& b) {
+  detail::MembersReader reader(s, all);
+  UPSCOPE_TRY(const std::vector<int64_t>* keys, reader.get(b.key));
+  return *keys;
 }
 
 // The component rows of every key in `keys`, read once each.
@@ -419,7 +489,7 @@ Result<BuildInventory> Catalog::load(int64_t id) {
   UPSCOPE_TRY(auto txn, Txn::begin(s, false));  // one snapshot for every read
   UPSCOPE_TRY(std::vector<BuildRow> all, detail::numbered_builds(s, false));
   UPSCOPE_TRY(BuildRow b, build_numbered(s, all, id));
-  UPSCOPE_TRY(std::vector<int64_t> keys, members_of(s, b));
+  UPSCOPE_TRY(std::vector<int64_t> keys, members_of(s, all, b));
   RowMap rows;
   UPSCOPE_CHECK(read_rows(s, keys, rows));
   UPSCOPE_TRY(BuildInventory inv, assemble(s, b, keys, rows, nullptr));
@@ -433,8 +503,8 @@ Result<std::pair<BuildInventory, BuildInventory>> Catalog::load_for_diff(int64_t
   UPSCOPE_TRY(std::vector<BuildRow> all, detail::numbered_builds(s, false));
   UPSCOPE_TRY(BuildRow a, build_numbered(s, all, old_id));
   UPSCOPE_TRY(BuildRow b, build_numbered(s, all, new_id));
-  UPSCOPE_TRY(std::vector<int64_t> ka, members_of(s, a));
-  UPSCOPE_TRY(std::vector<int64_t> kb, members_of(s, b));
+  UPSCOPE_TRY(std::vector<int64_t> ka, members_of(s, all, a));
+  UPSCOPE_TRY(std::vector<int64_t> kb, members_of(s, all, b));
   // Components stored as the very same row on both sides are identical in every field: there is
   // nothing to compare, so they are counted, not read (most of a series' components). Trust caches
   // stay: the diff compares an unchanged trust cache with its changed cryptex.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -185,56 +186,139 @@ uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cas
 int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 }  // namespace
 
+namespace {
+
+constexpr uint64_t kRunsTag = 0, kDeltaTag = 1;
+
+// Appends the runs of consecutive keys in keys[begin, end) as KEYS ops; `end_key` is one past the
+// previous literal run (the zigzag base of the next).
+void put_key_runs(Blob& out, const std::vector<int64_t>& keys, size_t begin, size_t end, int64_t& end_key,
+                  bool with_kind) {
+  for (size_t i = begin; i < end;) {
+    size_t j = i + 1;
+    while (j < end && keys[j] == keys[j - 1] + 1) ++j;
+    put_uleb(out, with_kind ? ((j - i) << 1 | 1) : (j - i));
+    put_uleb(out, zigzag(keys[i] - end_key));
+    end_key = keys[j - 1] + 1;
+    i = j;
+  }
+}
+
+}  // namespace
+
 Blob encode_members(const std::vector<int64_t>& keys) {
   Blob out;
+  put_uleb(out, kRunsTag);
   put_uleb(out, keys.size());
-  int64_t end = 0;  // one past the previous run
+  int64_t end = 0;
+  put_key_runs(out, keys, 0, keys.size(), end, false);
+  return out;
+}
+
+Blob encode_members_delta(const std::vector<int64_t>& keys, int64_t base_key, uint64_t depth,
+                          const std::vector<int64_t>& base) {
+  std::unordered_map<int64_t, size_t> pos;
+  pos.reserve(base.size());
+  for (size_t p = 0; p < base.size(); ++p) pos.emplace(base[p], p);
+  Blob out;
+  put_uleb(out, kDeltaTag);
+  put_uleb(out, static_cast<uint64_t>(base_key));
+  put_uleb(out, depth);
+  put_uleb(out, keys.size());
+  int64_t next_copy = 0, end_key = 0;  // where the next COPY is expected; one past the last literal key
   for (size_t i = 0; i < keys.size();) {
-    size_t j = i + 1;
-    while (j < keys.size() && keys[j] == keys[j - 1] + 1) ++j;
-    put_uleb(out, zigzag(keys[i] - end));
-    put_uleb(out, j - i);
-    end = keys[j - 1] + 1;
-    i = j;
+    if (auto it = pos.find(keys[i]); it != pos.end()) {
+      const size_t p = it->second;
+      size_t len = 1;
+      while (i + len < keys.size() && p + len < base.size() && keys[i + len] == base[p + len]) ++len;
+      put_uleb(out, len << 1);
+      put_uleb(out, zigzag(static_cast<int64_t>(p) - next_copy));
+      next_copy = static_cast<int64_t>(p + len);
+      i += len;
+    } else {
+      size_t j = i + 1;  // keys the base does not hold, up to the next one it does
+      while (j < keys.size() && !pos.count(keys[j])) ++j;
+      put_key_runs(out, keys, i, j, end_key, true);
+      i = j;
+    }
   }
   return out;
 }
 
-Status for_each_run(Bytes blob, uint64_t max, const std::function<bool(int64_t, uint64_t)>& each,
-                    std::string_view what) {
+Result<MembersInfo> members_info(Bytes blob, uint64_t max, std::string_view what) {
   ByteReader r(blob);
   Cursor cur(r);
   auto bad = [&](const std::string& rule) {
     return fail(make_error(ErrorCode::kMalformed, std::string(what), "the catalogue is corrupted: members: " + rule));
   };
-  const uint64_t n = cur.uleb128();
+  MembersInfo info;
+  const uint64_t tag = cur.uleb128();
+  if (!cur.ok()) return bad("no header");
+  if (tag == kDeltaTag) {
+    const uint64_t base = cur.uleb128();
+    info.depth = cur.uleb128();
+    if (!cur.ok()) return bad("no header");
+    if (base == 0 || base > static_cast<uint64_t>(INT64_MAX)) return bad(fmt::format("base build key {}", base));
+    if (info.depth == 0 || info.depth > kMaxMembersDepth)
+      return bad(fmt::format("delta depth {} (1 to {})", info.depth, kMaxMembersDepth));
+    info.base = static_cast<int64_t>(base);
+  } else if (tag != kRunsTag) {
+    return bad(fmt::format("unknown encoding {}", tag));
+  }
+  info.count = cur.uleb128();
   if (!cur.ok()) return bad("count");
   // `max` comes from the database too: neither may make a few bytes expand without bound.
-  if (n > kMaxMembers) return bad(fmt::format("{} components, more than a build can hold ({})", n, kMaxMembers));
-  if (n > max) return bad(fmt::format("{} components, {} recorded", n, max));
+  if (info.count > kMaxMembers)
+    return bad(fmt::format("{} components, more than a build can hold ({})", info.count, kMaxMembers));
+  if (info.count > max) return bad(fmt::format("{} components, {} recorded", info.count, max));
+  info.body = cur.tell();
+  return info;
+}
+
+Status for_each_member_op(Bytes blob, uint64_t max, uint64_t base_size,
+                          const std::function<bool(const MemberOp&)>& each, std::string_view what) {
+  UPSCOPE_TRY(MembersInfo info, members_info(blob, max, what));
+  ByteReader r(blob);
+  Cursor cur(r);
+  cur.seek(info.body);
+  auto bad = [&](const std::string& rule) {
+    return fail(make_error(ErrorCode::kMalformed, std::string(what), "the catalogue is corrupted: members: " + rule));
+  };
+  const bool delta = info.base != 0;
   uint64_t seen = 0;
-  int64_t end = 0;
-  while (seen < n) {
-    const uint64_t delta = cur.uleb128();
-    const uint64_t len = cur.uleb128();
+  int64_t next_copy = 0, end_key = 0;
+  while (seen < info.count) {
+    const uint64_t head = cur.uleb128();
+    const uint64_t delta_value = cur.uleb128();
     if (!cur.ok()) return bad(fmt::format("run at {} runs past the end", cur.tell()));
-    int64_t start = 0;
-    if (len == 0 || len > n - seen || __builtin_add_overflow(end, unzigzag(delta), &start) || start <= 0 ||
-        start > INT64_MAX - static_cast<int64_t>(len))
+    MemberOp op;
+    op.copy = delta && (head & 1) == 0;
+    op.len = delta ? head >> 1 : head;
+    if (op.len == 0 || op.len > info.count - seen) return bad(fmt::format("run at {} is out of range", cur.tell()));
+    int64_t& anchor = op.copy ? next_copy : end_key;
+    if (__builtin_add_overflow(anchor, unzigzag(delta_value), &op.first) ||
+        op.first > INT64_MAX - static_cast<int64_t>(op.len))
       return bad(fmt::format("run at {} is out of range", cur.tell()));
-    seen += len;
-    end = start + static_cast<int64_t>(len);
-    if (!each(start, len)) return {};
+    if (op.copy ? (op.first < 0 || static_cast<uint64_t>(op.first) + op.len > base_size) : op.first <= 0)
+      return bad(fmt::format("run at {} is out of range", cur.tell()));
+    anchor = op.first + static_cast<int64_t>(op.len);
+    seen += op.len;
+    if (!each(op)) return {};
   }
   if (cur.remaining() != 0) return bad(fmt::format("{} trailing bytes", cur.remaining()));
   return {};
 }
 
-Status decode_members(Bytes blob, uint64_t max, std::vector<int64_t>& out, std::string_view what) {
+Status decode_members(Bytes blob, uint64_t max, const std::vector<int64_t>& base, std::vector<int64_t>& out,
+                      std::string_view what) {
   out.clear();
-  return for_each_run(blob, max, [&](int64_t start, uint64_t len) {
+  return for_each_member_op(blob, max, base.size(), [&](const MemberOp& op) {
     if (out.empty()) out.reserve(std::min<uint64_t>(max, 1u << 20));  // max is read from the file too
-    for (uint64_t k = 0; k < len; ++k) out.push_back(start + static_cast<int64_t>(k));
+    if (op.copy) {
+      out.insert(out.end(), base.begin() + op.first, base.begin() + op.first + static_cast<int64_t>(op.len));
+    } else {
+      for (uint64_t k = 0; k < op.len; ++k) out.push_back(op.first + static_cast<int64_t>(k));
+    }
     return true;
   }, what);
 }

@@ -49,17 +49,42 @@ std::string details_digest(Bytes symbols, Bytes functions, Bytes facts);
 // a `components` row. A component that did not change between builds is stored once.
 std::string component_digest(const Component& c, Bytes hashes, std::string_view details_digest);
 
-// A build's members: the keys of its component rows in inventory order, as runs of consecutive
-// keys (ULEB128 count, then per run the zigzag distance from the previous run's end and its
-// length). A build that repeats another's components in the same order costs a few bytes per change.
-Blob encode_members(const std::vector<int64_t>& keys);
+// A build's members: the keys of its component rows in inventory order (docs/catalog.md §2). Either
+// on their own, as runs of consecutive keys (encoding 0: count, then per run its length and the
+// zigzag distance of its first key from the previous run's end), or as a delta from another build's
+// members (encoding 1: base build key, depth, count, then ops: COPY a stretch of the base's members
+// at a zigzag distance from where the previous COPY ended, or KEYS as a run). A build that repeats
+// its predecessor with a few changes costs a few bytes per change either way, but a series drifts
+// from its first build: deltas from the predecessor stay small where runs grow with every change
+// since. Chains are at most kMaxMembersDepth long.
+inline constexpr uint64_t kMaxMembersDepth = 16;
 // A build of more components than this is a corrupted catalogue (real builds hold ~10^5-10^6).
 inline constexpr uint64_t kMaxMembers = uint64_t{1} << 26;
-// `max` caps the count (the build's recorded component count): runs cannot blow it up.
-Status decode_members(Bytes blob, uint64_t max, std::vector<int64_t>& out, std::string_view what);
-// The runs (first key, length) in order, without expanding them; `each` returns false to stop.
-Status for_each_run(Bytes blob, uint64_t max, const std::function<bool(int64_t, uint64_t)>& each,
-                    std::string_view what);
+Blob encode_members(const std::vector<int64_t>& keys);
+// `depth`: the base's depth + 1 (a build stored on its own has depth 0).
+Blob encode_members_delta(const std::vector<int64_t>& keys, int64_t base_key, uint64_t depth,
+                          const std::vector<int64_t>& base);
+
+struct MembersInfo {
+  int64_t base = 0;    // the base build's key; 0: stored on its own
+  uint64_t depth = 0;  // 0 on its own, else its base's depth + 1
+  uint64_t count = 0;
+  size_t body = 0;     // where the runs or ops start
+};
+// The header, checked: `max` caps the count (the build's recorded component count).
+Result<MembersInfo> members_info(Bytes blob, uint64_t max, std::string_view what);
+struct MemberOp {
+  bool copy = false;  // base positions [first, first + len); else keys [first, first + len)
+  int64_t first = 0;
+  uint64_t len = 0;
+};
+// Every op in order, each checked (a COPY against `base_size`, the base's member count) before
+// `each` sees it; `each` returns false to stop.
+Status for_each_member_op(Bytes blob, uint64_t max, uint64_t base_size,
+                          const std::function<bool(const MemberOp&)>& each, std::string_view what);
+// Every key in order; `base` is the base build's decoded members (empty for encoding 0).
+Status decode_members(Bytes blob, uint64_t max, const std::vector<int64_t>& base, std::vector<int64_t>& out,
+                      std::string_view what);
 
 // Not-analysed entries as one string list: path, reason, path, reason...
 Blob encode_not_analysed(const std::vector<NotAnalysed>& entries);

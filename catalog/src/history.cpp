@@ -2,6 +2,7 @@
 // diff_builds as `upscope diff`, restricted to that one component. A build holds the component when
 // one of its members is a stored content of it: found in the members' runs without decoding them.
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <unordered_map>
 
@@ -82,33 +83,68 @@ Result<History> Catalog::history(const std::string& name) {
   std::map<int64_t, const detail::ComponentRow*> by_key;
   for (const auto& r : contents) by_key.emplace(r.key, &r);
 
-  // Each build's content of the component, if any: the first of its members that is one. Builds'
-  // members are read one at a time, in whatever order the database gives them.
+  // Each build's content of the component, if any: where its members hold one of the component's
+  // rows. A build's members are runs of keys or a delta from another build's: the positions of those
+  // rows are followed through the chain (every build's blob is read once, none is expanded).
   std::unordered_map<int64_t, const detail::BuildRow*> build_of;
   for (const auto& b : builds) build_of.emplace(b.key, &b);
-  std::unordered_map<int64_t, const detail::ComponentRow*> row_in;
+  std::unordered_map<int64_t, detail::Blob> blobs;
   UPSCOPE_CHECK(s.read_blobs({}, [&](int64_t key, Bytes members, Bytes) -> Status {
-    auto b = build_of.find(key);
-    if (b == build_of.end()) return {};  // added since the build list was read (not in this snapshot)
-    const detail::ComponentRow* row = nullptr;
-    auto in_run = [&](int64_t start, uint64_t len) {
-      auto it = by_key.lower_bound(start);
-      if (it == by_key.end() || static_cast<uint64_t>(it->first - start) >= len) return true;
-      row = it->second;  // keys grow along a run: the lowest is the first member
-      return false;
-    };
-    auto found = detail::for_each_run(members, b->second->rec.components, in_run,
-                                      fmt::format("build #{}", b->second->rec.id));
-    if (!found) return fail(found.error().in_file(s.name()));
-    if (row) row_in.emplace(key, row);
+    if (build_of.count(key)) blobs[key].assign(members.begin(), members.end());  // else added since: not ours
     return {};
   }));
+  using Hits = std::vector<std::pair<uint64_t, int64_t>>;  // (position, row key), by position
+  std::unordered_map<int64_t, Hits> hits;
+  std::unordered_map<int64_t, uint64_t> depth_of;
+  std::function<Status(int64_t)> find_hits = [&](int64_t key) -> Status {
+    if (hits.count(key)) return {};
+    auto b = build_of.find(key);
+    auto blob = blobs.find(key);
+    if (b == build_of.end() || blob == blobs.end())
+      return fail(history_error(s.name(), ErrorCode::kMalformed,
+                                fmt::format("the catalogue is corrupted: members: base build key {} is missing", key)));
+    const std::string what = fmt::format("build #{}", b->second->rec.id);
+    auto info = detail::members_info(detail::bytes_of(blob->second), b->second->rec.components, what);
+    if (!info) return fail(info.error().in_file(s.name()));
+    const Hits* base = nullptr;
+    uint64_t base_size = 0;
+    if (info->base) {
+      UPSCOPE_CHECK(find_hits(info->base));  // depths fall by one along a chain: this ends
+      if (depth_of.at(info->base) != info->depth - 1)
+        return fail(history_error(s.name(), ErrorCode::kMalformed,
+                                  fmt::format("{}: the catalogue is corrupted: members: depth {} on a base of depth {}",
+                                              what, info->depth, depth_of.at(info->base))));
+      base = &hits.at(info->base);
+      base_size = build_of.at(info->base)->rec.components;
+    }
+    Hits out;
+    uint64_t pos = 0;
+    auto st = detail::for_each_member_op(detail::bytes_of(blob->second), b->second->rec.components, base_size,
+                                         [&](const detail::MemberOp& op) {
+      const uint64_t first = static_cast<uint64_t>(op.first);
+      if (op.copy) {
+        auto it = std::lower_bound(base->begin(), base->end(), std::make_pair(first, INT64_MIN));
+        for (; it != base->end() && it->first < first + op.len; ++it) out.emplace_back(pos + it->first - first, it->second);
+      } else {
+        for (auto it = by_key.lower_bound(op.first); it != by_key.end() && static_cast<uint64_t>(it->first) < first + op.len;
+             ++it)
+          out.emplace_back(pos + static_cast<uint64_t>(it->first) - first, it->first);
+      }
+      pos += op.len;
+      return true;
+    }, what);
+    if (!st) return fail(st.error().in_file(s.name()));
+    depth_of[key] = info->depth;
+    hits.emplace(key, std::move(out));
+    return {};
+  };
 
   std::optional<Component> prev;
   bool first = true;
   for (const auto& b : builds) {
-    auto in = row_in.find(b.key);
-    const detail::ComponentRow* row = in == row_in.end() ? nullptr : in->second;
+    UPSCOPE_CHECK(find_hits(b.key));
+    const Hits& h_of = hits.at(b.key);
+    const detail::ComponentRow* row = h_of.empty() ? nullptr : by_key.at(h_of.front().second);
     std::optional<Component> cur;
     if (row) {
       UPSCOPE_TRY(Component c, detail::to_component(*row, s.name(), b.rec.id));

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "catalog/catalog.hpp"
@@ -43,6 +44,24 @@ class Txn {
 
 // Every build in series order, numbered from #1 in that order (inside the caller's transaction).
 Result<std::vector<BuildRow>> numbered_builds(Store& s, bool blobs);
+
+// Builds' members by key, decoded through their delta chains (each build read once; inside the
+// caller's transaction). `builds` (from numbered_builds) give each build's recorded count and number.
+class MembersReader {
+ public:
+  MembersReader(Store& s, const std::vector<BuildRow>& builds);
+  Result<const std::vector<int64_t>*> get(int64_t key);
+  uint64_t depth(int64_t key) const;  // of a build get() has decoded
+
+ private:
+  struct Decoded {
+    std::vector<int64_t> keys;
+    uint64_t depth = 0;
+  };
+  Store& s_;
+  std::unordered_map<int64_t, const BuildRow*> by_key_;
+  std::unordered_map<int64_t, Decoded> done_;
+};
 
 // A stored component without its symbols, functions and facts; corruption named by the build.
 Result<Component> to_component(const ComponentRow& r, const std::string& db, int64_t build_id);

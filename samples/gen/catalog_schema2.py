@@ -6,8 +6,11 @@
 usage: catalog_schema2.py CATALOG.db 2|1
 
 Schema 3 (docs/catalog.md section 2) keeps each distinct component once and a build's components as
-runs of row keys in builds.members: ULEB128 count, then per run the zigzag distance from the previous
-run's end and the run's length.
+row keys in builds.members, ULEB128 throughout: encoding 0 is the count, then per run its length and
+the zigzag distance of its first key from the previous run's end; encoding 1 is a delta from another
+build's members: that build's key, the depth, the count, then ops whose first number is
+length * 2 + kind: kind 0 copies a stretch of the base's members (zigzag distance from where the
+previous copy ended), kind 1 is a run of keys as in encoding 0.
 """
 import sqlite3
 import sys
@@ -46,15 +49,35 @@ def uleb(b, i):
             return v, i
 
 
-def members(blob):
-    n, i = uleb(blob, 0)
-    keys, end = [], 0
+def unzigzag(z):
+    return (z >> 1) ^ -(z & 1)
+
+
+def members(blob, base_of):
+    """The keys of one build; base_of(key) gives another build's keys (for encoding 1)."""
+    tag, i = uleb(blob, 0)
+    base = []
+    if tag == 1:
+        base_key, i = uleb(blob, i)
+        _depth, i = uleb(blob, i)
+        base = base_of(base_key)
+    else:
+        assert tag == 0, tag
+    n, i = uleb(blob, i)
+    keys, end, copy_end = [], 0, 0
     while len(keys) < n:
+        head, i = uleb(blob, i)
         z, i = uleb(blob, i)
-        length, i = uleb(blob, i)
-        start = end + ((z >> 1) ^ -(z & 1))
-        keys.extend(range(start, start + length))
-        end = start + length
+        copy = tag == 1 and head & 1 == 0
+        length = head >> 1 if tag == 1 else head
+        if copy:
+            start = copy_end + unzigzag(z)
+            keys.extend(base[start:start + length])
+            copy_end = start + length
+        else:
+            start = end + unzigzag(z)
+            keys.extend(range(start, start + length))
+            end = start + length
     return keys
 
 
@@ -79,9 +102,17 @@ def main():
     db.execute("INSERT INTO details SELECT id, lower(hex(digest)), symbols, functions, facts FROM v3_details")
     rows = db.execute("SELECT id, product, version, build, version_extra, platform, arch, source, digest, added_at, "
                       "component_count, not_analysed_count, members, not_analysed FROM v3_builds").fetchall()
+    blobs = {r[0]: r[12] for r in rows}
+    decoded = {}
+
+    def keys_of(build):
+        if build not in decoded:
+            decoded[build] = members(blobs[build], keys_of)
+        return decoded[build]
+
     for r in rows:
         db.execute("INSERT INTO builds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", r[:12])
-        for seq, key in enumerate(members(r[12])):
+        for seq, key in enumerate(keys_of(r[0])):
             db.execute("INSERT INTO components SELECT ?, ?, cid, kind, space, location, path, version, uuid, size, "
                        "code_hash, hashes, details_id FROM v3_components WHERE id = ?", (r[0], seq, key))
         na = strings(r[13])

@@ -325,10 +325,12 @@ void run_bom(Bytes data) {
 // runs, then expanded), string lists and maps, not-analysed lists.
 void run_catalog_blobs(Bytes data) {
   namespace cd = catalog::detail;
+  static const std::vector<int64_t> base{3, 4, 5, 9, 1, 2};
   std::vector<int64_t> keys;
-  (void)cd::decode_members(data, uint64_t{1} << 16, keys, "fuzz");
-  uint64_t runs = 0;
-  (void)cd::for_each_run(data, uint64_t{1} << 40, [&](int64_t, uint64_t) { return ++runs < 4096; }, "fuzz");
+  (void)cd::decode_members(data, uint64_t{1} << 16, base, keys, "fuzz");
+  uint64_t ops = 0;
+  (void)cd::for_each_member_op(data, uint64_t{1} << 40, uint64_t{1} << 40,
+                               [&](const cd::MemberOp&) { return ++ops < 4096; }, "fuzz");
   std::vector<std::string> list;
   (void)cd::decode_strings(data, list, "fuzz");
   std::map<std::string, std::string> map;
