@@ -22,7 +22,7 @@ namespace upscope::catalog::detail {
 struct BuildRow {
   int64_t key = 0;
   BuildRecord rec;
-  Blob members;       // encode_members of its component rows' keys, in inventory order
+  Blob members;       // its component rows' keys in inventory order: runs, or a delta from a base build
   Blob not_analysed;  // encode_not_analysed
 };
 
