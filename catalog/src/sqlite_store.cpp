@@ -160,15 +160,10 @@ class SqliteStore final : public Store {
       BuildRow b;
       b.key = st.int64(0);
       BuildRecord& r = b.rec;
-      r.digest = st.text(1);
-      r.product = st.text(2);
-      r.version = st.text(3);
-      r.build = st.text(4);
-      r.version_extra = st.text(5);
-      r.platform = st.text(6);
-      r.arch = st.text(7);
-      r.source = st.text(8);
-      r.added_at = st.text(9);
+      int col = 1;
+      for (std::string* f : {&r.digest, &r.product, &r.version, &r.build, &r.version_extra, &r.platform, &r.arch,
+                             &r.source, &r.added_at})
+        *f = st.text(col++);
       r.components = static_cast<uint64_t>(st.int64(10));
       r.not_analysed = static_cast<uint64_t>(st.int64(11));
       if (blobs) {
@@ -422,13 +417,10 @@ Status migrate_2_to_3(SqliteStore& s) {
     if (!row) break;
     const int64_t id = bs.int64(0);
     BuildInventory inv;
-    inv.product = bs.text(1);
-    inv.version = bs.text(2);
-    inv.build = bs.text(3);
-    inv.version_extra = bs.text(4);
-    inv.platform = bs.text(5);
-    inv.arch = bs.text(6);
-    inv.source = bs.text(7);
+    int col = 1;
+    for (std::string* f : {&inv.product, &inv.version, &inv.build, &inv.version_extra, &inv.platform, &inv.arch,
+                           &inv.source})
+      *f = bs.text(col++);
     const std::string added_at(bs.text(8));
     cs.bind(1, id);
     while (true) {
