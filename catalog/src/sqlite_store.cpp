@@ -417,10 +417,10 @@ Status migrate_2_to_3(SqliteStore& s) {
     if (!row) break;
     const int64_t id = bs.int64(0);
     BuildInventory inv;
-    int col = 1;
+    int field = 1;
     for (std::string* f : {&inv.product, &inv.version, &inv.build, &inv.version_extra, &inv.platform, &inv.arch,
                            &inv.source})
-      *f = bs.text(col++);
+      *f = bs.text(field++);
     const std::string added_at(bs.text(8));
     cs.bind(1, id);
     while (true) {
