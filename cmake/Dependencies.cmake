@@ -17,8 +17,8 @@ pkg_check_modules(CAPSTONE REQUIRED IMPORTED_TARGET capstone>=4.0)
 pkg_check_modules(PLIST    REQUIRED IMPORTED_TARGET libplist-2.0>=2.2)
 pkg_check_modules(XXHASH   REQUIRED IMPORTED_TARGET libxxhash>=0.8)
 pkg_check_modules(LZ4      REQUIRED IMPORTED_TARGET liblz4>=1.9)
-# The catalogue's PostgreSQL backend (catalog/src/pg.cpp). Linked shared: libpq.a would need
-# Kerberos and LDAP archives Debian does not ship.
+# The catalogue's PostgreSQL backend (catalog/src/pg.cpp): its header at build time; libpq.so.5 is
+# opened at run time (dlopen) when a catalogue is a PostgreSQL URI.
 pkg_check_modules(LIBPQ    REQUIRED IMPORTED_TARGET libpq>=13)
 # libdeflate inflates zlib chunks several times faster than zlib; optional, zlib is the fallback.
 pkg_check_modules(DEFLATE  IMPORTED_TARGET libdeflate)

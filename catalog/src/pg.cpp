@@ -1,12 +1,78 @@
 #include "pg.hpp"
 
+#include <dlfcn.h>
 #include <libpq-fe.h>
+
+#include <mutex>
 
 #include <fmt/format.h>
 
 #include "store.hpp"
 
 namespace upscope::catalog::pg {
+
+namespace {
+
+// libpq, opened the first time a PostgreSQL catalogue is. Linked in, it and the libraries it brings
+// (Kerberos, LDAP, GnuTLS, SASL) cost every upscope process ~14 ms of start-up, measured on this
+// project's machine; most commands never touch a database. The header gives the types.
+struct LibPq {
+  decltype(&PQconnectdbParams) connectdbParams = nullptr;
+  decltype(&PQpass) pass = nullptr;
+  decltype(&PQsetNoticeProcessor) setNoticeProcessor = nullptr;
+  decltype(&PQstatus) status = nullptr;
+  decltype(&PQerrorMessage) errorMessage = nullptr;
+  decltype(&PQfinish) finish = nullptr;
+  decltype(&PQresultErrorField) resultErrorField = nullptr;
+  decltype(&PQexec) exec = nullptr;
+  decltype(&PQexecParams) execParams = nullptr;
+  decltype(&PQresultStatus) resultStatus = nullptr;
+  decltype(&PQclear) clear = nullptr;
+  decltype(&PQntuples) ntuples = nullptr;
+  decltype(&PQgetvalue) getvalue = nullptr;
+  decltype(&PQgetlength) getlength = nullptr;
+  decltype(&PQgetisnull) getisnull = nullptr;
+};
+
+LibPq g_pq;  // filled once by load_libpq(); only used after a connection, hence after it loaded
+
+template <typename F>
+void find_symbol(void* lib, F& f, const char* name, std::string& error) {
+  f = reinterpret_cast<F>(dlsym(lib, name));  // a function pointer from the loader, not file bytes
+  if (!f && error.empty()) error = fmt::format("libpq.so.5 has no {}", name);
+}
+
+// "" when libpq is there, else why not.
+const std::string& load_libpq() {
+  static std::string error;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* lib = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      const char* why = dlerror();
+      error = why ? why : "libpq.so.5 could not be loaded";
+      return;
+    }
+    find_symbol(lib, g_pq.connectdbParams, "PQconnectdbParams", error);
+    find_symbol(lib, g_pq.pass, "PQpass", error);
+    find_symbol(lib, g_pq.setNoticeProcessor, "PQsetNoticeProcessor", error);
+    find_symbol(lib, g_pq.status, "PQstatus", error);
+    find_symbol(lib, g_pq.errorMessage, "PQerrorMessage", error);
+    find_symbol(lib, g_pq.finish, "PQfinish", error);
+    find_symbol(lib, g_pq.resultErrorField, "PQresultErrorField", error);
+    find_symbol(lib, g_pq.exec, "PQexec", error);
+    find_symbol(lib, g_pq.execParams, "PQexecParams", error);
+    find_symbol(lib, g_pq.resultStatus, "PQresultStatus", error);
+    find_symbol(lib, g_pq.clear, "PQclear", error);
+    find_symbol(lib, g_pq.ntuples, "PQntuples", error);
+    find_symbol(lib, g_pq.getvalue, "PQgetvalue", error);
+    find_symbol(lib, g_pq.getlength, "PQgetlength", error);
+    find_symbol(lib, g_pq.getisnull, "PQgetisnull", error);
+  });
+  return error;
+}
+
+}  // namespace
 
 namespace {
 
@@ -23,15 +89,15 @@ void ignore_notice(void*, const char*) {}
 }  // namespace
 
 Rows::~Rows() {
-  if (r_) PQclear(r_);
+  if (r_) g_pq.clear(r_);
 }
-int Rows::count() const { return PQntuples(r_); }
+int Rows::count() const { return g_pq.ntuples(r_); }
 Bytes Rows::bytes(int row, int col) const {
-  return Bytes(reinterpret_cast<const uint8_t*>(PQgetvalue(r_, row, col)),
-               static_cast<size_t>(PQgetlength(r_, row, col)));
+  return Bytes(reinterpret_cast<const uint8_t*>(g_pq.getvalue(r_, row, col)),
+               static_cast<size_t>(g_pq.getlength(r_, row, col)));
 }
 std::string Rows::str(int row, int col) const {
-  return std::string(PQgetvalue(r_, row, col), static_cast<size_t>(PQgetlength(r_, row, col)));
+  return std::string(g_pq.getvalue(r_, row, col), static_cast<size_t>(g_pq.getlength(r_, row, col)));
 }
 Blob Rows::blob(int row, int col) const {
   Bytes b = bytes(row, col);
@@ -44,7 +110,7 @@ int64_t Rows::int64(int row, int col) const {
   for (uint8_t x : b) v = v << 8 | x;
   return static_cast<int64_t>(v);
 }
-bool Rows::null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+bool Rows::null(int row, int col) const { return g_pq.getisnull(r_, row, col) != 0; }
 
 Array::Array(uint32_t elem_oid, size_t count) {
   // dimensions, flags (no NULLs), element type, then per dimension its length and lower bound
@@ -89,17 +155,20 @@ std::string Conn::redact(std::string msg) const {
 }
 
 Result<Conn> Conn::connect(const std::string& uri, const std::string& shown) {
+  if (const std::string& why = load_libpq(); !why.empty())
+    return fail(detail::db_error(ErrorCode::kUnsupported, shown,
+                                 "PostgreSQL catalogues need libpq (Debian: libpq5): " + why));
   Conn c;
   c.name_ = shown;
   // Keywords after "dbname" override the URI's; fallback_application_name yields to its own.
   const char* keys[] = {"dbname", "fallback_application_name", nullptr};
   const char* values[] = {uri.c_str(), "upscope", nullptr};
-  c.conn_ = PQconnectdbParams(keys, values, 1);
+  c.conn_ = g_pq.connectdbParams(keys, values, 1);
   if (!c.conn_) return fail(detail::db_error(ErrorCode::kIo, shown, "connecting: out of memory"));
-  if (const char* pass = PQpass(c.conn_)) c.secret_ = pass;
-  PQsetNoticeProcessor(c.conn_, ignore_notice, nullptr);
-  if (PQstatus(c.conn_) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(c.conn_);
+  if (const char* pass = g_pq.pass(c.conn_)) c.secret_ = pass;
+  g_pq.setNoticeProcessor(c.conn_, ignore_notice, nullptr);
+  if (g_pq.status(c.conn_) != CONNECTION_OK) {
+    std::string msg = g_pq.errorMessage(c.conn_);
     // libpq's message spans lines ("...failed: No such file or directory\n\tIs the server running...").
     for (size_t at; (at = msg.find("\n\t")) != std::string::npos;) msg.replace(at, 2, " ");
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
@@ -114,32 +183,32 @@ Conn::Conn(Conn&& o) noexcept
 }
 
 Conn::~Conn() {
-  if (conn_) PQfinish(conn_);
+  if (conn_) g_pq.finish(conn_);
 }
 
 Error Conn::error(std::string_view what, const pg_result* r) {
   sqlstate_.clear();
   std::string msg;
   if (r) {
-    if (const char* s = PQresultErrorField(r, PG_DIAG_SQLSTATE)) sqlstate_ = s;
-    if (const char* m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)) msg = m;
+    if (const char* s = g_pq.resultErrorField(r, PG_DIAG_SQLSTATE)) sqlstate_ = s;
+    if (const char* m = g_pq.resultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)) msg = m;
   }
   if (msg.empty()) {
-    msg = PQerrorMessage(conn_);
+    msg = g_pq.errorMessage(conn_);
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   }
   return detail::db_error(ErrorCode::kIo, name_, fmt::format("{}: PostgreSQL: {}", what, redact(msg)));
 }
 
 Status Conn::exec(const char* sql, std::string_view what) {
-  PGresult* r = PQexec(conn_, sql);
-  const auto st = PQresultStatus(r);
+  PGresult* r = g_pq.exec(conn_, sql);
+  const auto st = g_pq.resultStatus(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-    PQclear(r);
+    g_pq.clear(r);
     return {};
   }
   Error e = error(what, r);
-  PQclear(r);
+  g_pq.clear(r);
   return fail(std::move(e));
 }
 
@@ -151,12 +220,12 @@ Result<Rows> Conn::query(const char* sql, const Params& params, std::string_view
     values[i] = params[i].empty() ? &kEmpty : reinterpret_cast<const char*>(params[i].data());
     lengths[i] = static_cast<int>(params[i].size());
   }
-  PGresult* r = PQexecParams(conn_, sql, static_cast<int>(params.size()), nullptr, values.data(), lengths.data(),
+  PGresult* r = g_pq.execParams(conn_, sql, static_cast<int>(params.size()), nullptr, values.data(), lengths.data(),
                              formats.data(), 1);
-  const auto st = PQresultStatus(r);
+  const auto st = g_pq.resultStatus(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Rows(r);
   Error e = error(what, r);
-  PQclear(r);
+  g_pq.clear(r);
   return fail(std::move(e));
 }
 
