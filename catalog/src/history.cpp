@@ -140,11 +140,16 @@ Result<History> Catalog::history(const std::string& name) {
   };
 
   std::optional<Component> prev;
+  int64_t prev_key = 0;  // the stored row prev came from; 0: the build did not hold the component
   bool first = true;
   for (const auto& b : builds) {
     UPSCOPE_CHECK(find_hits(b.key));
     const Hits& h_of = hits.at(b.key);
     const detail::ComponentRow* row = h_of.empty() ? nullptr : by_key.at(h_of.front().second);
+    // The very same stored row as the build before (or absent from both): identical, no change to
+    // diff (most builds of a series; each diff_builds call starts its drill-down threads).
+    if (!first && (row ? row->key : 0) == prev_key) continue;
+    prev_key = row ? row->key : 0;
     std::optional<Component> cur;
     if (row) {
       UPSCOPE_TRY(Component c, detail::to_component(*row, s.name(), b.rec.id));
