@@ -55,12 +55,22 @@ void in_slices(size_t n, const std::function<void(size_t, size_t)>& work) {
   for (auto& f : done) f.get();
 }
 
+// A component's stored blobs, into `sym`, `fn`, `facts` and `hashes` (cleared first), and its two
+// digests: the one encoding both prepare_build (scratch buffers) and encode_rows (rows) use.
+void encode_blobs(const Component& c, Blob& sym, Blob& fn, Blob& facts, Blob& hashes, std::string& details,
+                  std::string& component) {
+  for (Blob* b : {&sym, &fn, &facts, &hashes}) b->clear();
+  append_strings(sym, c.symbols);
+  append_map(fn, c.functions);
+  append_map(facts, c.facts);
+  append_stored_hashes(hashes, c);
+  details = details_digest(bytes_of(sym), bytes_of(fn), bytes_of(facts));
+  component = component_digest(c, bytes_of(hashes), details);
+}
+
 // The rows of a component, encoded for storage.
 void encode_rows(const Component& c, DetailsRow& d, ComponentRow& r) {
-  d.symbols = encode_strings(c.symbols);
-  d.functions = encode_map(c.functions);
-  d.facts = encode_map(c.facts);
-  d.digest = details_digest(bytes_of(d.symbols), bytes_of(d.functions), bytes_of(d.facts));
+  encode_blobs(c, d.symbols, d.functions, d.facts, r.hashes, d.digest, r.digest);
   r.id = c.id;
   r.kind = to_string(c.kind);
   r.space = to_string(c.space);
@@ -70,8 +80,6 @@ void encode_rows(const Component& c, DetailsRow& d, ComponentRow& r) {
   r.uuid = c.uuid;
   r.size = c.size;
   r.code_hash = c.code_hash;
-  r.hashes = encode_map(stored_hashes(c));
-  r.digest = component_digest(c, bytes_of(r.hashes), d.digest);
 }
 
 }  // namespace
@@ -80,7 +88,7 @@ MembersReader::MembersReader(Store& s, const std::vector<BuildRow>& builds) : s_
   for (const auto& b : builds) by_key_.emplace(b.key, &b);
 }
 
-Result<const std::vector<int64_t>*> MembersReader::get(int64_t key) {
+Result<const std::vector<int64_t>*> MembersReader::get(int64_t key, Bytes known) {
   if (auto it = done_.find(key); it != done_.end()) return &it->second.keys;
   auto row = by_key_.find(key);
   if (row == by_key_.end())
@@ -88,14 +96,16 @@ Result<const std::vector<int64_t>*> MembersReader::get(int64_t key) {
                          fmt::format("the catalogue is corrupted: members: base build key {} is missing", key)));
   const BuildRow& b = *row->second;
   const std::string what = fmt::format("build #{}", b.rec.id);
-  Blob blob;
-  bool found = false;
-  UPSCOPE_CHECK(s_.read_blobs({key}, [&](int64_t, Bytes members, Bytes) {
-    blob.assign(members.begin(), members.end());
-    found = true;
-    return Status{};
-  }));
-  if (!found) return fail(db_error(ErrorCode::kIo, s_.name(), what + " vanished while it was read"));
+  Blob blob(known.begin(), known.end());
+  if (blob.empty()) {  // a stored members blob is never empty: it has at least its header
+    bool found = false;
+    UPSCOPE_CHECK(s_.read_blobs({key}, [&](int64_t, Bytes members, Bytes) {
+      blob.assign(members.begin(), members.end());
+      found = true;
+      return Status{};
+    }));
+    if (!found) return fail(db_error(ErrorCode::kIo, s_.name(), what + " vanished while it was read"));
+  }
   auto info = members_info(bytes_of(blob), b.rec.components, what);
   if (!info) return fail(info.error().in_file(s_.name()));
   static const std::vector<int64_t> kNone;
@@ -128,20 +138,13 @@ namespace {
 
 // A build's members blob: as a delta from the build next to it in series order (the one before it,
 // else the one after) when that is shorter and the chain not too long, else on its own.
-Result<Blob> members_blob(Store& store, int64_t self, const BuildRecord& rec, const std::vector<int64_t>& keys) {
+Result<Blob> members_blob(Store& store, int64_t self, const std::vector<int64_t>& keys) {
   Blob own = encode_members(keys);
+  // In series order, this build among them (its row is visible to its own transaction).
   UPSCOPE_TRY(std::vector<BuildRow> all, numbered_builds(store, false));
-  const BuildRow *before = nullptr, *after = nullptr;
-  for (const auto& b : all) {
-    if (b.key == self) continue;
-    if (series_less(b.rec, rec)) {
-      if (!before || series_less(before->rec, b.rec)) before = &b;
-    } else if (!after || series_less(b.rec, after->rec)) {
-      after = &b;
-    }
-  }
-  const BuildRow* base = before ? before : after;
-  if (!base) return own;
+  auto self_at = std::find_if(all.begin(), all.end(), [&](const BuildRow& b) { return b.key == self; });
+  if (self_at == all.end() || all.size() < 2) return own;
+  const BuildRow* base = self_at != all.begin() ? &*(self_at - 1) : &*(self_at + 1);
   MembersReader reader(store, all);
   UPSCOPE_TRY(const std::vector<int64_t>* base_keys, reader.get(base->key));
   const uint64_t depth = reader.depth(base->key) + 1;
@@ -158,22 +161,11 @@ PreparedBuild prepare_build(const BuildInventory& inv) {
   const size_t n = inv.components.size();
   out.digests.resize(n);
   out.details_digests.resize(n);
-  // The same bytes encode_rows stores, into scratch buffers: digests without a row per component.
+  // The bytes encode_rows stores, into scratch buffers: digests without a row per component.
   auto digest_slice = [&](size_t begin, size_t end) {
     Blob sym, fn, facts, hashes;
-    for (size_t i = begin; i < end; ++i) {
-      const Component& c = inv.components[i];
-      sym.clear();
-      fn.clear();
-      facts.clear();
-      hashes.clear();
-      append_strings(sym, c.symbols);
-      append_map(fn, c.functions);
-      append_map(facts, c.facts);
-      append_stored_hashes(hashes, c);
-      out.details_digests[i] = details_digest(bytes_of(sym), bytes_of(fn), bytes_of(facts));
-      out.digests[i] = component_digest(c, bytes_of(hashes), out.details_digests[i]);
-    }
+    for (size_t i = begin; i < end; ++i)
+      encode_blobs(inv.components[i], sym, fn, facts, hashes, out.details_digests[i], out.digests[i]);
   };
   // Two SHA-256 digests per component are most of an add's CPU.
   in_slices(n, digest_slice);
@@ -255,7 +247,7 @@ Result<std::optional<int64_t>> write_build(Store& store, PreparedBuild& p, const
     if (keys[i] <= 0)
       return fail(db_error(ErrorCode::kIo, store.name(),
                            fmt::format("component {}: it was not stored", p.inv->components[i].id)));
-  UPSCOPE_TRY(Blob members, members_blob(store, *key, p.build.rec, keys));
+  UPSCOPE_TRY(Blob members, members_blob(store, *key, keys));
   UPSCOPE_CHECK(store.set_members(*key, bytes_of(members)));
   return key;
 }
@@ -400,7 +392,7 @@ Result<BuildRow> build_numbered(Store& s, const std::vector<BuildRow>& rows, int
 
 Result<std::vector<int64_t>> members_of(Store& s, const std::vector<BuildRow>& all, const BuildRow& b) {
   detail::MembersReader reader(s, all);
-  UPSCOPE_TRY(const std::vector<int64_t>* keys, reader.get(b.key));
+  UPSCOPE_TRY(const std::vector<int64_t>* keys, reader.get(b.key, detail::bytes_of(b.members)));  // read already
   return *keys;
 }
 

@@ -50,7 +50,8 @@ Result<std::vector<BuildRow>> numbered_builds(Store& s, bool blobs);
 class MembersReader {
  public:
   MembersReader(Store& s, const std::vector<BuildRow>& builds);
-  Result<const std::vector<int64_t>*> get(int64_t key);
+  // `known`: the build's members blob when the caller has read it already (else it is read here).
+  Result<const std::vector<int64_t>*> get(int64_t key, Bytes known = {});
   uint64_t depth(int64_t key) const;  // of a build get() has decoded
 
  private:
