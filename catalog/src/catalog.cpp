@@ -88,44 +88,74 @@ MembersReader::MembersReader(Store& s, const std::vector<BuildRow>& builds) : s_
   for (const auto& b : builds) by_key_.emplace(b.key, &b);
 }
 
+Result<Bytes> MembersReader::blob_of(int64_t key, const std::string& what) {
+  if (!all_read_) {
+    all_read_ = true;
+    UPSCOPE_CHECK(s_.read_blobs({}, [&](int64_t k, Bytes members, Bytes) -> Status {
+      if (by_key_.count(k)) blobs_[k].assign(members.begin(), members.end());  // else added since: not ours
+      return {};
+    }));
+  }
+  auto it = blobs_.find(key);
+  if (it == blobs_.end()) return fail(db_error(ErrorCode::kIo, s_.name(), what + " vanished while it was read"));
+  return bytes_of(it->second);
+}
+
 Result<const std::vector<int64_t>*> MembersReader::get(int64_t key, Bytes known) {
   if (auto it = done_.find(key); it != done_.end()) return &it->second.keys;
-  auto row = by_key_.find(key);
-  if (row == by_key_.end())
-    return fail(db_error(ErrorCode::kMalformed, s_.name(),
-                         fmt::format("the catalogue is corrupted: members: base build key {} is missing", key)));
-  const BuildRow& b = *row->second;
-  const std::string what = fmt::format("build #{}", b.rec.id);
-  Blob blob(known.begin(), known.end());
-  if (blob.empty()) {  // a stored members blob is never empty: it has at least its header
-    bool found = false;
-    UPSCOPE_CHECK(s_.read_blobs({key}, [&](int64_t, Bytes members, Bytes) {
-      blob.assign(members.begin(), members.end());
-      found = true;
-      return Status{};
-    }));
-    if (!found) return fail(db_error(ErrorCode::kIo, s_.name(), what + " vanished while it was read"));
-  }
-  auto info = members_info(bytes_of(blob), b.rec.components, what);
-  if (!info) return fail(info.error().in_file(s_.name()));
-  static const std::vector<int64_t> kNone;
-  const std::vector<int64_t>* base = &kNone;
-  if (info->base) {
-    // Depths fall by one along a chain, so this recursion ends within kMaxMembersDepth steps.
-    UPSCOPE_TRY(base, get(info->base));
-    if (done_.at(info->base).depth != info->depth - 1)
+  // The chain from this build down to one stored on its own (or one decoded already): headers only.
+  struct Link {
+    const BuildRow* row;
+    Bytes blob;
+    MembersInfo info;
+    std::string what;
+  };
+  std::vector<Link> chain;
+  const Decoded* start = nullptr;
+  for (int64_t k = key;;) {
+    if (auto it = done_.find(k); it != done_.end()) {
+      start = &it->second;
+      break;
+    }
+    auto row = by_key_.find(k);
+    if (row == by_key_.end())
       return fail(db_error(ErrorCode::kMalformed, s_.name(),
-                           fmt::format("{}: the catalogue is corrupted: members: depth {} on a base of depth {}", what,
-                                       info->depth, done_.at(info->base).depth)));
+                           fmt::format("the catalogue is corrupted: members: base build key {} is missing", k)));
+    Link l{row->second, chain.empty() ? known : Bytes{}, {}, fmt::format("build #{}", row->second->rec.id)};
+    if (l.blob.empty()) {  // a stored members blob is never empty: it has at least its header
+      UPSCOPE_TRY(l.blob, blob_of(k, l.what));
+    }
+    auto info = members_info(l.blob, l.row->rec.components, l.what);
+    if (!info) return fail(info.error().in_file(s_.name()));
+    l.info = *info;
+    // Depths fall by one along a chain, so this loop ends within kMaxMembersDepth steps.
+    if (!chain.empty() && l.info.depth != chain.back().info.depth - 1)
+      return fail(db_error(ErrorCode::kMalformed, s_.name(),
+                           fmt::format("{}: the catalogue is corrupted: members: depth {} on a base of depth {}",
+                                       chain.back().what, chain.back().info.depth, l.info.depth)));
+    chain.push_back(std::move(l));
+    if (!chain.back().info.base) break;
+    k = chain.back().info.base;
   }
-  Decoded d;
-  d.depth = info->depth;
-  if (auto st = decode_members(bytes_of(blob), b.rec.components, *base, d.keys, what); !st)
-    return fail(st.error().in_file(s_.name()));
-  if (d.keys.size() != b.rec.components)
+  if (start && start->depth != chain.back().info.depth - 1)
     return fail(db_error(ErrorCode::kMalformed, s_.name(),
-                         fmt::format("{}: the catalogue is corrupted: {} components recorded, {} stored", what,
-                                     b.rec.components, d.keys.size())));
+                         fmt::format("{}: the catalogue is corrupted: members: depth {} on a base of depth {}",
+                                     chain.back().what, chain.back().info.depth, start->depth)));
+  static const std::vector<int64_t> kNone;
+  std::vector<int64_t> prev, cur;
+  const std::vector<int64_t>* base = start ? &start->keys : &kNone;
+  for (size_t i = chain.size(); i-- > 0;) {
+    const Link& l = chain[i];
+    if (auto st = decode_members(l.blob, l.row->rec.components, *base, cur, l.what); !st)
+      return fail(st.error().in_file(s_.name()));
+    if (cur.size() != l.row->rec.components)
+      return fail(db_error(ErrorCode::kMalformed, s_.name(),
+                           fmt::format("{}: the catalogue is corrupted: {} components recorded, {} stored", l.what,
+                                       l.row->rec.components, cur.size())));
+    std::swap(prev, cur);
+    base = &prev;
+  }
+  Decoded d{std::move(prev), chain.front().info.depth};
   return &done_.emplace(key, std::move(d)).first->second.keys;
 }
 

@@ -56,8 +56,9 @@ std::string component_digest(const Component& c, Bytes hashes, std::string_view 
 // at a zigzag distance from where the previous COPY ended, or KEYS as a run). A build that repeats
 // its predecessor with a few changes costs a few bytes per change either way, but a series drifts
 // from its first build: deltas from the predecessor stay small where runs grow with every change
-// since. Chains are at most kMaxMembersDepth long.
-inline constexpr uint64_t kMaxMembersDepth = 16;
+// since. Chains are at most kMaxMembersDepth long: every build that starts a chain costs runs that
+// grow with the drift, and `history` reads every build's blob (docs/catalog.md §2).
+inline constexpr uint64_t kMaxMembersDepth = 64;
 // A build of more components than this is a corrupted catalogue (real builds hold ~10^5-10^6).
 inline constexpr uint64_t kMaxMembers = uint64_t{1} << 26;
 Blob encode_members(const std::vector<int64_t>& keys);

@@ -43,6 +43,7 @@ CREATE TABLE components(
   details_id bigint NOT NULL REFERENCES details(id));
 CREATE INDEX components_by_cid ON components(cid);
 CREATE INDEX components_by_kind ON components(kind);
+ALTER TABLE builds ALTER COLUMN members SET STORAGE EXTERNAL;
 )sql";
 
 constexpr const char* kBuildColumns =
@@ -52,40 +53,41 @@ constexpr const char* kComponentColumns =
     "id, digest, cid, kind, space, location, path, version, uuid, size, code_hash, hashes, details_id";
 
 struct Identity {
-  std::vector<std::string> tables;
+  std::vector<std::string> tables;  // listed only when the database is not (yet) ours
   bool ours = false;
   int64_t version = 0;
-  bool fresh() const { return tables.empty(); }
+  bool fresh() const { return !ours && tables.empty(); }
 };
 
 Result<Identity> read_identity(pg::Conn& c) {
   constexpr const char* what = "reading the schema";
   Identity id;
+  // Our meta table first: one small query on the usual path. Listing the schema's tables costs a
+  // fresh server process several milliseconds, so it is done only for a database that is not ours.
+  // The query runs under a savepoint: a missing "meta", or someone else's without our columns, is
+  // an answer, not an error.
+  UPSCOPE_CHECK(c.exec("SAVEPOINT identity", what));
+  auto m = c.query("SELECT key, value FROM meta WHERE key IN ('application', 'schema_version')", {}, what);
+  UPSCOPE_CHECK(c.exec(m ? "RELEASE SAVEPOINT identity" : "ROLLBACK TO SAVEPOINT identity", what));
+  if (m) {
+    std::string app, version;
+    for (int i = 0; i < m->count(); ++i) (m->str(i, 0) == "application" ? app : version) = m->str(i, 1);
+    if (app == "upscope") {
+      id.ours = true;
+      try {
+        id.version = std::stoll(version);
+      } catch (...) {
+        return fail(db_error(ErrorCode::kMalformed, c.name(),
+                             fmt::format("the catalogue is corrupted: schema version \"{}\"", version)));
+      }
+      return id;
+    }
+  }
   UPSCOPE_TRY(pg::Rows t, c.query("SELECT c.relname::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
                                   "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
                                   "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY 1",
                                   {}, what));
   for (int i = 0; i < t.count(); ++i) id.tables.push_back(t.str(i, 0));
-  if (std::find(id.tables.begin(), id.tables.end(), "meta") == id.tables.end()) return id;
-  // Someone else's "meta" may not have our columns: that is a foreign database, not an error.
-  UPSCOPE_CHECK(c.exec("SAVEPOINT identity", what));
-  auto m = c.query("SELECT key, value FROM meta WHERE key IN ('application', 'schema_version')", {}, what);
-  if (!m) {
-    UPSCOPE_CHECK(c.exec("ROLLBACK TO SAVEPOINT identity", what));
-    return id;
-  }
-  UPSCOPE_CHECK(c.exec("RELEASE SAVEPOINT identity", what));
-  std::string app, version;
-  for (int i = 0; i < m->count(); ++i) (m->str(i, 0) == "application" ? app : version) = m->str(i, 1);
-  id.ours = app == "upscope";
-  if (id.ours) {
-    try {
-      id.version = std::stoll(version);
-    } catch (...) {
-      return fail(db_error(ErrorCode::kMalformed, c.name(),
-                           fmt::format("the catalogue is corrupted: schema version \"{}\"", version)));
-    }
-  }
   return id;
 }
 

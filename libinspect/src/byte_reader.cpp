@@ -1,5 +1,7 @@
 #include "inspect/byte_reader.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace upscope {
@@ -56,6 +58,21 @@ Result<std::string_view> ByteReader::cstring(uint64_t off, uint64_t max) const {
 Result<ByteReader::Leb> ByteReader::uleb128(uint64_t off) const {
   uint64_t value = 0;
   unsigned shift = 0;
+  // Common case first: the terminating byte lies inside the view and the value fits in 64 bits.
+  // Anything else falls through to the byte-by-byte path below, which names the failure.
+  if (off < data_.size()) {
+    const uint8_t* p = data_.data() + off;
+    const uint64_t avail = std::min<uint64_t>(data_.size() - off, 10);
+    for (uint64_t i = 0; i < avail; ++i) {
+      const uint64_t low = p[i] & 0x7f;
+      if (shift == 63 && low > 1) break;
+      value |= low << shift;
+      if ((p[i] & 0x80) == 0) return Leb{value, i + 1};
+      shift += 7;
+    }
+    value = 0;
+    shift = 0;
+  }
   for (uint64_t i = 0;; ++i) {
     auto b = u8(off + i);  // off + i cannot wrap: i <= 10 and a wrap would fail has() first
     if (!b) return fail(b.error());

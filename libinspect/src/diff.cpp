@@ -371,6 +371,18 @@ std::vector<std::string> trust_cache_notes(const BuildInventory& a, const BuildI
   return notes;
 }
 
+// produce(k) for k in [0, count) on every core, consume(k, ...) in order on this thread. One item
+// (a one-component diff, each step of `history`) runs here: starting the pool's threads costs more.
+template <typename Produce, typename Consume>
+void map_in_order(size_t count, Produce produce, Consume consume) {
+  if (count <= 1) {
+    if (count == 1) consume(0, produce(0));
+    return;
+  }
+  ThreadPool pool;
+  ordered_parallel_map(pool, count, size_t(pool.size()) * 2, produce, consume);
+}
+
 }  // namespace
 
 BuildDiff diff_builds(const BuildInventory& old_build, const BuildInventory& new_build) {
@@ -402,16 +414,13 @@ BuildDiff diff_builds(const BuildInventory& old_build, const BuildInventory& new
   }
   // Owned copies with facts filled in: the Modified records below point into them.
   std::vector<std::pair<Component, Component>> loaded(candidates.size());
-  {
-    ThreadPool pool;
-    ordered_parallel_map(
-        pool, candidates.size(), size_t(pool.size()) * 2,
-        [&](size_t k) { return std::make_pair(with_facts(*candidates[k].first), with_facts(*candidates[k].second)); },
-        [&](size_t k, std::pair<Component, Component> p) {
-          loaded[k] = std::move(p);
-          return true;
-        });
-  }
+  map_in_order(
+      candidates.size(),
+      [&](size_t k) { return std::make_pair(with_facts(*candidates[k].first), with_facts(*candidates[k].second)); },
+      [&](size_t k, std::pair<Component, Component> p) {
+        loaded[k] = std::move(p);
+        return true;
+      });
   std::vector<Modified> modified;
   for (auto& [ca, cb] : loaded) {
     Change ch = describe(cb, ChangeKind::kModified);
@@ -445,22 +454,19 @@ BuildDiff diff_builds(const BuildInventory& old_build, const BuildInventory& new
     if (modified[k].a->detail_loader && modified[k].b->detail_loader) drill.push_back(k);
     else compare_functions(*modified[k].a, *modified[k].b, nullptr, d.changes[modified[k].change]);
   }
-  if (!drill.empty()) {
-    ThreadPool pool;
-    ordered_parallel_map(
-        pool, drill.size(), size_t(pool.size()) * 2,
-        [&](size_t k) {
-          const Modified& m = modified[drill[k]];
-          return Details(m.a->detail_loader(), m.b->detail_loader());
-        },
-        [&](size_t k, Details det) {
-          const Modified& m = modified[drill[k]];
-          Change& ch = d.changes[m.change];
-          compare_functions(*m.a, *m.b, &det, ch);
-          add_notes(det, ch);
-          return true;
-        });
-  }
+  map_in_order(
+      drill.size(),
+      [&](size_t k) {
+        const Modified& m = modified[drill[k]];
+        return Details(m.a->detail_loader(), m.b->detail_loader());
+      },
+      [&](size_t k, Details det) {
+        const Modified& m = modified[drill[k]];
+        Change& ch = d.changes[m.change];
+        compare_functions(*m.a, *m.b, &det, ch);
+        add_notes(det, ch);
+        return true;
+      });
   d.not_analysed = old_build.not_analysed;
   d.not_analysed.insert(d.not_analysed.end(), new_build.not_analysed.begin(), new_build.not_analysed.end());
   d.trust_cache_notes = trust_cache_notes(old_build, new_build, d.changes);

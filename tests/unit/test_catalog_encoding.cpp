@@ -93,8 +93,8 @@ TEST_CASE("catalog blobs: every members rule has its malformed input and message
   const std::vector<int64_t> base{10, 11, 12};
   CHECK(members_error(uleb({1, 0, 1, 1}), 5, base) == E + "base build key 0");
   CHECK(members_error(uleb({1, 3}), 5, base) == E + "no header");
-  CHECK(members_error(uleb({1, 3, 0, 1}), 5, base) == E + "delta depth 0 (1 to 16)");
-  CHECK(members_error(uleb({1, 3, 17, 1}), 5, base) == E + "delta depth 17 (1 to 16)");
+  CHECK(members_error(uleb({1, 3, 0, 1}), 5, base) == E + "delta depth 0 (1 to 64)");
+  CHECK(members_error(uleb({1, 3, 65, 1}), 5, base) == E + "delta depth 65 (1 to 64)");
   CHECK(members_error(uleb({1, 3, 1, 2, 2 << 1, 4}), 5, base) == E + "run at 6 is out of range");  // copies 2..3 of 3
   CHECK(members_error(uleb({1, 3, 1, 1, 1 << 1, 1}), 5, base) == E + "run at 6 is out of range");  // position -1
   CHECK(members_error(uleb({1, 3, 1, 3, 3 << 1, 0}), 5, base) == "ok");

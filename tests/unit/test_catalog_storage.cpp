@@ -140,3 +140,54 @@ TEST_CASE("catalog (postgres): a series that changes 1% per build costs its firs
             .out == fmt::format("{} {} {}\n", kBuilds, distinct_contents(), distinct_contents()));
   check_catalogue(db);
 }
+
+TEST_CASE("catalog: a delta chain longer than its limit starts again on its own, and every build loads",
+          "[catalog][sqlite]") {
+  auto dir = scratch_dir("catalog-chain");
+  const std::string db = (dir / "c.db").string();
+  gen::SeriesShape s;
+  s.components = 300;
+  s.permille = 20;
+  s.functions = 1;
+  s.symbols = 1;
+  constexpr size_t kChain = 64;  // encoding.hpp kMaxMembersDepth: the deepest delta
+  const size_t builds = kChain + 3;
+  {
+    auto cat = catalog::Catalog::open(db, catalog::Catalog::Mode::kCreate);
+    REQUIRE(cat);
+    for (size_t k = 0; k < builds; ++k) REQUIRE(cat->add(gen::series_build(s, k)));
+  }
+  // Each build's encoding and depth, read by an independent reader of the blob's header.
+  auto heads = run_shell("python3 -c " +
+                         shell_quote("import sqlite3, sys\n"
+                                     "def uleb(b, i):\n"
+                                     "    v = s = 0\n"
+                                     "    while True:\n"
+                                     "        v |= (b[i] & 0x7f) << s; s += 7; i += 1\n"
+                                     "        if b[i - 1] < 0x80: return v, i\n"
+                                     "db = sqlite3.connect(sys.argv[1])\n"
+                                     "for (m,) in db.execute('SELECT members FROM builds ORDER BY id'):\n"
+                                     "    tag, i = uleb(m, 0)\n"
+                                     "    if tag == 0: print(0)\n"
+                                     "    else:\n"
+                                     "        _, i = uleb(m, i)\n"
+                                     "        print(uleb(m, i)[0])\n") +
+                         " " + shell_quote(db));
+  REQUIRE(heads.exit_code == 0);
+  std::string want;
+  for (size_t k = 0; k < builds; ++k) want += fmt::format("{}\n", k % (kChain + 1));  // 0, 1, ..., 64, 0, 1
+  CHECK(heads.out == want);
+  auto cat = catalog::Catalog::open(db, catalog::Catalog::Mode::kExisting);
+  REQUIRE(cat);
+  for (size_t k : {size_t{1}, kChain, kChain + 1, builds - 1}) {
+    auto back = cat->load(static_cast<int64_t>(k + 1));
+    REQUIRE(back);
+    const BuildInventory expect = gen::series_build(s, k);
+    REQUIRE(back->components.size() == expect.components.size());
+    for (size_t i = 0; i < expect.components.size(); ++i) {
+      INFO("build " << k << " component " << i);
+      CHECK(back->components[i].id == expect.components[i].id);
+      CHECK(back->components[i].hashes == expect.components[i].hashes);
+    }
+  }
+}
