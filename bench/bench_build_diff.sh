@@ -32,7 +32,7 @@ echo "input: $files files, $bytes bytes in both builds; $(nproc) cores, $(free -
 
 # Correctness first: what changed must be found, and nothing else.
 set +e
-"$upscope" diff "$work/old" "$work/new" --json -o "$work/diff.json"
+"$upscope" --overwrite diff "$work/old" "$work/new" --json -o "$work/diff.json"
 rc=$?
 set -e
 [ "$rc" = 1 ] || { echo "upscope diff exited $rc, expected 1 (differences)"; exit 1; }

@@ -17,12 +17,12 @@ if [ ! -f "p50.$SIZE" ]; then
   python3 "$ROOT/samples/gen/make_bxdiff50.py" synth --size "$SIZE" "old.$SIZE" "new.$SIZE" "p50.$SIZE" "p40.$SIZE"
 fi
 ls -l "old.$SIZE" "new.$SIZE" "p50.$SIZE" "p40.$SIZE" >&2
-"$UPSCOPE" -q patch apply "p50.$SIZE" "old.$SIZE" -o out50 >/dev/null
+"$UPSCOPE" --overwrite -q patch apply "p50.$SIZE" "old.$SIZE" -o out50 >/dev/null
 bspatch "old.$SIZE" out40 "p40.$SIZE"
 cmp out50 "new.$SIZE" && cmp out40 "new.$SIZE" && echo "outputs verified" >&2
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 hyperfine --warmup 1 --runs ${RUNS:-5} --export-json bench.json \
-  -n upscope "$UPSCOPE -q patch apply p50.$SIZE old.$SIZE -o out50" \
+  -n upscope "$UPSCOPE --overwrite -q patch apply p50.$SIZE old.$SIZE -o out50" \
   -n bspatch "bspatch old.$SIZE out40 p40.$SIZE"
 python3 - <<'PY'
 import json
@@ -34,6 +34,6 @@ for k in ("upscope", "bspatch"):
     print(f"  {k}: CPU user+sys {r[k]['user'] + r[k]['system']:.2f} s (mean)")
 PY
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-python3 "$ROOT/bench/peak_rss.py" --label "upscope patch apply ($SIZE)" -- "$UPSCOPE" -q patch apply "p50.$SIZE" "old.$SIZE" -o out50 >/dev/null
+python3 "$ROOT/bench/peak_rss.py" --label "upscope patch apply ($SIZE)" -- "$UPSCOPE" --overwrite -q patch apply "p50.$SIZE" "old.$SIZE" -o out50 >/dev/null
 /usr/bin/time -f "bspatch ($SIZE): max RSS %M KiB" bspatch "old.$SIZE" out40 "p40.$SIZE"
 rm -f out50 out40

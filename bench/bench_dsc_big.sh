@@ -30,12 +30,12 @@ echo "input: $n images, $total bytes in $(ls "$cache"* | wc -l) files (generated
 cat "$cache"* >/dev/null
 
 # (a) fast listing
-/usr/bin/time -v "$upscope" ls "$cache" --json --no-code-hash -o "$work/ls.json" 2>"$work/time-a.txt"
+/usr/bin/time -v "$upscope" --overwrite ls "$cache" --json --no-code-hash -o "$work/ls.json" 2>"$work/time-a.txt"
 rss_a=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time-a.txt")
 rows=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['images']))" "$work/ls.json")
 [ "$rows" = "$n" ] || { echo "ls listed $rows images, expected $n"; exit 1; }
 # (b) code hashes
-/usr/bin/time -v "$upscope" ls "$cache" --json -o "$work/ls-hash.json" 2>"$work/time-b.txt"
+/usr/bin/time -v "$upscope" --overwrite ls "$cache" --json -o "$work/ls-hash.json" 2>"$work/time-b.txt"
 rss_b=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time-b.txt")
 code_bytes=$(python3 -c "import json,sys; print(sum(i['code_bytes'] for i in json.load(open(sys.argv[1]))['images']))" "$work/ls-hash.json")
 

@@ -57,6 +57,6 @@ done
 upscope=$build/tools/upscope
 if [ -x "$upscope" ] && [ -n "$largest" ] && command -v hyperfine >/dev/null; then
   hyperfine --style basic --warmup 1 --runs "$runs" -n "upscope decompress $(basename "$largest")" \
-    "$upscope decompress $largest -o $work/cli.out -q"
+    "$upscope --overwrite decompress $largest -o $work/cli.out -q"
   rm -f "$work/cli.out"
 fi

@@ -38,14 +38,14 @@ fi
 ls -l "$in" "$xzin" >&2
 
 # Correctness first: both decoders must produce the same bytes.
-"$upscope" -q decompress "$in" -o "$dir/out.upscope"
+"$upscope" --overwrite -q decompress "$in" -o "$dir/out.upscope"
 xz -dc -T1 "$xzin" > "$dir/out.xz"
 cmp "$dir/out.upscope" "$dir/out.xz"
 rm -f "$dir/out.xz"
 
 hyperfine --warmup 1 --runs "$runs" --export-json "$dir/hyperfine.json" \
-  -n "upscope -j2" "$upscope -q -j2 decompress $in -o $dir/out.upscope" \
-  -n "upscope -j1" "$upscope -q -j1 decompress $in -o $dir/out.upscope" \
+  -n "upscope -j2" "$upscope --overwrite -q -j2 decompress $in -o $dir/out.upscope" \
+  -n "upscope -j1" "$upscope --overwrite -q -j1 decompress $in -o $dir/out.upscope" \
   -n "xz -d -T1" "xz -dc -T1 $xzin > $dir/out.xz"
 rm -f "$dir/out.upscope" "$dir/out.xz"
 

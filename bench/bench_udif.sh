@@ -20,7 +20,7 @@ if [[ ! -f "$img" ]]; then
 fi
 ls -l "$img"
 
-cmds=(-n upscope "$upscope -q -j2 -o $out/out-upscope.img extract $img")
+cmds=(-n upscope "$upscope --overwrite -q -j2 -o $out/out-upscope.img extract $img")
 if command -v 7zz >/dev/null; then
   cmds+=(-n 7zz "rm -rf $out/out-7zz && 7zz x -tdmg -y -mmt2 -o$out/out-7zz $img >/dev/null")
 else

@@ -39,10 +39,10 @@ havedmg2img=0; command -v dmg2img >/dev/null && havedmg2img=1
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # ---- correctness first: every tool's output is the same disk ------------------------------------
-"$upscope" -q -j2 -o "$out/up.img" extract "$zimg"
+"$upscope" --overwrite -q -j2 -o "$out/up.img" extract "$zimg"
 ref=$(sha "$out/up.img"); rm -f "$out/up.img"
 echo "upscope  zlib  sha256 $ref"
-"$upscope" -q -j2 -o "$out/up.img" extract "$rimg"
+"$upscope" --overwrite -q -j2 -o "$out/up.img" extract "$rimg"
 s=$(sha "$out/up.img"); rm -f "$out/up.img"; echo "upscope  raw   sha256 $s"; [[ "$s" == "$ref" ]] || { echo "OUTPUTS DIFFER" >&2; exit 1; }
 if ((have7)); then
   7zz x -tdmg -y -mmt2 -o"$out/7zz" "$zimg" >/dev/null
@@ -64,9 +64,9 @@ echo "outputs identical"
 # ---- peak memory of upscope extract (kernel's max RSS via GNU time; the split via peak_rss.py) ----
 for img in "$zimg" "$rimg"; do
   /usr/bin/time -f "$(basename "$img"): upscope extract -j2: max RSS %M KiB, wall %e s, user %U s, sys %S s" \
-    "$upscope" -q -j2 -o "$out/up.img" extract "$img"
+    "$upscope" --overwrite -q -j2 -o "$out/up.img" extract "$img"
   rm -f "$out/up.img"
-  python3 "$here/bench/peak_rss.py" --label "$(basename "$img")" -- "$upscope" -q -j2 -o "$out/up.img" extract "$img"
+  python3 "$here/bench/peak_rss.py" --label "$(basename "$img")" -- "$upscope" --overwrite -q -j2 -o "$out/up.img" extract "$img"
   rm -f "$out/up.img"
 done
 
@@ -83,7 +83,7 @@ for r in res:
           f"CPU user+sys {r['user'] + r['system']:6.2f} s  time/{res[0]['command']} = {m / base:5.2f}")
 EOF
 }
-cmds=(-n upscope "$upscope -q -j2 -o $out/up.img extract $zimg")
+cmds=(-n upscope "$upscope --overwrite -q -j2 -o $out/up.img extract $zimg")
 ((have7)) && cmds+=(-n 7zz "7zz x -tdmg -y -mmt2 -o$out/7zz $zimg >/dev/null")
 ((havedmg2img)) && cmds+=(-n dmg2img "dmg2img -s $zimg $out/d2i.img >/dev/null")
 echo "load before zlib run: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -96,7 +96,7 @@ report "$work/zlib.json"
 echo "load before raw run: $(cut -d' ' -f1-3 /proc/loadavg)"
 hyperfine --style basic --warmup 1 --runs "$runs" --prepare "rm -f $out/up.img $out/cat.img" \
   --export-json "$work/raw.json" \
-  -n upscope "$upscope -q -j2 -o $out/up.img extract $rimg" \
+  -n upscope "$upscope --overwrite -q -j2 -o $out/up.img extract $rimg" \
   -n cat "cat $rimg > $out/cat.img"
 echo "load after raw run: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "raw-chunk UDIF (throughput of upscope = 1 / its time ratio to cat; target >= 0.80):"

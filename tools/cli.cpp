@@ -1,5 +1,7 @@
 #include "cli.hpp"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "reports/rich.hpp"
@@ -33,6 +35,23 @@ Result<IdentifiedInput> open_and_identify(const std::string& path) {
 }
 
 void print_error(const Error& e) { std::cerr << "upscope: error: " << e.message() << '\n'; }
+
+std::optional<std::string> output_refused(const GlobalOptions& g) {
+  if (g.output.empty() || g.output == "-" || g.overwrite) return std::nullopt;
+  // Only a regular file (or a symlink to one) holds something to lose: a directory is written into,
+  // a device or pipe (/dev/null, /dev/stdout) is written to.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(g.output, ec)) return std::nullopt;
+  return fmt::format("{}: the file exists; add --overwrite to replace it", g.output);
+}
+
+bool output_is_input(const std::string& command, const std::string& out, const std::string& input) {
+  std::error_code ec;
+  if (out.empty() || out == "-" || !std::filesystem::exists(out, ec) || !std::filesystem::equivalent(input, out, ec))
+    return false;
+  std::cerr << fmt::format("upscope {}: the output is the input file: refusing to overwrite it\n", command);
+  return true;
+}
 
 bool print_diagnostics(const Context& ctx, const std::string& input, const Diagnostics& diags) {
   for (const auto& d : diags.items()) {

@@ -36,6 +36,7 @@ struct GlobalOptions {
   bool quiet = false;
   bool strict = false;
   std::string max_memory;    // --max-memory SIZE; empty = no user limit (see inspect/limits.hpp)
+  bool overwrite = false;    // --overwrite: see output_refused()
   // Keys for encrypted Apple Encrypted Archives (tools/aea_input.hpp reads them).
   std::string aea_key;            // --key BASE64
   std::string aea_key_file;       // --key-file PATH
@@ -79,6 +80,14 @@ Result<IdentifiedInput> open_and_identify(const std::string& path);
 
 // Prints an error on stderr ("upscope: <message>") unless it is to be rendered as JSON.
 void print_error(const Error& e);
+
+// The one rule for every file a command writes, -o FILE or the files `aa extract` writes into -o DIR:
+// "-" is stdout; a regular file that already exists is replaced only with --overwrite, and refused
+// before any work starts (a directory is written into, a device or pipe written to); the input is
+// never written over, --overwrite or not. output_refused() checks -o for main(); the message, or nothing.
+std::optional<std::string> output_refused(const GlobalOptions& g);
+// True (after saying why on stderr) when -o names `input` itself: writing would destroy what is read.
+bool output_is_input(const std::string& command, const std::string& out, const std::string& input);
 // Prints diagnostics on stderr as "<input>: warning: at 0x..: structure: message" (not with -q,
 // except errors). Returns true when --strict should turn them into a failure.
 bool print_diagnostics(const Context& ctx, const std::string& input, const Diagnostics& diags);

@@ -38,7 +38,6 @@ namespace {
 
 struct AaOptions {
   std::string archive;
-  bool overwrite = false;
 };
 
 int list_cmd(Context& ctx, const AaOptions& opt) {
@@ -84,7 +83,7 @@ int extract_cmd(Context& ctx, const AaOptions& opt) {
   ThreadPool pool(resolve_jobs(ctx.global.jobs));
   aa::ReadOptions ro;
   ro.pool = &pool;
-  ro.overwrite = opt.overwrite;
+  ro.overwrite = ctx.global.overwrite;  // the one rule for written files (cli.hpp output_refused)
   auto r = aa::extract(*aea_plain ? Bytes((*aea_plain)->bytes) : (*file)->bytes(), ctx.global.output, ro);
   if (!r) { print_error(r.error().in_file(opt.archive)); return kExitError; }
   if (*aea_plain) r->diagnostics.append((*aea_plain)->diagnostics);
@@ -119,8 +118,8 @@ const CommandRegistrar reg("aa", 65, [](CLI::App& app, Context& ctx) {
   ls->callback([&ctx, opt] { ctx.exit_code = list_cmd(ctx, *opt); });
   auto* ex = sub->add_subcommand("extract", "Extract into -o DIR (unsafe paths are refused and reported)");
   ex->add_option("archive", opt->archive, "Archive file")->required();
-  ex->add_flag("--overwrite", opt->overwrite, "Replace files that already exist in DIR (default: refuse them)");
-  ex->footer("Exit codes: 0 extracted; 2 error or an entry was refused (path traversal, an existing file, digest "
+  ex->footer("A file that already exists in DIR is refused unless --overwrite is given (as for every -o FILE).\n"
+             "Exit codes: 0 extracted; 2 error or an entry was refused (path traversal, an existing file, digest "
              "mismatch).");
   ex->callback([&ctx, opt] { ctx.exit_code = extract_cmd(ctx, *opt); });
 });

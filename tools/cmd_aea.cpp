@@ -160,11 +160,7 @@ int decrypt_cmd(Context& ctx, const AeaOptions& opt) {
     std::cerr << "upscope aea decrypt: no output: give -o OUT (or -o - for stdout)\n";
     return kExitError;
   }
-  std::error_code ec;
-  if (out_path != "-" && std::filesystem::exists(out_path, ec) && std::filesystem::equivalent(opt.input, out_path, ec)) {
-    std::cerr << "upscope aea decrypt: the output is the input file: refusing to overwrite it\n";
-    return kExitError;
-  }
+  if (output_is_input("aea decrypt", out_path, opt.input)) return kExitError;
   auto file = FileSource::open(opt.input);
   if (!file) { print_error(file.error()); return kExitError; }
   auto plain = open_aea(ctx, *file, opt.input);
@@ -185,7 +181,7 @@ int decrypt_cmd(Context& ctx, const AeaOptions& opt) {
   bar.finish();
   const bool closed = fp == stdout ? std::fflush(fp) == 0 : std::fclose(fp) == 0;
   if (!st || !closed) {
-    if (out_path != "-") std::filesystem::remove(out_path, ec);
+    if (out_path != "-") { std::error_code ec; std::filesystem::remove(out_path, ec); }
     print_error(st ? make_error(ErrorCode::kIo, out_path, "write failed") : st.error().in_file(opt.input));
     return kExitError;
   }

@@ -210,11 +210,7 @@ int run(Context& ctx, const DecompressOptions& opt) {
                              opt.max_size);
     return kExitError;
   }
-  std::error_code ec;
-  if (out_path != "-" && std::filesystem::exists(out_path, ec) && std::filesystem::equivalent(opt.input, out_path, ec)) {
-    std::cerr << "upscope decompress: the output is the input file: refusing to overwrite it\n";
-    return kExitError;
-  }
+  if (output_is_input("decompress", out_path, opt.input)) return kExitError;
   auto src = FileSource::open(opt.input);
   if (!src) return fail_with(src.error());
   auto id = identify(**src);

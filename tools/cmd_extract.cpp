@@ -53,14 +53,14 @@ int run_volume_extract(Context& ctx, const ExtractOptions& opt, const std::strin
       print_error(hv.error().in_file(image));
       return kExitError;
     }
-    auto hs = hfs::extract_tree(*hv->volume, path, out_dir, diags);
+    auto hs = hfs::extract_tree(*hv->volume, path, out_dir, diags, ctx.global.overwrite);
     if (hs) stats = apfs::ExtractStats{hs->files, hs->directories, hs->symlinks, hs->bytes, hs->skipped};
     else stats = fail(hs.error());
   } else if (!vol) {
     print_error(vol.error());
     return kExitError;
   } else {
-    stats = apfs::extract_tree(**vol, path, out_dir, diags);
+    stats = apfs::extract_tree(**vol, path, out_dir, diags, ctx.global.overwrite);
   }
   bool strict_fail = print_diagnostics(ctx, opt.input, diags);
   if (!stats) {
@@ -159,6 +159,7 @@ int run(Context& ctx, const ExtractOptions& opt) {
     std::cerr << "upscope extract: an output is required: -o OUT (or -o - for stdout)\n";
     return kExitError;
   }
+  if (output_is_input("extract", out_path, opt.input)) return kExitError;
   auto src = FileSource::open(opt.input);
   if (!src) {
     print_error(src.error());
@@ -252,6 +253,7 @@ const CommandRegistrar reg("extract", 50, [](CLI::App& app, Context& ctx) {
   sub->add_option("--image", opt->image, std::string("With a dyld shared cache as input: write this image (install path) "
                                                     "as a standalone Mach-O to -o OUT. ") + kDscExtractHelp);
   sub->footer("The output is the global -o OUT (- for stdout); for IMAGE:/path, -o DIR (never written outside DIR).\n"
+              "An existing OUT, or a file already in DIR, is refused unless --overwrite is given; the input never is.\n"
               "An input that is no disk image (no UDIF trailer, sparse header, partition map or file system) is an\n"
               "error unless --raw asks for a plain copy.\n"
               "Exit codes: 0 written; 2 error.");

@@ -19,6 +19,7 @@ int run_dsc_extract(Context& ctx, const std::string& cache, const std::string& i
     std::cerr << "upscope extract: --image needs an output file: -o OUT (or -o - for stdout)\n";
     return kExitError;
   }
+  if (output_is_input("extract", out_path, cache)) return kExitError;
   Diagnostics diags;
   auto c = dyld_cache::open_cache(cache, diags);
   if (!c) {

@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
       ->default_str("text");
   app.add_flag("--json", g.json, "Same as --format json");
   app.add_option("-o,--output", g.output, "Write results to FILE instead of stdout");
+  app.add_flag("--overwrite", g.overwrite,
+               "Replace files that already exist (-o FILE; files aa extract writes into -o DIR). Without it such a "
+               "file is refused, before any work starts; the input is never written over");
   app.add_option("-j,--jobs", g.jobs, "Worker threads (default: all cores)")->check(CLI::Range(0u, 1024u));
   app.add_option("--progress", g.progress, "Progress bar on stderr: auto (when a terminal), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
@@ -57,6 +60,10 @@ int main(int argc, char** argv) {
     if (g.quiet) mode = ProgressMode::kNever;
     set_progress_mode(mode);
     if (!g.max_memory.empty()) set_memory_limit(*parse_byte_size(g.max_memory));
+    if (auto refused = output_refused(g)) {
+      std::cerr << "upscope: error: " << *refused << '\n';
+      throw CLI::RuntimeError(kExitError);  // before any command runs
+    }
   });
 
   try {

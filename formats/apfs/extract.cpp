@@ -18,7 +18,7 @@ std::string sanitize_component(const std::string& name) {
 }
 
 Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path, const fs::path& out_dir,
-                                  Diagnostics& diags) {
+                                  Diagnostics& diags, bool replace) {
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) return fail(ErrorCode::kIo, out_dir.string(), "cannot create the output directory: " + ec.message());
@@ -75,7 +75,7 @@ Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path,
           if (!t) {
             diags.add(t.error());
             ++stats.skipped;
-          } else if (auto st = create_symlink(*t, dst->string()); !st) {
+          } else if (auto st = create_symlink(*t, dst->string(), replace); !st) {
             diags.error(std::nullopt, e.path, st.error().rule);
             ++stats.skipped;
           } else {
@@ -89,7 +89,7 @@ Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path,
           return true;
         }
         auto src = volume.open_data(ino, e.path);
-        Status st = src ? write_new_file(**src, dst->string()) : Status(fail(src.error()));
+        Status st = src ? write_new_file(**src, dst->string(), 0644, replace) : Status(fail(src.error()));
         if (!st) {
           diags.add(st.error());
           ++stats.skipped;

@@ -20,7 +20,8 @@ std::string sanitize_component(const std::string& name);
 
 // Extracts `path` (a file or directory of the volume) into out_dir (created if missing). Per-file
 // failures are diagnostics; the result fails only when nothing could be started.
+// `replace`: files and symlinks already in out_dir are replaced (new_file.hpp), else refused.
 Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path, const std::filesystem::path& out_dir,
-                                  Diagnostics& diags);
+                                  Diagnostics& diags, bool replace = false);
 
 }  // namespace upscope::apfs

@@ -13,7 +13,7 @@ namespace upscope::hfs {
 namespace fs = std::filesystem;
 
 Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path_in, const fs::path& out_dir,
-                                  Diagnostics& diags) {
+                                  Diagnostics& diags, bool replace) {
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) return fail(ErrorCode::kIo, out_dir.string(), "cannot create the output directory: " + ec.message());
@@ -66,7 +66,7 @@ Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path_
       if (!target) {
         diags.add(target.error());
         ++stats.skipped;
-      } else if (auto st = create_symlink(*target, dst.string()); !st) {
+      } else if (auto st = create_symlink(*target, dst.string(), replace); !st) {
         diags.error(std::nullopt, e.path, st.error().rule);
         ++stats.skipped;
       } else {
@@ -81,7 +81,7 @@ Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path_
       return true;
     }
     auto src = volume.open_data(t, e.path);
-    Status st = src ? write_new_file(**src, dst.string()) : Status(fail(src.error()));
+    Status st = src ? write_new_file(**src, dst.string(), 0644, replace) : Status(fail(src.error()));
     if (!st) {
       diags.add(st.error());
       ++stats.skipped;

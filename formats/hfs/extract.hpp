@@ -15,7 +15,8 @@ struct ExtractStats {
   uint64_t files = 0, directories = 0, symlinks = 0, bytes = 0, skipped = 0;
 };
 
+// `replace`: files and symlinks already in out_dir are replaced (new_file.hpp), else refused.
 Result<ExtractStats> extract_tree(const Volume& volume, const std::string& path, const std::filesystem::path& out_dir,
-                                  Diagnostics& diags);
+                                  Diagnostics& diags, bool replace = false);
 
 }  // namespace upscope::hfs

@@ -13,8 +13,20 @@
 
 namespace upscope {
 
-Status write_new_file(const Source& src, const std::string& path, unsigned mode) {
+namespace {
+
+// A file or symlink at `path` goes (the link itself, never what it points to); a directory stays.
+void remove_non_directory(const std::string& path) {
+  struct stat sb;
+  if (::lstat(path.c_str(), &sb) == 0 && !S_ISDIR(sb.st_mode)) ::unlink(path.c_str());
+}
+
+}  // namespace
+
+Status write_new_file(const Source& src, const std::string& path, unsigned mode, bool replace) {
+  if (replace) remove_non_directory(path);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0 && errno == EEXIST) return fail(ErrorCode::kIo, path, "exists; not overwritten");
   if (fd < 0) return fail(ErrorCode::kIo, path, fmt::format("cannot create: {}", std::strerror(errno)));
   auto put = [&](Bytes b) -> Status {
     for (size_t w = 0; w < b.size();) {
@@ -50,7 +62,8 @@ Status ensure_directory(const std::string& path) {
   return {};
 }
 
-Status create_symlink(const std::string& target, const std::string& path) {
+Status create_symlink(const std::string& target, const std::string& path, bool replace) {
+  if (replace) remove_non_directory(path);
   if (::symlink(target.c_str(), path.c_str()) != 0)
     return fail(ErrorCode::kIo, path, fmt::format("symlink failed: {}", std::strerror(errno)));
   return {};

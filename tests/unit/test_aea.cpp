@@ -387,7 +387,7 @@ TEST_CASE("aea: a wrong key, no key, and the key options", "[aea]") {
                                        std::vector<std::string>{"--key", b64.substr(0, b64.size() - 1)}}) {
     INFO(how[0] << " " << how[1]);
     auto out = suite() / "plain.out";
-    auto r = run_upscope({"aea", "decrypt", p1, "-o", out.string(), how[0], how[1]});
+    auto r = run_upscope({"--overwrite", "aea", "decrypt", p1, "-o", out.string(), how[0], how[1]});
     CHECK(r.exit_code == 0);
     CHECK(read_bytes(out) == payload);
   }

@@ -36,7 +36,7 @@ TEST_CASE("extract: a real dmg cut before its trailer is an error naming what is
   CHECK(raw.exit_code == 0);
   CHECK(read_bytes(out) == read_bytes(cut));
   // the whole image still decodes
-  auto whole = run_upscope({"-q", "-o", out.string(), "extract", dmg.string()});
+  auto whole = run_upscope({"--overwrite", "-q", "-o", out.string(), "extract", dmg.string()});
   CHECK(whole.exit_code == 0);
   CHECK(fs::file_size(out) == 24643ull * 512);
 }

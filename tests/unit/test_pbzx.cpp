@@ -288,7 +288,7 @@ TEST_CASE("upscope decompress: every stream kind, detected by content", "[pbzx]"
       REQUIRE(r.exit_code == 0);
       CHECK(test::read_bytes(out) == data);
       // The cap stops a stream whose size is not in a header.
-      auto capped = test::run_upscope({"decompress", in.string(), "-o", out.string(), "--max-size", "100K"});
+      auto capped = test::run_upscope({"--overwrite", "decompress", in.string(), "-o", out.string(), "--max-size", "100K"});
       CHECK(capped.exit_code == 2);
       CHECK_THAT(capped.err, Catch::Contains("decoded data exceeds the limit of 102400 bytes (decompression bomb guard)"));
       CHECK_FALSE(std::filesystem::exists(out));  // no partial output left behind
@@ -300,24 +300,24 @@ TEST_CASE("upscope decompress: every stream kind, detected by content", "[pbzx]"
                             " --size 300000 --block-size 32768 --stored-every 4 --raw " + shell_quote(expect.string()))
                 .exit_code == 0);
     for (std::string j : {"1", "2"}) {
-      auto r = test::run_upscope({"-j", j, "decompress", in.string(), "-o", out.string()});
+      auto r = test::run_upscope({"--overwrite", "-j", j, "decompress", in.string(), "-o", out.string()});
       INFO(r.err);
       REQUIRE(r.exit_code == 0);
       CHECK(test::read_bytes(out) == test::read_bytes(expect));
       CHECK_THAT(r.err, Catch::Contains("pbzx stream, 10 chunks (xz), block size 0x8000") &&
                             Catch::Contains("wrote 300000 bytes"));
     }
-    auto capped = test::run_upscope({"decompress", in.string(), "-o", out.string(), "--max-size", "1000"});
+    auto capped = test::run_upscope({"--overwrite", "decompress", in.string(), "-o", out.string(), "--max-size", "1000"});
     CHECK(capped.exit_code == 2);
     CHECK_THAT(capped.err, Catch::Contains(in.string() + ": pbzx stream at 0x0: decoded size 300000 exceeds the limit of "
                                                          "1000 bytes (decompression bomb guard)"));
     // --max-size reads sizes as --max-memory does: lower-case units and fractions too.
-    auto lower = test::run_upscope({"-q", "decompress", in.string(), "-o", out.string(), "--max-size", "0.5m"});
+    auto lower = test::run_upscope({"--overwrite", "-q", "decompress", in.string(), "-o", out.string(), "--max-size", "0.5m"});
     CHECK(lower.exit_code == 0);
-    auto tight = test::run_upscope({"decompress", in.string(), "-o", out.string(), "--max-size", "200k"});
+    auto tight = test::run_upscope({"--overwrite", "decompress", in.string(), "-o", out.string(), "--max-size", "200k"});
     CHECK(tight.exit_code == 2);
     CHECK_THAT(tight.err, Catch::Contains("exceeds the limit of 204800 bytes"));
-    auto bad = test::run_upscope({"decompress", in.string(), "-o", out.string(), "--max-size", "lots"});
+    auto bad = test::run_upscope({"--overwrite", "decompress", in.string(), "-o", out.string(), "--max-size", "lots"});
     CHECK(bad.exit_code == 2);
     CHECK_THAT(bad.err, Catch::Contains("--max-size 'lots' is not a size such as 64G, 512m, 1.5G or 1000"));
     // inspect reports every chunk.
@@ -360,14 +360,14 @@ TEST_CASE("upscope decompress: every stream kind, detected by content", "[pbzx]"
     im4p.insert(im4p.end(), body.begin(), body.end());
     auto im = dir / "kc.im4p";
     test::write_bytes(im, im4p);
-    auto ri = test::run_upscope({"decompress", im.string(), "-o", out.string()});
+    auto ri = test::run_upscope({"--overwrite", "decompress", im.string(), "-o", out.string()});
     INFO(ri.err);
     REQUIRE(ri.exit_code == 0);
     CHECK(test::read_file(out) == "abcabcabc    Z");
 
     f[8] = 0x25;  // wrong Adler-32
     test::write_bytes(in, f);
-    auto bad = test::run_upscope({"decompress", in.string(), "-o", out.string()});
+    auto bad = test::run_upscope({"--overwrite", "decompress", in.string(), "-o", out.string()});
     CHECK(bad.exit_code == 2);
     CHECK_THAT(bad.err, Catch::Contains(in.string() + ": complzss header at 0x8: Adler-32 of the decoded data is "
                                                       "0x2496044d, header says 0x2596044d"));
@@ -444,7 +444,7 @@ TEST_CASE("upscope decompress: an IM4P's LZSS payload, read through the IM4P rea
   CHECK_THAT(r.err, Catch::Contains("IM4P payload: complzss LZSS, Adler-32"));
 
   const auto stored = make("stored.im4p", "data");
-  auto s = test::run_upscope({"decompress", stored.string(), "-o", out.string()});
+  auto s = test::run_upscope({"--overwrite", "decompress", stored.string(), "-o", out.string()});
   CHECK(s.exit_code == 2);
   CHECK(s.err == "upscope: error: " + stored.string() +
                      ": IM4P payload at 0x1c: the payload is not LZSS or LZFSE compressed (stored as it is); "

@@ -385,7 +385,7 @@ TEST_CASE("udif: CLI inspect, verify and extract", "[udif]") {
   auto bytes = read_bytes(part);
   CHECK(bytes.size() == 20496ull * 512);
   CHECK(std::string(bytes.begin() + 32, bytes.begin() + 36) == "NXSB");
-  auto e3 = run_upscope({"-o", part.string(), "extract", p.string(), "--partition", "7"});
+  auto e3 = run_upscope({"--overwrite", "-o", part.string(), "extract", p.string(), "--partition", "7"});
   CHECK(e3.exit_code == 2);
   CHECK(e3.err.find("no partition 7 (gpt map with 1 partitions)") != std::string::npos);
   // IMAGE:/path extracts files out of the APFS volume inside the image into -o DIR.
