@@ -86,6 +86,12 @@ void print_error(const Error& e);
 // before any work starts (a directory is written into, a device or pipe written to); the input is
 // never written over, --overwrite or not. output_refused() checks -o for main(); the message, or nothing.
 std::optional<std::string> output_refused(const GlobalOptions& g);
+// The rule of every command that reads files of a volume (ls, cat, extract IMAGE:/path): APFS first;
+// an image without an APFS container is read as HFS+, unless an APFS volume was asked for by name.
+inline bool read_as_hfs(const Error& apfs_error, const std::string& volume_option) {
+  return apfs_error.code == ErrorCode::kNotFound && volume_option.empty();
+}
+
 // True (after saying why on stderr) when -o names `input` itself: writing would destroy what is read.
 bool output_is_input(const std::string& command, const std::string& out, const std::string& input);
 // Prints diagnostics on stderr as "<input>: warning: at 0x..: structure: message" (not with -q,

@@ -87,7 +87,7 @@ int run(Context& ctx, const CatOptions& opt) {
   }
   Diagnostics diags;
   auto vol = apfs::open_single_volume(image, opt.volume, &diags);
-  if (!vol && vol.error().code == ErrorCode::kNotFound && opt.volume.empty()) return run_hfs(ctx, opt, image, path);
+  if (!vol && read_as_hfs(vol.error(), opt.volume)) return run_hfs(ctx, opt, image, path);
   if (!vol) {
     print_error(vol.error());
     return kExitError;

@@ -46,7 +46,7 @@ int run_volume_extract(Context& ctx, const ExtractOptions& opt, const std::strin
   Diagnostics diags;
   auto vol = apfs::open_single_volume(image, opt.volume, &diags);
   Result<apfs::ExtractStats> stats = fail(ErrorCode::kNotFound, image, "no volume");
-  if (!vol && vol.error().code == ErrorCode::kNotFound && opt.volume.empty()) {
+  if (!vol && read_as_hfs(vol.error(), opt.volume)) {
     // No APFS container: an HFS+ volume (same statistics, same guarantees about out_dir).
     auto hv = hfs::open_image(image, &diags);
     if (!hv) {

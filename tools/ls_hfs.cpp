@@ -1,5 +1,6 @@
 // `upscope ls IMAGE[:/path]` for HFS+ / HFSX volumes (raw, partitioned, or in a disk image): CNID,
-// mode, owner, size, compression, xattrs and an optional content hash per file ("hfs-ls" document).
+// mode, owner, size, compression, xattrs and an optional content hash per file ("hfs-ls" document),
+// listed by the one file-system lister (ls_volume.hpp).
 #include "ls_hfs.hpp"
 
 #include <fmt/format.h>
@@ -7,18 +8,10 @@
 #include "hfs/json.hpp"
 #include "hfs/locate.hpp"
 #include "hfs/volume.hpp"
-#include "inspect/hash.hpp"
-#include "inspect/thread_pool.hpp"
-#include "reports/text_table.hpp"
+#include "ls_volume.hpp"
 
 namespace upscope::cli {
 namespace {
-
-struct Row : FileRowTail {
-  hfs::FileEntry entry;
-  uint64_t size = 0;
-  std::optional<hfs::Compression> compression;
-};
 
 const char* type_name(const hfs::CatalogEntry& t) {
   if (t.is_folder()) return "directory";
@@ -26,52 +19,56 @@ const char* type_name(const hfs::CatalogEntry& t) {
   return (t.effective_mode() & 0170000) == 0100000 ? "file" : "other";
 }
 
-Row describe(const hfs::Volume& vol, const hfs::FileEntry& e) {
-  Row r;
-  r.entry = e;
+// What `ls` shows of one HFS+ file (the first error kept when there are several).
+VolumeRow describe(const hfs::Volume& vol, const hfs::FileEntry& e) {
+  VolumeRow r;
   const auto& t = e.target;
   auto note = [&](const Error& err) {
     if (!r.error) r.error = err;
   };
+  std::optional<hfs::Compression> compression;
   if (auto xs = vol.xattrs(t.id)) {
     for (const auto& x : *xs) r.xattrs.emplace_back(x.name, x.size());
   } else {
     note(xs.error());
   }
-  if (!t.is_file()) return r;
-  if (t.is_symlink()) {
-    if (auto s = vol.symlink_target(t)) r.target = *s;
-    else note(s.error());
-  }
-  r.size = t.data.logicalSize;
-  if (t.compressed()) {
-    if (auto c = vol.compression(t)) {
-      r.compression = *c;
-      if (*c) r.size = (*c)->uncompressed_size;
-    } else {
-      note(c.error());
+  if (t.is_file()) {
+    if (t.is_symlink()) {
+      if (auto s = vol.symlink_target(t)) r.target = *s;
+      else note(s.error());
+    }
+    r.size = t.data.logicalSize;
+    if (t.compressed()) {
+      if (auto c = vol.compression(t)) {
+        compression = *c;
+        if (*c) r.size = (*c)->uncompressed_size;
+      } else {
+        note(c.error());
+      }
     }
   }
+  auto ij = hfs::to_json(t);
+  r.path = e.path;
+  r.id = t.id;
+  r.mode = ij["mode"].get<std::string>();
+  r.uid = t.owner_id;
+  r.gid = t.group_id;
+  r.nlink = ij["nlink"].get<uint64_t>();
+  r.directory = t.is_folder();
+  r.symlink = t.is_symlink();
+  r.regular = t.is_file() && !t.is_symlink() && std::string(type_name(t)) == "file";
+  if (compression) r.compression = fmt::format("{}({})", compression->method, compression->type);
+  r.head["path"] = e.path;
+  r.head["inode"] = t.id;
+  r.head["cnid"] = e.entry.id;
+  r.head["parent"] = e.entry.parent_id;
+  r.head["size"] = r.size;
+  for (auto it = ij.begin(); it != ij.end(); ++it)
+    if (!r.head.contains(it.key())) r.head[it.key()] = it.value();
+  r.head["type"] = type_name(t);
+  r.head["hard_link"] = e.entry.is_hard_link() || e.entry.is_dir_link();
+  r.head["compression"] = compression ? hfs::to_json(*compression) : reports::Json(nullptr);
   return r;
-}
-
-// The content hash of every regular file of `rows`, side by side where SHA-256 runs in AVX-512 lanes
-// (hash_sources), each file opened when its turn comes.
-void hash_rows(const hfs::Volume& vol, std::vector<Row>& rows, HashKind hk, ThreadPool& pool) {
-  std::vector<size_t> files;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const auto& t = rows[i].entry.target;
-    if (t.is_file() && !t.is_symlink() && std::string(type_name(t)) == "file") files.push_back(i);
-  }
-  SourceBatch batch;
-  batch.count = files.size();
-  batch.open = [&](size_t k) { return vol.open_data(rows[files[k]].entry.target, rows[files[k]].entry.path); };
-  auto hashes = hash_sources(hk, batch, &pool);
-  for (size_t k = 0; k < files.size(); ++k) {
-    Row& r = rows[files[k]];
-    if (hashes[k]) r.hash = std::move(*hashes[k]);
-    else if (!r.error) r.error = hashes[k].error();
-  }
 }
 
 }  // namespace
@@ -101,65 +98,30 @@ int list_hfs(Context& ctx, const LsRequest& opt, const IdentifiedInput& input) {
   auto doc = reports::make_document("hfs-ls");
   doc["image"] = image;
   doc["located"] = opened->located.how;
-  reports::Json files = reports::Json::array();
-  using A = reports::TextTable::Align;
-  reports::TextTable t({"CNID", "MODE", "UID", "GID", "NLINK", "SIZE", "COMPRESSION", hk ? to_string(*hk) : "", "PATH"},
-                       {A::kRight, A::kLeft, A::kRight, A::kRight, A::kRight, A::kRight, A::kLeft, A::kLeft, A::kLeft});
   ThreadPool pool(resolve_jobs(ctx.global.jobs));
-  std::vector<Row> rows;
-  rows.reserve(entries.size());
-  ordered_parallel_map(pool, entries.size(), 64, [&](size_t i) { return describe(v, entries[i]); },
-                       [&](size_t, Row r) {
-                         rows.push_back(std::move(r));
-                         return true;
-                       });
-  if (hk) hash_rows(v, rows, *hk, pool);
-  for (const Row& r : rows) {
-    const auto& tg = r.entry.target;
-    if (r.error) {
-      diags.add(r.error->in_file(image));
-      rc = kExitError;
-    }
-    auto ij = hfs::to_json(tg);
-    if (json) {
-      reports::Json f;
-      f["path"] = r.entry.path;
-      f["inode"] = tg.id;
-      f["cnid"] = r.entry.entry.id;
-      f["parent"] = r.entry.entry.parent_id;
-      f["size"] = r.size;
-      for (auto it = ij.begin(); it != ij.end(); ++it)
-        if (!f.contains(it.key())) f[it.key()] = it.value();
-      f["type"] = type_name(tg);
-      f["hard_link"] = r.entry.entry.is_hard_link() || r.entry.entry.is_dir_link();
-      f["compression"] = r.compression ? hfs::to_json(*r.compression) : reports::Json(nullptr);
-      add_row_tail(f, r, tg.is_symlink(), hk);
-      files.push_back(std::move(f));
-    } else {
-      std::string comp = r.compression ? fmt::format("{}({})", r.compression->method,
-                                                     r.compression->type)
-                                       : "-";
-      std::string p = r.entry.path + (tg.is_symlink() ? " -> " + r.target : "");
-      t.add_row({std::to_string(tg.id), ij["mode"].get<std::string>(), std::to_string(tg.owner_id),
-                 std::to_string(tg.group_id), std::to_string(ij["nlink"].get<uint64_t>()),
-                 tg.is_folder() ? "-" : std::to_string(r.size), comp,
-                 hk ? (r.hash.empty() ? "-" : r.hash) : "", p});
-    }
-  }
+  VolumeFiles vf;
+  vf.name = v.info().name;
+  vf.count = entries.size();
+  vf.describe = [&](size_t i) { return describe(v, entries[i]); };
+  vf.stored_size = [&](size_t i) -> uint64_t { return entries[i].target.data.logicalSize; };
+  vf.open_data = [&](size_t i) { return v.open_data(entries[i].target, entries[i].path); };
+  vf.backing = &v.source();
+  RenderedRows rendered = render_volume_rows(list_volume_files(vf, hk, pool), "CNID", hk, json, diags, image);
+  if (rendered.had_errors) rc = kExitError;
   if (print_diagnostics(ctx, image, diags)) rc = kExitError;
   if (diags.has_errors()) rc = kExitError;
   int out_rc;
   if (json) {
     reports::Json vj = hfs::to_json(v.info());
     vj["path"] = path;
-    vj["files"] = std::move(files);
+    vj["files"] = std::move(rendered.json);
     reports::Json vols = reports::Json::array();
     vols.push_back(std::move(vj));
     doc["volumes"] = std::move(vols);
     doc["diagnostics"] = reports::to_json(diags);
     out_rc = emit(ctx, doc);
   } else {
-    out_rc = emit(ctx, t.str());
+    out_rc = emit(ctx, rendered.table);
   }
   return out_rc != kExitOk ? out_rc : rc;
 }
@@ -167,14 +129,5 @@ int list_hfs(Context& ctx, const LsRequest& opt, const IdentifiedInput& input) {
 namespace {
 const ListerRegistrar reg({"hfsplus", "hfsx", "hfs"}, list_hfs);
 }  // namespace
-
-void add_row_tail(reports::Json& f, const FileRowTail& r, bool symlink, std::optional<HashKind> hk) {
-  if (symlink) f["symlink_target"] = r.target;
-  if (hk) f[to_string(*hk)] = r.hash.empty() ? reports::Json(nullptr) : reports::Json(r.hash);
-  reports::Json xs = reports::Json::array();
-  for (const auto& [n, s] : r.xattrs) xs.push_back({{"name", n}, {"size", s}});
-  f["xattrs"] = xs;
-  if (r.error) f["error"] = reports::to_json(*r.error);
-}
 
 }  // namespace upscope::cli
