@@ -19,7 +19,7 @@
 
 namespace upscope::cli {
 
-// Exit codes (product.md): 0 success; 1 differences found / not eligible; 2 error; 3 undetermined.
+// Exit codes (docs/placement.md §5): 0 success; 1 differences found / not eligible; 2 error; 3 undetermined.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitDifferent = 1;
 inline constexpr int kExitError = 2;

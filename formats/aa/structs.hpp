@@ -1,4 +1,4 @@
-// Apple Archive (AA01 / legacy YAA1) entry header, docs/formats/patch-formats.md §3.2 (Apple's
+// Apple Archive (AA01 / legacy YAA1) entry header, docs/formats/ota.md §6 (Apple's
 // AppleArchive.h field-type letters). Little-endian; fields are 4-byte tags: 3-char key + subtype.
 #pragma once
 

@@ -1,7 +1,7 @@
 // The advisory component table: where each component Apple names in its security advisories lives
 // on macOS 13+ / iOS 16+, and so whether an RSR could ship its fix. This is data shipped with
-// upscope; `upscope verdict --list-components` prints it. Sources: product.md (cryptex layout),
-// patch-formats.md §4 (real RSRs and the full updates that could not be RSRs), dyld-kc.md.
+// upscope; `upscope verdict --list-components` prints it. Sources: docs/placement.md §1 (cryptex
+// layout), §6 (real RSRs and the full updates that could not be RSRs), docs/formats/kc.md.
 //  - Safari and WebKit-family names: the App cryptex (Safari.app) or the OS cryptex (WebKit,
 //    JavaScriptCore and the other system libraries are images in the dyld shared cache, which
 //    lives in the OS cryptex since macOS 13 / iOS 16).

@@ -32,7 +32,7 @@ using R = ImageRead;
 // THE table: what each image of a build is, where it lives and how it is read. First match wins.
 // A row matches an IPSW member by the BuildManifest.plist Manifest key that names it (globs,
 // '|'-separated), else by the member's path; an image-list line by its role name (or the manifest
-// key written as the role), else by its file name. Locations follow product.md:
+// key written as the role), else by its file name. Locations follow docs/placement.md §1-§3:
 // - the kernelcache (IM4P-wrapped KC) is kernel space and never RSR-patchable;
 // - "OS" is the sealed system volume: its files are placed by the classify table (inspect/
 //   classify.hpp), so its KernelCollections are boot-kc/system-kc and its dylibs system-volume;

@@ -1,6 +1,6 @@
 // Applying a BXDIFF50 (or BXDIFF4x) patch with bounded memory: the control triples in memory,
 // the diff and extra sections decoded a chunk at a time (ahead on the pool), the old file mapped,
-// the output written and hashed as it is produced (§2.2).
+// the output written and hashed as it is produced (docs/formats/ota.md §5.1).
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>

@@ -1,4 +1,4 @@
-// BXDIFF50 / BXDIFF4x reader: header, sections, control triples and their invariants (§2.1-2.4).
+// BXDIFF50 / BXDIFF4x reader: header, sections, control triples and their invariants (docs/formats/ota.md §5).
 #include "bxdiff50/bxdiff50.hpp"
 
 #include <cstring>
@@ -68,7 +68,7 @@ void add_touched(Patch& p, uint64_t b, uint64_t e) {
 
 std::string section_structure(const Section& s) { return s.name + " section"; }
 
-// Walks the triples: records each one's output and old-file range and checks the rules of §2.2.
+// Walks the triples: records each one's output and old-file range and checks the rules of docs/formats/ota.md §5.1.
 void check_triples(Patch& p, const ParseOptions& opt) {
   auto& d = p.diagnostics;
   uint64_t out = 0;

@@ -52,7 +52,7 @@ struct Patch {
   std::vector<Section> sections;  // control, diff, extra (in file order)
   std::vector<Triple> triples;
   uint64_t mix_total = 0, copy_total = 0;
-  // Output bytes the patch changes: copy runs plus mix bytes with a nonzero diff byte (§2.3).
+  // Output bytes the patch changes: copy runs plus mix bytes with a nonzero diff byte (docs/formats/ota.md §5.2).
   // Empty when the diff/extra sections were not decoded.
   bool touched_known = false;
   std::vector<Range> touched;

@@ -1,4 +1,4 @@
-// Apple Data Compression (UDIF chunk type 0x80000004; disk-images.md §1.9). A byte-oriented LZ77
+// Apple Data Compression (UDIF chunk type 0x80000004; docs/formats/udif.md §7). A byte-oriented LZ77
 // with no header and no end marker: the stream ends with the input.
 //   1LLLLLLL                     literal run of L+1 bytes
 //   01MMMMDD DDDDDDDD            match of M+3 bytes at distance D+1

@@ -1,4 +1,4 @@
-// The block layout of an LZFSE stream (disk-images.md §1.8), read from block headers only: what
+// The block layout of an LZFSE stream (docs/formats/lzfse.md §1-§4), read from block headers only: what
 // `upscope inspect` shows, and the exact decoded size a one-shot lzfse_decode needs.
 #pragma once
 

@@ -45,7 +45,7 @@ std::optional<Identification> probe_lzss(const ProbeInput& in) {
   return id;
 }
 
-// "ZBM" + format byte, then the first chunk's u24 length and decoded length (lzbitmap.md §1-§2).
+// "ZBM" + format byte, then the first chunk's u24 length and decoded length (docs/formats/lzbitmap.md §1-§2).
 std::optional<Identification> probe_lzbitmap(const ProbeInput& in) {
   if (!in.head.starts_with("ZBM") || !in.head.has(0, 4)) return std::nullopt;
   // A control character after "ZBM" (0x09 is the one Apple writes) keeps text files out.

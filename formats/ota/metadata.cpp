@@ -106,7 +106,7 @@ Status merge_plist(Bytes data, const std::string& name, bool asset, Metadata& m)
     if (props && plist_get_node_type(props) == PLIST_DICT) merge(props, m);
   }
   merge(raw, m);
-  // OSVersion may carry a "9.9." prefix as a trick (patch-formats.md §3.3).
+  // OSVersion may carry a "9.9." prefix in front of the real version (docs/formats/ota.md §2).
   if (m.os_version.rfind("9.9.", 0) == 0) m.os_version.erase(0, 4);
   return {};
 }

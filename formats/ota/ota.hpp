@@ -1,4 +1,4 @@
-// OTA and RSR update packages (patch-formats.md §3.3): a MobileAsset zip (zip64 included) or the
+// OTA and RSR update packages (docs/formats/ota.md §1-§4): a MobileAsset zip (zip64 included) or the
 // same tree extracted into a directory. Reads the asset metadata (Info.plist, AssetData/Info.plist),
 // inventories every file (payload archives and their entries, BXDIFF50 per-file patches, RIDIFF10
 // cryptex image patches paired with their -rev partners, AEA-encrypted files, boot items), classifies

@@ -1,4 +1,4 @@
-// Package path rules (patch-formats.md §3.3, product.md), first match wins:
+// Package path rules (docs/formats/ota.md §3, docs/placement.md §3), first match wins:
 //   Info.plist, AssetData/Info.plist, META-INF/**, *.bom, AssetData/*.plist      metadata
 //   AssetData/boot/**                         boot: kernelcache* -> the kernelcache; *.im4p and
 //                                             Firmware/** -> Preboot firmware; plists and trust

@@ -1,5 +1,5 @@
 // Partition maps of a decoded disk (GPT, APM, MBR) with a SliceSource per partition, or "no
-// partition map" with the file system found at offset 0 (disk-images.md §1.6).
+// partition map" with the file system found at offset 0 (docs/formats/udif.md §8).
 #pragma once
 
 #include <optional>

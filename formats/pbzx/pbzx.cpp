@@ -20,7 +20,7 @@ std::optional<compress::Codec> codec_of(std::string_view magic) {
   if (magic == "pbze") return compress::Codec::kLzfse;
   if (magic == "pbz4") return compress::Codec::kLz4Block;
   if (magic == "pbzz") return compress::Codec::kZlib;
-  if (magic == "pbzb") return compress::Codec::kLzbitmap;  // each chunk one ZBM stream (lzbitmap.md §4)
+  if (magic == "pbzb") return compress::Codec::kLzbitmap;  // each chunk one ZBM stream (docs/formats/lzbitmap.md §4)
   return std::nullopt;  // pbzm (LZRaven): no public decoder
 }
 
@@ -112,7 +112,7 @@ Result<std::vector<uint8_t>> decode_chunk(const ByteReader& r, const Stream& s, 
     return fail(ErrorCode::kUnsupported, s.magic + " stream", "unsupported codec " + s.codec_name, r.base());
   std::vector<uint8_t> out(c.raw_size);
   auto n = compress::decode(*s.codec, data, out);
-  // pbzz: zlib with its 2-byte header first, raw deflate second (patch-formats.md §3.1).
+  // pbzz: zlib with its 2-byte header first, raw deflate second (docs/formats/pbzx.md §2).
   if (!n && *s.codec == compress::Codec::kZlib && !compress::detail::is_output_full(n.error())) {
     auto raw = compress::deflate_decode(data, out);
     if (raw) n = raw;

@@ -1,4 +1,4 @@
-// pbz* chunked streams (patch-formats.md §3.1): a 4-byte magic naming the codec, a u64 BE block
+// pbz* chunked streams (docs/formats/pbzx.md §1): a 4-byte magic naming the codec, a u64 BE block
 // size, then chunks {u64 BE raw_size, u64 BE stored_size, stored_size bytes} to the end. Each
 // chunk is a standalone stream, so chunks decode in parallel and are written out in order.
 //

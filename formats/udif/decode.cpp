@@ -211,7 +211,7 @@ VerifyReport verify(const Image& img, const Source& file, unsigned jobs, Progres
     chk.ordinal = blk.ordinal;
     chk.checked = blk.crc_checked();
     chk.stored = blk.header.checksum.crc32();
-    // Ignore chunks are left out of the CRC; zero chunks count as zeros (disk-images.md §1.3).
+    // Ignore chunks are left out of the CRC; zero chunks count as zeros (docs/formats/udif.md §3).
     std::vector<Segment> segs;
     for (uint32_t c = 0; c < blk.chunks.size(); ++c)
       if (blk.chunks[c].type != kChunkIgnore) segs.push_back({MapEntry{blk.chunks[c].sector, blk.chunks[c].sectors, b, c}, 0, blk.chunks[c].bytes()});

@@ -107,7 +107,7 @@ struct VerifyReport {
   bool ok() const;
 };
 
-// CRC32 of every blkx over its decoded bytes (ignore chunks left out, §1.3), the master checksum
+// CRC32 of every blkx over its decoded bytes (ignore chunks left out, docs/formats/udif.md §3), the master checksum
 // and the data-fork checksum when present. Chunks decode on `jobs` threads.
 VerifyReport verify(const Image& img, const Source& file, unsigned jobs, Progress* progress = nullptr);
 

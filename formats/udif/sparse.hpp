@@ -1,5 +1,5 @@
 // .sparseimage (`sprs`): a 4096-byte big-endian header whose band table maps file slots to
-// image bands (disk-images.md §1.7). Bands never mentioned read as zeros.
+// image bands (docs/formats/udif.md §9). Bands never mentioned read as zeros.
 #pragma once
 
 #include <cstdint>

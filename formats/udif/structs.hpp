@@ -31,7 +31,7 @@ struct UDIFChecksum {
 };
 static_assert(sizeof(UDIFChecksum) == 136);
 
-// koly trailer, offsets as in disk-images.md §1.2. Packed only so sizeof documents the layout.
+// koly trailer, offsets as in docs/formats/udif.md §2. Packed only so sizeof documents the layout.
 #pragma pack(push, 1)
 struct UDIFResourceFile {
   char signature[4];              // 0   'koly'

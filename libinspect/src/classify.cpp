@@ -51,7 +51,7 @@ const struct { const char* prefix; Location location; } kCryptexRoots[] = {
     {"/Preboot/Cryptexes/App", Location::kCryptexApp},
 };
 
-// The table (dyld-kc.md §4, product.md): first match wins. Space "data" rows hold files whose
+// The table (docs/placement.md §3): first match wins. Space "data" rows hold files whose
 // space the analyser refines (a Mach-O on the system volume is user-space code).
 const Row kTable[] = {
     // Cryptex images themselves, on Preboot (Preboot/<UUID>/cryptex1/current/{os,os.clone,app}.dmg)

@@ -65,7 +65,7 @@ Verdict decide_rsr(const BuildDiff& diff) {
 
 namespace {
 
-// Locations are decided on bytes: every change counts, relink-only ones included (product.md).
+// Locations are decided on bytes: every change counts, relink-only ones included (docs/placement.md §4).
 Verdict decide(const BuildDiff& diff) {
   Verdict v;
   // 1. Anything an RSR cannot touch decides "no", whatever else was or was not analysed.

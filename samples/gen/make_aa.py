@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Apple Archive (AA01 / YAA1) writer for upscope's tests. python3 stdlib only.
 
-Built from docs/formats/patch-formats.md §3.2 (Apple's AppleArchive.h field letters): an entry is
+Built from docs/formats/ota.md §6 (Apple's AppleArchive.h field letters): an entry is
 magic, u16 LE header_size (whole header), then fields = 3-char key + subtype letter + value:
 '*' flag, '1'/'2'/'4'/'8' uint LE, 'A'/'B'/'C' blob size u16/u32/u64 (bytes follow the header,
 in field order), 'F'..'J' hashes (CRC32, SHA-1, SHA-256, SHA-384, SHA-512), 'S' u64 seconds,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """BXDIFF50 (and BSDIFF40) patch writer for upscope's tests and benchmarks. python3 stdlib only.
 
-Layout from docs/formats/patch-formats.md §2: an 88-byte LE header {magic "BXDIFF50", u64 version,
+Layout from docs/formats/ota.md §5: an 88-byte LE header {magic "BXDIFF50", u64 version,
 u64 patched_size, u64 control_size, u64 extra_size, u8[20] output SHA-1, u64 diff_size, u8[20]
 input SHA-1}, then the control, diff and extra sections (in that order), each a pbzx stream of XZ
 chunks (or a bare XZ stream with --section-format xz). Control = triples of sign-magnitude u64

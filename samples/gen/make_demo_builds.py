@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The demo: three small synthetic macOS builds laid out as system roots (python3 stdlib only),
-modelled on the spring 2023 updates (patch-formats.md §4):
+modelled on the spring 2023 updates (docs/placement.md §6):
 
   OUT/13.3       base: a boot kernel collection (kernel + IOSurfaceAccelerator + AppleAVD kexts, with
                  PRELINK_INFO), libSystem on the system volume, WebKit and JavaScriptCore in the OS

@@ -11,7 +11,7 @@ Writes into OUT_DIR (default set):
   boot.im4p          IM4P wrapping an LZFSE stream (one raw `bvx-` block + `bvx$`) of boot.kc
   MANIFEST.json      what the tests assert: UUIDs, entries, versions, code/content SHA-256 computed here
 
-Layout (dyld-kc.md 3.1, 5.2): top-level __TEXT (header + load commands), __PRELINK_TEXT (every entry's __TEXT:
+Layout (docs/formats/kc.md §1, §7): top-level __TEXT (header + load commands), __PRELINK_TEXT (every entry's __TEXT:
 its mach_header, load commands and __TEXT,__const), __TEXT_EXEC (every entry's __text), __DATA (every entry's
 data), __PRELINK_INFO (__info), __LINKEDIT (every entry's function starts, nlist_64 symbols and strings; each
 entry's own __LINKEDIT segment covers its slice). Entry segment and LINKEDIT offsets are KC-absolute. An entry's

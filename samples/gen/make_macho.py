@@ -9,7 +9,7 @@ Writes into OUT_DIR:
   fat             universal file holding both (fat_arch, 2^14 alignment)
   fileset         MH_FILESET arm64e kernel collection: top-level __TEXT/__PRELINK_TEXT/__PRELINK_INFO,
                   3 LC_FILESET_ENTRY (com.apple.kernel, com.example.driver.A, com.example.driver.B) whose
-                  embedded headers use KC-absolute file offsets (dyld-kc.md 5.2)
+                  embedded headers use KC-absolute file offsets (docs/formats/kc.md §1, §7)
   MANIFEST.json   the values the tests assert (uuids, offsets, names, cdhash computed here)
 
 --symbols N makes the thin images carry N functions (symbols, exports, function starts): a large input

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Synthetic OTA / RSR update packages for upscope's tests. python3 stdlib only.
 
-Layout from docs/formats/patch-formats.md §3.3 (MobileAsset zip): Info.plist (asset attributes under
+Layout from docs/formats/ota.md §1-§3 (MobileAsset zip): Info.plist (asset attributes under
 MobileAssetProperties), META-INF/com.apple.ZipMetadata.plist, AssetData/Info.plist (update
 description), AssetData/boot/ (BuildManifest, kernelcache, firmware), AssetData/payloadv2/
 (payload.NNN = pbzx-wrapped Apple Archives, patches/ = BXDIFF50 per-file patches, image_patches/ =
@@ -11,7 +11,7 @@ own (stored + deflate, optional zip64 records everywhere) so that python's zipfi
 independent readers of what it writes.
 
 NOT checked against a real Apple package: the member names follow the notes; their exact set in
-real RSRs is unconfirmed (patch-formats.md §5.4).
+real RSRs is unconfirmed (docs/formats/ota.md §1).
 
 Kinds:
   full   payload archives write a kernel collection, a kernel, system files; kernelcache + firmware

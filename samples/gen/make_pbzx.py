@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes pbz* chunked streams (patch-formats.md §3.1) of any size, for tests and benchmarks.
+"""Writes pbz* chunked streams (docs/formats/pbzx.md) of any size, for tests and benchmarks.
 
   make_pbzx.py OUT --size N [--block-size B] [--magic pbzx|pbzz] [--preset P] [--stored-every K]
                [--raw RAW] [--seed S] [--jobs J]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a UDIF (.dmg) disk image, independently of upscope's C++ reader (python3 stdlib only).
 
-Layout follows hdiutil (disk-images.md §1): data fork from offset 0, then the XML resource plist,
+Layout follows hdiutil (docs/formats/udif.md §1, §8): data fork from offset 0, then the XML resource plist,
 then the 512-byte koly trailer. With --layout gpt the disk holds a protective MBR, a primary GPT
 header and table, one partition at LBA 40, and the backup table and header, one blkx each, as
 hdiutil writes them; with --layout none one blkx covers the whole disk.

@@ -1,6 +1,6 @@
 """pbz* chunked stream writer shared by the fixture scripts (python3 stdlib only).
 
-Layout (docs/formats/patch-formats.md §3.1): 4-byte magic, u64 BE block size, then chunks
+Layout (docs/formats/pbzx.md §1): 4-byte magic, u64 BE block size, then chunks
 {u64 BE raw size, u64 BE stored size, stored bytes}. A chunk whose compressed form is not smaller
 is stored raw (stored == raw), as Apple's writers do.
 """

@@ -1,5 +1,5 @@
 // Apple Archive: a hand-computed entry (no Debian tool reads AA, so the bytes below were worked
-// out from the field table in patch-formats.md §3.2 and compared with our writer), the writer's
+// out from the field table in docs/formats/ota.md §6 and compared with our writer), the writer's
 // fixtures (plain, pbzx, pbzz, YAA1), extraction, path traversal and one case per rule.
 #include <unistd.h>
 #include <filesystem>

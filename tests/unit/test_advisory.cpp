@@ -1,4 +1,4 @@
-// Verdicts from advisory text: every row of the truth table in patch-formats.md §4 (fixtures in
+// Verdicts from advisory text: every row of the truth table in docs/placement.md §6 (fixtures in
 // tests/advisories, expected verdicts in expected.txt), the parser, the probe and the table.
 #include <catch2/catch.hpp>
 

@@ -57,7 +57,7 @@ TEST_CASE("pbzx: the real BXDIFF50 sections", "[pbzx]") {
   UPSCOPE_REQUIRE_SAMPLE(path, "bxdiff50_sharingd.patch");
   auto file = test::read_bytes(path);
   ByteReader all(file);
-  // Section sizes from the 88-byte header (patch-formats.md §2.1): control, diff, extra in that order.
+  // Section sizes from the 88-byte header (docs/formats/ota.md §5): control, diff, extra in that order.
   uint64_t control = *all.u64le(24), extra = *all.u64le(32), diff = *all.u64le(60);
   struct Section { const char* name; uint64_t off, len, decoded; size_t chunks; };
   const Section sections[] = {

@@ -684,7 +684,7 @@ TEST_CASE("udif malformed: checksum and decoding rules", "[udif]") {
 TEST_CASE("udif: LZFSE and ADC chunks decode through compress::decode", "[udif]") {
   UPSCOPE_REQUIRE_SAMPLE(apfs_lzfse, "lzfse/apfs.lzfse");
   UPSCOPE_REQUIRE_SAMPLE(random_lzfse, "lzfse/random.lzfse");
-  // ADC by hand (disk-images.md §1.9): literal 'A', then 7 × (match 67 at distance 1), then match 42.
+  // ADC by hand (docs/formats/udif.md §7): literal 'A', then 7 × (match 67 at distance 1), then match 42.
   gen::Bytes adc = {0x80, 'A'};
   for (int i = 0; i < 7; ++i) adc.insert(adc.end(), {0x3F, 0x00, 0x00});
   adc.insert(adc.end(), {0x26, 0x00, 0x00});

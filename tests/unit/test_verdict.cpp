@@ -1,4 +1,4 @@
-// The component model, the generic diff, the path table and the RSR verdict rule (product.md).
+// The component model, the generic diff, the path table and the RSR verdict rule (docs/placement.md).
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -171,7 +171,7 @@ struct TDmg {
   }
 };
 
-// .sparseimage writer (disk-images.md §1.7): band `bands[i]` (1-based) stored in slot i.
+// .sparseimage writer (docs/formats/udif.md §9): band `bands[i]` (1-based) stored in slot i.
 inline Bytes sparse_image(uint32_t sectors_per_band, uint32_t total_sectors, const std::vector<uint32_t>& bands,
                           const std::vector<Bytes>& band_data) {
   Bytes f(4096);

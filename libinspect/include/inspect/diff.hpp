@@ -14,7 +14,7 @@ namespace upscope {
 enum class ChangeKind { kAdded, kRemoved, kModified };
 const char* to_string(ChangeKind k);
 
-// Which bytes of a modified component changed (product.md, "change classes").
+// Which bytes of a modified component changed (docs/diff.md §3).
 enum class ChangeClass { kCode, kData, kSignature, kMetadata, kRelink, kContent };
 const char* to_string(ChangeClass c);  // "code", "data", "signature", "metadata", "relink", "content"
 

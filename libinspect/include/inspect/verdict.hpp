@@ -1,4 +1,4 @@
-// The RSR verdict (product.md): yes iff there is at least one change and every change lies in a
+// The RSR verdict (docs/placement.md §4): yes iff there is at least one change and every change lies in a
 // cryptex (OS or App); no if any change is in kernel space, on the sealed system volume, or in the
 // bootchain/firmware; undetermined when something that could decide it was not analysed. Never a
 // silent yes.
