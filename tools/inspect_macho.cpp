@@ -8,7 +8,6 @@
 #include "macho/json.hpp"
 #include "macho/macho.hpp"
 #include "macho/names.hpp"
-#include "macho/structs.hpp"
 #include "reports/text_table.hpp"
 
 namespace upscope::cli {
