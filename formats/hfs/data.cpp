@@ -116,7 +116,10 @@ Result<std::vector<Xattr>> Volume::xattrs(uint32_t cnid) const {
     } else if (type == kHFSPlusAttrForkData) {
       if (r.data.size() < 8 + kForkDataSize)
         return fail(ErrorCode::kMalformed, where, "fork data attribute is cut short", r.offset);
-      x.fork = load_fork_data(r.data.data() + 8);
+      ByteReader fr(r.data, r.offset, "fork data attribute");
+      Cursor fc(fr);
+      x.fork = read_fork_data(fc, 8);
+      if (!fc.ok()) return fail(fc.error().in_file(where));
       for (const auto& e : x.fork.extents)
         if (e.blockCount) x.extents.push_back(e);
       out.push_back(std::move(x));

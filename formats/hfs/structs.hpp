@@ -44,15 +44,16 @@ struct HFSPlusForkData {
 };
 constexpr uint64_t kForkDataSize = 80;
 
-// Decodes the kForkDataSize bytes at p (the caller has checked they are there).
-inline HFSPlusForkData load_fork_data(const uint8_t* p) {
+// Decodes the kForkDataSize bytes at `off` of the cursor's view; a short view leaves the cursor
+// failed (check c.ok()).
+inline HFSPlusForkData read_fork_data(Cursor& c, uint64_t off) {
   HFSPlusForkData f;
-  f.logicalSize = load_u64be(p);
-  f.clumpSize = load_u32be(p + 8);
-  f.totalBlocks = load_u32be(p + 12);
-  for (int i = 0; i < 8; ++i) {
-    f.extents[i].startBlock = load_u32be(p + 16 + 8 * i);
-    f.extents[i].blockCount = load_u32be(p + 20 + 8 * i);
+  f.logicalSize = c.at(off).u64be();
+  f.clumpSize = c.u32be();
+  f.totalBlocks = c.u32be();
+  for (auto& e : f.extents) {
+    e.startBlock = c.u32be();
+    e.blockCount = c.u32be();
   }
   return f;
 }

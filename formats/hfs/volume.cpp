@@ -62,13 +62,29 @@ std::u16string decompose_latin1(const std::u16string& in) {
   return out;
 }
 
+// A catalog key's parent ID and name length (after its 2-byte key length); nothing when the key is
+// too short to hold them.
+struct KeyHead {
+  uint32_t parent = 0;
+  uint16_t name_length = 0;
+};
+std::optional<KeyHead> key_head(Bytes key) {
+  ByteReader r(key);
+  Cursor c(r, 2);
+  KeyHead h;
+  h.parent = c.u32be();
+  h.name_length = c.u16be();
+  if (!c.ok()) return std::nullopt;
+  return h;
+}
+
 // Catalog order by parent ID only: a search for (parent, "") lands before every child of parent.
 BTree::KeyCompare parent_target(uint32_t parent) {
   return [parent](Bytes key) -> int {
-    if (key.size() < 8) return -1;
-    uint32_t p = load_u32be(key.data() + 2);
-    if (p != parent) return p < parent ? -1 : 1;
-    return load_u16be(key.data() + 6) == 0 ? 0 : 1;
+    auto h = key_head(key);
+    if (!h) return -1;
+    if (h->parent != parent) return h->parent < parent ? -1 : 1;
+    return h->name_length == 0 ? 0 : 1;
   };
 }
 
@@ -135,31 +151,34 @@ uint16_t CatalogEntry::effective_mode() const {
 Result<HFSPlusVolumeHeader> parse_volume_header(Bytes b, const std::string& what) {
   if (b.size() < kVolumeHeaderSize)
     return fail(ErrorCode::kTruncated, what, "the volume header (512 bytes at 1024) is cut short", kVolumeHeaderOffset);
-  const uint8_t* p = b.data();
+  ByteReader r(b, kVolumeHeaderOffset, "volume header");
+  Cursor c(r);
   HFSPlusVolumeHeader h;
-  h.signature = load_u16be(p);
-  h.version = load_u16be(p + 2);
-  h.attributes = load_u32be(p + 4);
-  h.lastMountedVersion = load_u32be(p + 8);
-  h.journalInfoBlock = load_u32be(p + 12);
-  h.createDate = load_u32be(p + 16);
-  h.modifyDate = load_u32be(p + 20);
-  h.backupDate = load_u32be(p + 24);
-  h.checkedDate = load_u32be(p + 28);
-  h.fileCount = load_u32be(p + 32);
-  h.folderCount = load_u32be(p + 36);
-  h.blockSize = load_u32be(p + 40);
-  h.totalBlocks = load_u32be(p + 44);
-  h.freeBlocks = load_u32be(p + 48);
-  h.nextCatalogID = load_u32be(p + 64);
-  h.writeCount = load_u32be(p + 68);
-  h.encodingsBitmap = load_u64be(p + 72);
-  for (int i = 0; i < 8; ++i) h.finderInfo[i] = load_u32be(p + kVHFinderInfo + 4 * i);
-  h.allocationFile = load_fork_data(p + kVHAllocationFile);
-  h.extentsFile = load_fork_data(p + kVHExtentsFile);
-  h.catalogFile = load_fork_data(p + kVHCatalogFile);
-  h.attributesFile = load_fork_data(p + kVHAttributesFile);
-  h.startupFile = load_fork_data(p + kVHStartupFile);
+  h.signature = c.u16be();
+  h.version = c.u16be();
+  h.attributes = c.u32be();
+  h.lastMountedVersion = c.u32be();
+  h.journalInfoBlock = c.u32be();
+  h.createDate = c.u32be();
+  h.modifyDate = c.u32be();
+  h.backupDate = c.u32be();
+  h.checkedDate = c.u32be();
+  h.fileCount = c.u32be();
+  h.folderCount = c.u32be();
+  h.blockSize = c.u32be();
+  h.totalBlocks = c.u32be();
+  h.freeBlocks = c.u32be();
+  h.nextCatalogID = c.at(64).u32be();
+  h.writeCount = c.u32be();
+  h.encodingsBitmap = c.u64be();
+  c.at(kVHFinderInfo);
+  for (auto& f : h.finderInfo) f = c.u32be();
+  h.allocationFile = read_fork_data(c, kVHAllocationFile);
+  h.extentsFile = read_fork_data(c, kVHExtentsFile);
+  h.catalogFile = read_fork_data(c, kVHCatalogFile);
+  h.attributesFile = read_fork_data(c, kVHAttributesFile);
+  h.startupFile = read_fork_data(c, kVHStartupFile);
+  if (!c.ok()) return fail(c.error().in_file(what));
   if (h.signature != kHFSPlusSigWord && h.signature != kHFSXSigWord)
     return fail(ErrorCode::kMalformed, what, fmt::format("signature 0x{:04x} is neither 'H+' nor 'HX'", h.signature),
                 kVolumeHeaderOffset);
@@ -176,20 +195,24 @@ Result<CatalogEntry> parse_catalog_record(Bytes key, Bytes data, uint64_t offset
     return fail(ErrorCode::kMalformed, where, fmt::format("key of {} bytes is shorter than parent ID + name length", key.size()),
                 offset);
   CatalogEntry e;
-  e.parent_id = load_u32be(key.data() + 2);
-  const uint64_t nlen = load_u16be(key.data() + 6);
-  if (nlen > 255 || 8 + 2 * nlen > key.size())
+  ByteReader kr(key, offset, "catalog key");
+  Cursor kc(kr, 2);
+  e.parent_id = kc.u32be();
+  const uint64_t nlen = kc.u16be();
+  if (!kc.ok() || nlen > 255 || 8 + 2 * nlen > key.size())
     return fail(ErrorCode::kMalformed, where,
                 fmt::format("name length {} runs past the record (key of {} bytes)", nlen, key.size()), offset);
   e.name16.resize(nlen);
-  for (uint64_t i = 0; i < nlen; ++i) e.name16[i] = static_cast<char16_t>(load_u16be(key.data() + 8 + 2 * i));
+  for (auto& ch : e.name16) ch = static_cast<char16_t>(kc.u16be());
   // The POSIX view swaps ':' and '/' (HFS+ stores the Finder's names, where '/' is legal).
   std::u16string posix = e.name16;
   for (auto& c : posix) c = c == u'/' ? u':' : c;
   e.name = utf16_to_utf8(posix);
   e.record_offset = offset;
-  if (data.size() < 2) return fail(ErrorCode::kMalformed, where, "record has no type", offset);
-  e.record_type = load_u16be(data.data());
+  ByteReader dr(data, offset, "catalog record");
+  Cursor dc(dr);
+  e.record_type = dc.u16be();
+  if (!dc.ok()) return fail(ErrorCode::kMalformed, where, "record has no type", offset);
   const uint64_t need = e.record_type == kHFSPlusFolderRecord ? kCatalogFolderSize
                         : e.record_type == kHFSPlusFileRecord ? kCatalogFileSize
                                                               : 0;
@@ -198,28 +221,28 @@ Result<CatalogEntry> parse_catalog_record(Bytes key, Bytes data, uint64_t offset
     return fail(ErrorCode::kMalformed, where,
                 fmt::format("{} record of {} bytes is shorter than {}", e.is_folder() ? "folder" : "file", data.size(), need),
                 offset);
-  const uint8_t* p = data.data();
-  e.flags = load_u16be(p + kCatFlags);
-  e.valence = load_u32be(p + kCatValence);
-  e.id = load_u32be(p + kCatID);
-  e.create_date = load_u32be(p + kCatCreateDate);
-  e.content_mod_date = load_u32be(p + kCatContentModDate);
-  e.attribute_mod_date = load_u32be(p + kCatAttributeModDate);
-  e.access_date = load_u32be(p + kCatAccessDate);
-  e.backup_date = load_u32be(p + kCatBackupDate);
-  e.owner_id = load_u32be(p + kCatPermissions);
-  e.group_id = load_u32be(p + kCatPermissions + 4);
-  e.admin_flags = p[kCatPermissions + 8];
-  e.owner_flags = p[kCatPermissions + 9];
-  e.mode = load_u16be(p + kCatPermissions + 10);
-  e.special = load_u32be(p + kCatPermissions + 12);
-  e.text_encoding = load_u32be(p + kCatTextEncoding);
+  e.flags = dc.at(kCatFlags).u16be();
+  e.valence = dc.at(kCatValence).u32be();
+  e.id = dc.at(kCatID).u32be();
+  e.create_date = dc.at(kCatCreateDate).u32be();
+  e.content_mod_date = dc.at(kCatContentModDate).u32be();
+  e.attribute_mod_date = dc.at(kCatAttributeModDate).u32be();
+  e.access_date = dc.at(kCatAccessDate).u32be();
+  e.backup_date = dc.at(kCatBackupDate).u32be();
+  e.owner_id = dc.at(kCatPermissions).u32be();
+  e.group_id = dc.u32be();
+  e.admin_flags = dc.u8();
+  e.owner_flags = dc.u8();
+  e.mode = dc.u16be();
+  e.special = dc.u32be();
+  e.text_encoding = dc.at(kCatTextEncoding).u32be();
   if (e.is_file()) {
-    e.file_type = load_u32be(p + kCatUserInfo);
-    e.creator = load_u32be(p + kCatUserInfo + 4);
-    e.data = load_fork_data(p + kCatDataFork);
-    e.rsrc = load_fork_data(p + kCatResourceFork);
+    e.file_type = dc.at(kCatUserInfo).u32be();
+    e.creator = dc.u32be();
+    e.data = read_fork_data(dc, kCatDataFork);
+    e.rsrc = read_fork_data(dc, kCatResourceFork);
   }
+  if (!dc.ok()) return fail(dc.error().in_file(where));
   return e;
 }
 
@@ -234,12 +257,15 @@ Result<std::shared_ptr<const Volume>> Volume::open(SourcePtr src, Diagnostics* d
     return fail(ErrorCode::kTruncated, src->name(), fmt::format("{} bytes is too small for an HFS+ volume", src->size()));
   UPSCOPE_TRY(auto hb, src->read_vector(kVolumeHeaderOffset, kVolumeHeaderSize));
   v->info_.how = "hfs+";
-  if (load_u16be(hb.data()) == kHFSSigWord) {
+  ByteReader mdb(hb, kVolumeHeaderOffset, "HFS master directory block");
+  Cursor mc(mdb);
+  if (mc.u16be() == kHFSSigWord) {
     // Classic HFS master directory block: the HFS+ volume is one extent of the wrapper.
-    const uint32_t al_size = load_u32be(hb.data() + kMDBAlBlkSiz);
-    const uint16_t al_start = load_u16be(hb.data() + kMDBAlBlSt);
-    const uint16_t embed_sig = load_u16be(hb.data() + kMDBEmbedSigWord);
-    const uint16_t start = load_u16be(hb.data() + kMDBEmbedExtent), count = load_u16be(hb.data() + kMDBEmbedExtent + 2);
+    const uint32_t al_size = mc.at(kMDBAlBlkSiz).u32be();
+    const uint16_t al_start = mc.at(kMDBAlBlSt).u16be();
+    const uint16_t embed_sig = mc.at(kMDBEmbedSigWord).u16be();
+    const uint16_t start = mc.at(kMDBEmbedExtent).u16be(), count = mc.u16be();
+    if (!mc.ok()) return fail(mc.error().in_file(src->name()));
     if (embed_sig != kHFSPlusSigWord)
       return fail(ErrorCode::kUnsupported, src->name() + ": HFS master directory block",
                   "a classic HFS volume without an embedded HFS+ volume is not supported", kVolumeHeaderOffset);
@@ -313,25 +339,33 @@ Result<CatalogEntry> Volume::entry(uint32_t cnid) const {
   const std::string where = fmt::format("{}: catalog thread of CNID {}", display_name(), cnid);
   std::optional<std::pair<uint32_t, std::u16string>> thread;
   UPSCOPE_CHECK(catalog_->scan_from(parent_target(cnid), [&](const BTRecord& r) -> Result<bool> {
-    if (load_u32be(r.key.data() + 2) != cnid || load_u16be(r.key.data() + 6) != 0) return false;
+    auto key = key_head(r.key);
+    if (!key) return fail(ErrorCode::kMalformed, where, "key shorter than parent ID + name length", r.offset);
+    if (key->parent != cnid || key->name_length != 0) return false;
     if (r.data.size() < kThreadMinSize) return fail(ErrorCode::kMalformed, where, "thread record is cut short", r.offset);
-    const uint16_t type = load_u16be(r.data.data());
+    ByteReader tr(r.data, r.offset, "catalog thread record");
+    Cursor tc(tr);
+    const uint16_t type = tc.u16be();
     if (type != kHFSPlusFolderThreadRecord && type != kHFSPlusFileThreadRecord)
       return fail(ErrorCode::kMalformed, where, fmt::format("record type {} where a thread record was expected", type), r.offset);
-    const uint64_t nlen = load_u16be(r.data.data() + 8);
-    if (nlen > 255 || 10 + 2 * nlen > r.data.size())
+    const uint32_t parent = tc.at(4).u32be();
+    const uint64_t nlen = tc.u16be();
+    if (!tc.ok() || nlen > 255 || 10 + 2 * nlen > r.data.size())
       return fail(ErrorCode::kMalformed, where,
                   fmt::format("name length {} runs past the record ({} bytes)", nlen, r.data.size()), r.offset);
     std::u16string name(nlen, u'\0');
-    for (uint64_t i = 0; i < nlen; ++i) name[i] = static_cast<char16_t>(load_u16be(r.data.data() + 10 + 2 * i));
-    thread.emplace(load_u32be(r.data.data() + 4), std::move(name));
+    for (auto& ch : name) ch = static_cast<char16_t>(tc.u16be());
+    if (!tc.ok()) return fail(tc.error().in_file(where));
+    thread.emplace(parent, std::move(name));
     return false;
   }));
   if (!thread) return fail(ErrorCode::kNotFound, display_name(), fmt::format("no catalog thread record for CNID {}", cnid));
   std::optional<CatalogEntry> found;
   const std::string rwhere = fmt::format("{}: catalog record", display_name());
   UPSCOPE_CHECK(catalog_->scan_from(parent_target(thread->first), [&](const BTRecord& r) -> Result<bool> {
-    if (load_u32be(r.key.data() + 2) != thread->first) return false;
+    auto key = key_head(r.key);
+    if (!key) return fail(ErrorCode::kMalformed, rwhere, "key shorter than parent ID + name length", r.offset);
+    if (key->parent != thread->first) return false;
     UPSCOPE_TRY(CatalogEntry e, parse_catalog_record(r.key, r.data, r.offset, rwhere));
     if (e.name16 != thread->second) return true;
     if (e.id != cnid)
@@ -350,8 +384,9 @@ Result<std::vector<CatalogEntry>> Volume::children(uint32_t folder_id, Diagnosti
   std::vector<CatalogEntry> out;
   const std::string where = fmt::format("{}: catalog record", display_name());
   UPSCOPE_CHECK(catalog_->scan_from(parent_target(folder_id), [&](const BTRecord& r) -> Result<bool> {
-    if (r.key.size() < 8) return fail(ErrorCode::kMalformed, where, "key shorter than parent ID + name length", r.offset);
-    if (load_u32be(r.key.data() + 2) != folder_id) return false;
+    auto key = key_head(r.key);
+    if (!key) return fail(ErrorCode::kMalformed, where, "key shorter than parent ID + name length", r.offset);
+    if (key->parent != folder_id) return false;
     auto e = parse_catalog_record(r.key, r.data, r.offset, where);
     if (!e) {
       if (!diags) return fail(e.error());
@@ -497,8 +532,11 @@ Result<Volume::Counts> Volume::count_records() const {
   if (catalog_->empty()) return c;
   const std::string where = fmt::format("{}: catalog record", display_name());
   UPSCOPE_CHECK(catalog_->scan(catalog_->header().firstLeafNode, [&](const BTRecord& r) -> Result<bool> {
-    if (r.data.size() < 2) return true;
-    switch (load_u16be(r.data.data())) {
+    ByteReader tr(r.data);
+    Cursor tc(tr);
+    const uint16_t type = tc.u16be();
+    if (!tc.ok()) return true;
+    switch (type) {
       case kHFSPlusFolderRecord: ++c.folders; break;
       case kHFSPlusFileRecord: {
         ++c.files;

@@ -115,6 +115,11 @@ class Cursor {
   std::string_view fixed_string(uint64_t n);
   void skip(uint64_t n);
   void seek(uint64_t off) { if (ok()) off_ = off; }
+  // seek() then read: c.at(0x40).u32be() reads the field at 0x40, checked like every other read.
+  Cursor& at(uint64_t off) {
+    seek(off);
+    return *this;
+  }
   uint64_t tell() const { return off_; }
   uint64_t remaining() const { return off_ <= r_.size() ? r_.size() - off_ : 0; }
   bool ok() const { return !failed_; }
