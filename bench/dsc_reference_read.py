@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Reference dyld-cache lister for bench_dsc.sh (python3 stdlib; no peer tool is packaged in Debian 12):
 prints `path<TAB>address<TAB>name` for every export of every image, like `upscope dsc images --exports`.
-Follows docs/formats/dyld-kc.md §1-§2: header, v1/v2 subcache entries, merged VM map, per-image load
-commands, LINKEDIT via VM, export trie walk."""
+Follows docs/formats/dyld-cache.md §1, §3 and §5-§8: header, v1/v2 subcache entries, merged VM map,
+per-image load commands, LINKEDIT via VM, export trie walk."""
 import mmap
 import struct
 import sys

@@ -57,7 +57,7 @@ struct CacheFile {
   std::vector<Mapping> mappings;
 
   uint32_t header_size() const { return header.mappingOffset; }
-  // A header field exists iff mappingOffset > its offset (dyld's own rule, §1.3).
+  // A header field exists iff mappingOffset > its offset (dyld's own rule, docs/formats/dyld-cache.md §1).
   bool has_field(size_t offset) const { return header.mappingOffset > offset; }
   Uuid uuid() const;
 };

@@ -1,5 +1,5 @@
 // Raw dyld shared cache structures with Apple's field names (dyld's include/mach-o/dyld_cache_format.h,
-// dyld-1378 layout, offsets checked in ../shared/docs/formats/dyld-kc.md §1.2/§1.4/§1.7). All
+// dyld-1378 layout; what we read is in docs/formats/dyld-cache.md §1-§6 and §8). All
 // little-endian; read with ByteReader::read<T>. The header is the newest layout; an older file's header
 // is shorter (its mappingOffset) and every field at or past mappingOffset is absent, so the reader copies
 // only mappingOffset bytes into a zeroed struct.
@@ -103,7 +103,8 @@ static_assert(offsetof(dyld_cache_header, cacheSubType) == 0x1c8);
 static_assert(offsetof(dyld_cache_header, tproMappingsOffset) == 0x200);
 static_assert(offsetof(dyld_cache_header, prewarmingDataSize) == 0x220);
 
-// Header sizes of the public dyld releases (§1.3): the builder writes mappingOffset = sizeof(header).
+// Header sizes of the public dyld releases (docs/formats/dyld-cache.md §1): the builder writes
+// mappingOffset = sizeof(header).
 inline constexpr uint32_t kHeaderSizeIos11 = 0xf8, kHeaderSizeIos12 = 0x138, kHeaderSizeIos14 = 0x140,
                           kHeaderSizeIos15 = 0x1c8, kHeaderSizeIos16 = 0x200, kHeaderSizeIos18 = 0x208,
                           kHeaderSizeIos26 = 0x228;

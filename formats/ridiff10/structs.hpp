@@ -1,4 +1,4 @@
-// RIDIFF10 raw-image patch header (docs/formats/patch-formats.md §1.2; blacktop/ipsw's
+// RIDIFF10 raw-image patch header (docs/formats/ridiff10.md §2, after blacktop/ipsw's
 // RawImageDiff.bt). Packed little-endian; the variable part (V patch-data offsets) follows.
 #pragma once
 
@@ -28,7 +28,7 @@ static_assert(offsetof(RawHeaderFixed, controls_offset) == 38);
 constexpr uint64_t header_size(uint64_t variants) { return sizeof(RawHeaderFixed) + 8 * variants + 8; }
 static_assert(header_size(1) == 0x3e && header_size(2) == 0x46);
 
-// Decoded metadata, fixed prefix (§1.4, partially understood).
+// Decoded metadata, fixed prefix (docs/formats/ridiff10.md §4, partially understood).
 #pragma pack(push, 1)
 struct RawMetadataPrefix {
   uint8_t digest[32];     // SHA-256, most likely of the image this variant describes [inference]

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes an APFS container (raw image), independently of upscope's C++ reader (python3 stdlib only).
 
-Layout (Apple File System Reference; notes in shared/docs/formats/disk-images.md §2):
+Layout (Apple File System Reference; what our reader relies on: docs/formats/apfs.md §2-§8, this
+writer: §10):
   block 0            nx_superblock_t (copy of the checkpoint's)
   blocks 1-8         checkpoint descriptor area: checkpoint map, nx_superblock_t
   blocks 9-16        checkpoint data area: space manager (ephemeral), reaper (ephemeral)

@@ -29,7 +29,7 @@ MANIFEST.json records the ground truth (addresses, UUIDs, exports, function star
 
 Independent check: none exists for modern split caches on this machine (no radare2/ipsw/dyld_shared_cache_util);
 the reader that consumes these files is also checked against the real radare2 cache (MANIFEST §9) and
-the layout facts of docs/formats/dyld-kc.md.
+the layout of docs/formats/dyld-cache.md §1-§8 (what this writer builds: §10).
 """
 import argparse
 import hashlib
@@ -223,7 +223,7 @@ def build(args):
     groups = [rest[(len(rest) * j) // k_sub:(len(rest) * (j + 1)) // k_sub] for j in range(k_sub)]
     suffixes = [f".{j + 1:02d}" for j in range(k_sub)]
 
-    # ---- main header region layout (builder order, §1.4) -----------------------------------------
+    # ---- main header region layout (builder order, docs/formats/dyld-cache.md §10) ---------------
     n_map_main = 3
     map_off = HEADER_SIZE
     slide_tab_off = map_off + n_map_main * 56

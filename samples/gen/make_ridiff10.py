@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Synthetic RIDIFF10 files for upscope's tests. python3 stdlib only.
 
-BUILT FROM THE NOTES ONLY (docs/formats/patch-formats.md §1.2-1.6, themselves paraphrasing
+BUILT FROM PUBLIC NOTES ONLY (docs/formats/ridiff10.md §2-§5 and §7, which follow
 blacktop/ipsw's RawImageDiff.bt and raw.go). It has NOT been checked against Apple's tool or a
 real RSR patch: no real RIDIFF10 sample was available. The metadata and controls contents follow
 blacktop's partial reading (metadata prefix: digest[32], total_bytes, unknown, extent_count,
