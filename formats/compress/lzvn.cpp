@@ -156,10 +156,14 @@ LzvnStop lzvn_run(std::span<const uint8_t> in, uint8_t* out, size_t out_pos, siz
       copy_literals_wide(op, ip, lit);
       op += lit;
       ip += lit;
-      if (match == 0) continue;  // a literal-only opcode
-      // dist - 1 wraps for dist == 0, so one compare rejects both 0 and too far back.
-      if (dist - 1 >= size_t(op - ob)) [[unlikely]]
+      // dist - 1 wraps for dist == 0, so one compare rejects both 0 and too far back. A
+      // literal-only opcode (M = 0) runs the match copy too, copying nothing but scratch within the
+      // margin: one branch fewer per opcode, and ~8% of opcodes are literal-only. It still must
+      // not read before out[0], so before the first distance it skips the copy.
+      if (dist - 1 >= size_t(op - ob)) [[unlikely]] {
+        if (match == 0) continue;  // a literal-only opcode before the first distance
         return LzvnStop{Kind::kBadDistance, size_t(at - ib), size_t(op - ob), dist, uint8_t(x)};
+      }
       copy_match_wide(op, dist, match);
       op += match;
     }
