@@ -10,60 +10,79 @@
 
 namespace upscope::compress::fse {
 
+// Low-bit masks by width, so a pull is shift + and with no mask arithmetic on the hot path.
+inline constexpr uint64_t kLowMask[65] = {
+    0x0, 0x1, 0x3, 0x7, 0xf, 0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff,
+    0x1fff, 0x3fff, 0x7fff, 0xffff, 0x1ffff, 0x3ffff, 0x7ffff, 0xfffff, 0x1fffff, 0x3fffff, 0x7fffff,
+    0xffffff, 0x1ffffff, 0x3ffffff, 0x7ffffff, 0xfffffff, 0x1fffffff, 0x3fffffff, 0x7fffffff,
+    0xffffffff, 0x1ffffffff, 0x3ffffffff, 0x7ffffffff, 0xfffffffff, 0x1fffffffff, 0x3fffffffff,
+    0x7fffffffff, 0xffffffffff, 0x1ffffffffff, 0x3ffffffffff, 0x7ffffffffff, 0xfffffffffff,
+    0x1fffffffffff, 0x3fffffffffff, 0x7fffffffffff, 0xffffffffffff, 0x1ffffffffffff,
+    0x3ffffffffffff, 0x7ffffffffffff, 0xfffffffffffff, 0x1fffffffffffff, 0x3fffffffffffff,
+    0x7fffffffffffff, 0xffffffffffffff, 0x1ffffffffffffff, 0x3ffffffffffffff, 0x7ffffffffffffff,
+    0xfffffffffffffff, 0x1fffffffffffffff, 0x3fffffffffffffff, 0x7fffffffffffffff,
+    0xffffffffffffffff};
+
 // Reads bits from the end of a payload towards its start, most recently written bits first.
-// The accumulator holds `count_` unread bits in its low end (bits above them are stale). A refill
-// tops it up to 56..63 bits, so a caller may pull up to 56 bits between refills. Near the start
-// of the payload a refill shifts in zero bits that are not part of the stream ("virtual" bits);
-// the reference decoder reads real bytes before the payload there instead. Valid streams never
-// consume them, and overran() reports a stream that did.
+// The accumulator is the 8-byte window of the payload starting at byte `pos_` (little-endian, so
+// the latest bytes are at the top); its low `count_` bits are unread and the next bits to read are
+// the top of those. A refill slides the window down by the bytes already consumed, leaving
+// 57..64 unread bits, so a caller may pull up to 56 bits between refills; the common refill is one
+// load and four integer operations. Near the start of the payload the window reaches before byte 0
+// (pos_ < 0) and reads zero bits there ("virtual" bits); the reference decoder reads real bytes
+// before the payload instead. Valid streams never consume them, and overran() reports a stream
+// that did.
 class BackwardBitReader {
  public:
   // final_bits in [-7, 0]: the last byte holds 8 + final_bits stream bits; its top bits are zero.
   // Returns false when those padding bits are not zero.
   bool init(const uint8_t* begin, size_t size, int final_bits) {
     begin_ = begin;
-    pos_ = size;
-    accum_ = 0;
-    count_ = 0;
-    virtual_bits_ = 0;
-    refill();  // exactly 56 bits
-    count_ = unsigned(int(count_) + final_bits);
-    return (accum_ >> count_) == 0;
+    size_ = ptrdiff_t(size);
+    pos_ = size_ - 8;
+    count_ = 64;
+    load();
+    count_ = unsigned(64 + final_bits);
+    return count_ == 64 || (accum_ >> count_) == 0;
   }
 
   void refill() {
-    const unsigned k = (63 - count_) >> 3;  // bytes that fit without reaching 64 bits
-    uint64_t word;                           // the 8 bytes ending at pos_, newest in the top byte
-    if (pos_ >= 8) [[likely]] {
-      word = detail::load_word(begin_ + pos_ - 8);
-      pos_ -= k;
-    } else {
-      word = 0;
-      for (size_t i = 0; i < pos_; ++i) word |= uint64_t(begin_[i]) << (8 * (8 - pos_ + i));
-      if (k > pos_) {
-        virtual_bits_ += 8 * (k - pos_);
-        pos_ = 0;
-      } else {
-        pos_ -= k;
-      }
-    }
-    accum_ = (accum_ << (8 * k)) | ((word >> (56 - 8 * k)) >> 8);
-    count_ += 8 * k;
+    const unsigned spent = 64 - count_;  // bits consumed from the top of the window
+    const ptrdiff_t k = ptrdiff_t(spent >> 3);
+    count_ += unsigned(k) * 8;
+    pos_ -= k;
+    if (pos_ >= 0) [[likely]]
+      accum_ = detail::load_word(begin_ + pos_);
+    else
+      load();
   }
 
-  uint32_t pull(unsigned n) {
+  // n <= 56 since the last refill. count_ is 64 after a pull only when n == 0 and the window is
+  // unread: "& 63" keeps that shift defined (the x86 shift ignores the bit anyway) and the mask
+  // gives 0. The mask comes from a table: one "and" with a memory operand.
+  uint64_t pull(unsigned n) {
     count_ -= n;
-    return uint32_t((accum_ >> count_) & ((uint64_t(1) << n) - 1));
+    return (accum_ >> (count_ & 63)) & kLowMask[n];
   }
 
-  bool overran() const { return count_ < virtual_bits_; }
+  // Unread bits left in the payload, counting those still in the window: negative once the
+  // stream has read virtual bits.
+  bool overran() const { return 8 * pos_ + ptrdiff_t(count_) < 0; }
 
  private:
+  // The window [pos_, pos_ + 8) when part of it lies outside [0, size_): bytes there read as 0.
+  void load() {
+    uint64_t w = 0;
+    for (ptrdiff_t i = 0; i < 8; ++i)
+      if (pos_ + i >= 0 && pos_ + i < size_) w |= uint64_t(begin_[pos_ + i]) << (8 * i);
+    accum_ = w;
+  }
+
   const uint8_t* begin_ = nullptr;
-  size_t pos_ = 0;  // bytes [0, pos_) are not yet in the accumulator
+  ptrdiff_t size_ = 0;
+  ptrdiff_t pos_ = 0;  // first byte of the window; bytes [0, pos_) are not yet read
   uint64_t accum_ = 0;
   unsigned count_ = 0;
-  uint64_t virtual_bits_ = 0;
 };
 
 // One state of a symbol decoder: emit `symbol`, then next state = base + (nbits fresh bits).
@@ -117,17 +136,19 @@ inline void build_value_table(unsigned nstates, const uint16_t* freq, unsigned n
   });
 }
 
-inline uint8_t decode_symbol(uint16_t& state, const SymbolEntry* t, BackwardBitReader& in) {
+// The state is below the table size by construction (base + the bits pulled stays below it), so
+// the decoders keep it in a plain register.
+inline uint8_t decode_symbol(size_t& state, const SymbolEntry* t, BackwardBitReader& in) {
   const SymbolEntry e = t[state];
-  state = uint16_t(e.base + in.pull(e.nbits));
+  state = e.base + in.pull(e.nbits);
   return e.symbol;
 }
 
-inline uint32_t decode_value(uint16_t& state, const ValueEntry* t, BackwardBitReader& in) {
+inline size_t decode_value(size_t& state, const ValueEntry* t, BackwardBitReader& in) {
   const ValueEntry e = t[state];
-  const uint32_t bits = in.pull(e.total_bits);
-  state = uint16_t(e.base + (bits >> e.value_bits));
-  return e.value_base + (bits & ((1u << e.value_bits) - 1));
+  const uint64_t bits = in.pull(e.total_bits);
+  state = e.base + (bits >> e.value_bits);
+  return e.value_base + (bits & kLowMask[e.value_bits]);
 }
 
 }  // namespace upscope::compress::fse

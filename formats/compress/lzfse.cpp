@@ -74,12 +74,134 @@ struct BlockHeader {
 // Per-call scratch for FSE blocks (about 50 KiB), allocated on the first bvx1/bvx2 block.
 struct Workspace {
   fse::SymbolEntry literal_table[kLiteralStates];
-  fse::ValueEntry l_table[kLStates];
-  fse::ValueEntry m_table[kMStates];
-  fse::ValueEntry d_table[kDStates];
+  fse::ValueEntry lmd_table[kLStates + kMStates + kDStates];  // L, then M, then D
   // Decoded literals, with room for wide copies to read past the last one.
   uint8_t literals[kLiteralsPerBlock + 64];
 };
+
+// The inner loops, kept free of error text so they compile to tight code.
+namespace fast {
+
+// Literals: four interleaved states, four literals per refill (at most 4 x 10 bits of the 56 a
+// refill guarantees). n is at most kLiteralsPerBlock; up to 3 bytes past lit + n are written (the
+// workspace has room).
+[[gnu::always_inline]] inline void literals_body(fse::BackwardBitReader& in, const fse::SymbolEntry* t,
+                                                 uint16_t (&state)[4], uint8_t* lit, uint32_t n) {
+  // Locals, not the caller's objects: the byte stores below could alias them otherwise.
+  fse::BackwardBitReader bits = in;
+  size_t s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
+  for (const uint8_t* const end = lit + n; lit < end; lit += 4) {
+    bits.refill();
+    lit[0] = fse::decode_symbol(s0, t, bits);
+    lit[1] = fse::decode_symbol(s1, t, bits);
+    lit[2] = fse::decode_symbol(s2, t, bits);
+    lit[3] = fse::decode_symbol(s3, t, bits);
+  }
+  in = bits;
+  state[0] = uint16_t(s0), state[1] = uint16_t(s1), state[2] = uint16_t(s2), state[3] = uint16_t(s3);
+}
+
+// What the L/M/D loop carries between the fast loop and the careful code of the block decoder.
+struct LmdRun {
+  fse::BackwardBitReader bits;
+  uint16_t l_state = 0, m_state = 0, d_state = 0;
+  const uint8_t* lit = nullptr;  // next literal
+  uint8_t* op = nullptr;         // next output byte
+  size_t dist = 0;               // the current distance; 0 = none yet in this block
+  uint32_t left = 0;             // matches not yet decoded
+  bool stopped = false;          // the fast loop decoded a match (L, M, dist) but did not run it
+  size_t L = 0, M = 0;
+};
+
+struct LmdLimits {
+  const fse::ValueEntry* tables;  // L, M, D tables one after the other
+  const uint8_t* lit_end;  // one past the block's literals
+  uint8_t* ob;             // start of output: matches may reach back to here
+  uint8_t* fast_end;       // the end of the block, or kLzSlop before the end of the buffer if nearer
+};
+
+// Decodes and runs matches while each one passes a single check that covers every rule and the
+// room the wide copies need: its literals exist, it ends before fast_end, and its distance reaches
+// into output already written (a match of length 0 with no distance yet also fails it, and goes to
+// the careful path like everything else that fails).
+[[gnu::always_inline]] inline void lmd_body(LmdRun& r, const LmdLimits& lim) {
+  // Everything in locals: stores through op may alias anything reached through a pointer.
+  fse::BackwardBitReader bits = r.bits;
+  size_t ls = r.l_state, ms = r.m_state, ds = r.d_state;
+  const uint8_t* lit = r.lit;
+  uint8_t* op = r.op;
+  size_t dist = r.dist;
+  uint32_t left = r.left;
+  const fse::ValueEntry* const tables = lim.tables;
+  const uint8_t* const lit_end = lim.lit_end;
+  uint8_t* const ob = lim.ob;
+  uint8_t* const fast_end = lim.fast_end;
+  r.stopped = false;
+  while (left != 0) {
+    // L, M and D together pull at most 14 + 17 + 23 = 54 bits.
+    bits.refill();
+    const size_t L = fse::decode_value(ls, tables, bits);
+    const size_t M = fse::decode_value(ms, tables + kLStates, bits);
+    const size_t D = fse::decode_value(ds, tables + kLStates + kMStates, bits);
+    --left;
+    dist = D != 0 ? D : dist;
+    const bool ok = (L <= size_t(lit_end - lit)) & (ptrdiff_t(L + M) <= fast_end - op) &
+                    (dist - 1 < size_t(op - ob) + L);
+    if (!ok) [[unlikely]] {
+      r.stopped = true;
+      r.L = L;
+      r.M = M;
+      break;
+    }
+    detail::copy_literals_wide(op, lit, L);
+    op += L;
+    lit += L;
+    detail::copy_match_wide(op, dist, M);
+    op += M;
+  }
+  r.bits = bits;
+  r.l_state = uint16_t(ls), r.m_state = uint16_t(ms), r.d_state = uint16_t(ds);
+  r.lit = lit;
+  r.op = op;
+  r.dist = dist;
+  r.left = left;
+}
+
+// Out of line, so the loops get the registers to themselves. On x86-64 CPUs with BMI2 (nearly all
+// since 2013; the build targets the x86-64 baseline) a second copy of each loop is compiled for it,
+// chosen once at run time: its three-operand shifts (shrx) spare the bit pulls the register moves
+// that the baseline's shift-by-cl needs.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define UPSCOPE_LZFSE_BMI2 1
+[[gnu::noinline, gnu::target("bmi2")]] void decode_literals_bmi2(fse::BackwardBitReader& bits,
+                                                                const fse::SymbolEntry* t, uint16_t (&state)[4],
+                                                                uint8_t* lit, uint32_t n) {
+  literals_body(bits, t, state, lit, n);
+}
+[[gnu::noinline, gnu::target("bmi2")]] void decode_lmd_bmi2(LmdRun& r, const LmdLimits& lim) {
+  lmd_body(r, lim);
+}
+bool use_bmi2() {
+  static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("bmi2"));
+  return yes;
+}
+#endif
+
+[[gnu::noinline]] void decode_literals(fse::BackwardBitReader& bits, const fse::SymbolEntry* t, uint16_t (&state)[4],
+                                       uint8_t* lit, uint32_t n) {
+#ifdef UPSCOPE_LZFSE_BMI2
+  if (use_bmi2()) return decode_literals_bmi2(bits, t, state, lit, n);
+#endif
+  literals_body(bits, t, state, lit, n);
+}
+[[gnu::noinline]] void decode_lmd(LmdRun& r, const LmdLimits& lim) {
+#ifdef UPSCOPE_LZFSE_BMI2
+  if (use_bmi2()) return decode_lmd_bmi2(r, lim);
+#endif
+  lmd_body(r, lim);
+}
+
+}  // namespace fast
 
 std::string hex32(uint32_t v) {
   char buf[16];
@@ -314,10 +436,11 @@ class StreamDecoder {
     if (!ws_) ws_.reset(new Workspace);  // no value-initialisation: every entry used is built below
     const uint16_t* f = h.freq;
     if (h.n_matches) {
-      fse::build_value_table(kLStates, f, kLSymbols, kLExtra.data(), kLBase.data(), ws_->l_table);
-      fse::build_value_table(kMStates, f + kLSymbols, kMSymbols, kMExtra.data(), kMBase.data(), ws_->m_table);
+      fse::ValueEntry* t = ws_->lmd_table;
+      fse::build_value_table(kLStates, f, kLSymbols, kLExtra.data(), kLBase.data(), t);
+      fse::build_value_table(kMStates, f + kLSymbols, kMSymbols, kMExtra.data(), kMBase.data(), t + kLStates);
       fse::build_value_table(kDStates, f + kLSymbols + kMSymbols, kDSymbols, kDExtra.data(), kDBase.data(),
-                             ws_->d_table);
+                             t + kLStates + kMStates);
     }
     const uint8_t* lit_payload = in_.data() + pos_ + h.header_size;
     if (h.n_literals) {
@@ -334,78 +457,68 @@ class StreamDecoder {
     fse::BackwardBitReader bits;
     if (!bits.init(payload, h.n_literal_payload_bytes, h.literal_bits))
       return fail(block_error(ErrorCode::kMalformed, "literal stream's padding bits above literal_bits are not zero"));
-    const fse::SymbolEntry* t = ws_->literal_table;
-    uint16_t s0 = h.literal_state[0], s1 = h.literal_state[1], s2 = h.literal_state[2], s3 = h.literal_state[3];
-    uint8_t* lit = ws_->literals;
-    // Four literals per refill: at most 4 x 10 bits of the 56 a refill guarantees.
-    for (uint32_t i = 0; i < h.n_literals; i += 4) {
-      bits.refill();
-      lit[i + 0] = fse::decode_symbol(s0, t, bits);
-      lit[i + 1] = fse::decode_symbol(s1, t, bits);
-      lit[i + 2] = fse::decode_symbol(s2, t, bits);
-      lit[i + 3] = fse::decode_symbol(s3, t, bits);
-    }
+    uint16_t states[4] = {h.literal_state[0], h.literal_state[1], h.literal_state[2], h.literal_state[3]};
+    fast::decode_literals(bits, ws_->literal_table, states, ws_->literals, h.n_literals);
     if (bits.overran())
       return fail(block_error(ErrorCode::kMalformed, "literal stream reads past the start of its payload"));
     return {};
   }
 
   Status decode_lmd(const BlockHeader& h, const uint8_t* payload) {
-    fse::BackwardBitReader bits;
-    if (!bits.init(payload, h.n_lmd_payload_bytes, h.lmd_bits))
+    fast::LmdRun r;
+    if (!r.bits.init(payload, h.n_lmd_payload_bytes, h.lmd_bits))
       return fail(block_error(ErrorCode::kMalformed, "L/M/D stream's padding bits above lmd_bits are not zero"));
-    uint16_t ls = h.l_state, ms = h.m_state, ds = h.d_state;
-    const uint8_t* lit = ws_->literals;
-    const uint8_t* const lit_end = lit + h.n_literals;
+    r.l_state = h.l_state;
+    r.m_state = h.m_state;
+    r.d_state = h.d_state;
+    r.lit = ws_->literals;
+    r.op = out_.data() + op_;
+    r.left = h.n_matches;
     uint8_t* const ob = out_.data();
-    uint8_t* op = ob + op_;
-    uint8_t* const block_end = op + h.n_raw_bytes;
+    uint8_t* const block_start = r.op;
+    uint8_t* const block_end = block_start + h.n_raw_bytes;
     uint8_t* const oe = ob + out_.size();
-    size_t dist = 0;  // 0: no distance yet in this block
-    for (uint32_t i = 0; i < h.n_matches; ++i) {
-      // L, M and D together pull at most 14 + 17 + 23 = 54 bits.
-      bits.refill();
-      const size_t L = fse::decode_value(ls, ws_->l_table, bits);
-      const size_t M = fse::decode_value(ms, ws_->m_table, bits);
-      const size_t D = fse::decode_value(ds, ws_->d_table, bits);
-      if (D != 0) dist = D;
-      if (L > size_t(lit_end - lit))
+    fast::LmdLimits lim{ws_->lmd_table, ws_->literals + h.n_literals, ob, block_end};
+    // The fast loop stays kLzSlop bytes clear of the end of the buffer.
+    if (size_t(oe - block_end) < detail::kLzSlop)
+      lim.fast_end = out_.size() >= detail::kLzSlop ? oe - detail::kLzSlop : ob;
+    for (;;) {
+      fast::decode_lmd(r, lim);
+      if (!r.stopped) break;
+      // The fast loop stopped on a match it could not run as it stands: check it rule by rule
+      // and run it with exact copies, or report the rule it breaks.
+      const size_t L = r.L, M = r.M;
+      const uint32_t i = h.n_matches - r.left - 1;
+      if (L > size_t(lim.lit_end - r.lit))
         return fail(block_error(ErrorCode::kMalformed, "match " + std::to_string(i) + ": literal lengths use more than the " +
                                                            std::to_string(h.n_literals) + " literals the block holds"));
-      if (L + M > size_t(block_end - op))
+      if (L + M > size_t(block_end - r.op))
         return fail(block_error(ErrorCode::kMalformed, "decodes to more than the " + std::to_string(h.n_raw_bytes) +
                                                            " bytes its header declares"));
       if (M != 0) {
-        if (dist == 0)
+        if (r.dist == 0)
           return fail(block_error(ErrorCode::kMalformed,
                                   "match " + std::to_string(i) + ": reuses the previous distance but the block has none"));
-        const size_t written = size_t(op - ob) + L;
-        if (dist > written)
+        const size_t written = size_t(r.op - ob) + L;
+        if (r.dist > written)
           return fail(block_error(ErrorCode::kMalformed, "match " + std::to_string(i) + ": distance " +
-                                                             std::to_string(dist) +
+                                                             std::to_string(r.dist) +
                                                              " reaches before the start of output (" +
                                                              std::to_string(written) + " bytes written)"));
       }
-      if (size_t(oe - op) >= L + M + detail::kLzSlop) [[likely]] {
-        detail::copy_literals_wide(op, lit, L);
-        op += L;
-        if (M) detail::copy_match_wide(op, dist, M);
-        op += M;
-      } else {
-        if (L) std::memcpy(op, lit, L);
-        op += L;
-        detail::copy_match_bytes(op, dist, M);
-        op += M;
-      }
-      lit += L;
+      if (L) std::memcpy(r.op, r.lit, L);
+      r.op += L;
+      r.lit += L;
+      detail::copy_match_bytes(r.op, r.dist, M);
+      r.op += M;
     }
-    if (bits.overran())
+    if (r.bits.overran())
       return fail(block_error(ErrorCode::kMalformed, "L/M/D stream reads past the start of its payload"));
-    if (op != block_end)
-      return fail(block_error(ErrorCode::kMalformed, "decodes to " + std::to_string(op - (ob + op_)) +
+    if (r.op != block_end)
+      return fail(block_error(ErrorCode::kMalformed, "decodes to " + std::to_string(r.op - block_start) +
                                                          " bytes, fewer than the " + std::to_string(h.n_raw_bytes) +
                                                          " its header declares"));
-    op_ = size_t(op - ob);
+    op_ = size_t(r.op - ob);
     return {};
   }
 

@@ -1,6 +1,7 @@
 // LZVN: Apple's byte-oriented LZ77 (decmpfs types 7/8, LZFSE bvxn blocks). Each opcode byte carries
 // a literal count L, a match length M and a distance D, or reuses the previous distance; the L
 // literal bytes follow the opcode's operands, then M bytes are copied from D bytes back.
+#include <bit>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -52,7 +53,65 @@ struct OpTable {
 };
 constexpr OpTable kOps;
 
-constexpr size_t kFastMargin = 2 + 271 + 2 * kLzSlop;
+// How the fast loop decodes each opcode byte without branching on its kind. With w the two bytes
+// after the opcode (little-endian; read even when the opcode has no operands):
+//   L = l_base + (w & l_mask), M = m_base + (w & m_mask),
+//   distance = (previous & keep) | (((d_hi | (w & d_mask)) >> d_shift) & ~keep),
+// keep being 0xFFFF for the opcodes that keep the previous distance (distances fit 16 bits).
+// Literal-only opcodes have M = 0; every other kind has M >= 1. Nops, end-of-stream and undefined
+// opcodes are marked slow and go through the checked path. 16 bytes, so an entry is one shift away.
+struct FastOp {
+  uint16_t l_base, l_mask;
+  uint16_t m_base, m_mask;
+  uint16_t d_hi, d_mask;
+  uint16_t keep;
+  uint8_t d_shift;
+  uint8_t len;  // opcode + operand bytes; 0: slow
+};
+static_assert(sizeof(FastOp) == 16);
+
+constexpr FastOp fast_op(unsigned b) {
+  const uint16_t l2 = uint16_t(b >> 6), m3 = uint16_t(((b >> 3) & 7) + 3);
+  switch (classify(b)) {
+    case Op::kSmallDist:
+      return {l2, 0, m3, 0, uint16_t((b & 7) << 8), 0xFF, 0, 0, 2};
+    case Op::kMediumDist:
+      return {uint16_t((b >> 3) & 3), 0, uint16_t(((b & 7) << 2) + 3), 3, 0, 0xFFFF, 0, 2, 3};
+    case Op::kLargeDist:
+      return {l2, 0, m3, 0, 0, 0xFFFF, 0, 0, 3};
+    case Op::kPrevDist:
+      return {l2, 0, m3, 0, 0, 0, 0xFFFF, 0, 1};
+    case Op::kSmallLit:
+      return {uint16_t(b & 15), 0, 0, 0, 0, 0, 0xFFFF, 0, 1};
+    case Op::kLargeLit:
+      return {16, 0xFF, 0, 0, 0, 0, 0xFFFF, 0, 2};
+    case Op::kSmallMatch:
+      return {0, 0, uint16_t(b & 15), 0, 0, 0, 0xFFFF, 0, 1};
+    case Op::kLargeMatch:
+      return {0, 0, 16, 0xFF, 0, 0, 0xFFFF, 0, 2};
+    default:
+      return {0, 0, 0, 0, 0, 0, 0xFFFF, 0, 0};
+  }
+}
+
+struct FastOpTable {
+  FastOp op[256];
+  constexpr FastOpTable() : op() {
+    for (unsigned b = 0; b < 256; ++b) op[b] = fast_op(b);
+  }
+};
+constexpr FastOpTable kFastOps;
+
+// The fast loop runs while both buffers have this much room: an opcode reads at most 3 + 271 bytes
+// plus the literal copy's 16-byte rounding, and writes at most 271 bytes plus kLzSlop.
+constexpr size_t kFastMargin = 3 + 271 + 16 + kLzSlop;
+
+inline uint32_t load_u32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
+  return v;
+}
 
 std::string hex_byte(uint8_t b) {
   char buf[8];
@@ -83,70 +142,28 @@ LzvnStop lzvn_run(std::span<const uint8_t> in, uint8_t* out, size_t out_pos, siz
     // so only distances need checking. End-of-stream, undefined opcodes and the last bytes of
     // either buffer go through the checked code below, one opcode at a time.
     while (size_t(ie - ip) >= kFastMargin && size_t(ol - op) >= kFastMargin) {
+      const uint32_t x = load_u32(ip);
+      const FastOp& o = kFastOps.op[x & 0xFF];
+      if (o.len == 0) [[unlikely]]
+        goto checked;
+      const uint32_t w = (x >> 8) & 0xFFFF;
+      const size_t lit = o.l_base + (w & o.l_mask);
+      const size_t match = o.m_base + (w & o.m_mask);
+      const uint32_t d = (o.d_hi | (w & o.d_mask)) >> o.d_shift;
+      dist = (dist & o.keep) | (d & ~uint32_t(o.keep));
       const uint8_t* const at = ip;
-      const unsigned opc = *ip;
-      size_t lit, match;
-      switch (kOps.op[opc]) {
-        case Op::kSmallDist:
-          lit = opc >> 6;
-          match = ((opc >> 3) & 7) + 3;
-          dist = ((opc & 7u) << 8) | ip[1];
-          ip += 2;
-          break;
-        case Op::kMediumDist: {
-          lit = (opc >> 3) & 3;
-          const unsigned w = ip[1] | (unsigned(ip[2]) << 8);
-          match = (((opc & 7u) << 2) | (w & 3u)) + 3;
-          dist = w >> 2;
-          ip += 3;
-          break;
-        }
-        case Op::kLargeDist:
-          lit = opc >> 6;
-          match = ((opc >> 3) & 7) + 3;
-          dist = ip[1] | (size_t(ip[2]) << 8);
-          ip += 3;
-          break;
-        case Op::kPrevDist:
-          lit = opc >> 6;
-          match = ((opc >> 3) & 7) + 3;
-          ip += 1;
-          break;
-        case Op::kSmallLit:
-          lit = opc & 15;
-          std::memcpy(op, ip + 1, 16);
-          op += lit;
-          ip += 1 + lit;
-          continue;
-        case Op::kLargeLit:
-          lit = size_t(ip[1]) + 16;
-          copy_literals_wide(op, ip + 2, lit);
-          op += lit;
-          ip += 2 + lit;
-          continue;
-        case Op::kSmallMatch:
-          lit = 0;
-          match = opc & 15;
-          ip += 1;
-          break;
-        case Op::kLargeMatch:
-          lit = 0;
-          match = size_t(ip[1]) + 16;
-          ip += 2;
-          break;
-        case Op::kNop:
-          ++ip;
-          continue;
-        default:
-          goto checked;
-      }
-      // Up to 3 literals: one 4-byte copy.
-      std::memcpy(op, ip, 4);
+      ip += o.len;
+      copy_literals_wide(op, ip, lit);
       op += lit;
       ip += lit;
-      // dist - 1 wraps for dist == 0, so one compare rejects both 0 and too far back.
-      if (dist - 1 >= size_t(op - ob)) [[unlikely]]
-        return LzvnStop{Kind::kBadDistance, size_t(at - ib), size_t(op - ob), dist, uint8_t(opc)};
+      // dist - 1 wraps for dist == 0, so one compare rejects both 0 and too far back. A
+      // literal-only opcode (M = 0) runs the match copy too, copying nothing but scratch within the
+      // margin: one branch fewer per opcode, and ~8% of opcodes are literal-only. It still must
+      // not read before out[0], so before the first distance it skips the copy.
+      if (dist - 1 >= size_t(op - ob)) [[unlikely]] {
+        if (match == 0) continue;  // a literal-only opcode before the first distance
+        return LzvnStop{Kind::kBadDistance, size_t(at - ib), size_t(op - ob), dist, uint8_t(x)};
+      }
       copy_match_wide(op, dist, match);
       op += match;
     }
