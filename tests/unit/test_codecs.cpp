@@ -173,7 +173,7 @@ TEST_CASE("xz memory limit refuses a huge dictionary", "[codec]") {
 
 // ---- ADC -------------------------------------------------------------------------------------
 
-// Hand-assembled from the opcode table (disk-images.md §1.9):
+// Hand-assembled from the opcode table (docs/formats/udif.md §7):
 //   82 61 62 63   1LLLLLLL L=2: literal "abc"                         -> abc
 //   4C 02         01MMMMDD: M=0b0011 -> 6 bytes, D=2 -> distance 3     -> abcabc (overlapping copy)
 //   80 58         literal "X"                                          -> X

@@ -84,7 +84,7 @@ const Vector kVectors[] = {
 };
 
 // Rewrites every bvx2 header as the equivalent bvx1 header (fields unpacked, the 360 frequencies as
-// plain u16), decoding the v2 frequency code from the description in disk-images.md §1.8 rather
+// plain u16), decoding the v2 frequency code from the description in docs/formats/lzfse.md §5 rather
 // than with the decoder's own parser. Payloads are copied unchanged.
 Buf v2_to_v1(const Buf& s) {
   static const int kBits[32] = {2, 3, 2, 5, 2, 3, 2, 8, 2, 3, 2, 5, 2, 3, 2, 14,
@@ -265,7 +265,7 @@ TEST_CASE("LZVN: the /compressed.txt resource fork of sr_apfs_content.bin decode
 }
 
 // The stream below exercises every LZVN opcode kind. Its output was worked out by hand from the
-// opcode table in disk-images.md §1.8, writing the output after each opcode:
+// opcode table in docs/formats/lzfse.md §7, writing the output after each opcode:
 //   E5 "hello"          small literal, L=5                         -> "hello"
 //   48 05 " "           01 001 000 + 0x05: L=1, M=4, D=5            -> "hello " + "ello"
 //   46 "X"              01 000 110: previous D=5, L=1, M=3          -> "X" + "ell"
