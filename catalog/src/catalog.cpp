@@ -420,8 +420,9 @@ Result<BuildRow> build_numbered(Store& s, const std::vector<BuildRow>& rows, int
   return b;
 }
 
-Result<std::vector<int64_t>> members_of(Store& s, const std::vector<BuildRow>& all, const BuildRow& b) {
-  detail::MembersReader reader(s, all);
+// One reader for every build a command expands: it reads the blobs once, and a build whose chain
+// passes through one expanded already (the next build of a series) starts from that one.
+Result<std::vector<int64_t>> members_of(detail::MembersReader& reader, const BuildRow& b) {
   UPSCOPE_TRY(const std::vector<int64_t>* keys, reader.get(b.key, detail::bytes_of(b.members)));  // read already
   return *keys;
 }
@@ -511,7 +512,8 @@ Result<BuildInventory> Catalog::load(int64_t id) {
   UPSCOPE_TRY(auto txn, Txn::begin(s, false));  // one snapshot for every read
   UPSCOPE_TRY(std::vector<BuildRow> all, detail::numbered_builds(s, false));
   UPSCOPE_TRY(BuildRow b, build_numbered(s, all, id));
-  UPSCOPE_TRY(std::vector<int64_t> keys, members_of(s, all, b));
+  detail::MembersReader reader(s, all);
+  UPSCOPE_TRY(std::vector<int64_t> keys, members_of(reader, b));
   RowMap rows;
   UPSCOPE_CHECK(read_rows(s, keys, rows));
   UPSCOPE_TRY(BuildInventory inv, assemble(s, b, keys, rows, nullptr));
@@ -525,8 +527,9 @@ Result<std::pair<BuildInventory, BuildInventory>> Catalog::load_for_diff(int64_t
   UPSCOPE_TRY(std::vector<BuildRow> all, detail::numbered_builds(s, false));
   UPSCOPE_TRY(BuildRow a, build_numbered(s, all, old_id));
   UPSCOPE_TRY(BuildRow b, build_numbered(s, all, new_id));
-  UPSCOPE_TRY(std::vector<int64_t> ka, members_of(s, all, a));
-  UPSCOPE_TRY(std::vector<int64_t> kb, members_of(s, all, b));
+  detail::MembersReader reader(s, all);
+  UPSCOPE_TRY(std::vector<int64_t> ka, members_of(reader, a));
+  UPSCOPE_TRY(std::vector<int64_t> kb, members_of(reader, b));
   // Components stored as the very same row on both sides are identical in every field: there is
   // nothing to compare, so they are counted, not read (most of a series' components). Trust caches
   // stay: the diff compares an unchanged trust cache with its changed cryptex.
