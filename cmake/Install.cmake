@@ -32,7 +32,7 @@ install(FILES ${_upscope_cfg}/upscopeConfig.cmake ${_upscope_cfg}/upscopeConfigV
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/upscope)
 
 # The .pc file finds its prefix from where it lies, so an install with --prefix needs no rewrite.
-file(RELATIVE_PATH UPSCOPE_PC_PREFIX "/root/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/root")
+file(RELATIVE_PATH UPSCOPE_PC_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")  # any prefix: only the distance counts
 configure_file(${CMAKE_CURRENT_LIST_DIR}/upscope-inspect.pc.in ${_upscope_cfg}/upscope-inspect.pc @ONLY)
 install(FILES ${_upscope_cfg}/upscope-inspect.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
