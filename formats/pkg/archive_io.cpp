@@ -2,8 +2,10 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dlfcn.h>
 
 #include <cstdio>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -11,6 +13,97 @@ namespace upscope::pkg {
 
 namespace {
 constexpr size_t kPiece = 256 * 1024;  // bytes handed to libarchive per read callback
+
+// libarchive is opened at run time, when an installer package is first read: linked, it loaded
+// libxml2, ICU and the shared libstdc++ at every start of upscope (about 4 ms), whatever the command.
+struct LibArchive {
+  decltype(&::archive_entry_filetype) archive_entry_filetype = nullptr;
+  decltype(&::archive_entry_gid) archive_entry_gid = nullptr;
+  decltype(&::archive_entry_hardlink) archive_entry_hardlink = nullptr;
+  decltype(&::archive_entry_mode) archive_entry_mode = nullptr;
+  decltype(&::archive_entry_mtime) archive_entry_mtime = nullptr;
+  decltype(&::archive_entry_pathname) archive_entry_pathname = nullptr;
+  decltype(&::archive_entry_size) archive_entry_size = nullptr;
+  decltype(&::archive_entry_size_is_set) archive_entry_size_is_set = nullptr;
+  decltype(&::archive_entry_symlink) archive_entry_symlink = nullptr;
+  decltype(&::archive_entry_uid) archive_entry_uid = nullptr;
+  decltype(&::archive_error_string) archive_error_string = nullptr;
+  decltype(&::archive_filter_bytes) archive_filter_bytes = nullptr;
+  decltype(&::archive_read_data) archive_read_data = nullptr;
+  decltype(&::archive_read_free) archive_read_free = nullptr;
+  decltype(&::archive_read_new) archive_read_new = nullptr;
+  decltype(&::archive_read_next_header) archive_read_next_header = nullptr;
+  decltype(&::archive_read_open1) archive_read_open1 = nullptr;
+  decltype(&::archive_read_set_callback_data) archive_read_set_callback_data = nullptr;
+  decltype(&::archive_read_set_read_callback) archive_read_set_read_callback = nullptr;
+  decltype(&::archive_read_set_seek_callback) archive_read_set_seek_callback = nullptr;
+  decltype(&::archive_read_set_skip_callback) archive_read_set_skip_callback = nullptr;
+  decltype(&::archive_read_support_filter_bzip2) archive_read_support_filter_bzip2 = nullptr;
+  decltype(&::archive_read_support_filter_gzip) archive_read_support_filter_gzip = nullptr;
+  decltype(&::archive_read_support_filter_none) archive_read_support_filter_none = nullptr;
+  decltype(&::archive_read_support_filter_xz) archive_read_support_filter_xz = nullptr;
+  decltype(&::archive_read_support_format_cpio) archive_read_support_format_cpio = nullptr;
+  decltype(&::archive_read_support_format_xar) archive_read_support_format_xar = nullptr;
+};
+
+template <typename F>
+void find(void* lib, F& f, const char* name) {
+  f = reinterpret_cast<F>(dlsym(lib, name));  // a function pointer from the loader, not file bytes
+}
+
+const LibArchive* g_la = nullptr;  // set once loaded; every call below comes after an open that loaded it
+
+// The loaded table, or why libarchive is not there.
+Result<const LibArchive*> libarchive() {
+  static LibArchive t;
+  static std::string error;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* lib = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      const char* why = dlerror();
+      error = fmt::format("libarchive.so.13 could not be loaded ({}): install libarchive13",
+                          why ? why : "unknown reason");
+      return;
+    }
+    find(lib, t.archive_entry_filetype, "archive_entry_filetype");
+    find(lib, t.archive_entry_gid, "archive_entry_gid");
+    find(lib, t.archive_entry_hardlink, "archive_entry_hardlink");
+    find(lib, t.archive_entry_mode, "archive_entry_mode");
+    find(lib, t.archive_entry_mtime, "archive_entry_mtime");
+    find(lib, t.archive_entry_pathname, "archive_entry_pathname");
+    find(lib, t.archive_entry_size, "archive_entry_size");
+    find(lib, t.archive_entry_size_is_set, "archive_entry_size_is_set");
+    find(lib, t.archive_entry_symlink, "archive_entry_symlink");
+    find(lib, t.archive_entry_uid, "archive_entry_uid");
+    find(lib, t.archive_error_string, "archive_error_string");
+    find(lib, t.archive_filter_bytes, "archive_filter_bytes");
+    find(lib, t.archive_read_data, "archive_read_data");
+    find(lib, t.archive_read_free, "archive_read_free");
+    find(lib, t.archive_read_new, "archive_read_new");
+    find(lib, t.archive_read_next_header, "archive_read_next_header");
+    find(lib, t.archive_read_open1, "archive_read_open1");
+    find(lib, t.archive_read_set_callback_data, "archive_read_set_callback_data");
+    find(lib, t.archive_read_set_read_callback, "archive_read_set_read_callback");
+    find(lib, t.archive_read_set_seek_callback, "archive_read_set_seek_callback");
+    find(lib, t.archive_read_set_skip_callback, "archive_read_set_skip_callback");
+    find(lib, t.archive_read_support_filter_bzip2, "archive_read_support_filter_bzip2");
+    find(lib, t.archive_read_support_filter_gzip, "archive_read_support_filter_gzip");
+    find(lib, t.archive_read_support_filter_none, "archive_read_support_filter_none");
+    find(lib, t.archive_read_support_filter_xz, "archive_read_support_filter_xz");
+    find(lib, t.archive_read_support_format_cpio, "archive_read_support_format_cpio");
+    find(lib, t.archive_read_support_format_xar, "archive_read_support_format_xar");
+    if (error.empty()) {
+      const void* const all[] = {reinterpret_cast<const void*>(t.archive_entry_filetype), reinterpret_cast<const void*>(t.archive_entry_gid), reinterpret_cast<const void*>(t.archive_entry_hardlink), reinterpret_cast<const void*>(t.archive_entry_mode), reinterpret_cast<const void*>(t.archive_entry_mtime), reinterpret_cast<const void*>(t.archive_entry_pathname), reinterpret_cast<const void*>(t.archive_entry_size), reinterpret_cast<const void*>(t.archive_entry_size_is_set), reinterpret_cast<const void*>(t.archive_entry_symlink), reinterpret_cast<const void*>(t.archive_entry_uid), reinterpret_cast<const void*>(t.archive_error_string), reinterpret_cast<const void*>(t.archive_filter_bytes), reinterpret_cast<const void*>(t.archive_read_data), reinterpret_cast<const void*>(t.archive_read_free), reinterpret_cast<const void*>(t.archive_read_new), reinterpret_cast<const void*>(t.archive_read_next_header), reinterpret_cast<const void*>(t.archive_read_open1), reinterpret_cast<const void*>(t.archive_read_set_callback_data), reinterpret_cast<const void*>(t.archive_read_set_read_callback), reinterpret_cast<const void*>(t.archive_read_set_seek_callback), reinterpret_cast<const void*>(t.archive_read_set_skip_callback), reinterpret_cast<const void*>(t.archive_read_support_filter_bzip2), reinterpret_cast<const void*>(t.archive_read_support_filter_gzip), reinterpret_cast<const void*>(t.archive_read_support_filter_none), reinterpret_cast<const void*>(t.archive_read_support_filter_xz), reinterpret_cast<const void*>(t.archive_read_support_format_cpio), reinterpret_cast<const void*>(t.archive_read_support_format_xar)};
+      for (const void* f : all)
+        if (!f) error = "libarchive.so.13 lacks a function upscope needs";
+    }
+    if (error.empty()) g_la = &t;
+  });
+  if (!error.empty()) return fail(ErrorCode::kUnsupported, "libarchive", error);
+  return &t;
+}
+
 }  // namespace
 
 struct Archive::State {
@@ -24,12 +117,12 @@ struct Archive::State {
   std::optional<Error> pull_error;  // reported instead of libarchive's text for the same failure
 
   ~State() {
-    if (a) archive_read_free(a);
+    if (a) g_la->archive_read_free(a);
   }
 
   Error error(std::string_view doing) const {
     if (pull_error) return *pull_error;
-    const char* msg = archive_error_string(a);
+    const char* msg = g_la->archive_error_string(a);
     return make_error(ErrorCode::kMalformed, label,
                       fmt::format("{}: {} (libarchive)", doing, msg && *msg ? msg : "unknown error"));
   }
@@ -108,67 +201,69 @@ Archive::~Archive() = default;
 uint64_t Archive::input_bytes() const { return s_->input_bytes; }
 
 uint64_t Archive::decoded_bytes() const {
-  const la_int64_t n = archive_filter_bytes(s_->a, 0);
+  const la_int64_t n = g_la->archive_filter_bytes(s_->a, 0);
   return n > 0 ? static_cast<uint64_t>(n) : 0;
 }
 
 Result<std::unique_ptr<Archive>> Archive::open_xar(const Source& src, std::string label) {
+  UPSCOPE_CHECK(libarchive());
   auto s = std::make_unique<State>();
   s->label = std::move(label);
   s->src = &src;
-  s->a = archive_read_new();
+  s->a = g_la->archive_read_new();
   if (!s->a) return fail(ErrorCode::kIo, s->label, "libarchive could not allocate a reader");
-  archive_read_support_format_xar(s->a);
-  archive_read_set_callback_data(s->a, s.get());
-  archive_read_set_read_callback(s->a, read_cb);
-  archive_read_set_skip_callback(s->a, skip_cb);
-  archive_read_set_seek_callback(s->a, seek_cb);
-  if (archive_read_open1(s->a) != ARCHIVE_OK) return fail(s->error("opening the xar archive"));
+  g_la->archive_read_support_format_xar(s->a);
+  g_la->archive_read_set_callback_data(s->a, s.get());
+  g_la->archive_read_set_read_callback(s->a, read_cb);
+  g_la->archive_read_set_skip_callback(s->a, skip_cb);
+  g_la->archive_read_set_seek_callback(s->a, seek_cb);
+  if (g_la->archive_read_open1(s->a) != ARCHIVE_OK) return fail(s->error("opening the xar archive"));
   return std::unique_ptr<Archive>(new Archive(std::move(s)));
 }
 
 Result<std::unique_ptr<Archive>> Archive::open_cpio(Pull pull, std::string label) {
+  UPSCOPE_CHECK(libarchive());
   auto s = std::make_unique<State>();
   s->label = std::move(label);
   s->pull = std::move(pull);
-  s->a = archive_read_new();
+  s->a = g_la->archive_read_new();
   if (!s->a) return fail(ErrorCode::kIo, s->label, "libarchive could not allocate a reader");
-  archive_read_support_format_cpio(s->a);
-  archive_read_support_filter_none(s->a);
-  archive_read_support_filter_gzip(s->a);
-  archive_read_support_filter_bzip2(s->a);
-  archive_read_support_filter_xz(s->a);
-  archive_read_set_callback_data(s->a, s.get());
-  archive_read_set_read_callback(s->a, read_cb);
-  if (archive_read_open1(s->a) != ARCHIVE_OK) return fail(s->error("opening the cpio archive"));
+  g_la->archive_read_support_format_cpio(s->a);
+  g_la->archive_read_support_filter_none(s->a);
+  g_la->archive_read_support_filter_gzip(s->a);
+  g_la->archive_read_support_filter_bzip2(s->a);
+  g_la->archive_read_support_filter_xz(s->a);
+  g_la->archive_read_set_callback_data(s->a, s.get());
+  g_la->archive_read_set_read_callback(s->a, read_cb);
+  if (g_la->archive_read_open1(s->a) != ARCHIVE_OK) return fail(s->error("opening the cpio archive"));
   return std::unique_ptr<Archive>(new Archive(std::move(s)));
 }
 
 Result<std::optional<ArchiveEntry>> Archive::next() {
   struct archive_entry* e = nullptr;
-  int rc = archive_read_next_header(s_->a, &e);
+  int rc = g_la->archive_read_next_header(s_->a, &e);
   if (rc == ARCHIVE_EOF) return std::optional<ArchiveEntry>();
   if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return fail(s_->error("reading an entry header"));
   ArchiveEntry out;
-  const char* p = archive_entry_pathname(e);
+  const char* p = g_la->archive_entry_pathname(e);
   out.path = p ? p : "";
-  out.mode = static_cast<uint32_t>(archive_entry_mode(e));
-  out.type = type_letter(archive_entry_filetype(e));
-  out.uid = archive_entry_uid(e);
-  out.gid = archive_entry_gid(e);
-  out.size = archive_entry_size_is_set(e) && archive_entry_size(e) > 0 ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
-  out.mtime = archive_entry_mtime(e);
-  if (const char* h = archive_entry_hardlink(e)) {
+  out.mode = static_cast<uint32_t>(g_la->archive_entry_mode(e));
+  out.type = type_letter(g_la->archive_entry_filetype(e));
+  out.uid = g_la->archive_entry_uid(e);
+  out.gid = g_la->archive_entry_gid(e);
+  out.size = g_la->archive_entry_size_is_set(e) && g_la->archive_entry_size(e) > 0 ? static_cast<uint64_t>(g_la->archive_entry_size(e)) : 0;
+  out.mtime = g_la->archive_entry_mtime(e);
+  if (const char* h = g_la->archive_entry_hardlink(e)) {
     out.type = 'H';
     out.link = h;
-  } else if (const char* l = archive_entry_symlink(e)) {
+  } else if (const char* l = g_la->archive_entry_symlink(e)) {
     out.link = l;
   }
   return std::optional<ArchiveEntry>(std::move(out));
 }
 
 Result<size_t> Archive::read(std::span<uint8_t> out) {
-  la_ssize_t n = archive_read_data(s_->a, out.data(), out.size());
+  la_ssize_t n = g_la->archive_read_data(s_->a, out.data(), out.size());
   if (n < 0) return fail(s_->error("reading entry data"));
   return static_cast<size_t>(n);
 }
