@@ -84,20 +84,44 @@ void encode_rows(const Component& c, DetailsRow& d, ComponentRow& r) {
 
 }  // namespace
 
-MembersReader::MembersReader(Store& s, const std::vector<BuildRow>& builds) : s_(s) {
-  for (const auto& b : builds) by_key_.emplace(b.key, &b);
+MembersReader::MembersReader(Store& s, const std::vector<BuildRow>& builds) : s_(s), builds_(builds) {
+  for (size_t i = 0; i < builds.size(); ++i) at_.emplace(builds[i].key, i);
 }
 
-Result<Bytes> MembersReader::blob_of(int64_t key, const std::string& what) {
-  if (!all_read_) {
-    all_read_ = true;
-    UPSCOPE_CHECK(s_.read_blobs({}, [&](int64_t k, Bytes members, Bytes) -> Status {
-      if (by_key_.count(k)) blobs_[k].assign(members.begin(), members.end());  // else added since: not ours
-      return {};
-    }));
-  }
+const BuildRow* MembersReader::build(int64_t key) const {
+  auto it = at_.find(key);
+  return it == at_.end() ? nullptr : &builds_[it->second];
+}
+
+Status MembersReader::read(const std::vector<int64_t>& keys) {
+  return s_.read_blobs(keys, [&](int64_t k, Bytes members, Bytes) -> Status {
+    // A build added since is not ours; one held already stays as it is (callers hold views of it).
+    if (at_.count(k) && !blobs_.count(k)) blobs_[k].assign(members.begin(), members.end());
+    return {};
+  });
+}
+
+Status MembersReader::read_all() { return read({}); }
+
+Result<Bytes> MembersReader::blob(int64_t key) {
   auto it = blobs_.find(key);
-  if (it == blobs_.end()) return fail(db_error(ErrorCode::kIo, s_.name(), what + " vanished while it was read"));
+  if (it == blobs_.end()) {
+    auto at = at_.find(key);
+    if (at == at_.end())
+      return fail(db_error(ErrorCode::kMalformed, s_.name(),
+                           fmt::format("the catalogue is corrupted: members: base build key {} is missing", key)));
+    const size_t i = at->second;
+    const size_t lo = i > kMaxMembersDepth ? i - kMaxMembersDepth : 0;
+    const size_t hi = std::min<size_t>(builds_.size(), i + kMaxMembersDepth + 1);
+    std::vector<int64_t> want;
+    for (size_t j = lo; j < hi; ++j)
+      if (!blobs_.count(builds_[j].key)) want.push_back(builds_[j].key);  // never empty: key is missing
+    UPSCOPE_CHECK(read(want));
+    it = blobs_.find(key);
+    if (it == blobs_.end())
+      return fail(db_error(ErrorCode::kIo, s_.name(), fmt::format("build #{} vanished while it was read",
+                                                                  builds_[i].rec.id)));
+  }
   return bytes_of(it->second);
 }
 
@@ -117,13 +141,13 @@ Result<const std::vector<int64_t>*> MembersReader::get(int64_t key, Bytes known)
       start = &it->second;
       break;
     }
-    auto row = by_key_.find(k);
-    if (row == by_key_.end())
+    const BuildRow* row = build(k);
+    if (!row)
       return fail(db_error(ErrorCode::kMalformed, s_.name(),
                            fmt::format("the catalogue is corrupted: members: base build key {} is missing", k)));
-    Link l{row->second, chain.empty() ? known : Bytes{}, {}, fmt::format("build #{}", row->second->rec.id)};
+    Link l{row, chain.empty() ? known : Bytes{}, {}, fmt::format("build #{}", row->rec.id)};
     if (l.blob.empty()) {  // a stored members blob is never empty: it has at least its header
-      UPSCOPE_TRY(l.blob, blob_of(k, l.what));
+      UPSCOPE_TRY(l.blob, blob(k));
     }
     auto info = members_info(l.blob, l.row->rec.components, l.what);
     if (!info) return fail(info.error().in_file(s_.name()));

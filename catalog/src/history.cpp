@@ -86,25 +86,20 @@ Result<History> Catalog::history(const std::string& name) {
   // Each build's content of the component, if any: where its members hold one of the component's
   // rows. A build's members are runs of keys or a delta from another build's: the positions of those
   // rows are followed through the chain (every build's blob is read once, none is expanded).
-  std::unordered_map<int64_t, const detail::BuildRow*> build_of;
-  for (const auto& b : builds) build_of.emplace(b.key, &b);
-  std::unordered_map<int64_t, detail::Blob> blobs;
-  UPSCOPE_CHECK(s.read_blobs({}, [&](int64_t key, Bytes members, Bytes) -> Status {
-    if (build_of.count(key)) blobs[key].assign(members.begin(), members.end());  // else added since: not ours
-    return {};
-  }));
+  detail::MembersReader reader(s, builds);
+  UPSCOPE_CHECK(reader.read_all());
   using Hits = std::vector<std::pair<uint64_t, int64_t>>;  // (position, row key), by position
   std::unordered_map<int64_t, Hits> hits;
   std::unordered_map<int64_t, uint64_t> depth_of;
   std::function<Status(int64_t)> find_hits = [&](int64_t key) -> Status {
     if (hits.count(key)) return {};
-    auto b = build_of.find(key);
-    auto blob = blobs.find(key);
-    if (b == build_of.end() || blob == blobs.end())
+    const detail::BuildRow* b = reader.build(key);
+    if (!b)
       return fail(history_error(s.name(), ErrorCode::kMalformed,
                                 fmt::format("the catalogue is corrupted: members: base build key {} is missing", key)));
-    const std::string what = fmt::format("build #{}", b->second->rec.id);
-    auto info = detail::members_info(detail::bytes_of(blob->second), b->second->rec.components, what);
+    UPSCOPE_TRY(Bytes blob, reader.blob(key));
+    const std::string what = fmt::format("build #{}", b->rec.id);
+    auto info = detail::members_info(blob, b->rec.components, what);
     if (!info) return fail(info.error().in_file(s.name()));
     const Hits* base = nullptr;
     uint64_t base_size = 0;
@@ -115,11 +110,11 @@ Result<History> Catalog::history(const std::string& name) {
                                   fmt::format("{}: the catalogue is corrupted: members: depth {} on a base of depth {}",
                                               what, info->depth, depth_of.at(info->base))));
       base = &hits.at(info->base);
-      base_size = build_of.at(info->base)->rec.components;
+      base_size = reader.build(info->base)->rec.components;
     }
     Hits out;
     uint64_t pos = 0;
-    auto st = detail::for_each_member_op(detail::bytes_of(blob->second), b->second->rec.components, base_size,
+    auto st = detail::for_each_member_op(blob, b->rec.components, base_size,
                                          [&](const detail::MemberOp& op) {
       const uint64_t first = static_cast<uint64_t>(op.first);
       if (op.copy) {

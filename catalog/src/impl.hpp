@@ -46,27 +46,33 @@ class Txn {
 Result<std::vector<BuildRow>> numbered_builds(Store& s, bool blobs);
 
 // Builds' members by key, decoded through their delta chains (inside the caller's transaction).
-// `builds` (from numbered_builds) give each build's recorded count and number. A chain is decoded
-// from its far end keeping two lists at a time, so memory does not grow with its depth; the first
-// blob not handed in reads every build's blob in one query (a chain is up to kMaxMembersDepth long).
+// `builds` (from numbered_builds, kept by reference) give each build's recorded count and number. A
+// chain is decoded from its far end keeping two lists at a time, so memory does not grow with its
+// depth.
 class MembersReader {
  public:
   MembersReader(Store& s, const std::vector<BuildRow>& builds);
   // `known`: the build's members blob when the caller has read it already (else it is read here).
   Result<const std::vector<int64_t>*> get(int64_t key, Bytes known = {});
   uint64_t depth(int64_t key) const;  // of a build get() has returned
+  const BuildRow* build(int64_t key) const;  // nullptr: not one of `builds`
+  // A build's stored blob. A miss reads it with the builds within kMaxMembersDepth of it in series
+  // order: a chain links series neighbours, so one query usually serves a whole chain, and what is
+  // read is bounded whatever the catalogue's size.
+  Result<Bytes> blob(int64_t key);
+  Status read_all();  // every build's blob, in one query (`history` follows every build)
 
  private:
   struct Decoded {
     std::vector<int64_t> keys;
     uint64_t depth = 0;
   };
-  Result<Bytes> blob_of(int64_t key, const std::string& what);
+  Status read(const std::vector<int64_t>& keys);  // empty: all
   Store& s_;
-  std::unordered_map<int64_t, const BuildRow*> by_key_;
+  const std::vector<BuildRow>& builds_;
+  std::unordered_map<int64_t, size_t> at_;  // key -> index in builds_
   std::unordered_map<int64_t, Decoded> done_;
   std::unordered_map<int64_t, Blob> blobs_;
-  bool all_read_ = false;
 };
 
 // A stored component without its symbols, functions and facts; corruption named by the build.
