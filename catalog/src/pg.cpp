@@ -1,12 +1,12 @@
 #include "pg.hpp"
 
-#include <dlfcn.h>
 #include <libpq-fe.h>
 
 #include <mutex>
 
 #include <fmt/format.h>
 
+#include "inspect/shared_library.hpp"
 #include "store.hpp"
 
 namespace upscope::catalog::pg {
@@ -38,8 +38,7 @@ LibPq g_pq;  // filled once by load_libpq(); only used after a connection, hence
 
 template <typename F>
 void find_symbol(void* lib, F& f, const char* name, std::string& error) {
-  f = reinterpret_cast<F>(dlsym(lib, name));  // a function pointer from the loader, not file bytes
-  if (!f && error.empty()) error = fmt::format("libpq.so.5 has no {}", name);
+  if (!find_function(lib, f, name) && error.empty()) error = fmt::format("libpq.so.5 has no {}", name);
 }
 
 // "" when libpq is there, else why not.
@@ -47,10 +46,10 @@ const std::string& load_libpq() {
   static std::string error;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* lib = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+    std::string why;
+    void* lib = open_shared_library("libpq.so.5", why);
     if (!lib) {
-      const char* why = dlerror();
-      error = why ? why : "libpq.so.5 could not be loaded";
+      error = why.empty() ? "libpq.so.5 could not be loaded" : why;
       return;
     }
     find_symbol(lib, g_pq.connectdbParams, "PQconnectdbParams", error);

@@ -2,12 +2,13 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dlfcn.h>
 
 #include <cstdio>
 #include <mutex>
 
 #include <fmt/format.h>
+
+#include "inspect/shared_library.hpp"
 
 namespace upscope::pkg {
 
@@ -46,11 +47,6 @@ struct LibArchive {
   decltype(&::archive_read_support_format_xar) archive_read_support_format_xar = nullptr;
 };
 
-template <typename F>
-void find(void* lib, F& f, const char* name) {
-  f = reinterpret_cast<F>(dlsym(lib, name));  // a function pointer from the loader, not file bytes
-}
-
 const LibArchive* g_la = nullptr;  // set once loaded; every call below comes after an open that loaded it
 
 // The loaded table, or why libarchive is not there.
@@ -59,45 +55,42 @@ Result<const LibArchive*> libarchive() {
   static std::string error;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* lib = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
+    std::string why;
+    void* lib = open_shared_library("libarchive.so.13", why);
     if (!lib) {
-      const char* why = dlerror();
       error = fmt::format("libarchive.so.13 could not be loaded ({}): install libarchive13",
-                          why ? why : "unknown reason");
+                          why.empty() ? "unknown reason" : why);
       return;
     }
-    find(lib, t.archive_entry_filetype, "archive_entry_filetype");
-    find(lib, t.archive_entry_gid, "archive_entry_gid");
-    find(lib, t.archive_entry_hardlink, "archive_entry_hardlink");
-    find(lib, t.archive_entry_mode, "archive_entry_mode");
-    find(lib, t.archive_entry_mtime, "archive_entry_mtime");
-    find(lib, t.archive_entry_pathname, "archive_entry_pathname");
-    find(lib, t.archive_entry_size, "archive_entry_size");
-    find(lib, t.archive_entry_size_is_set, "archive_entry_size_is_set");
-    find(lib, t.archive_entry_symlink, "archive_entry_symlink");
-    find(lib, t.archive_entry_uid, "archive_entry_uid");
-    find(lib, t.archive_error_string, "archive_error_string");
-    find(lib, t.archive_filter_bytes, "archive_filter_bytes");
-    find(lib, t.archive_read_data, "archive_read_data");
-    find(lib, t.archive_read_free, "archive_read_free");
-    find(lib, t.archive_read_new, "archive_read_new");
-    find(lib, t.archive_read_next_header, "archive_read_next_header");
-    find(lib, t.archive_read_open1, "archive_read_open1");
-    find(lib, t.archive_read_set_callback_data, "archive_read_set_callback_data");
-    find(lib, t.archive_read_set_read_callback, "archive_read_set_read_callback");
-    find(lib, t.archive_read_set_seek_callback, "archive_read_set_seek_callback");
-    find(lib, t.archive_read_set_skip_callback, "archive_read_set_skip_callback");
-    find(lib, t.archive_read_support_filter_bzip2, "archive_read_support_filter_bzip2");
-    find(lib, t.archive_read_support_filter_gzip, "archive_read_support_filter_gzip");
-    find(lib, t.archive_read_support_filter_none, "archive_read_support_filter_none");
-    find(lib, t.archive_read_support_filter_xz, "archive_read_support_filter_xz");
-    find(lib, t.archive_read_support_format_cpio, "archive_read_support_format_cpio");
-    find(lib, t.archive_read_support_format_xar, "archive_read_support_format_xar");
-    if (error.empty()) {
-      const void* const all[] = {reinterpret_cast<const void*>(t.archive_entry_filetype), reinterpret_cast<const void*>(t.archive_entry_gid), reinterpret_cast<const void*>(t.archive_entry_hardlink), reinterpret_cast<const void*>(t.archive_entry_mode), reinterpret_cast<const void*>(t.archive_entry_mtime), reinterpret_cast<const void*>(t.archive_entry_pathname), reinterpret_cast<const void*>(t.archive_entry_size), reinterpret_cast<const void*>(t.archive_entry_size_is_set), reinterpret_cast<const void*>(t.archive_entry_symlink), reinterpret_cast<const void*>(t.archive_entry_uid), reinterpret_cast<const void*>(t.archive_error_string), reinterpret_cast<const void*>(t.archive_filter_bytes), reinterpret_cast<const void*>(t.archive_read_data), reinterpret_cast<const void*>(t.archive_read_free), reinterpret_cast<const void*>(t.archive_read_new), reinterpret_cast<const void*>(t.archive_read_next_header), reinterpret_cast<const void*>(t.archive_read_open1), reinterpret_cast<const void*>(t.archive_read_set_callback_data), reinterpret_cast<const void*>(t.archive_read_set_read_callback), reinterpret_cast<const void*>(t.archive_read_set_seek_callback), reinterpret_cast<const void*>(t.archive_read_set_skip_callback), reinterpret_cast<const void*>(t.archive_read_support_filter_bzip2), reinterpret_cast<const void*>(t.archive_read_support_filter_gzip), reinterpret_cast<const void*>(t.archive_read_support_filter_none), reinterpret_cast<const void*>(t.archive_read_support_filter_xz), reinterpret_cast<const void*>(t.archive_read_support_format_cpio), reinterpret_cast<const void*>(t.archive_read_support_format_xar)};
-      for (const void* f : all)
-        if (!f) error = "libarchive.so.13 lacks a function upscope needs";
-    }
+    bool all = true;
+    all &= find_function(lib, t.archive_entry_filetype, "archive_entry_filetype");
+    all &= find_function(lib, t.archive_entry_gid, "archive_entry_gid");
+    all &= find_function(lib, t.archive_entry_hardlink, "archive_entry_hardlink");
+    all &= find_function(lib, t.archive_entry_mode, "archive_entry_mode");
+    all &= find_function(lib, t.archive_entry_mtime, "archive_entry_mtime");
+    all &= find_function(lib, t.archive_entry_pathname, "archive_entry_pathname");
+    all &= find_function(lib, t.archive_entry_size, "archive_entry_size");
+    all &= find_function(lib, t.archive_entry_size_is_set, "archive_entry_size_is_set");
+    all &= find_function(lib, t.archive_entry_symlink, "archive_entry_symlink");
+    all &= find_function(lib, t.archive_entry_uid, "archive_entry_uid");
+    all &= find_function(lib, t.archive_error_string, "archive_error_string");
+    all &= find_function(lib, t.archive_filter_bytes, "archive_filter_bytes");
+    all &= find_function(lib, t.archive_read_data, "archive_read_data");
+    all &= find_function(lib, t.archive_read_free, "archive_read_free");
+    all &= find_function(lib, t.archive_read_new, "archive_read_new");
+    all &= find_function(lib, t.archive_read_next_header, "archive_read_next_header");
+    all &= find_function(lib, t.archive_read_open1, "archive_read_open1");
+    all &= find_function(lib, t.archive_read_set_callback_data, "archive_read_set_callback_data");
+    all &= find_function(lib, t.archive_read_set_read_callback, "archive_read_set_read_callback");
+    all &= find_function(lib, t.archive_read_set_seek_callback, "archive_read_set_seek_callback");
+    all &= find_function(lib, t.archive_read_set_skip_callback, "archive_read_set_skip_callback");
+    all &= find_function(lib, t.archive_read_support_filter_bzip2, "archive_read_support_filter_bzip2");
+    all &= find_function(lib, t.archive_read_support_filter_gzip, "archive_read_support_filter_gzip");
+    all &= find_function(lib, t.archive_read_support_filter_none, "archive_read_support_filter_none");
+    all &= find_function(lib, t.archive_read_support_filter_xz, "archive_read_support_filter_xz");
+    all &= find_function(lib, t.archive_read_support_format_cpio, "archive_read_support_format_cpio");
+    all &= find_function(lib, t.archive_read_support_format_xar, "archive_read_support_format_xar");
+    if (!all) error = "libarchive.so.13 lacks a function upscope needs";
     if (error.empty()) g_la = &t;
   });
   if (!error.empty()) return fail(ErrorCode::kUnsupported, "libarchive", error);
