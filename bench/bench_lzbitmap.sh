@@ -19,7 +19,7 @@ lib_formats=$(find "$build" -name libupscope_formats.a | head -1)
 lib_inspect=$(find "$build" -name liblibinspect.a | head -1)
 [ -n "$lib_formats" ] && [ -n "$lib_inspect" ] || { echo "bench_lzbitmap: no static libraries under $build; build first" >&2; exit 2; }
 ours=$work/lzbitmap_decode_bench
-g++ -std=c++20 -O2 -DNDEBUG -I"$here/../libinspect/include" -I"$here/../formats" \
+g++ -std=c++20 -O2 -DNDEBUG -I"$here/../libinspect/core/include" -I"$here/../formats" \
   "$here/lzbitmap_decode_bench.cpp" "$lib_formats" "$lib_inspect" -lfmt -lcrypto -lxxhash -o "$ours"
 
 gen=$here/../samples/gen

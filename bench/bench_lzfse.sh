@@ -68,7 +68,7 @@ ref=$ref_dir/build/bin/lzfse ref_lib=$ref_dir/build/bin/liblzfse.a
 
 # 2. Our side: the CLI-shaped decoder, the in-process harness (linked with the reference library
 # too) and the LZVN chunk encoder (ours, calling the reference's LZVN encoder).
-incs=(-I"$here/../libinspect/include" -I"$here/../formats")
+incs=(-I"$here/../libinspect/core/include" -I"$here/../formats")
 ours=$work/lzfse_decode_bench inproc=$work/lzfse_inproc_bench
 g++ -std=c++20 -O2 -DNDEBUG "${incs[@]}" "$here/lzfse_decode_bench.cpp" "$lib_formats" "$lib_inspect" -lfmt -o "$ours"
 g++ -std=c++20 -O2 -DNDEBUG "${incs[@]}" "$here/lzfse_inproc_bench.cpp" "$lib_formats" "$lib_inspect" "$ref_lib" \

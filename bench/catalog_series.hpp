@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "inspect/model.hpp"
+#include "analysis/model.hpp"
 
 namespace upscope::gen {
 

@@ -1,6 +1,6 @@
 # `cmake --install BUILD [--prefix DIR]`: the upscope binary, its man page, and the core library
-# libinspect (mapped files, the bounds-checked ByteReader, Result<T>, diagnostics, hashing, threads,
-# and for now the component model, diff and verdict) with its headers, for others to build on:
+# libinspect (mapped files, the bounds-checked ByteReader, Result<T>, diagnostics, hashing, threads)
+# with its headers, for others to build on:
 #   CMake:      find_package(upscope CONFIG) and link upscope::inspect
 #   pkg-config: pkg-config --cflags --libs upscope-inspect
 # tests/install/check_install.sh builds a small consumer both ways against an installed tree.
@@ -21,7 +21,7 @@ install(TARGETS upscope RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS ${_upscope_exported} EXPORT upscopeTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/libinspect/include/inspect DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/libinspect/core/include/inspect DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT upscopeTargets NAMESPACE upscope:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/upscope)
 
 set(_upscope_cfg ${PROJECT_BINARY_DIR}/upscope-package)

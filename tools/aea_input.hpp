@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "aea/aea.hpp"
-#include "build/inventory.hpp"
+#include "analysis/inventory.hpp"
 #include "cli.hpp"
 
 namespace upscope::cli {

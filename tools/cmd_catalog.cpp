@@ -4,7 +4,7 @@
 // `upscope verdict` whichever database holds it.
 #include <fmt/format.h>
 
-#include "build/inventory.hpp"
+#include "analysis/inventory.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/render.hpp"
 #include "aea_input.hpp"

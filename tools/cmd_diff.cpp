@@ -2,10 +2,10 @@
 // verdict. A BUILD is a directory laid out as a system root, or a single image or file.
 #include <fmt/format.h>
 
-#include "advisory/advisory.hpp"
-#include "build/advisory_join.hpp"
-#include "build/build_images.hpp"
-#include "build/inventory.hpp"
+#include "analysis/advisory_placement.hpp"
+#include "analysis/advisory_join.hpp"
+#include "analysis/build_images.hpp"
+#include "analysis/inventory.hpp"
 #include "cli.hpp"
 #include "diff_output.hpp"
 #include "diff_trustcache.hpp"

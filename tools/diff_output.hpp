@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "inspect/diff.hpp"
-#include "inspect/verdict.hpp"
+#include "analysis/diff.hpp"
+#include "analysis/verdict.hpp"
 #include "reports/model.hpp"
 #include "reports/rich.hpp"
 

@@ -1,6 +1,6 @@
 // `upscope inspect ADVISORY`: an advisory page (text, HTML, Markdown) as its entries: component,
 // placement and why, impact, CVEs. The verdict from them is `upscope verdict ADVISORY`.
-#include "advisory/advisory.hpp"
+#include "analysis/advisory_placement.hpp"
 #include "inspect_registry.hpp"
 
 namespace upscope::cli {

@@ -32,8 +32,8 @@ int list_update(Context& ctx, const LsRequest& req, const IdentifiedInput& input
     print_error(p.error());
     return kExitError;
   }
-  auto touched = ota::touched_paths(*p);
-  std::vector<const ota::TouchedPath*> rows;
+  auto touched = placed_touched_paths(*p);
+  std::vector<const PlacedPath*> rows;
   for (const auto& t : touched)
     if (req.path.empty() || req.path == "/" || t.path.rfind(req.path, 0) == 0) rows.push_back(&t);
   int rc = kExitOk;
@@ -43,7 +43,7 @@ int list_update(Context& ctx, const LsRequest& req, const IdentifiedInput& input
     doc["kind"] = ota::to_string(p->kind);
     doc["hash"] = req.hash ? reports::Json(to_string(*req.hash)) : reports::Json(nullptr);
     reports::Json files = reports::Json::array();
-    for (const auto* t : rows) files.push_back(ota::to_json(*t));
+    for (const auto* t : rows) files.push_back(reports::to_json(*t));
     doc["files"] = std::move(files);
     reports::Json na = reports::Json::array();
     for (const auto& n : p->not_analysed) na.push_back({{"path", n.path}, {"reason", n.reason}});

@@ -8,7 +8,8 @@
 
 #include "cli.hpp"
 #include "inspect/thread_pool.hpp"
-#include "inspect/verdict.hpp"
+#include "analysis/verdict.hpp"
+#include "analysis/update_changes.hpp"
 #include "ota/ota.hpp"
 #include "reports/model.hpp"
 
@@ -42,8 +43,8 @@ inline int run_update_verdict(Context& ctx, const std::string& path) {
   }
   print_diagnostics(ctx, path, p->diagnostics);
   const ota::Metadata& m = p->metadata;
-  auto touched = ota::touched_paths(*p);
-  BuildDiff diff = ota::as_diff(*p, touched);
+  auto touched = placed_touched_paths(*p);
+  BuildDiff diff = update_changes(*p, touched);
   Verdict v = decide_rsr(diff);
   const std::string version = m.product_version.empty() ? m.os_version : m.product_version;
   const std::string new_label = fmt::format("{}{} ({})", version, m.product_version_extra.empty() ? "" : " " + m.product_version_extra, m.build);
@@ -63,7 +64,7 @@ inline int run_update_verdict(Context& ctx, const std::string& path) {
     u["kind"] = ota::to_string(p->kind);
     u["reasons"] = p->reasons;
     reports::Json t = reports::Json::array();
-    for (const auto& x : touched) t.push_back(ota::to_json(x));
+    for (const auto& x : touched) t.push_back(reports::to_json(x));
     u["touched"] = std::move(t);
     doc["update"] = std::move(u);
     rc = emit(ctx, doc);

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "inspect/byte_reader.hpp"
-#include "inspect/model.hpp"
+#include "analysis/model.hpp"
 #include "inspect/result.hpp"
 
 namespace upscope::catalog::detail {

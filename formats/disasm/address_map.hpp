@@ -2,7 +2,7 @@
 // (docs/diff.md §2): a call or a pointer is replaced by what it points to (an import through its
 // stub, GOT slot or bind; a function; a symbol; a string literal by its bytes; a section offset), so
 // code that only moved normalises to the same bytes and a call to another function does not.
-// Filled by the container's reader (formats/build): thin Mach-O, kernel-collection entry, dyld image.
+// Filled by the container's reader (libinspect/analysis): thin Mach-O, kernel-collection entry, dyld image.
 // Not thread-safe: one image is normalised by one thread (names met outside the image are interned).
 #pragma once
 

@@ -36,21 +36,6 @@ nlohmann::ordered_json to_json(const Metadata& m) {
   return j;
 }
 
-nlohmann::ordered_json to_json(const TouchedPath& t) {
-  Json j;
-  j["path"] = t.path;
-  j["action"] = to_string(t.action);
-  j["size"] = t.size;
-  j["source"] = t.source;
-  j["location"] = to_string(t.placement.location);
-  j["space"] = to_string(t.placement.space);
-  j["kind"] = to_string(t.placement.kind);
-  j["rule"] = t.placement.rule;
-  j["hash"] = opt_str(t.hash);
-  j["output_sha1"] = opt_str(t.output_sha1);
-  return j;
-}
-
 nlohmann::ordered_json to_json(const Package& p) {
   Json j;
   j["format"] = "update-package";

@@ -2,8 +2,8 @@
 // same tree extracted into a directory. Reads the asset metadata (Info.plist, AssetData/Info.plist),
 // inventories every file (payload archives and their entries, BXDIFF50 per-file patches, RIDIFF10
 // cryptex image patches paired with their -rev partners, AEA-encrypted files, boot items), classifies
-// the package as RSR / delta OTA / full OTA with the evidence, and lists every path it would write or
-// patch, placed by libinspect's classify table, for the RSR verdict.
+// the package as RSR / delta OTA / full OTA with the evidence, and lists every device path it would
+// write, patch or remove. Placing those paths and the verdict are analysis's (analysis/update_changes.hpp).
 #pragma once
 
 #include <cstdint>
@@ -14,10 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "inspect/diagnostics.hpp"
-#include "inspect/diff.hpp"
-#include "inspect/classify.hpp"
 #include "inspect/hash.hpp"
-#include "inspect/model.hpp"
+#include "inspect/not_analysed.hpp"
 #include "inspect/result.hpp"
 #include "inspect/source.hpp"
 #include "inspect/thread_pool.hpp"
@@ -97,7 +95,7 @@ struct TouchedPath {
   std::string source;  // the package item that writes it
   std::string hash;    // content hash when known (payload files with entry_hash)
   std::string output_sha1;  // BXDIFF50: the patched file's declared SHA-1
-  Placement placement;
+  Role role = Role::kOther;  // of the item that writes it (kPayload for payload archive entries)
 };
 
 struct Package {
@@ -136,16 +134,11 @@ Result<Package> read_package(const std::string& path, const ReadOptions& opt = {
 // The same for a zip already opened as a Source (in memory: fuzzing, nested archives).
 Result<Package> read_package(SourcePtr zip_source, const ReadOptions& opt = {});
 
-// Every device path the package writes, patches or removes, placed by libinspect's classify table
-// (cryptex images -> cryptex-os/app, kernelcache/KC -> kernel, system files -> system-volume).
+// Every device path the package writes, patches or removes, sorted by path (a path written by two
+// items appears twice).
 std::vector<TouchedPath> touched_paths(const Package& p);
 
-// The package as a build diff (one change per touched path, not_analysed carried over), so that
-// libinspect's decide_rsr gives the verdict from what the package touches.
-BuildDiff as_diff(const Package& p, const std::vector<TouchedPath>& touched);
-
 nlohmann::ordered_json to_json(const Package& p);
-nlohmann::ordered_json to_json(const TouchedPath& t);
 nlohmann::ordered_json to_json(const Metadata& m);
 std::string to_text(const Package& p);
 

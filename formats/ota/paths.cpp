@@ -105,24 +105,4 @@ PathInfo classify_package_path(std::string_view path) {
   return pi;
 }
 
-Placement place_target(const std::string& target, Role role) {
-  if (role == Role::kBasesystemPatch) {
-    Placement p;
-    p.location = Location::kUnknown;
-    p.space = Space::kBoot;
-    p.kind = ComponentKind::kFirmware;
-    p.rule = "recovery BaseSystem image (basesystem_patches/)";
-    return p;
-  }
-  Placement p = classify_path(target);
-  if (role == Role::kImagePatch && p.kind != ComponentKind::kCryptexImage) {
-    // Rosetta and other cryptexes: not known to be RSR-patchable, so never placed in the OS/App ones.
-    p.location = Location::kUnknown;
-    p.space = Space::kUser;
-    p.kind = ComponentKind::kCryptexImage;
-    p.rule = "cryptex image of a kind other than OS or App";
-  }
-  return p;
-}
-
 }  // namespace upscope::ota

@@ -5,7 +5,6 @@
 #include <string>
 #include <string_view>
 
-#include "inspect/classify.hpp"
 #include "ota/ota.hpp"
 
 namespace upscope::ota {
@@ -18,10 +17,6 @@ struct PathInfo {
 };
 
 PathInfo classify_package_path(std::string_view path);
-
-// The placement of a touched device path: libinspect's table, with the package-specific
-// overrides (cryptex images of unknown kind, recovery BaseSystem images).
-Placement place_target(const std::string& target, Role role);
 
 // Prefix of the cryptex images on Preboot: "<volume-group>" stands for the volume group UUID,
 // which the package does not know.

@@ -1,12 +1,8 @@
-// What the package writes, patches or removes on the device, and that set as a build diff so the
-// RSR verdict (libinspect decide_rsr) can be read off it.
+// What the package writes, patches or removes on the device: facts read off its items and payload
+// entries (analysis/update_changes.hpp places them and reads the verdict off them).
 #include <algorithm>
-#include <set>
-
-#include <fmt/format.h>
 
 #include "ota/ota.hpp"
-#include "ota/paths.hpp"
 
 namespace upscope::ota {
 
@@ -29,7 +25,7 @@ std::vector<TouchedPath> touched_paths(const Package& p) {
         break;
       default: continue;
     }
-    t.placement = place_target(t.path, it.role);
+    t.role = it.role;
     out.push_back(std::move(t));
   }
   for (const auto& pl : p.payloads) {
@@ -45,32 +41,12 @@ std::vector<TouchedPath> touched_paths(const Package& p) {
       t.size = e.size;
       t.source = pl.item;
       t.hash = e.hash;
-      t.placement = place_target(t.path, Role::kPayload);
+      t.role = Role::kPayload;
       out.push_back(std::move(t));
     }
   }
   std::stable_sort(out.begin(), out.end(), [](const TouchedPath& a, const TouchedPath& b) { return a.path < b.path; });
   return out;
-}
-
-BuildDiff as_diff(const Package& p, const std::vector<TouchedPath>& touched) {
-  BuildDiff d;
-  std::set<std::string> seen;
-  for (const auto& t : touched) {
-    if (!seen.insert(t.path).second) continue;  // written by two items: one change
-    Change c;
-    c.id = t.path;
-    c.kind = t.action == Action::kRemove ? ChangeKind::kRemoved : ChangeKind::kModified;
-    c.component_kind = t.placement.kind;
-    c.space = t.placement.space;
-    c.location = t.placement.location;
-    c.evidence.push_back({to_string(t.action), "", t.source});
-    if (!t.output_sha1.empty()) c.evidence.push_back({"output_sha1", "", t.output_sha1});
-    if (t.size) c.evidence.push_back({"size", "", std::to_string(t.size)});
-    d.changes.push_back(std::move(c));
-  }
-  d.not_analysed = p.not_analysed;
-  return d;
 }
 
 }  // namespace upscope::ota

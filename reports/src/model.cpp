@@ -33,6 +33,22 @@ Json to_json(const Component& c) {
 
 Json to_json(const NotAnalysed& n) { return Json{{"path", n.path}, {"reason", n.reason}}; }
 
+Json to_json(const PlacedPath& t) {
+  auto opt_str = [](const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); };
+  Json j;
+  j["path"] = t.path;
+  j["action"] = ota::to_string(t.action);
+  j["size"] = t.size;
+  j["source"] = t.source;
+  j["location"] = to_string(t.placement.location);
+  j["space"] = to_string(t.placement.space);
+  j["kind"] = to_string(t.placement.kind);
+  j["rule"] = t.placement.rule;
+  j["hash"] = opt_str(t.hash);
+  j["output_sha1"] = opt_str(t.output_sha1);
+  return j;
+}
+
 Json to_json(const BuildInventory& inv) {
   Json j;
   j["source"] = inv.source;

@@ -4,11 +4,11 @@
 
 #include "aa/aa.hpp"
 #include "bom/bom.hpp"
-#include "advisory/advisory.hpp"
+#include "analysis/advisory_placement.hpp"
 #include "aea/aea.hpp"
 #include "apfs/container.hpp"
 #include "apfs/volume.hpp"
-#include "build/build_images.hpp"
+#include "analysis/build_images.hpp"
 #include "bxdiff50/bxdiff50.hpp"
 #include "chunklist/chunklist.hpp"
 #include "compress/codec.hpp"

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "advisory/advisory.hpp"
+#include "analysis/advisory_placement.hpp"
 #include "test_support.hpp"
 
 using namespace upscope;

@@ -14,8 +14,8 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "advisory/advisory.hpp"
-#include "inspect/verdict.hpp"
+#include "analysis/advisory_placement.hpp"
+#include "analysis/verdict.hpp"
 #include "test_support.hpp"
 
 using namespace upscope;

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "advisory/advisory.hpp"
+#include "analysis/advisory_placement.hpp"
 #include "test_support.hpp"
 
 using namespace upscope;

@@ -18,7 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "build/inventory.hpp"
+#include "analysis/inventory.hpp"
 #include "catalog/catalog.hpp"
 #include "reports/model.hpp"
 #include "pg_test_server.hpp"

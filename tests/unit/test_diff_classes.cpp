@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "build/image_facts.hpp"
+#include "analysis/image_facts.hpp"
 #include "inspect/source.hpp"
 #include "inspect/text.hpp"
 #include "macho/macho.hpp"

@@ -10,9 +10,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "build/inventory.hpp"
+#include "analysis/inventory.hpp"
 #include "dyld_cache/cache.hpp"
-#include "inspect/diff.hpp"
+#include "analysis/diff.hpp"
 #include "reports/model.hpp"
 #include "dyld_cache/extract.hpp"
 #include "inspect/text.hpp"

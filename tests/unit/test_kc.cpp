@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "build/image_facts.hpp"
-#include "build/inventory.hpp"
+#include "analysis/image_facts.hpp"
+#include "analysis/inventory.hpp"
 #include "img4/im4p.hpp"
 #include "inspect/source.hpp"
 #include "kc/kc.hpp"

@@ -1,4 +1,4 @@
-// Kext bundles on a file system (formats/build/kext_bundles.hpp): named by CFBundleIdentifier like
+// Kext bundles on a file system (libinspect/analysis/src/kext_bundles.hpp): named by CFBundleIdentifier like
 // their kernel-collection entries, one component when a kext is in both. On the real AppleUSBCDC.kext
 // (MANIFEST.md §10) and a Boot KC made by make_kc.py holding the same bundle id.
 #include <catch2/catch.hpp>

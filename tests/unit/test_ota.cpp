@@ -8,7 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "inspect/verdict.hpp"
+#include "analysis/update_changes.hpp"
+#include "analysis/verdict.hpp"
+#include "reports/model.hpp"
 #include "ota/ota.hpp"
 #include "test_support.hpp"
 #include "zip/archive.hpp"
@@ -70,8 +72,8 @@ const ota::Item* item(const ota::Package& p, const std::string& path) {
   return nullptr;
 }
 
-std::map<std::string, const ota::TouchedPath*> by_path(const std::vector<ota::TouchedPath>& t) {
-  std::map<std::string, const ota::TouchedPath*> m;
+std::map<std::string, const PlacedPath*> by_path(const std::vector<PlacedPath>& t) {
+  std::map<std::string, const PlacedPath*> m;
   for (const auto& x : t) m[x.path] = &x;
   return m;
 }
@@ -202,7 +204,7 @@ TEST_CASE("RSR zip: classification, metadata, paired image patches, touched cryp
   CHECK(p.payloads.empty());
   CHECK(p.not_analysed.empty());
 
-  auto t = ota::touched_paths(p);
+  auto t = placed_touched_paths(p);
   REQUIRE(t.size() == 2);
   CHECK(t[0].path == "/System/Volumes/Preboot/<volume-group>/cryptex1/current/app.dmg");
   CHECK(t[0].action == ota::Action::kPatchImage);
@@ -211,7 +213,7 @@ TEST_CASE("RSR zip: classification, metadata, paired image patches, touched cryp
   CHECK(t[1].path == "/System/Volumes/Preboot/<volume-group>/cryptex1/current/os.dmg");
   CHECK(t[1].placement.location == Location::kCryptexOs);
   CHECK(t[1].placement.kind == ComponentKind::kCryptexImage);
-  Verdict v = decide_rsr(ota::as_diff(p, t));
+  Verdict v = decide_rsr(update_changes(p, t));
   CHECK(v.rsr_eligible == Eligibility::kYes);
 }
 
@@ -238,7 +240,7 @@ TEST_CASE("full OTA zip: payload archives listed, kernel and kernel collection t
   CHECK(p.payloads[1].symlinks == 1);
   CHECK(!p.payloads[0].error);
 
-  auto t = ota::touched_paths(p);
+  auto t = placed_touched_paths(p);
   auto m = by_path(t);
   REQUIRE(m.count("/System/Library/KernelCollections/BootKernelExtensions.kc"));
   auto* kc = m["/System/Library/KernelCollections/BootKernelExtensions.kc"];
@@ -257,7 +259,7 @@ TEST_CASE("full OTA zip: payload archives listed, kernel and kernel collection t
   CHECK(m["/usr/lib/libupscope_demo.dylib"]->placement.location == Location::kSystemVolume);
   CHECK(m.count("/System") == 0);  // directories are not written files
   CHECK(t.size() == 10);  // 5 payload files + 1 symlink + kernelcache + firmware + 2 cryptex images
-  Verdict v = decide_rsr(ota::as_diff(p, t));
+  Verdict v = decide_rsr(update_changes(p, t));
   CHECK(v.rsr_eligible == Eligibility::kNo);
   CHECK(v.rule.rfind("kernel-space code changed", 0) == 0);
 }
@@ -293,7 +295,7 @@ TEST_CASE("delta OTA zip: per-file BXDIFF50 patches with their targets, AEA name
   CHECK(p.not_analysed[0].reason ==
         "encrypted (Apple Encrypted Archive, AEA1): what it writes cannot be read without the key");
 
-  auto t = ota::touched_paths(p);
+  auto t = placed_touched_paths(p);
   auto m = by_path(t);
   REQUIRE(m.count("/System/Library/Frameworks/WebKit.framework/Versions/A/WebKit"));
   auto* wk = m["/System/Library/Frameworks/WebKit.framework/Versions/A/WebKit"];
@@ -306,7 +308,7 @@ TEST_CASE("delta OTA zip: per-file BXDIFF50 patches with their targets, AEA name
   CHECK(m["/usr/lib/libobsolete.dylib"]->action == ota::Action::kRemove);
   REQUIRE(m.count("/usr/share/upscope/new.txt"));
   CHECK(t.size() == 4);
-  CHECK(decide_rsr(ota::as_diff(p, t)).rsr_eligible == Eligibility::kNo);
+  CHECK(decide_rsr(update_changes(p, t)).rsr_eligible == Eligibility::kNo);
 }
 
 TEST_CASE("the generated zips pass 7-Zip's test, the zip64 variants are zip64 to 7-Zip", "[ota]") {
@@ -340,9 +342,9 @@ TEST_CASE("the extracted directory reads like the zip, zip64 like classic zip", 
       }
     }
     CHECK(jz.dump() == jd.dump());
-    auto tz = ota::touched_paths(z), td = ota::touched_paths(d);
+    auto tz = placed_touched_paths(z), td = placed_touched_paths(d);
     REQUIRE(tz.size() == td.size());
-    for (size_t i = 0; i < tz.size(); ++i) CHECK(ota::to_json(tz[i]).dump() == ota::to_json(td[i]).dump());
+    for (size_t i = 0; i < tz.size(); ++i) CHECK(reports::to_json(tz[i]).dump() == reports::to_json(td[i]).dump());
   }
   for (std::string k : {"rsr", "full"}) {
     INFO(k);
@@ -571,7 +573,7 @@ TEST_CASE("packages without update metadata and unreadable metadata", "[ota]") {
   CHECK(p.not_analysed[0].path == "Info.plist");
   CHECK(p.not_analysed[0].reason == "Info.plist: property list: not a valid XML or binary plist");
   CHECK(p.kind == ota::Kind::kUnknown);  // SplatOnly came from that plist: never guessed
-  CHECK(decide_rsr(ota::as_diff(p, ota::touched_paths(p))).rsr_eligible == Eligibility::kUndetermined);
+  CHECK(decide_rsr(update_changes(p, placed_touched_paths(p))).rsr_eligible == Eligibility::kUndetermined);
 }
 
 TEST_CASE("upscope verdict / inspect / ls on update packages", "[ota][cli]") {

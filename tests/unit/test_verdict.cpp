@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
-#include "inspect/classify.hpp"
-#include "inspect/diff.hpp"
-#include "inspect/verdict.hpp"
+#include "analysis/classify.hpp"
+#include "analysis/diff.hpp"
+#include "analysis/verdict.hpp"
 
 using namespace upscope;
 

@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "inspect/diff.hpp"
-#include "inspect/model.hpp"
+#include "analysis/diff.hpp"
+#include "analysis/model.hpp"
 #include "inspect/result.hpp"
 
 namespace upscope::catalog {

@@ -4,9 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "inspect/diff.hpp"
-#include "inspect/model.hpp"
-#include "inspect/verdict.hpp"
+#include "analysis/diff.hpp"
+#include "analysis/model.hpp"
+#include "analysis/update_changes.hpp"
+#include "analysis/verdict.hpp"
 #include "reports/json.hpp"
 
 namespace upscope::reports {
@@ -17,6 +18,8 @@ Json to_json(const Change& c);
 Json to_json(const BuildDiff& d);
 Json to_json(const Verdict& v);
 Json to_json(const NotAnalysed& n);
+// A path an update package touches, with its placement (`ls UPDATE --json` files[]).
+Json to_json(const PlacedPath& t);
 
 std::string inventory_text(const BuildInventory& inv);
 // `all`: list relink-only changes too (folded by default: counted on one line).

@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "inspect/diff.hpp"
-#include "inspect/model.hpp"
-#include "inspect/verdict.hpp"
+#include "analysis/diff.hpp"
+#include "analysis/model.hpp"
+#include "analysis/verdict.hpp"
 
 namespace upscope::reports {
 

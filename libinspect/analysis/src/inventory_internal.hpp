@@ -1,0 +1,42 @@
+// Pieces of the inventory builder shared by its source files (not part of the public API).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "analysis/inventory.hpp"
+#include "analysis/classify.hpp"
+#include "inspect/progress.hpp"
+#include "inspect/source.hpp"
+
+namespace upscope::build {
+
+struct FileResult {
+  std::vector<Component> components;
+  std::vector<NotAnalysed> not_analysed;
+};
+
+// Opens a file in the same directory as the one being read, by its name (a dyld cache's subcaches
+// and .symbols file). Callers pass only names that pass is_plain_file_name (no '/', NUL, "." or
+// ".."), checked where the name is built from file content, so it never reaches outside that
+// directory. Empty when the file's container cannot open neighbours.
+using SiblingOpener = std::function<Result<SourcePtr>(const std::string& name)>;
+bool is_plain_file_name(const std::string& name);
+
+// The whole-content SHA-256 every file component carries (hashes["sha256"]).
+void add_content_hash(Component& c, const Source& src);
+
+// One file of a build, found at `rel` (absolute within the system root): hashed, identified and
+// read by the reader for its format. `depth` counts enclosing images (bounded nesting). `sha256`, when
+// given, is the content hash already computed (files hashed side by side first).
+FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOptions& opt, Progress* progress,
+                       unsigned depth, const SiblingOpener& siblings = {}, const std::string* sha256 = nullptr);
+
+// A cryptex disk image (os.dmg, app.dmg...): every file of its volumes becomes a component placed
+// under the cryptex's graft point, so a dylib in os.dmg is diffed like one in /System/Cryptexes/OS.
+// What cannot be read goes to out.not_analysed, which makes a verdict undetermined, never "yes".
+void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Placement& pl,
+                          const InventoryOptions& opt, unsigned depth, FileResult& out);
+
+}  // namespace upscope::build

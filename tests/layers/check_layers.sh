@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The layers (README, "Design"): tools -> catalog -> reports -> analysis -> formats -> core. Fails when a
+# source file includes a header of a layer above its own, or when the build gives a lower layer's
+# target the include path of a higher one (so such an include would compile).
+# Usage: check_layers.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+src=$1 build=$2
+fail=0
+
+# forbid DIR REGEX WHY: no #include under DIR matches REGEX
+forbid() {
+  local dir=$1 re=$2 why=$3 hits
+  hits=$(grep -rnE --include='*.cpp' --include='*.hpp' "^[[:space:]]*#[[:space:]]*include[[:space:]]*[\"<]($re)" "$src/$dir" || true)
+  if [ -n "$hits" ]; then
+    echo "layers: $why:" >&2
+    echo "$hits" | sed "s|$src/||" >&2
+    fail=1
+  fi
+}
+
+formats_dirs=$(cd "$src/formats" && ls -d */ | tr -d / | paste -sd'|')
+forbid libinspect/core "analysis/|reports/|catalog/|($formats_dirs)/" "the core includes a header of a layer above it"
+forbid formats "analysis/|reports/|catalog/" "a reader includes an analysis, report or catalogue header"
+forbid libinspect/analysis "reports/|catalog/" "analysis includes a report or catalogue header"
+forbid reports "catalog/" "a renderer includes a catalogue header"
+
+# The build graph: the readers' and the core's objects are compiled without the analysis headers
+# (or any higher layer's) on their include path.
+ninja_file=$build/build.ninja
+if [ ! -f "$ninja_file" ]; then
+  echo "layers: $ninja_file not found (not a Ninja build): the include-path check is skipped" >&2
+else
+  bad=$(awk -v root="$src" '
+    /^build (formats|libinspect\/core)\/CMakeFiles\/(upscope_formats|libinspect)\.dir\/.*\.o:/ { inlow = 1; obj = $2; next }
+    /^build / { inlow = 0 }
+    inlow && /^[[:space:]]+INCLUDES =/ {
+      if (index($0, "/libinspect/analysis/include") || index($0, "/reports/include") || index($0, "/catalog/include"))
+        print obj
+    }' "$ninja_file")
+  if [ -n "$bad" ]; then
+    echo "layers: these reader/core objects are compiled with a higher layer's include path:" >&2
+    echo "$bad" | head -5 >&2
+    fail=1
+  fi
+  n=$(grep -cE '^build (formats|libinspect/core)/CMakeFiles/(upscope_formats|libinspect)\.dir/.*\.o:' "$ninja_file" || true)
+  if [ "$n" -lt 50 ]; then
+    echo "layers: only $n reader/core objects found in $ninja_file: the check looked at the wrong rules" >&2
+    fail=1
+  fi
+fi
+[ "$fail" -eq 0 ] && echo "layers: every include points down; formats and core compile without higher layers' headers"
+exit "$fail"
