@@ -10,6 +10,7 @@
 #include "diff_output.hpp"
 #include "diff_trustcache.hpp"
 #include "reports/model.hpp"
+#include "reports/placement.hpp"
 #include "reports/rich.hpp"
 #include "reports/text_table.hpp"
 #include "aea_input.hpp"
@@ -99,22 +100,11 @@ int run_verdict(Context& ctx, const std::string& a, const std::string& b, const 
   return emit_verdict(ctx, p->old_build, p->new_build, p->diff);
 }
 
-// `upscope verdict --list-components`: the advisory component table (name -> location, space).
-int list_components(Context& ctx) {
-  const auto& table = advisory::component_table();
-  if (ctx.global.output_format() == Format::kJson) {
-    auto doc = reports::make_document("advisory-components");
-    reports::Json rows = reports::Json::array();
-    for (const auto& r : table)
-      rows.push_back({{"name", r.name}, {"location", to_string(r.location)}, {"space", to_string(r.space)},
-                      {"kind", to_string(r.kind)}, {"why", r.why},
-                      {"rsr_patchable", rsr_patchable(r.location)}, {"inferred", r.inferred}});
-    doc["components"] = std::move(rows);
-    return emit(ctx, doc);
-  }
-  reports::TextTable t({"NAME", "LOCATION", "SPACE", "KIND", "WHY"});
-  for (const auto& r : table) t.add_row({r.name, to_string(r.location), to_string(r.space), to_string(r.kind), r.why});
-  return emit(ctx, t.str());
+// `upscope verdict --list-components` / `--list-placement`: the placement table, or its component rows.
+int list_placement(Context& ctx, bool components_only) {
+  if (ctx.global.output_format() == Format::kJson)
+    return emit(ctx, components_only ? reports::advisory_components_document() : reports::placement_document());
+  return emit(ctx, components_only ? reports::advisory_components_text() : reports::placement_text());
 }
 
 // (c) An advisory's text: its entries placed by the component table, then the same rule.
@@ -199,7 +189,7 @@ const CommandRegistrar reg_diff("diff", 61, [](CLI::App& app, Context& ctx) {
 
 const CommandRegistrar reg_verdict("verdict", 62, [](CLI::App& app, Context& ctx) {
   auto inputs = std::make_shared<std::vector<std::string>>();
-  auto list = std::make_shared<bool>(false);
+  auto list = std::make_shared<bool>(false), list_all = std::make_shared<bool>(false);
   auto* sub = app.add_subcommand("verdict", "Could an update ship as a Rapid Security Response? From OLD NEW builds, "
                                             "or from one advisory text");
   sub->add_option("inputs", *inputs,
@@ -207,11 +197,14 @@ const CommandRegistrar reg_verdict("verdict", 62, [](CLI::App& app, Context& ctx
                   "\"About the security content of ...\" page")
       ->expected(1, 2);
   sub->add_flag("--list-components", *list, "Print the advisory component table (name -> location, space) and exit");
+  sub->add_flag("--list-placement", *list_all,
+                "Print the whole placement table (paths, image roles, component names -> location, space, "
+                "reason) and exit");
   sub->footer("Inputs are recognised by content. Exit codes: 0 RSR-eligible; 1 not eligible; 2 error; "
               "3 undetermined (something was not analysed or not placed).\n" +
               std::string(build::image_list_help()));
-  sub->callback([&ctx, inputs, list] {
-    if (*list) ctx.exit_code = list_components(ctx);
+  sub->callback([&ctx, inputs, list, list_all] {
+    if (*list || *list_all) ctx.exit_code = list_placement(ctx, !*list_all);
     else if (inputs->size() == 2) ctx.exit_code = run_verdict(ctx, (*inputs)[0], (*inputs)[1]);
     else if (inputs->size() == 1) ctx.exit_code = run_single_verdict(ctx, (*inputs)[0]);
     else throw CLI::ValidationError("verdict", "give OLD NEW, or one advisory/update package");

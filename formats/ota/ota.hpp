@@ -95,7 +95,6 @@ struct TouchedPath {
   std::string source;  // the package item that writes it
   std::string hash;    // content hash when known (payload files with entry_hash)
   std::string output_sha1;  // BXDIFF50: the patched file's declared SHA-1
-  Role role = Role::kOther;  // of the item that writes it (kPayload for payload archive entries)
 };
 
 struct Package {

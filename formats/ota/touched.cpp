@@ -25,7 +25,6 @@ std::vector<TouchedPath> touched_paths(const Package& p) {
         break;
       default: continue;
     }
-    t.role = it.role;
     out.push_back(std::move(t));
   }
   for (const auto& pl : p.payloads) {
@@ -41,7 +40,6 @@ std::vector<TouchedPath> touched_paths(const Package& p) {
       t.size = e.size;
       t.source = pl.item;
       t.hash = e.hash;
-      t.role = Role::kPayload;
       out.push_back(std::move(t));
     }
   }

@@ -3,8 +3,10 @@
 
 #include <algorithm>
 
+#include "analysis/build_images.hpp"
 #include "analysis/classify.hpp"
 #include "analysis/diff.hpp"
+#include "analysis/placement.hpp"
 #include "analysis/verdict.hpp"
 
 using namespace upscope;
@@ -23,7 +25,7 @@ Component comp(std::string path, std::string sha, std::string code = "") {
   c.size = 100;
   return c;
 }
-BuildInventory build(std::vector<Component> cs) {
+BuildInventory inventory_of(std::vector<Component> cs) {
   BuildInventory b;
   b.components = std::move(cs);
   b.normalise();
@@ -68,9 +70,69 @@ TEST_CASE("the path table places components", "[verdict][classify]") {
   CHECK(strip_cryptex_prefix(kLibc) == kLibc);
 }
 
+TEST_CASE("placement table: one pattern syntax, a reason on every row, every image role placed", "[verdict][classify]") {
+  // '*' stays within a path component, '**' crosses them, '|' separates alternatives.
+  CHECK(placement_match("/usr/**", "/usr/lib/a/b.dylib"));
+  CHECK(placement_match("**/cryptex1/current/os.dmg", "/System/Volumes/Preboot/X/cryptex1/current/os.dmg"));
+  CHECK(placement_match("Firmware/**|**.im4p", "Firmware/all_flash/iBoot.im4p"));
+  CHECK(placement_match("Firmware/**|**.im4p", "a/b/c.im4p"));
+  CHECK_FALSE(placement_match("/Library/*", "/Library/Extensions/x.kext"));
+  CHECK(placement_match("/Library/*", "/Library/Extensions"));
+  CHECK_FALSE(placement_match("kernelcache*|", "kernelcache.release/extra"));
+  CHECK(placement_match("Restore*|*,Restore*", "Ap,RestoreTMU"));
+  CHECK_FALSE(placement_match("WebKit", "webkit"));
+  CHECK(placement_match("WebKit", "webkit", true));
+  CHECK_FALSE(placement_match("WebKit", "WebKit2", true));
+
+  size_t paths = 0, roles = 0, names = 0;
+  for (const auto& r : placement_table()) {
+    INFO(to_string(r.subject) << " " << r.pattern);
+    CHECK(std::string(r.pattern).size() > 0);
+    CHECK_FALSE(std::string(r.reason).empty());
+    CHECK(r.inferred == (std::string(r.reason).rfind("inferred: ", 0) == 0));
+    paths += r.subject == Subject::kPath;
+    roles += r.subject == Subject::kImageRole;
+    names += r.subject == Subject::kComponent;
+  }
+  CHECK(paths >= 30);
+  CHECK(names >= 100);
+  // Image roles say how an image is read; the table where it lives: one row each, nothing extra.
+  CHECK(roles == build::image_roles().size());
+  for (const auto& role : build::image_roles()) {
+    INFO(role.name);
+    const PlacementRow* row = find_placement(Subject::kImageRole, role.name);
+    REQUIRE(row);
+    CHECK(std::string(row->pattern) == role.name);
+  }
+  // Every root strip_cryptex_prefix removes is placed in its cryptex by the table.
+  for (const char* root : {"/System/Volumes/Preboot/Cryptexes/", "/private/preboot/Cryptexes/", "/System/Cryptexes/",
+                           "/Preboot/Cryptexes/"}) {
+    for (auto [name, loc] : {std::pair{"OS", Location::kCryptexOs}, std::pair{"App", Location::kCryptexApp}}) {
+      const std::string dir = std::string(root) + name;
+      INFO(dir);
+      CHECK(classify_path(dir + "/usr/lib/libz.dylib").location == loc);
+      CHECK(classify_path(dir).location == loc);
+      CHECK(strip_cryptex_prefix(dir + "/usr/lib/libz.dylib") == "/usr/lib/libz.dylib");
+      CHECK(classify_path(dir + "X/usr/lib/libz.dylib").location != loc);
+    }
+  }
+  // What update packages write beyond the installed OS: a recovery BaseSystem image is boot, a cryptex
+  // image other than OS or App (Rosetta) is of unknown location, never an RSR-patchable cryptex.
+  auto recovery = classify_path("/System/Volumes/Recovery/BaseSystem.dmg");
+  CHECK(recovery.space == Space::kBoot);
+  CHECK(recovery.location == Location::kUnknown);
+  CHECK(recovery.rule == "recovery BaseSystem image (basesystem_patches/)");
+  auto rosetta = classify_path("/System/Volumes/Preboot/<volume-group>/cryptex1/current/cryptex-rosetta.dmg");
+  CHECK(rosetta.location == Location::kUnknown);
+  CHECK(rosetta.kind == ComponentKind::kCryptexImage);
+  CHECK(rosetta.rule == "cryptex image of a kind other than OS or App");
+  CHECK(classify_path("/System/Volumes/Preboot/<volume-group>/cryptex1/current/os.dmg").location == Location::kCryptexOs);
+  CHECK(classify_path("/usr/lib/libz.dylib").reason == "the sealed system volume, which an RSR cannot patch");
+}
+
 TEST_CASE("diff: added, removed, modified: bytes decide, classes explain", "[verdict][diff]") {
-  auto a = build({comp(kLibc, "aa", "c1"), comp(kKernel, "k1"), comp("/usr/bin/gone", "g")});
-  auto b = build({comp(kLibc, "ab", "c1"), comp(kKernel, "k2"), comp("/usr/bin/new", "n")});
+  auto a = inventory_of({comp(kLibc, "aa", "c1"), comp(kKernel, "k1"), comp("/usr/bin/gone", "g")});
+  auto b = inventory_of({comp(kLibc, "ab", "c1"), comp(kKernel, "k2"), comp("/usr/bin/new", "n")});
   auto d = diff_builds(a, b);
   REQUIRE(d.changes.size() == 4);
   CHECK(d.changes[0].id == kKernel);
@@ -88,7 +150,7 @@ TEST_CASE("diff: added, removed, modified: bytes decide, classes explain", "[ver
   CHECK(d.changes[3].relink_only());
   CHECK(change_summary(d.changes[3]) == "relink only (layout noise: the same code and data at another layout)");
 
-  auto c = build({comp(kLibc, "ac", "c2")});
+  auto c = inventory_of({comp(kLibc, "ac", "c2")});
   auto e = diff_builds(b, c);
   auto it = std::find_if(e.changes.begin(), e.changes.end(), [](const Change& ch) { return ch.id == kLibc; });
   REQUIRE(it != e.changes.end());
@@ -104,7 +166,7 @@ TEST_CASE("diff: added, removed, modified: bytes decide, classes explain", "[ver
   f2.symbols = {"_a", "_c"};
   f2.facts = {{"code/arm64 ", "d"}, {"data/arm64 __TEXT,__cstring", "s2 12"}, {"signature/arm64 entitlement k", "false"},
               {"metadata/arm64 links /usr/lib/libz.1.dylib", "LC_LOAD_DYLIB current 1.2.12 compatibility 1.0.0"}};
-  auto g = diff_builds(build({f1}), build({f2}));
+  auto g = diff_builds(inventory_of({f1}), inventory_of({f2}));
   REQUIRE(g.changes.size() == 1);
   const Change& ch = g.changes[0];
   CHECK(ch.classes == std::vector<ChangeClass>{ChangeClass::kCode, ChangeClass::kData, ChangeClass::kSignature,
@@ -122,12 +184,12 @@ TEST_CASE("diff: added, removed, modified: bytes decide, classes explain", "[ver
   CHECK(detail(ChangeClass::kMetadata, "links /usr/lib/libz.1.dylib"));
   Component same = f2;
   same.hashes["sha256"] = "x";  // the bytes of f1: nothing changed, whatever the facts say
-  CHECK(diff_builds(build({f1}), build({same})).empty());
+  CHECK(diff_builds(inventory_of({f1}), inventory_of({same})).empty());
   CHECK(diff_builds(a, a).empty());
 }
 
 TEST_CASE("RSR verdict truth table", "[verdict]") {
-  auto base = build({comp(kWebKit, "w1"), comp(kSafari, "s1"), comp(kKernel, "k1"), comp(kLibc, "l1"),
+  auto base = inventory_of({comp(kWebKit, "w1"), comp(kSafari, "s1"), comp(kKernel, "k1"), comp(kLibc, "l1"),
                      comp(kBootKc, "b1")});
   auto with = [&](std::vector<std::pair<const char*, const char*>> edits) {
     BuildInventory n = base;
@@ -167,6 +229,6 @@ TEST_CASE("RSR verdict truth table", "[verdict]") {
   partial_kernel.not_analysed.push_back({"x", "unreadable"});
   CHECK(decide_rsr(diff_builds(base, partial_kernel)).rsr_eligible == Eligibility::kNo);
   // a change whose location is unknown cannot be a yes
-  auto odd = build({comp("/weird/place", "1")});
-  CHECK(decide_rsr(diff_builds(build({}), odd)).rsr_eligible == Eligibility::kUndetermined);
+  auto odd = inventory_of({comp("/weird/place", "1")});
+  CHECK(decide_rsr(diff_builds(inventory_of({}), odd)).rsr_eligible == Eligibility::kUndetermined);
 }

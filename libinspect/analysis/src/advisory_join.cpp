@@ -82,7 +82,7 @@ std::vector<AdvisoryLink> join_advisory(const advisory::Advisory& adv, const Bui
     l.impact = e.impact;
     l.cves = e.cves;
     if (const auto* row = advisory::find_component(e.component))
-      l.placement = fmt::format("{} ({})", to_string(row->location), row->why);
+      l.placement = fmt::format("{} ({})", to_string(row->location), row->reason);
     else
       l.placement = "not in the component table";
     const auto keys = advisory_keys(e.component);

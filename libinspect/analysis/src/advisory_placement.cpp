@@ -9,6 +9,8 @@
 
 namespace upscope::advisory {
 
+const PlacementRow* find_component(std::string_view name) { return find_placement(Subject::kComponent, name); }
+
 bool impact_says_kernel(std::string_view impact) {
   std::string s(impact);
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -18,7 +20,7 @@ bool impact_says_kernel(std::string_view impact) {
 
 Placement place(const Entry& e) {
   Placement p;
-  const ComponentRow* row = find_component(e.component);
+  const PlacementRow* row = find_component(e.component);
   if (impact_says_kernel(e.impact)) {
     p.placed = true;
     p.space = Space::kKernel;
@@ -31,7 +33,7 @@ Placement place(const Entry& e) {
     p.space = row->space;
     p.location = row->location;
     p.kind = row->kind;
-    p.why = row->why;
+    p.why = row->reason;
     p.source = "table";
     p.inferred = row->inferred;
   }

@@ -1,7 +1,6 @@
 // Builds given as images (an IPSW, an image list): the role table and the reader they share.
 #include "analysis/build_images.hpp"
 
-#include <fnmatch.h>
 #include <plist/plist.h>
 
 #include <filesystem>
@@ -10,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "aea_images.hpp"
+#include "analysis/placement.hpp"
 #include "inventory_internal.hpp"
 #include "kc_components.hpp"
 #include "trust_cache_components.hpp"
@@ -24,64 +24,40 @@ namespace upscope::build {
 
 namespace {
 
-using L = Location;
-using S = Space;
-using K = ComponentKind;
 using R = ImageRead;
 
-// THE table: what each image of a build is, where it lives and how it is read. First match wins.
-// A row matches an IPSW member by the BuildManifest.plist Manifest key that names it (globs,
-// '|'-separated), else by the member's path; an image-list line by its role name (or the manifest
-// key written as the role), else by its file name. Locations follow docs/placement.md §1-§3:
-// - the kernelcache (IM4P-wrapped KC) is kernel space and never RSR-patchable;
-// - "OS" is the sealed system volume: its files are placed by the classify table (inspect/
-//   classify.hpp), so its KernelCollections are boot-kc/system-kc and its dylibs system-volume;
-// - the OS and App cryptexes are what an RSR patches; their root hashes and trust caches change with
-//   them, so they are placed with their cryptex; the system volume's likewise. A trust cache is read
-//   (one fact per cdhash) so a diff names its entries and the verdict can check that a changed
-//   cryptex came with a changed trust cache;
-// - the restore environment (ramdisk, restore kernelcache, restore SEP...) and the bootchain and
-//   firmware (iBoot, LLB, SEP, device trees, coprocessor firmware) are boot space: any change there
-//   means the update could not ship as an RSR. The restore environment is not installed anywhere,
-//   hence location unknown (boot space decides before location does).
-// - Other cryptexes (Cryptex1,* not listed above) are of unknown location: a change there leaves the
-//   verdict undetermined rather than guessed.
-// - Every other manifest key (iBoot, LLB, SEP, DeviceTree, ANE, GFX..., and the recovery BaseSystem)
-//   falls to the last row: bootchain/firmware. Members no row names are hashed, location unknown.
+// The image roles of a build: how each image is found and read. First match wins. A row matches an
+// IPSW member by the BuildManifest.plist Manifest key that names it, else by the member's path; an
+// image-list line by its role name (or the manifest key written as the role), else by its file name.
+// Patterns are the placement table's syntax (placement_match: '|' alternatives, '*' within a path
+// component, '**' across). Where each role lives and its space are the placement table's image-role
+// rows (placement.cpp), which say why. A trust cache is read (one fact per cdhash) so a diff names
+// its entries and the verdict can check that a changed cryptex came with a changed trust cache.
+// Every manifest key no other row names (iBoot, LLB, SEP, DeviceTree, ANE, GFX..., the recovery
+// BaseSystem) falls to the last row, firmware; members no row names are hashed, location unknown.
 const std::vector<ImageRole> kImageRoles = {
-    {"manifest", "", "BuildManifest.plist", "", L::kUnknown, S::kData, K::kFile, R::kMetadata},
-    {"restore-plist", "", "Restore.plist", "", L::kUnknown, S::kData, K::kFile, R::kMetadata},
-    {"kernelcache", "KernelCache", "kernelcache*", "", L::kKernelcache, S::kKernel, K::kKernel, R::kKernel},
-    {"boot-kc", "", "BootKernelExtensions.kc*", "", L::kBootKc, S::kKernel, K::kKernel, R::kKernel},
-    {"system-kc", "", "SystemKernelExtensions.kc*", "", L::kSystemKc, S::kKernel, K::kKernel, R::kKernel},
-    {"aux-kc", "", "AuxiliaryKernelExtensions.kc*", "", L::kAuxKc, S::kKernel, K::kKernel, R::kKernel},
-    {"system-volume", "OS", "", "OS", L::kSystemVolume, S::kData, K::kFile, R::kVolume},
-    {"cryptex-os", "Cryptex1,SystemOS", "", "Cryptex1,SystemOS", L::kCryptexOs, S::kUser, K::kCryptexImage, R::kVolume},
-    {"cryptex-app", "Cryptex1,AppOS", "", "Cryptex1,AppOS", L::kCryptexApp, S::kUser, K::kCryptexImage, R::kVolume},
-    {"system-trust-cache", "StaticTrustCache", "", "", L::kSystemVolume, S::kData, K::kTrustCache, R::kTrustCache},
-    {"cryptex-os-trust-cache", "Cryptex1,SystemTrustCache", "", "", L::kCryptexOs, S::kData, K::kTrustCache,
-     R::kTrustCache},
-    {"cryptex-app-trust-cache", "Cryptex1,AppTrustCache", "", "", L::kCryptexApp, S::kData, K::kTrustCache,
-     R::kTrustCache},
-    {"system-seal", "SystemVolume|Ap,SystemVolume*", "", "", L::kSystemVolume, S::kData, K::kFile, R::kHash},
-    {"cryptex-os-seal", "Cryptex1,SystemVolume", "", "", L::kCryptexOs, S::kData, K::kFile, R::kHash},
-    {"cryptex-app-seal", "Cryptex1,AppVolume", "", "", L::kCryptexApp, S::kData, K::kFile, R::kHash},
-    {"cryptex-other", "Cryptex1,*", "", "", L::kUnknown, S::kData, K::kCryptexImage, R::kHash},
-    {"restore", "Restore*|*,Restore*", "", "", L::kUnknown, S::kBoot, K::kFirmware, R::kHash},
-    {"firmware", "*", "Firmware/*|*.im4p|*.img4", "", L::kPreboot, S::kBoot, K::kFirmware, R::kHash},
+    {"manifest", "", "BuildManifest.plist", "", R::kMetadata},
+    {"restore-plist", "", "Restore.plist", "", R::kMetadata},
+    {"kernelcache", "KernelCache", "kernelcache*", "", R::kKernel},
+    {"boot-kc", "", "BootKernelExtensions.kc*", "", R::kKernel},
+    {"system-kc", "", "SystemKernelExtensions.kc*", "", R::kKernel},
+    {"aux-kc", "", "AuxiliaryKernelExtensions.kc*", "", R::kKernel},
+    {"system-volume", "OS", "", "OS", R::kVolume},
+    {"cryptex-os", "Cryptex1,SystemOS", "", "Cryptex1,SystemOS", R::kVolume},
+    {"cryptex-app", "Cryptex1,AppOS", "", "Cryptex1,AppOS", R::kVolume},
+    {"system-trust-cache", "StaticTrustCache", "", "", R::kTrustCache},
+    {"cryptex-os-trust-cache", "Cryptex1,SystemTrustCache", "", "", R::kTrustCache},
+    {"cryptex-app-trust-cache", "Cryptex1,AppTrustCache", "", "", R::kTrustCache},
+    {"system-seal", "SystemVolume|Ap,SystemVolume*", "", "", R::kHash},
+    {"cryptex-os-seal", "Cryptex1,SystemVolume", "", "", R::kHash},
+    {"cryptex-app-seal", "Cryptex1,AppVolume", "", "", R::kHash},
+    {"cryptex-other", "Cryptex1,*", "", "", R::kHash},
+    {"restore", "Restore*|*,Restore*", "", "", R::kHash},
+    {"firmware", "*", "Firmware/**|**.im4p|**.img4", "", R::kHash},
 };
 
-bool match_any(std::string_view patterns, std::string_view s) {
-  const std::string subject(s);
-  while (!patterns.empty()) {
-    size_t bar = patterns.find('|');
-    std::string pat(patterns.substr(0, bar));
-    if (!pat.empty() && fnmatch(pat.c_str(), subject.c_str(), 0) == 0) return true;
-    if (bar == std::string_view::npos) break;
-    patterns.remove_prefix(bar + 1);
-  }
-  return false;
-}
+// An empty pattern in a role row means "not matched this way".
+bool match_any(std::string_view patterns, std::string_view s) { return !patterns.empty() && placement_match(patterns, s); }
 
 std::string base_name(const std::string& p) {
   size_t slash = p.find_last_of('/');
@@ -102,9 +78,12 @@ FileResult read_image(const BuildImage& img, const InventoryOptions& opt) {
   FileResult r;
   const ImageRole* role = img.role;
   Placement pl;
-  pl.location = role ? role->location : Location::kUnknown;
-  pl.space = role ? role->space : Space::kData;
-  pl.kind = role ? role->kind : ComponentKind::kFile;
+  if (const PlacementRow* row = role ? find_placement(Subject::kImageRole, role->name) : nullptr) {
+    pl.location = row->location;
+    pl.space = row->space;
+    pl.kind = row->kind;
+    pl.reason = row->reason;
+  }
   pl.rule = role ? std::string("image role ") + role->name : "no image role";
   Component c;
   c.id = role && *role->id ? role->id : img.name;

@@ -5,27 +5,7 @@
 
 namespace upscope {
 
-using ota::Role;
-
-Placement place_touched(const ota::TouchedPath& t) {
-  if (t.role == Role::kBasesystemPatch) {
-    Placement p;
-    p.location = Location::kUnknown;
-    p.space = Space::kBoot;
-    p.kind = ComponentKind::kFirmware;
-    p.rule = "recovery BaseSystem image (basesystem_patches/)";
-    return p;
-  }
-  Placement p = classify_path(t.path);
-  if (t.role == Role::kImagePatch && p.kind != ComponentKind::kCryptexImage) {
-    // Rosetta and other cryptexes: not known to be RSR-patchable, so never placed in the OS/App ones.
-    p.location = Location::kUnknown;
-    p.space = Space::kUser;
-    p.kind = ComponentKind::kCryptexImage;
-    p.rule = "cryptex image of a kind other than OS or App";
-  }
-  return p;
-}
+Placement place_touched(const ota::TouchedPath& t) { return classify_path(t.path); }
 
 std::vector<PlacedPath> placed_touched_paths(const ota::Package& p) {
   std::vector<PlacedPath> out;

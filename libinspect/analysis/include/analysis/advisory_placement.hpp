@@ -11,22 +11,12 @@
 #include "advisory/advisory.hpp"
 #include "analysis/diff.hpp"
 #include "analysis/model.hpp"
+#include "analysis/placement.hpp"
 
 namespace upscope::advisory {
 
-// A row of the shipped component table.
-struct ComponentRow {
-  const char* name;      // as Apple names it in advisories (matched case-insensitively)
-  Location location;
-  Space space;
-  ComponentKind kind;
-  const char* why;       // where it lives, for explanations
-  // The placement is our inference (where the component's files are found on a macOS 13+/iOS 16+
-  // system, or what the name denotes), not Apple's documentation of where it lives; `why` says so.
-  bool inferred = false;
-};
-const std::vector<ComponentRow>& component_table();
-const ComponentRow* find_component(std::string_view name);
+// The placement table's row for a component name as advisories write it (exact, any case), or nullptr.
+const PlacementRow* find_component(std::string_view name);
 
 // Whether an Impact line says the code runs in the kernel ("with kernel privileges").
 bool impact_says_kernel(std::string_view impact);

@@ -1,8 +1,9 @@
 // Builds given as a set of images rather than a system tree: an IPSW (a zip holding
 // BuildManifest.plist, kernelcaches, firmware, the system volume and cryptex dmgs) or an image list
-// (a text file naming one image per line with an optional role). Both end in the same reader, placed
-// by one table (kImageRoles in build_images.cpp): an image's role decides its location, space and
-// how it is read, so the same images give the same inventory whichever way they arrive.
+// (a text file naming one image per line with an optional role). Both end in the same reader: an
+// image's role (kImageRoles in build_images.cpp) decides how it is found and read, and the placement
+// table's image-role rows (placement.hpp) where it lives and its space, so the same images give the
+// same inventory whichever way they arrive.
 #pragma once
 
 #include <functional>
@@ -29,9 +30,6 @@ struct ImageRole {
   const char* manifest_key;  // BuildManifest.plist Manifest key glob ("Cryptex1,SystemOS"), "" = none
   const char* member_glob;   // IPSW member path / list file name glob when the manifest does not say
   const char* id;            // component id of the image itself ("" = its member path)
-  Location location;
-  Space space;
-  ComponentKind kind;
   ImageRead read;
 };
 

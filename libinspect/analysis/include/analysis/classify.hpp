@@ -1,5 +1,5 @@
-// Where a path lives and in which space its code runs: ONE documented table (classify.cpp) that
-// maps install paths to locations and spaces, so no reader scatters its own ifs.
+// Where a path lives and in which space its code runs: the path rows of the one placement table
+// (placement.hpp), so no reader scatters its own ifs.
 #pragma once
 
 #include <optional>
@@ -14,7 +14,8 @@ struct Placement {
   Location location = Location::kUnknown;
   Space space = Space::kData;
   ComponentKind kind = ComponentKind::kFile;
-  std::string rule;  // the table row that matched, for explanations
+  std::string rule;    // the table row that matched (its pattern or name), for explanations
+  std::string reason;  // that row's one-line reason
 };
 
 // `path` is absolute within a macOS/iOS root ("/System/Library/Kernels/kernel"). Cryptex and

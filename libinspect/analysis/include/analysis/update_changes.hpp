@@ -1,6 +1,6 @@
 // An OTA/RSR package as changes: the package reader (formats/ota) lists the device paths it writes,
-// patches or removes; here each is placed (classify.hpp's table, with the two package-specific rules
-// below) and the set becomes the BuildDiff that decide_rsr reads.
+// patches or removes; here each is placed by the placement table's path rows and the set becomes the
+// BuildDiff that decide_rsr reads.
 #pragma once
 
 #include <vector>
@@ -15,9 +15,9 @@ struct PlacedPath : ota::TouchedPath {
   Placement placement;
 };
 
-// The table's placement of `t.path`, except: a recovery BaseSystem image patch is boot firmware of no
-// known location, and a cryptex image patch of a kind other than OS or App (Rosetta...) is a cryptex
-// image of unknown location, never one of the RSR-patchable cryptexes.
+// The table's placement of `t.path`: the package's targets are device paths like any other (a
+// recovery BaseSystem image patch writes under /System/Volumes/Recovery, a cryptex image patch a
+// <name>.dmg under Preboot's cryptex1/current, so the table's rows for those places decide).
 Placement place_touched(const ota::TouchedPath& t);
 
 // ota::touched_paths(p), each with its placement (same order).
