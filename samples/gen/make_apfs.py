@@ -21,6 +21,13 @@ Content of the main volume ("Data" unless --name):
                    bvxn blocks), 12 (LZFSE resource fork); with --lzbitmap also 13 (LZBITMAP, and
                    stored 0xFF) and 14 (LZBITMAP resource fork, one chunk stored)
   /bulk/gNN/dNNNN/fNNNNNN.bin   --files files with --total-size bytes (--dist fixed|uniform|lognormal)
+With --shape system the --files files are instead shaped like a macOS system volume's
+(samples/gen/apfs_system_shape.py): Mach-O-like binaries, headers, .strings, man pages, scripts and
+plists under /System/Library/... and /usr/..., of which >= 80% are decmpfs-compressed: LZVN or LZFSE
+(bvxn blocks), inline in com.apple.decmpfs (types 7/11) when it holds them, else a resource fork of
+64 KiB chunks (types 8/12); incompressible PNG-like assets and tiny files stay plain. --jobs N makes
+and encodes the files in N processes (same image whatever N). The manifest gives each file's
+"content" kind, decmpfs type and the SHA-256 of its decoded data.
 With --cryptex os the volume instead looks like an OS cryptex (sealed, /System/Library/dyld/...).
 --manifest writes the ground truth (path, type, size, sha256, inode, link target, xattrs, decmpfs
 type) as JSON. --corrupt makes one malformed variant (checksum, cycle, extent-past-end,
@@ -28,6 +35,7 @@ decmpfs-huge) and records what it broke in the manifest. --udif / --gpt wrap the
 GPT disk and a UDIF dmg (make_udif.py's GPT and mish writers).
 
   make_apfs.py out.img --files 1000 --total-size 64M --seed 7 --manifest out.json
+  make_apfs.py sys.img --shape system --files 2000 --total-size 200M --no-specials --jobs 2 --manifest sys.json
 """
 import argparse
 import hashlib

@@ -34,7 +34,8 @@ SystemImage make_system_image(const std::string& name) {
   INFO(r.out);
   REQUIRE(r.exit_code == 0);
   s.files = json::array();
-  for (const auto& f : json::parse(test::read_file(man))["volumes"][0]["files"])
+  const json doc = json::parse(test::read_file(man));
+  for (const auto& f : doc["volumes"][0]["files"])
     if (f["type"] == "file") s.files.push_back(f);
   REQUIRE(s.files.size() == 160);
   return s;
@@ -82,7 +83,8 @@ TEST_CASE("apfs-system: the shape compresses like a system volume and upscope re
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   std::map<std::string, json> ours;
-  for (const auto& f : json::parse(r.out)["volumes"][0]["files"]) ours[f["path"].get<std::string>()] = f;
+  const json listing = json::parse(r.out);
+  for (const auto& f : listing["volumes"][0]["files"]) ours[f["path"].get<std::string>()] = f;
   size_t matched = 0;
   for (const auto& m : s.files) {
     const std::string path = m["path"];
@@ -136,7 +138,8 @@ TEST_CASE("apfs-system: 7zz and python3-fsapfs decode the same LZVN and plain fi
                            " --json " + test::shell_quote(s.image.string()));
   REQUIRE(r.exit_code == 0);
   std::map<std::string, json> theirs;
-  for (const auto& f : json::parse(r.out)[0]["files"]) theirs[f["path"].get<std::string>()] = f;
+  const json listing = json::parse(r.out);
+  for (const auto& f : listing[0]["files"]) theirs[f["path"].get<std::string>()] = f;
   size_t compared = 0;
   for (const auto& m : s.files) {
     const std::string path = m["path"];
