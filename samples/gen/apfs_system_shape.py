@@ -16,7 +16,8 @@ How a file is stored (the writer's model of what Apple's installer does; no real
 among our samples, so the split is a model, not a measurement):
   - asset and tiny files are plain;
   - every other file is compressed with LZVN or LZFSE; the codec is drawn per file, LZFSE more often
-    for larger files (40% below 64 KiB, 65% from there);
+    for larger files (40% below 64 KiB, 65% from there); LZFSE pieces of 4 KiB and more are bvx2
+    blocks (samples/gen/lzfse_fse.py), smaller ones bvxn, as Apple's encoder chooses;
   - if the whole file compresses into the com.apple.decmpfs xattr (16-byte header + payload within
     the 3804 bytes of an embedded xattr) it is inline: type 7 (LZVN) or 11 (LZFSE); otherwise it goes
     to a com.apple.ResourceFork of 64 KiB chunks behind a u32 offset table: type 8 or 12;

@@ -24,7 +24,7 @@ Content of the main volume ("Data" unless --name):
 With --shape system the --files files are instead shaped like a macOS system volume's
 (samples/gen/apfs_system_shape.py): Mach-O-like binaries, headers, .strings, man pages, scripts and
 plists under /System/Library/... and /usr/..., of which >= 80% are decmpfs-compressed: LZVN or LZFSE
-(bvxn blocks), inline in com.apple.decmpfs (types 7/11) when it holds them, else a resource fork of
+(bvx2 blocks from samples/gen/lzfse_fse.py, bvxn below 4 KiB), inline in com.apple.decmpfs (types 7/11) when it holds them, else a resource fork of
 64 KiB chunks (types 8/12); incompressible PNG-like assets and tiny files stay plain. --jobs N makes
 and encodes the files in N processes (same image whatever N). The manifest gives each file's
 "content" kind, decmpfs type and the SHA-256 of its decoded data.
@@ -52,6 +52,7 @@ import zlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lzbitmap  # noqa: E402  (samples/gen/lzbitmap.py: decmpfs types 13/14)
 import apfs_system_shape  # noqa: E402  (samples/gen/apfs_system_shape.py: --shape system)
+import lzfse_fse  # noqa: E402  (samples/gen/lzfse_fse.py: bvx2 blocks for --shape system)
 
 BS = 4096
 XID = 5
@@ -835,7 +836,8 @@ def decmpfs_encode(data, codec):
         return p if len(p) <= len(c) else b"\x06" + c
 
     def lzfse(c):
-        p = lzfse_encode(c, True)
+        # bvx2 (FSE) from 4 KiB on, bvxn below, as Apple's encoder chooses (docs/formats/lzfse.md §1)
+        p = lzfse_fse.encode(c) if len(c) >= 4096 else lzfse_encode(c, True)
         return p if len(p) < len(c) + 12 else lzfse_encode(c, False)
 
     enc, inline_type, fork_type = (lzvn, 7, 8) if codec == "lzvn" else (lzfse, 11, 12)
