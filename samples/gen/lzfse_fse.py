@@ -232,3 +232,22 @@ def encode(data):
         nl += l
     out += encode_block(data, pos, seqs[start:], lits[lit_pos:lit_pos + nl])
     return bytes(out) + b"bvx$"
+
+
+def block_kinds(stream):
+    """{magic: count} of an LZFSE stream's blocks (for the generators' manifests)."""
+    kinds, pos = {}, 0
+    while True:
+        magic = stream[pos:pos + 4].decode()
+        kinds[magic] = kinds.get(magic, 0) + 1
+        if magic == "bvx$":
+            return kinds
+        if magic == "bvx-":
+            pos += 8 + struct.unpack_from("<I", stream, pos + 4)[0]
+        elif magic == "bvxn":
+            pos += 12 + struct.unpack_from("<I", stream, pos + 8)[0]
+        elif magic == "bvx2":
+            w0, w1, w2 = struct.unpack_from("<QQQ", stream, pos + 8)
+            pos += (w2 & 0xFFFFFFFF) + ((w0 >> 20) & 0xFFFFF) + ((w1 >> 40) & 0xFFFFF)
+        else:
+            raise ValueError("not an LZFSE block at %d" % pos)

@@ -898,6 +898,12 @@ def system_bulk(vol, args, rnd):
         if got is None:
             vol.add_file(dirs[top], name, data, extra=extra)
         else:
+            if got[0] in (11, 12):
+                kinds = {}
+                for piece in (got[1] if isinstance(got[1], list) else [got[1]]):
+                    for k, n in lzfse_fse.block_kinds(piece).items():
+                        kinds[k] = kinds.get(k, 0) + n
+                extra["lzfse_blocks"] = kinds
             vol.add_compressed(dirs[top], name, data, got[0], encoded=got[1], extra=extra)
     if pool:
         pool.close()

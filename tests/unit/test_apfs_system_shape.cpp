@@ -57,10 +57,16 @@ TEST_CASE("apfs-system: the shape compresses like a system volume and upscope re
   std::map<int, size_t> by_type;
   std::set<std::string> kinds;
   uint64_t fork_plain = 0, fork_packed = 0;
+  std::map<std::string, size_t> lzfse_blocks;  // LZFSE: bvx2 from 4 KiB on, bvxn below
+  size_t lzfse_streams = 0;
   for (const auto& m : s.files) {
     ++by_type[decmpfs_type(m)];
     kinds.insert(m["content"].get<std::string>());
     int t = decmpfs_type(m);
+    if (t == 11 || t == 12)
+      for (auto [magic, n] : m["lzfse_blocks"].items()) lzfse_blocks[magic] += n.get<size_t>();
+    if (t == 11) ++lzfse_streams;
+    if (t == 12) lzfse_streams += (m["size"].get<size_t>() + 65535) / 65536;
     if (t == 8 || t == 12) {
       fork_plain += m["size"].get<uint64_t>();
       fork_packed += m["rsrc_size"].get<uint64_t>();
@@ -74,6 +80,9 @@ TEST_CASE("apfs-system: the shape compresses like a system volume and upscope re
   for (int t : {7, 8, 11, 12}) CHECK(by_type[t] >= 5);
   CHECK(by_type.size() == 5);  // nothing but plain, 7, 8, 11, 12
   CHECK(kinds == std::set<std::string>{"asset", "macho", "plist", "text", "tiny"});
+  CHECK(lzfse_blocks["bvx2"] >= 10);
+  CHECK(lzfse_blocks["bvxn"] >= 5);
+  CHECK(lzfse_blocks["bvx$"] == lzfse_streams);  // one stream inline, one per 64 KiB chunk in a fork
   REQUIRE(fork_plain > 0);
   CHECK(fork_packed * 10 >= fork_plain * 2);  // between 20% and 80% of the plain size
   CHECK(fork_packed * 10 <= fork_plain * 8);
