@@ -3,7 +3,9 @@
 // checks the shape itself (share of compressed files, every type present, contents that compress
 // like real files), upscope's listing against the writer's manifest for every file, and the
 // independent readers where installed: 7zz and python3-fsapfs, both of which decode LZVN (types
-// 7/8) and plain files but not LZFSE (11/12); those are compared with the manifest only.
+// 7/8) and plain files but not LZFSE (11/12) in APFS. The LZFSE files are compared with the manifest
+// through upscope, and the bvx2 encoder that makes them is checked by 7-Zip's LZFSE decoder in a
+// ULFO dmg (make_udif.py --codec lzfse).
 #include <map>
 #include <set>
 
