@@ -9,6 +9,7 @@ symbol after it; the bits are written forwards, so the decoder, reading from the
 first-symbol-first.
 """
 import bisect
+import collections
 import struct
 
 L_STATES, M_STATES, D_STATES, LIT_STATES = 64, 64, 256, 1024
@@ -79,20 +80,25 @@ class Encoder:
 
 
 class BitWriter:
-    """Bits appended above the ones already written; the decoder reads them from the top down."""
+    """Bits appended above the ones already written; the decoder reads them from the top down.
+    Whole bytes move to `out` as they fill, so the accumulator stays a small integer."""
 
-    def __init__(self):
-        self.acc, self.nbits = 0, 0
+    def __init__(self, zero_bytes=0):
+        self.out, self.acc, self.n = bytearray(zero_bytes), 0, 0
 
     def write(self, value, n):
-        self.acc |= value << self.nbits
-        self.nbits += n
+        self.acc |= value << self.n
+        self.n += n
+        if self.n >= 32:
+            self.out += (self.acc & 0xFFFFFFFF).to_bytes(4, "little")
+            self.acc >>= 32
+            self.n -= 32
 
     def finish(self):
         """(payload bytes, final_bits): the last byte holds 8 + final_bits stream bits."""
-        size = (self.nbits + 7) // 8
-        final_bits = self.nbits - 8 * size if size else 0
-        return self.acc.to_bytes(size, "little"), final_bits
+        total = 8 * len(self.out) + self.n
+        self.out += self.acc.to_bytes((self.n + 7) // 8, "little")
+        return bytes(self.out), (total - 8 * len(self.out) if self.out else 0)
 
 
 def _freq_code(v):
@@ -104,7 +110,7 @@ def _freq_code(v):
     return 0xF | ((v - 24) << 4), 14
 
 
-def encode_block(data, start, seqs, literals):
+def encode_block(seqs, literals):
     """One bvx2 block for `seqs` [(L, M, D)] whose literals are `literals`; decodes to
     sum(L + M) bytes."""
     n_raw = sum(l + m for l, m, _ in seqs)
@@ -123,25 +129,37 @@ def encode_block(data, start, seqs, literals):
         mc[s] += 1
     for s in dsym:
         dc[s] += 1
-    for b in lits:
-        cc[b] += 1
+    for b, c in collections.Counter(lits).items():
+        cc[b] = c
     lf, mf, df, cf = normalize(lc, L_STATES), normalize(mc, M_STATES), normalize(dc, D_STATES), \
         normalize(cc, LIT_STATES)
-    # literals: four interleaved states, coded last to first
-    enc = Encoder(cf, LIT_STATES)
-    step = enc.step
+    # literals: four interleaved states, coded last to first (Encoder.step and BitWriter.write
+    # inlined: this loop runs once per literal)
+    info = Encoder(cf, LIT_STATES).info
     w = BitWriter()
+    out, acc, n = w.out, 0, 0
     st = [0, 0, 0, 0]
     for i in range(len(lits) - 1, -1, -1):
         j = i & 3
-        st[j], bits, nb = step(lits[i], st[j])
-        w.write(bits, nb)
+        x = st[j]
+        first, k, threshold, wide, f = info[lits[i]]
+        if x < threshold:
+            k -= 1
+            st[j] = first + wide + (x >> k)
+        else:
+            st[j] = first + ((x + LIT_STATES) >> k) - f
+        acc |= (x & ((1 << k) - 1)) << n
+        n += k
+        if n >= 32:
+            out += (acc & 0xFFFFFFFF).to_bytes(4, "little")
+            acc >>= 32
+            n -= 32
+    w.acc, w.n = acc, n
     lit_payload, lit_bits = w.finish()
     lit_states = st
     # L, M, D: per triple the decoder pulls L, then M, then D; each pull is state bits above extra bits
     el, em, ed = Encoder(lf, L_STATES), Encoder(mf, M_STATES), Encoder(df, D_STATES)
-    w = BitWriter()
-    w.nbits = 64  # the stream starts with 8 zero bytes, as Apple's encoder writes it (7-Zip checks them)
+    w = BitWriter(zero_bytes=8)  # the stream starts with 8 zero bytes, as Apple's encoder writes it (7-Zip checks them)
     ls = ms = ds = 0
     for i in range(len(seqs) - 1, -1, -1):
         l, m, d = seqs[i]
@@ -221,16 +239,14 @@ def encode(data):
     """A whole LZFSE stream of bvx2 blocks (each within §2's limits) and the end-of-stream block."""
     seqs, lits = parse(data)
     out = bytearray()
-    start = pos = 0  # first triple of the block, first literal of the block
-    nl = 0
-    lit_pos = 0
+    start = nl = lit_pos = 0  # first triple of the block, its literal count, its first literal
     for idx, (l, _, _) in enumerate(seqs):
         if idx - start == MAX_MATCHES or nl + l > MAX_LITERALS - 4:
-            out += encode_block(data, pos, seqs[start:idx], lits[lit_pos:lit_pos + nl])
+            out += encode_block(seqs[start:idx], lits[lit_pos:lit_pos + nl])
             lit_pos += nl
             start, nl = idx, 0
         nl += l
-    out += encode_block(data, pos, seqs[start:], lits[lit_pos:lit_pos + nl])
+    out += encode_block(seqs[start:], lits[lit_pos:lit_pos + nl])
     return bytes(out) + b"bvx$"
 
 
