@@ -27,12 +27,10 @@ many small files and a long tail of large binaries.
 """
 import hashlib
 import itertools
-import random
 import struct
 
 KIND_WEIGHTS = [("macho", 26), ("text", 36), ("plist", 26), ("asset", 8), ("tiny", 4)]
 MAX_FILE = 64 << 20
-INLINE_LIMIT = 3804  # XATTR_MAX_EMBEDDED: the decmpfs xattr, header included, must fit
 LZFSE_SHARE_SMALL, LZFSE_SHARE_LARGE, LARGE = 0.40, 0.65, 64 << 10
 
 _SYLL = ["ab", "ac", "ad", "al", "an", "ap", "ar", "at", "be", "ca", "co", "con", "de", "di", "do", "en",
