@@ -6,20 +6,27 @@
 #   2. `sha256sum IMG`, one sequential pass over the image file (target: upscope <= 1.5x its time),
 # plus upscope's peak RSS (/usr/bin/time -v). The image lives in a temp dir outside the repo and is
 # removed at exit. Before timing, upscope's listing is checked against the writer's manifest.
-# Usage: bench/bench_apfs_big.sh [BUILD_DIR]   (env: SIZE=1G FILES=10000 RUNS=3 SEED=42)
+# SHAPE=system makes a volume shaped like a macOS system volume instead (make_apfs.py --shape system:
+# >= 80% of the files decmpfs LZVN/LZFSE, so the run measures decompression too; JOBS generator
+# processes). python3-fsapfs has no LZFSE: its walk then hashes only the files it can decode (counted
+# before timing), so that peer's time covers less work than upscope's.
+# Usage: bench/bench_apfs_big.sh [BUILD_DIR]   (env: SIZE=1G FILES=10000 RUNS=3 SEED=42 SHAPE=bulk JOBS=2)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 upscope=$build/tools/upscope
-size=${SIZE:-1G} files=${FILES:-10000} runs=${RUNS:-3} seed=${SEED:-42}
+size=${SIZE:-1G} files=${FILES:-10000} runs=${RUNS:-3} seed=${SEED:-42} shape=${SHAPE:-bulk} jobs=${JOBS:-2}
+case $shape in bulk|system) ;; *) echo "SHAPE must be bulk or system" >&2; exit 2 ;; esac
 work=$(mktemp -d "${TMPDIR:-/tmp}/upscope-bench-apfs-big.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 img=$work/big.img
 
-echo "generating $size in $files files ..." >&2
+echo "generating $size in $files files (shape $shape) ..." >&2
+shape_args=()
+[ "$shape" = system ] && shape_args=(--shape system --jobs "$jobs")
 /usr/bin/time -f "make_apfs.py: %e s, %M KB peak RSS" \
   python3 "$here/../samples/gen/make_apfs.py" "$img" --files "$files" --total-size "$size" --seed "$seed" \
-  --no-specials --manifest "$work/big.json"
+  --no-specials "${shape_args[@]}" --manifest "$work/big.json"
 ls -l "$img" >&2
 
 # Correctness first: every file with the writer's size and SHA-256.
@@ -29,9 +36,11 @@ import json, sys
 man = json.load(open(sys.argv[1]))["volumes"][0]["files"]
 ours = {f["path"]: f for f in json.load(open(sys.argv[2]))["volumes"][0]["files"]}
 bad = [m["path"] for m in man if m["type"] == "file" and
-       (ours.get(m["path"], {}).get("sha256") != m["sha256"] or ours[m["path"]]["size"] != m["size"])]
+       (ours.get(m["path"], {}).get("sha256") != m["sha256"] or ours[m["path"]]["size"] != m["size"] or
+        (ours[m["path"]].get("compression") or {}).get("type") != m.get("decmpfs_type"))]
 n = sum(1 for m in man if m["type"] == "file")
-print(f"upscope ls: {n} files checked against the manifest, {len(bad)} differ", file=sys.stderr)
+packed = sum(1 for m in man if m["type"] == "file" and "decmpfs_type" in m)
+print(f"upscope ls: {n} files ({packed} decmpfs) checked against the manifest, {len(bad)} differ", file=sys.stderr)
 sys.exit(1 if bad else 0)
 PY
 
@@ -40,6 +49,15 @@ echo "upscope ls --hash sha256 peak RSS: $(grep 'Maximum resident' "$work/time.t
      "wall $(grep 'Elapsed (wall' "$work/time.txt" | awk '{print $NF}')" >&2
 
 if /usr/bin/python3 -c 'import pyfsapfs' 2>/dev/null; then
+  if [ "$shape" = system ]; then
+    /usr/bin/python3 "$here/../samples/gen/apfs_reference_list.py" --json "$img" > "$work/theirs.json"
+    /usr/bin/python3 - "$work/theirs.json" <<'PY'
+import json, sys
+files = [f for f in json.load(open(sys.argv[1]))[0]["files"] if f["type"] == "file"]
+err = sum(1 for f in files if f["sha256"].startswith("error"))
+print(f"python3-fsapfs decodes {len(files) - err} of {len(files)} files ({err} LZFSE it cannot read)", file=sys.stderr)
+PY
+  fi
   "$here/compare.sh" "apfs ls --hash sha256 vs python3-fsapfs walk+sha256: $size in $files files" "$runs" \
     "$upscope ls $img --hash sha256" \
     "/usr/bin/python3 $here/../samples/gen/apfs_reference_list.py $img"

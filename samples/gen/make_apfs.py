@@ -21,6 +21,13 @@ Content of the main volume ("Data" unless --name):
                    bvxn blocks), 12 (LZFSE resource fork); with --lzbitmap also 13 (LZBITMAP, and
                    stored 0xFF) and 14 (LZBITMAP resource fork, one chunk stored)
   /bulk/gNN/dNNNN/fNNNNNN.bin   --files files with --total-size bytes (--dist fixed|uniform|lognormal)
+With --shape system the --files files are instead shaped like a macOS system volume's
+(samples/gen/apfs_system_shape.py): Mach-O-like binaries, headers, .strings, man pages, scripts and
+plists under /System/Library/... and /usr/..., of which >= 80% are decmpfs-compressed: LZVN or LZFSE
+(bvx2 blocks from samples/gen/lzfse_fse.py, bvxn below 4 KiB), inline in com.apple.decmpfs (types 7/11) when it holds them, else a resource fork of
+64 KiB chunks (types 8/12); incompressible PNG-like assets and tiny files stay plain. --jobs N makes
+and encodes the files in N processes (same image whatever N). The manifest gives each file's
+"content" kind, decmpfs type and the SHA-256 of its decoded data.
 With --cryptex os the volume instead looks like an OS cryptex (sealed, /System/Library/dyld/...).
 --manifest writes the ground truth (path, type, size, sha256, inode, link target, xattrs, decmpfs
 type) as JSON. --corrupt makes one malformed variant (checksum, cycle, extent-past-end,
@@ -28,6 +35,7 @@ decmpfs-huge) and records what it broke in the manifest. --udif / --gpt wrap the
 GPT disk and a UDIF dmg (make_udif.py's GPT and mish writers).
 
   make_apfs.py out.img --files 1000 --total-size 64M --seed 7 --manifest out.json
+  make_apfs.py sys.img --shape system --files 2000 --total-size 200M --no-specials --jobs 2 --manifest sys.json
 """
 import argparse
 import hashlib
@@ -43,6 +51,8 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lzbitmap  # noqa: E402  (samples/gen/lzbitmap.py: decmpfs types 13/14)
+import apfs_system_shape  # noqa: E402  (samples/gen/apfs_system_shape.py: --shape system)
+import lzfse_fse  # noqa: E402  (samples/gen/lzfse_fse.py: bvx2 blocks for --shape system)
 
 BS = 4096
 XID = 5
@@ -113,51 +123,57 @@ def name_hash(name, case_insensitive):
 # ---------------------------------------------------------------- codecs for decmpfs
 def lzvn_encode(data):
     """A small greedy LZVN encoder: literal opcodes (0xE0/0xE1-0xEF), large-distance matches
-    (LLMMM111 + u16 distance, L=0) continued by previous-distance matches (0xF0/0xF1-0xFF)."""
+    (LLMMM111 + u16 distance, L=0) continued by previous-distance matches (0xF0/0xF1-0xFF).
+    Written for speed in pure Python: matches are extended 32 bytes at a time, only every third
+    position inside a match is indexed, and a long literal run (incompressible data) is scanned
+    with a growing step."""
     out = bytearray()
     n = len(data)
     table = {}
+    get = table.get
+    append, extend, pack = out.append, out.extend, struct.pack
     lit_start = 0
     i = 0
 
     def literals(a, b):
         while b - a >= 16:
             k = min(b - a, 271)
-            out.append(0xE0)
-            out.append(k - 16)
-            out.extend(data[a:a + k])
+            append(0xE0)
+            append(k - 16)
+            extend(data[a:a + k])
             a += k
         if b > a:
-            out.append(0xE0 | (b - a))
-            out.extend(data[a:b])
+            append(0xE0 | (b - a))
+            extend(data[a:b])
 
     while i + 4 <= n:
         key = data[i:i + 4]
-        cand = table.get(key)
+        cand = get(key)
         table[key] = i
-        if cand is not None and 0 < i - cand <= 0xFFFF:
-            m = 4
-            while i + m < n and data[cand + m] == data[i + m]:
-                m += 1
-            literals(lit_start, i)
-            d = i - cand
-            first = min(m, 10)
-            out.append(((first - 3) << 3) | 7)
-            out.extend(struct.pack("<H", d))
-            rest = m - first
-            while rest >= 16:
-                k = min(rest, 271)
-                out.append(0xF0)
-                out.append(k - 16)
-                rest -= k
-            if rest:
-                out.append(0xF0 | rest)
-            for j in range(i + 1, min(i + m, n - 3)):
-                table[data[j:j + 4]] = j
-            i += m
-            lit_start = i
-        else:
-            i += 1
+        if cand is None or i - cand > 0xFFFF:
+            i += 1 + ((i - lit_start) >> 7)
+            continue
+        m = 4
+        while i + m + 32 <= n and data[cand + m:cand + m + 32] == data[i + m:i + m + 32]:
+            m += 32
+        while i + m < n and data[cand + m] == data[i + m]:
+            m += 1
+        literals(lit_start, i)
+        first = min(m, 10)
+        append(((first - 3) << 3) | 7)
+        extend(pack("<H", i - cand))
+        rest = m - first
+        while rest >= 16:
+            k = min(rest, 271)
+            append(0xF0)
+            append(k - 16)
+            rest -= k
+        if rest:
+            append(0xF0 | rest)
+        for j in range(i + 1, min(i + m, n - 3), 3):
+            table[data[j:j + 4]] = j
+        i += m
+        lit_start = i
     literals(lit_start, n)
     out += b"\x06" + bytes(7)
     return bytes(out)
@@ -396,6 +412,7 @@ class Volume:
         priv = Inode(3, 1, "private-dir", S_IFDIR | 0o755)
         self.inodes[3] = priv
         self.paths = {2: ""}
+        self.names = {}  # (parent, name) -> inode id, so makedirs need not scan every record
         self.bad_extent = None
 
     def alloc_id(self):
@@ -405,6 +422,7 @@ class Volume:
 
     def _link(self, parent, name, ino, dtype, sibling=None):
         self.drecs.append((parent, name, ino.id, dtype, sibling))
+        self.names.setdefault((parent, name), ino.id)
         self.inodes[parent].children += 1
 
     def path_of(self, parent, name):
@@ -421,8 +439,8 @@ class Volume:
     def makedirs(self, path):
         cur = 2
         for part in path.strip("/").split("/"):
-            found = [d[2] for d in self.drecs if d[0] == cur and d[1] == part]
-            cur = found[0] if found else self.mkdir(cur, part)
+            found = self.names.get((cur, part))
+            cur = found if found is not None else self.mkdir(cur, part)
         return cur
 
     def store(self, size, read, segments=None, split=1, rnd=None):
@@ -515,9 +533,10 @@ class Volume:
         ino.xattrs.append((name, XATTR_STREAM | owned, struct.pack("<Q", oid) + dstream))
         self.inodes[oid] = ("xattr-stream", extents)
 
-    def add_compressed(self, parent, name, data, ctype, variant=None, claim=None):
+    def add_compressed(self, parent, name, data, ctype, variant=None, claim=None, encoded=None, extra=None):
         """decmpfs file of `ctype`. variant: 'stored' (0xFF / 0x06 prefix), 'lzvn' (bvxn blocks),
-        'stored-chunk' (one stored chunk in a resource fork). claim: header size override."""
+        'stored-chunk' (one stored chunk in a resource fork). claim: header size override.
+        encoded: the payload already encoded (inline types) or its encoded 64 KiB chunks (fork types)."""
         ino = Inode(self.alloc_id(), parent, name, S_IFREG | 0o644)
         self.inodes[ino.id] = ino
         self._link(parent, name, ino, DT_REG)
@@ -526,7 +545,12 @@ class Volume:
         ino.uncompressed = usize
         head = decmpfs_header(ctype, usize)
         rsrc = None
-        if ctype == 1:
+        if encoded is not None:
+            if isinstance(encoded, list):
+                rsrc = offset_table_fork(encoded)
+            else:
+                payload = encoded
+        elif ctype == 1:
             payload = data
         elif ctype == 3:
             payload = b"\xff" + data if variant == "stored" else zlib.compress(data, 9)
@@ -564,7 +588,7 @@ class Volume:
         self.manifest.append({"path": self.path_of(parent, name), "type": "file", "inode": ino.id, "size": len(data),
                               "sha256": hashlib.sha256(data).hexdigest(), "decmpfs_type": ctype,
                               "variant": variant or "", "claimed_size": usize,
-                              "rsrc_size": len(rsrc) if rsrc is not None else 0, "xattrs": {}})
+                              "rsrc_size": len(rsrc) if rsrc is not None else 0, "xattrs": {}, **(extra or {})})
         return ino
 
     def add_symlink(self, parent, name, target):
@@ -803,6 +827,89 @@ def bulk(vol, args, rnd):
         vol.add_file(dirs[path], "f%06d.bin" % i, size=size, read=read, split=split, rnd=r)
 
 
+def decmpfs_encode(data, codec):
+    """As a system volume stores a file: (7 or 11, inline payload) when the decmpfs xattr holds it,
+    else (8 or 12, encoded 64 KiB chunks); None when the resource fork would not save a block.
+    A chunk that does not shrink is stored (0x06 prefix for LZVN, a bvx- block for LZFSE)."""
+    def lzvn(c):
+        p = lzvn_encode(c)
+        return p if len(p) <= len(c) else b"\x06" + c
+
+    def lzfse(c):
+        # bvx2 (FSE) from 4 KiB on, bvxn below, as Apple's encoder chooses (docs/formats/lzfse.md §1)
+        p = lzfse_fse.encode(c) if len(c) >= 4096 else lzfse_encode(c, True)
+        return p if len(p) < len(c) + 12 else lzfse_encode(c, False)
+
+    enc, inline_type, fork_type = (lzvn, 7, 8) if codec == "lzvn" else (lzfse, 11, 12)
+    if len(data) <= 65536:
+        p = enc(data)
+        if 16 + len(p) <= XATTR_MAX_EMBEDDED:
+            return inline_type, p
+        chunks = [p]
+    else:
+        chunks = [enc(c) for c in chunks_of(data)]
+    fork = 4 * (len(chunks) + 1) + sum(len(c) for c in chunks)
+    if (fork + BS - 1) // BS >= (len(data) + BS - 1) // BS:
+        return None
+    return fork_type, chunks
+
+
+_VOCAB = None
+
+
+def _system_vocab(seed):
+    global _VOCAB
+    _VOCAB = apfs_system_shape.Vocab(random.Random(seed))
+
+
+def _system_file(job):
+    """One file of --shape system: (content, decmpfs_encode's answer or None for a plain file).
+    A pure function of the job, so --jobs workers can make files in any order."""
+    kind, name, size, seed = job
+    r = random.Random(seed)
+    data = apfs_system_shape.content(kind, name, size, r, _VOCAB)
+    if kind in ("asset", "tiny"):
+        return data, None
+    return data, decmpfs_encode(data, apfs_system_shape.choose_codec(r, len(data)))
+
+
+def system_bulk(vol, args, rnd):
+    """--shape system: --files files of kinds and storage as on a macOS system volume
+    (samples/gen/apfs_system_shape.py says which and how). Contents are made and encoded by
+    --jobs worker processes; the image is written in plan order, so the output does not depend on
+    --jobs."""
+    if args.files <= 0:
+        return
+    plan = list(apfs_system_shape.plan(args, rnd))
+    jobs = [(kind, name, size, seed) for _, name, kind, size, seed in plan]
+    pool = None
+    if args.jobs > 1:
+        import multiprocessing
+        pool = multiprocessing.Pool(args.jobs, _system_vocab, (args.seed,))
+        made = pool.imap(_system_file, jobs, chunksize=4)
+    else:
+        _system_vocab(args.seed)
+        made = map(_system_file, jobs)
+    dirs = {}
+    for (top, name, kind, _, _), (data, got) in zip(plan, made):
+        if top not in dirs:
+            dirs[top] = vol.makedirs(top)
+        extra = {"content": kind}
+        if got is None:
+            vol.add_file(dirs[top], name, data, extra=extra)
+        else:
+            if got[0] in (11, 12):
+                kinds = {}
+                for piece in (got[1] if isinstance(got[1], list) else [got[1]]):
+                    for k, n in lzfse_fse.block_kinds(piece).items():
+                        kinds[k] = kinds.get(k, 0) + n
+                extra["lzfse_blocks"] = kinds
+            vol.add_compressed(dirs[top], name, data, got[0], encoded=got[1], extra=extra)
+    if pool:
+        pool.close()
+        pool.join()
+
+
 def cryptex_os(vol, rnd, placeholder_cache=True):
     d = vol.makedirs("/System/Library/dyld")
     if placeholder_cache:
@@ -1020,6 +1127,10 @@ def main():
     ap.add_argument("--total-size", type=parse_size, default=parse_size("4M"), help="bytes of bulk file data")
     ap.add_argument("--dist", choices=["fixed", "uniform", "lognormal"], default="lognormal")
     ap.add_argument("--per-dir", type=int, default=100)
+    ap.add_argument("--shape", choices=["bulk", "system"], default="bulk",
+                    help="bulk: random-byte files stored plain (--dist sizes); system: files shaped like a macOS "
+                         "system volume's, most of them decmpfs LZVN/LZFSE (samples/gen/apfs_system_shape.py)")
+    ap.add_argument("--jobs", type=int, default=1, help="--shape system: processes making and encoding files")
     ap.add_argument("--extents", type=int, default=4, help="most data extents per bulk file (1 = contiguous)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--container-size", type=parse_size, default=0, help="minimum container size (sparse)")
@@ -1056,7 +1167,10 @@ def main():
         if not a.no_specials:
             specials(v, rnd)
             compressed(v, rnd)
-        bulk(v, a, rnd)
+        if a.shape == "system":
+            system_bulk(v, a, rnd)
+        else:
+            bulk(v, a, rnd)
         if a.corrupt == "decmpfs-huge":
             d = v.makedirs("/bad")
             v.add_compressed(d, "zlib-inline-huge.txt", text_data(100), 3, claim=1 << 50)

@@ -30,6 +30,7 @@ import lzma
 
 SECTOR = 512
 ZERO, RAW, IGNORE, ZLIB, BZIP2, LZMA = 0, 1, 2, 0x80000005, 0x80000006, 0x80000008
+LZFSE = 0x80000007  # ULFO; bvx2 blocks from lzfse_fse.py (docs/formats/udif.md §6)
 TERMINATOR = 0xFFFFFFFF
 APFS_GUID = "7C3457EF-0000-11AA-AA11-00306543ECAC"
 HFS_GUID = "48465300-0000-11AA-AA11-00306543ECAC"
@@ -98,6 +99,8 @@ def encode(job):
         return kind, zlib.compress(data, level), data
     if kind == BZIP2:
         return kind, bz2.compress(data, 9 if level > 1 else 1), data
+    if kind == LZFSE:
+        return kind, _lzfse(data), data
     if kind == LZMA:
         return kind, lzma_chunk(data, level, container), data
     raise ValueError(kind)
@@ -151,7 +154,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("output")
     ap.add_argument("--size", default="4M", help="decoded disk size (rounded up to whole chunks of the partition)")
-    ap.add_argument("--codec", default="zlib", choices=["zlib", "bzip2", "lzma", "raw", "mixed"])
+    ap.add_argument("--codec", default="zlib", choices=["zlib", "bzip2", "lzma", "lzfse", "raw", "mixed"])
     ap.add_argument("--layout", default="gpt", choices=["gpt", "none"])
     ap.add_argument("--chunk-sectors", type=int, default=2048)
     ap.add_argument("--level", type=int, default=6, help="compression effort (1 = fast)")
@@ -176,7 +179,7 @@ def main():
         total = part_sectors
         part_first = 0
     nchunks = part_sectors // cs
-    cycle = {"zlib": [ZLIB], "bzip2": [BZIP2], "lzma": [LZMA], "raw": [RAW],
+    cycle = {"zlib": [ZLIB], "bzip2": [BZIP2], "lzma": [LZMA], "lzfse": [LZFSE], "raw": [RAW],
              "mixed": [ZLIB, BZIP2, ZERO, LZMA, RAW, IGNORE]}[a.codec]
 
     out = open(a.output, "wb")
@@ -282,9 +285,17 @@ def main():
           f"data fork {data_fork_len} bytes, master crc {master:08x}", file=sys.stderr)
 
 
+def _lzfse(data):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import lzfse_fse
+    return lzfse_fse.encode(data)
+
+
 def encode_data(kind, data, level, container):
     if kind == RAW:
         return data
+    if kind == LZFSE:
+        return _lzfse(data)
     if kind == ZLIB:
         return zlib.compress(data, level)
     if kind == BZIP2:
