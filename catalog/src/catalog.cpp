@@ -55,22 +55,37 @@ void in_slices(size_t n, const std::function<void(size_t, size_t)>& work) {
   for (auto& f : done) f.get();
 }
 
-// A component's stored blobs, into `sym`, `fn`, `facts` and `hashes` (cleared first), and its two
-// digests: the one encoding both prepare_build (scratch buffers) and encode_rows (rows) use.
-void encode_blobs(const Component& c, Blob& sym, Blob& fn, Blob& facts, Blob& hashes, std::string& details,
-                  std::string& component) {
-  for (Blob* b : {&sym, &fn, &facts, &hashes}) b->clear();
-  append_strings(sym, c.symbols);
-  append_map(fn, c.functions);
-  append_map(facts, c.facts);
-  append_stored_hashes(hashes, c);
-  details = details_digest(bytes_of(sym), bytes_of(fn), bytes_of(facts));
-  component = component_digest(c, bytes_of(hashes), details);
+// A component's stored blobs, into `sym`, `fn`, `facts` and `hashes` (cleared first): the one
+// encoding prepare_build (for the digests), encode_details and encode_component (rows) use.
+void encode_blobs(const Component& c, Blob* sym, Blob* fn, Blob* facts, Blob* hashes) {
+  if (sym) {
+    sym->clear();
+    append_strings(*sym, c.symbols);
+  }
+  if (fn) {
+    fn->clear();
+    append_map(*fn, c.functions);
+  }
+  if (facts) {
+    facts->clear();
+    append_map(*facts, c.facts);
+  }
+  if (hashes) {
+    hashes->clear();
+    append_stored_hashes(*hashes, c);
+  }
 }
 
-// The rows of a component, encoded for storage.
-void encode_rows(const Component& c, DetailsRow& d, ComponentRow& r) {
-  encode_blobs(c, d.symbols, d.functions, d.facts, r.hashes, d.digest, r.digest);
+// A component's rows, encoded for storage into a reused row (its buffers keep their capacity), under
+// the digests prepare_build computed over the same bytes (hashing them again would cost two SHA-256
+// per new row).
+void encode_details(const Component& c, const std::string& digest, DetailsRow& d) {
+  encode_blobs(c, &d.symbols, &d.functions, &d.facts, nullptr);
+  d.digest = digest;
+}
+void encode_component(const Component& c, const std::string& digest, int64_t details, ComponentRow& r) {
+  encode_blobs(c, nullptr, nullptr, nullptr, &r.hashes);
+  r.digest = digest;
   r.id = c.id;
   r.kind = to_string(c.kind);
   r.space = to_string(c.space);
@@ -80,6 +95,7 @@ void encode_rows(const Component& c, DetailsRow& d, ComponentRow& r) {
   r.uuid = c.uuid;
   r.size = c.size;
   r.code_hash = c.code_hash;
+  r.details = details;
 }
 
 }  // namespace
@@ -190,6 +206,31 @@ uint64_t MembersReader::depth(int64_t key) const {
 
 namespace {
 
+// The keys an insert of the rows at `which` (indices in `digests`) gave them (`got`; 0 for a row
+// another writer stored first), into out[which[k]]; the skipped ones are found by digest.
+template <class Find>
+Status take_keys(const std::vector<size_t>& which, const std::vector<int64_t>& got,
+                 const std::vector<std::string>& digests, std::vector<int64_t>& out, Find find,
+                 const std::string& db) {
+  if (got.size() != which.size())
+    return fail(
+        db_error(ErrorCode::kIo, db, fmt::format("{} rows inserted, {} keys returned", which.size(), got.size())));
+  std::vector<std::string> again;
+  std::vector<size_t> again_at;
+  for (size_t k = 0; k < which.size(); ++k) {
+    if (got[k] != 0) {
+      out[which[k]] = got[k];
+    } else {
+      again.push_back(digests[which[k]]);
+      again_at.push_back(which[k]);
+    }
+  }
+  if (again.empty()) return {};
+  UPSCOPE_TRY(std::vector<int64_t> found, find(again));
+  for (size_t k = 0; k < again.size(); ++k) out[again_at[k]] = found[k];
+  return {};
+}
+
 // A build's members blob: as a delta from the build next to it in series order (the one before it,
 // else the one after) when that is shorter and the chain not too long, else on its own.
 Result<Blob> members_blob(Store& store, int64_t self, const std::vector<int64_t>& keys) {
@@ -215,11 +256,15 @@ PreparedBuild prepare_build(const BuildInventory& inv) {
   const size_t n = inv.components.size();
   out.digests.resize(n);
   out.details_digests.resize(n);
-  // The bytes encode_rows stores, into scratch buffers: digests without a row per component.
+  // The bytes encode_details and encode_component store, into scratch buffers: digests without a
+  // row per component.
   auto digest_slice = [&](size_t begin, size_t end) {
     Blob sym, fn, facts, hashes;
-    for (size_t i = begin; i < end; ++i)
-      encode_blobs(inv.components[i], sym, fn, facts, hashes, out.details_digests[i], out.digests[i]);
+    for (size_t i = begin; i < end; ++i) {
+      encode_blobs(inv.components[i], &sym, &fn, &facts, &hashes);
+      out.details_digests[i] = details_digest(bytes_of(sym), bytes_of(fn), bytes_of(facts));
+      out.digests[i] = component_digest(inv.components[i], bytes_of(hashes), out.details_digests[i]);
+    }
   };
   // Two SHA-256 digests per component are most of an add's CPU.
   in_slices(n, digest_slice);
@@ -253,47 +298,47 @@ Result<std::optional<int64_t>> write_build(Store& store, PreparedBuild& p, const
   for (size_t i = 0; i < n; ++i)
     if (keys[i] == 0 && first_of.emplace(digests[i], i).second) missing.push_back(i);
   if (!missing.empty()) {
-    // The rows of the components not stored yet.
-    std::vector<DetailsRow> details(missing.size());
-    std::vector<ComponentRow> comps(missing.size());
-    in_slices(missing.size(), [&](size_t begin, size_t end) {
-      for (size_t j = begin; j < end; ++j) encode_rows(p.inv->components[missing[j]], details[j], comps[j]);
-    });
-    for (size_t j = 0; j < missing.size(); ++j)
-      if (comps[j].digest != digests[missing[j]])  // encode_rows and prepare_build hash the same bytes
-        return fail(db_error(ErrorCode::kIo, store.name(),
-                             fmt::format("component {}: internal error: its rows do not match its digest",
-                                         comps[j].id)));
+    // Their distinct details, by the digests prepare_build computed; each encoded from the first
+    // component that has it.
     std::vector<std::string> dd;
-    std::vector<const DetailsRow*> drows;
+    std::vector<size_t> dsource;  // component index
     std::unordered_map<std::string_view, size_t> dindex;
-    for (const DetailsRow& d : details)
-      if (dindex.emplace(d.digest, dd.size()).second) {
-        dd.push_back(d.digest);
-        drows.push_back(&d);
-      }
-    UPSCOPE_TRY(std::vector<int64_t> dkeys, store.find_details(dd));
-    std::vector<const DetailsRow*> dnew;
-    for (size_t j = 0; j < dd.size(); ++j)
-      if (dkeys[j] == 0) dnew.push_back(drows[j]);
-    if (!dnew.empty()) {
-      UPSCOPE_CHECK(store.insert_details(dnew));
-      UPSCOPE_TRY(dkeys, store.find_details(dd));
-    }
-    std::vector<const ComponentRow*> cnew;
-    std::vector<std::string> cd;
+    std::vector<size_t> dof(missing.size());  // missing[j]'s index in dd
     for (size_t j = 0; j < missing.size(); ++j) {
-      const int64_t dk = dkeys[dindex.at(details[j].digest)];
-      if (dk == 0)
-        return fail(db_error(ErrorCode::kIo, store.name(),
-                             fmt::format("component {}: its details were not stored", comps[j].id)));
-      comps[j].details = dk;
-      cnew.push_back(&comps[j]);
-      cd.push_back(digests[missing[j]]);
+      const size_t i = missing[j];
+      auto [it, fresh] = dindex.emplace(p.details_digests[i], dd.size());
+      if (fresh) {
+        dd.push_back(p.details_digests[i]);
+        dsource.push_back(i);
+      }
+      dof[j] = it->second;
     }
-    UPSCOPE_CHECK(store.insert_components(cnew));
-    UPSCOPE_TRY(std::vector<int64_t> ck, store.find_components(cd));
-    for (size_t j = 0; j < missing.size(); ++j) keys[missing[j]] = ck[j];
+    UPSCOPE_TRY(std::vector<int64_t> dkeys, store.find_details(dd));
+    std::vector<size_t> dnew;  // indices in dd
+    for (size_t j = 0; j < dd.size(); ++j)
+      if (dkeys[j] == 0) dnew.push_back(j);
+    // Rows are encoded as the store takes them, into one reused row: a first build's 10^5 rows are
+    // never held at once (allocating and freeing them cost more than storing them).
+    if (!dnew.empty()) {
+      UPSCOPE_TRY(std::vector<int64_t> got, store.insert_details(dnew.size(), [&](size_t k, DetailsRow& d) {
+        const size_t j = dnew[k];
+        encode_details(p.inv->components[dsource[j]], dd[j], d);
+      }));
+      UPSCOPE_CHECK(take_keys(
+          dnew, got, dd, dkeys, [&](const std::vector<std::string>& d) { return store.find_details(d); },
+          store.name()));
+    }
+    for (size_t j = 0; j < missing.size(); ++j)
+      if (dkeys[dof[j]] == 0)
+        return fail(db_error(ErrorCode::kIo, store.name(),
+                             fmt::format("component {}: its details were not stored",
+                                         p.inv->components[missing[j]].id)));
+    UPSCOPE_TRY(std::vector<int64_t> got, store.insert_components(missing.size(), [&](size_t j, ComponentRow& r) {
+      const size_t i = missing[j];
+      encode_component(p.inv->components[i], digests[i], dkeys[dof[j]], r);
+    }));
+    UPSCOPE_CHECK(take_keys(missing, got, digests, keys,
+                            [&](const std::vector<std::string>& d) { return store.find_components(d); }, store.name()));
     for (size_t i = 0; i < n; ++i)
       if (keys[i] == 0) keys[i] = keys[first_of.at(digests[i])];
   }

@@ -32,6 +32,9 @@ void append_strings(Blob& out, const std::vector<std::string>& list) {
 }
 
 void append_map(Blob& out, const std::map<std::string, std::string>& map) {
+  size_t total = 0;  // one allocation per blob, as a rule: a length up to 16 KiB takes 1 or 2 bytes
+  for (const auto& [k, v] : map) total += k.size() + v.size() + 4;
+  out.reserve(out.size() + total + 5);
   put_uleb(out, map.size());
   for (const auto& [k, v] : map) {
     put_string(out, k);

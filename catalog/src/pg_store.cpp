@@ -9,6 +9,7 @@
 // (docs/catalog.md §2).
 #include <algorithm>
 #include <optional>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -186,48 +187,55 @@ class PgStore final : public Store {
     return find("components", digests);
   }
 
-  Status insert_details(const std::vector<const DetailsRow*>& rows) override {
-    const std::vector<const DetailsRow*>& sorted = rows;  // in inventory order: see insert_components
-    const size_t n = sorted.size();
+  Result<std::vector<int64_t>> insert_details(size_t n,
+                                              const std::function<void(size_t, DetailsRow&)>& fill) override {
+    // In inventory order: see insert_components.
     pg::Array dg(pg::kByteaOid, n), sy(pg::kByteaOid, n), fn(pg::kByteaOid, n), fa(pg::kByteaOid, n);
-    for (const DetailsRow* d : sorted) {
-      dg.add(d->digest);
-      sy.add(bytes_of(d->symbols));
-      fn.add(bytes_of(d->functions));
-      fa.add(bytes_of(d->facts));
+    std::vector<std::string> digests(n);
+    DetailsRow d;
+    for (size_t k = 0; k < n; ++k) {
+      fill(k, d);
+      dg.add(d.digest);
+      sy.add(bytes_of(d.symbols));
+      fn.add(bytes_of(d.functions));
+      fa.add(bytes_of(d.facts));
+      digests[k] = d.digest;
     }
     pg::Params p;
     p.array(std::move(dg)).array(std::move(sy)).array(std::move(fn)).array(std::move(fa));
     UPSCOPE_TRY(pg::Rows r, c_.query(
         "INSERT INTO details(digest, symbols, functions, facts) SELECT d, s, f, x FROM unnest($1::bytea[], $2::bytea[], "
-        "$3::bytea[], $4::bytea[]) WITH ORDINALITY AS u(d, s, f, x, n) ORDER BY n ON CONFLICT (digest) DO NOTHING",
+        "$3::bytea[], $4::bytea[]) WITH ORDINALITY AS u(d, s, f, x, n) ORDER BY n ON CONFLICT (digest) DO NOTHING "
+        "RETURNING digest, id",
         p, "adding a build"));
-    (void)r;
-    return {};
+    return inserted_keys(r, digests);
   }
 
-  Status insert_components(const std::vector<const ComponentRow*>& rows) override {
+  Result<std::vector<int64_t>> insert_components(size_t n,
+                                                 const std::function<void(size_t, ComponentRow&)>& fill) override {
     // In inventory order, which is component id order: keys follow it (long runs in the build's
     // members), and two writers meeting on the same new rows lock them in the same order.
-    const std::vector<const ComponentRow*>& sorted = rows;
-    const size_t n = sorted.size();
     std::vector<pg::Array> cols;
     const uint32_t types[] = {pg::kByteaOid, pg::kByteaOid, pg::kTextOid,  pg::kTextOid,  pg::kTextOid, pg::kByteaOid,
                               pg::kByteaOid, pg::kByteaOid, pg::kInt8Oid,  pg::kByteaOid, pg::kByteaOid, pg::kInt8Oid};
     for (uint32_t t : types) cols.emplace_back(t, n);
-    for (const ComponentRow* c : sorted) {
-      cols[0].add(c->digest);
-      cols[1].add(c->id);
-      cols[2].add(c->kind);
-      cols[3].add(c->space);
-      cols[4].add(c->location);
-      cols[5].add(c->path);
-      cols[6].add(c->version);
-      cols[7].add(c->uuid);
-      cols[8].add(static_cast<int64_t>(c->size));  // the same 64 bits, signed
-      cols[9].add(c->code_hash);
-      cols[10].add(bytes_of(c->hashes));
-      cols[11].add(c->details);
+    std::vector<std::string> digests(n);
+    ComponentRow c;
+    for (size_t k = 0; k < n; ++k) {
+      fill(k, c);
+      cols[0].add(c.digest);
+      cols[1].add(c.id);
+      cols[2].add(c.kind);
+      cols[3].add(c.space);
+      cols[4].add(c.location);
+      cols[5].add(c.path);
+      cols[6].add(c.version);
+      cols[7].add(c.uuid);
+      cols[8].add(static_cast<int64_t>(c.size));  // the same 64 bits, signed
+      cols[9].add(c.code_hash);
+      cols[10].add(bytes_of(c.hashes));
+      cols[11].add(c.details);
+      digests[k] = c.digest;
     }
     pg::Params p;
     for (auto& a : cols) p.array(std::move(a));
@@ -236,10 +244,9 @@ class PgStore final : public Store {
         "details_id) SELECT d, i, k, s, l, p, v, u, z, c, h, t FROM unnest($1::bytea[], $2::bytea[], $3::text[], "
         "$4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::bytea[], $9::int8[], $10::bytea[], $11::bytea[], "
         "$12::int8[]) WITH ORDINALITY AS u(d, i, k, s, l, p, v, u, z, c, h, t, n) ORDER BY n "
-        "ON CONFLICT (digest) DO NOTHING",
+        "ON CONFLICT (digest) DO NOTHING RETURNING digest, id",
         p, "adding a build"));
-    (void)r;
-    return {};
+    return inserted_keys(r, digests);
   }
 
   Status read_components(const std::vector<int64_t>& keys, const std::function<Status(ComponentRow&)>& each) override {
@@ -311,6 +318,22 @@ class PgStore final : public Store {
     for (int i = 0; i < rows.count(); ++i) {
       const int64_t n = rows.int64(i, 0);
       if (n >= 1 && static_cast<uint64_t>(n) <= out.size()) out[static_cast<size_t>(n - 1)] = rows.int64(i, 1);
+    }
+    return out;
+  }
+
+  // The keys an INSERT ... RETURNING digest, id gave, in the order of `digests` (unique); 0 for a
+  // row it skipped.
+  static std::vector<int64_t> inserted_keys(const pg::Rows& r, const std::vector<std::string>& digests) {
+    std::vector<int64_t> out(digests.size(), 0);
+    if (r.count() == 0) return out;
+    std::unordered_map<std::string_view, size_t> at;
+    at.reserve(digests.size());
+    for (size_t i = 0; i < digests.size(); ++i) at.emplace(std::string_view(digests[i]), i);
+    for (int i = 0; i < r.count(); ++i) {
+      Bytes d = r.bytes(i, 0);
+      auto it = at.find(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+      if (it != at.end()) out[it->second] = r.int64(i, 1);
     }
     return out;
   }

@@ -121,6 +121,14 @@ void Stmt::bind_blob(int i, Bytes data) {
   sqlite3_bind_blob64(st_, i, data.empty() ? &kEmpty : data.data(), data.size(), SQLITE_TRANSIENT);
 }
 
+void Stmt::bind_view(int i, std::string_view text) {
+  sqlite3_bind_text64(st_, i, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+}
+void Stmt::bind_blob_view(int i, Bytes data) {
+  static const uint8_t kEmpty = 0;
+  sqlite3_bind_blob64(st_, i, data.empty() ? &kEmpty : data.data(), data.size(), SQLITE_STATIC);
+}
+
 Result<bool> Stmt::step() {
   int rc = sqlite3_step(st_);
   if (rc == SQLITE_ROW) return true;

@@ -55,6 +55,10 @@ class Stmt {
   void bind(int i, std::string_view text);
   void bind(int i, int64_t v);
   void bind_blob(int i, Bytes data);
+  // The same without the copy: the bytes must stay until the statement is reset (run() resets it).
+  // A build's new rows are bound this way (a copy per field was a measurable part of an add).
+  void bind_view(int i, std::string_view text);
+  void bind_blob_view(int i, Bytes data);
   // true: a row is ready; false: done. Errors name the file and `what`.
   Result<bool> step();
   // Steps a statement that returns no row.

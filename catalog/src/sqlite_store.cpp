@@ -210,37 +210,49 @@ class SqliteStore final : public Store {
     return find(st, digests);
   }
 
-  Status insert_details(const std::vector<const DetailsRow*>& rows) override {
+  Result<std::vector<int64_t>> insert_details(size_t n,
+                                              const std::function<void(size_t, DetailsRow&)>& fill) override {
     UPSCOPE_TRY(sql::Stmt * stp, stmt(ins_details_,
         "INSERT OR IGNORE INTO details(digest, symbols, functions, facts) VALUES (?1, ?2, ?3, ?4)", "adding a build"));
     sql::Stmt& st = *stp;
-    for (const DetailsRow* d : rows) {
-      st.bind_blob(1, bytes_of(d->digest));
-      st.bind_blob(2, bytes_of(d->symbols));
-      st.bind_blob(3, bytes_of(d->functions));
-      st.bind_blob(4, bytes_of(d->facts));
+    std::vector<int64_t> keys;
+    keys.reserve(n);
+    DetailsRow d;
+    for (size_t k = 0; k < n; ++k) {
+      fill(k, d);
+      st.bind_blob_view(1, bytes_of(d.digest));
+      st.bind_blob_view(2, bytes_of(d.symbols));
+      st.bind_blob_view(3, bytes_of(d.functions));
+      st.bind_blob_view(4, bytes_of(d.facts));
       UPSCOPE_CHECK(st.run());
+      keys.push_back(inserted_key());
     }
-    return {};
+    return keys;
   }
 
-  Status insert_components(const std::vector<const ComponentRow*>& rows) override {
+  Result<std::vector<int64_t>> insert_components(size_t n,
+                                                 const std::function<void(size_t, ComponentRow&)>& fill) override {
     UPSCOPE_TRY(sql::Stmt * stp, stmt(ins_components_,
         "INSERT OR IGNORE INTO components(digest, cid, kind, space, location, path, version, uuid, size, code_hash, "
         "hashes, details_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", "adding a build"));
     sql::Stmt& st = *stp;
-    for (const ComponentRow* c : rows) {
-      st.bind_blob(1, bytes_of(c->digest));
+    std::vector<int64_t> keys;
+    keys.reserve(n);
+    ComponentRow c;
+    for (size_t k = 0; k < n; ++k) {
+      fill(k, c);
+      st.bind_blob_view(1, bytes_of(c.digest));
       int i = 2;
-      for (const std::string* s : {&c->id, &c->kind, &c->space, &c->location, &c->path, &c->version, &c->uuid})
-        st.bind(i++, text_of(*s));
-      st.bind(9, static_cast<int64_t>(c->size));  // the same 64 bits, signed
-      st.bind(10, text_of(c->code_hash));
-      st.bind_blob(11, bytes_of(c->hashes));
-      st.bind(12, c->details);
+      for (const std::string* s : {&c.id, &c.kind, &c.space, &c.location, &c.path, &c.version, &c.uuid})
+        st.bind_view(i++, text_of(*s));
+      st.bind(9, static_cast<int64_t>(c.size));  // the same 64 bits, signed
+      st.bind_view(10, text_of(c.code_hash));
+      st.bind_blob_view(11, bytes_of(c.hashes));
+      st.bind(12, c.details);
       UPSCOPE_CHECK(st.run());
+      keys.push_back(inserted_key());
     }
-    return {};
+    return keys;
   }
 
   Status read_components(const std::vector<int64_t>& keys, const std::function<Status(ComponentRow&)>& each) override {
@@ -315,6 +327,9 @@ class SqliteStore final : public Store {
     }
     return &*slot;
   }
+
+  // The key of the row the last INSERT OR IGNORE stored; 0 when it stored none.
+  int64_t inserted_key() const { return db_.changes() == 0 ? 0 : db_.last_insert_rowid(); }
 
   Result<std::vector<int64_t>> find(sql::Stmt& st, const std::vector<std::string>& digests) {
     std::vector<int64_t> out(digests.size(), 0);

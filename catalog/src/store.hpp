@@ -72,9 +72,14 @@ class Store {
   // The keys of stored rows by digest, in the order asked; 0 where there is none.
   virtual Result<std::vector<int64_t>> find_details(const std::vector<std::string>& digests) = 0;
   virtual Result<std::vector<int64_t>> find_components(const std::vector<std::string>& digests) = 0;
-  // Rows whose digest is there by then (another writer's) are skipped, not errors.
-  virtual Status insert_details(const std::vector<const DetailsRow*>& rows) = 0;
-  virtual Status insert_components(const std::vector<const ComponentRow*>& rows) = 0;
+  // Inserts `n` rows, the k-th as fill(k, row) leaves `row`: one row reused from each call to the
+  // next (its buffers keep their capacity), so a build's new rows are never all held at once. Rows
+  // whose digest is there by then (another writer's) are skipped, not errors. The key given to each
+  // row, in order; 0 for a skipped one (the caller finds those): new rows need no second look-up.
+  virtual Result<std::vector<int64_t>> insert_details(size_t n,
+                                                      const std::function<void(size_t, DetailsRow&)>& fill) = 0;
+  virtual Result<std::vector<int64_t>> insert_components(size_t n,
+                                                         const std::function<void(size_t, ComponentRow&)>& fill) = 0;
 
   // Rows by key (`keys` sorted, unique), each handed to `each` once, in any order.
   virtual Status read_components(const std::vector<int64_t>& keys,
