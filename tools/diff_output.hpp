@@ -32,25 +32,13 @@ inline int verdict_exit(const Verdict& v) {
   return kExitError;
 }
 
-inline reports::Json builds_json(const BuildInventory& old_build, const BuildInventory& new_build) {
-  auto side = [](const BuildInventory& inv) {
-    return reports::Json{{"source", inv.source}, {"label", reports::build_label(inv)}, {"product", inv.product},
-                         {"version", inv.version}, {"build", inv.build}, {"version_extra", inv.version_extra},
-                         {"components", inv.components.size() + inv.omitted_identical}};
-  };
-  return reports::Json{{"old", side(old_build)}, {"new", side(new_build)}};
-}
-
 // Writes the diff; exit code 0 no differences, 1 differences, 2 output failed. `all`: list
 // relink-only changes in text too (JSON always has every change).
 inline int emit_diff(const Context& ctx, const BuildInventory& old_build, const BuildInventory& new_build,
                      const BuildDiff& diff, bool all = false) {
   int rc;
   if (ctx.global.output_format() == Format::kJson) {
-    auto doc = reports::make_document("diff");
-    doc["builds"] = builds_json(old_build, new_build);
-    doc["diff"] = reports::to_json(diff);
-    rc = emit(ctx, doc);
+    rc = emit(ctx, reports::diff_document(old_build, new_build, diff));
   } else if (wants_rich(ctx)) {
     reports::RichReport r;
     r.title = reports::build_label(old_build) + " → " + reports::build_label(new_build);
@@ -70,11 +58,7 @@ inline int emit_verdict(const Context& ctx, const BuildInventory& old_build, con
   Verdict v = decide_rsr(diff);
   int rc;
   if (ctx.global.output_format() == Format::kJson) {
-    auto doc = reports::make_document("verdict");
-    doc["builds"] = builds_json(old_build, new_build);
-    doc["verdict"] = reports::to_json(v);
-    doc["diff"] = reports::to_json(diff);
-    rc = emit(ctx, doc);
+    rc = emit(ctx, reports::verdict_document(old_build, new_build, v, diff));
   } else if (wants_rich(ctx)) {
     reports::RichReport r;
     r.title = "RSR verdict: " + reports::build_label(old_build) + " → " + reports::build_label(new_build);

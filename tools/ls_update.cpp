@@ -1,11 +1,8 @@
 // `upscope ls UPDATE[:/prefix]`: every device path an OTA/RSR update package would write, patch or
 // remove, with its size, the package file that carries it, its location and space, and (--hash) the
 // hash of the written content (payload files; patches give the declared output SHA-1).
-#include <fmt/format.h>
-
 #include "inspect/text.hpp"
 #include "ls_registry.hpp"
-#include "reports/text_table.hpp"
 #include "update_common.hpp"
 
 namespace upscope::cli {
@@ -38,36 +35,10 @@ int list_update(Context& ctx, const LsRequest& req, const IdentifiedInput& input
     if (req.path.empty() || req.path == "/" || t.path.rfind(req.path, 0) == 0) rows.push_back(&t);
   int rc = kExitOk;
   if (json) {
-    auto doc = reports::make_document("update-ls");
-    doc["source"] = req.image;
-    doc["kind"] = ota::to_string(p->kind);
-    doc["hash"] = req.hash ? reports::Json(to_string(*req.hash)) : reports::Json(nullptr);
-    reports::Json files = reports::Json::array();
-    for (const auto* t : rows) files.push_back(reports::to_json(*t));
-    doc["files"] = std::move(files);
-    reports::Json na = reports::Json::array();
-    for (const auto& n : p->not_analysed) na.push_back({{"path", n.path}, {"reason", n.reason}});
-    doc["not_analysed"] = std::move(na);
-    doc["diagnostics"] = reports::to_json(p->diagnostics);
-    rc = emit(ctx, doc);
+    rc = emit(ctx, reports::update_ls_document(req.image, *p, rows, req.hash));
     if (ctx.global.strict && (p->diagnostics.has_errors() || p->diagnostics.count(Severity::kWarning))) rc = kExitError;
   } else {
-    std::vector<std::string> head{"ACTION", "SIZE", "LOCATION", "SPACE", "PATH", "SOURCE"};
-    if (req.hash) head.push_back(to_string(*req.hash));
-    using A = reports::TextTable::Align;
-    reports::TextTable table(head, {A::kLeft, A::kRight, A::kLeft, A::kLeft, A::kLeft, A::kLeft, A::kLeft});
-    for (const auto* t : rows) {
-      std::vector<std::string> cells{ota::to_string(t->action), std::to_string(t->size),
-                                     to_string(t->placement.location), to_string(t->placement.space), t->path, t->source};
-      if (req.hash) {
-        std::string h = t->hash;
-        if (h.empty() && *req.hash == HashKind::kSha1) h = t->output_sha1;
-        cells.push_back(h.empty() ? "-" : h);
-      }
-      table.add_row(std::move(cells));
-    }
-    std::string text = table.str();
-    for (const auto& n : p->not_analysed) text += fmt::format("not analysed: {}: {}\n", n.path, n.reason);
+    std::string text = reports::update_ls_text(*p, rows, req.hash);
     if (print_diagnostics(ctx, req.image, p->diagnostics)) rc = kExitError;
     int out = emit(ctx, text);
     if (out != kExitOk) rc = out;

@@ -4,14 +4,12 @@
 
 #include <string>
 
-#include <fmt/format.h>
-
 #include "cli.hpp"
 #include "inspect/thread_pool.hpp"
 #include "analysis/verdict.hpp"
 #include "analysis/update_changes.hpp"
 #include "ota/ota.hpp"
-#include "reports/model.hpp"
+#include "reports/update.hpp"
 
 namespace upscope::cli {
 
@@ -23,7 +21,7 @@ inline Result<ota::Package> read_update(const Context& ctx, const std::string& p
 }
 
 // `upscope verdict UPDATE`: every path the package writes or patches becomes a change placed by
-// the classify table, what could not be read stays not analysed, and decide_rsr rules.
+// the placement table, what could not be read stays not analysed, and decide_rsr rules.
 inline int run_update_verdict(Context& ctx, const std::string& path) {
   if (!ota::is_update_package(path)) {
     Error e = make_error(ErrorCode::kUnsupported, "",
@@ -42,36 +40,12 @@ inline int run_update_verdict(Context& ctx, const std::string& path) {
     return kExitError;
   }
   print_diagnostics(ctx, path, p->diagnostics);
-  const ota::Metadata& m = p->metadata;
   auto touched = placed_touched_paths(*p);
   BuildDiff diff = update_changes(*p, touched);
   Verdict v = decide_rsr(diff);
-  const std::string version = m.product_version.empty() ? m.os_version : m.product_version;
-  const std::string new_label = fmt::format("{}{} ({})", version, m.product_version_extra.empty() ? "" : " " + m.product_version_extra, m.build);
-  const std::string old_label = m.prerequisite_build.empty()           ? "any build (no prerequisite)"
-                                : m.prerequisite_os_version.empty() ? m.prerequisite_build
-                                                                    : fmt::format("{} ({})", m.prerequisite_os_version, m.prerequisite_build);
-  int rc;
-  if (ctx.global.output_format() == Format::kJson) {
-    auto doc = reports::make_document("verdict");
-    doc["builds"] = {{"old", {{"source", path}, {"label", old_label}, {"product", ""}, {"version", m.prerequisite_os_version},
-                              {"build", m.prerequisite_build}, {"version_extra", ""}, {"components", 0}}},
-                     {"new", {{"source", path}, {"label", new_label}, {"product", ""}, {"version", version},
-                              {"build", m.build}, {"version_extra", m.product_version_extra}, {"components", touched.size()}}}};
-    doc["verdict"] = reports::to_json(v);
-    doc["diff"] = reports::to_json(diff);
-    reports::Json u;
-    u["kind"] = ota::to_string(p->kind);
-    u["reasons"] = p->reasons;
-    reports::Json t = reports::Json::array();
-    for (const auto& x : touched) t.push_back(reports::to_json(x));
-    u["touched"] = std::move(t);
-    doc["update"] = std::move(u);
-    rc = emit(ctx, doc);
-  } else {
-    rc = emit(ctx, fmt::format("update package {} ({}): {} -> {}\n{}", path, ota::to_string(p->kind), old_label, new_label,
-                               reports::verdict_text(v, diff)));
-  }
+  int rc = ctx.global.output_format() == Format::kJson
+               ? emit(ctx, reports::update_verdict_document(path, *p, touched, v, diff))
+               : emit(ctx, reports::update_verdict_text(path, *p, v, diff));
   if (rc != kExitOk) return rc;
   switch (v.rsr_eligible) {
     case Eligibility::kYes: return kExitOk;

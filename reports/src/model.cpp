@@ -339,4 +339,29 @@ std::string verdict_text(const Verdict& v, const BuildDiff& d) {
   return out;
 }
 
+Json builds_json(const BuildInventory& old_build, const BuildInventory& new_build) {
+  auto side = [](const BuildInventory& inv) {
+    return Json{{"source", inv.source}, {"label", build_label(inv)}, {"product", inv.product},
+                {"version", inv.version}, {"build", inv.build}, {"version_extra", inv.version_extra},
+                {"components", inv.components.size() + inv.omitted_identical}};
+  };
+  return Json{{"old", side(old_build)}, {"new", side(new_build)}};
+}
+
+Json diff_document(const BuildInventory& old_build, const BuildInventory& new_build, const BuildDiff& d) {
+  Json doc = make_document("diff");
+  doc["builds"] = builds_json(old_build, new_build);
+  doc["diff"] = to_json(d);
+  return doc;
+}
+
+Json verdict_document(const BuildInventory& old_build, const BuildInventory& new_build, const Verdict& v,
+                      const BuildDiff& d) {
+  Json doc = make_document("verdict");
+  doc["builds"] = builds_json(old_build, new_build);
+  doc["verdict"] = to_json(v);
+  doc["diff"] = to_json(d);
+  return doc;
+}
+
 }  // namespace upscope::reports

@@ -36,4 +36,10 @@ std::string function_display(const FunctionChange& f);
 // "macOS 13.3.1 (a) 22E772610a" or the source path when the tree had no SystemVersion.plist.
 std::string build_label(const BuildInventory& inv);
 
+// The "diff" and "verdict" documents of two builds (upscope diff/verdict and catalog diff/verdict).
+Json builds_json(const BuildInventory& old_build, const BuildInventory& new_build);
+Json diff_document(const BuildInventory& old_build, const BuildInventory& new_build, const BuildDiff& d);
+Json verdict_document(const BuildInventory& old_build, const BuildInventory& new_build, const Verdict& v,
+                      const BuildDiff& d);
+
 }  // namespace upscope::reports
