@@ -214,20 +214,12 @@ class SqliteStore final : public Store {
                                               const std::function<void(size_t, DetailsRow&)>& fill) override {
     UPSCOPE_TRY(sql::Stmt * stp, stmt(ins_details_,
         "INSERT OR IGNORE INTO details(digest, symbols, functions, facts) VALUES (?1, ?2, ?3, ?4)", "adding a build"));
-    sql::Stmt& st = *stp;
-    std::vector<int64_t> keys;
-    keys.reserve(n);
-    DetailsRow d;
-    for (size_t k = 0; k < n; ++k) {
-      fill(k, d);
+    return insert_rows<DetailsRow>(*stp, n, fill, [](sql::Stmt& st, const DetailsRow& d) {
       st.bind_blob_view(1, bytes_of(d.digest));
       st.bind_blob_view(2, bytes_of(d.symbols));
       st.bind_blob_view(3, bytes_of(d.functions));
       st.bind_blob_view(4, bytes_of(d.facts));
-      UPSCOPE_CHECK(st.run());
-      keys.push_back(inserted_key());
-    }
-    return keys;
+    });
   }
 
   Result<std::vector<int64_t>> insert_components(size_t n,
@@ -235,12 +227,7 @@ class SqliteStore final : public Store {
     UPSCOPE_TRY(sql::Stmt * stp, stmt(ins_components_,
         "INSERT OR IGNORE INTO components(digest, cid, kind, space, location, path, version, uuid, size, code_hash, "
         "hashes, details_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", "adding a build"));
-    sql::Stmt& st = *stp;
-    std::vector<int64_t> keys;
-    keys.reserve(n);
-    ComponentRow c;
-    for (size_t k = 0; k < n; ++k) {
-      fill(k, c);
+    return insert_rows<ComponentRow>(*stp, n, fill, [](sql::Stmt& st, const ComponentRow& c) {
       st.bind_blob_view(1, bytes_of(c.digest));
       int i = 2;
       for (const std::string* s : {&c.id, &c.kind, &c.space, &c.location, &c.path, &c.version, &c.uuid})
@@ -249,10 +236,7 @@ class SqliteStore final : public Store {
       st.bind_view(10, text_of(c.code_hash));
       st.bind_blob_view(11, bytes_of(c.hashes));
       st.bind(12, c.details);
-      UPSCOPE_CHECK(st.run());
-      keys.push_back(inserted_key());
-    }
-    return keys;
+    });
   }
 
   Status read_components(const std::vector<int64_t>& keys, const std::function<Status(ComponentRow&)>& each) override {
@@ -330,6 +314,23 @@ class SqliteStore final : public Store {
 
   // The key of the row the last INSERT OR IGNORE stored; 0 when it stored none.
   int64_t inserted_key() const { return db_.changes() == 0 ? 0 : db_.last_insert_rowid(); }
+
+  // Runs the INSERT OR IGNORE `st` once per row (fill it, bind it): each row's new key, or 0 when
+  // the row was there already (another writer's).
+  template <class Row, class Bind>
+  Result<std::vector<int64_t>> insert_rows(sql::Stmt& st, size_t n, const std::function<void(size_t, Row&)>& fill,
+                                           Bind bind) {
+    std::vector<int64_t> keys;
+    keys.reserve(n);
+    Row row;
+    for (size_t k = 0; k < n; ++k) {
+      fill(k, row);
+      bind(st, row);
+      UPSCOPE_CHECK(st.run());
+      keys.push_back(inserted_key());
+    }
+    return keys;
+  }
 
   Result<std::vector<int64_t>> find(sql::Stmt& st, const std::vector<std::string>& digests) {
     std::vector<int64_t> out(digests.size(), 0);

@@ -187,14 +187,16 @@ def encode_block(seqs, literals):
     return b"bvx2" + struct.pack("<IQQQ", n_raw, w0, w1, w2) + freq_bytes + lit_payload + lmd_payload
 
 
-def parse(data):
-    """Greedy LZ77 parse (4-byte hash of positions, distances up to 64 KiB - 1 here since decmpfs
-    chunks are 64 KiB): [(L, M, D)] with L <= 315 and M <= 2359, and the literals in order; the last
-    triple may have M = 0 (trailing literals)."""
+def greedy_matches(data):
+    """The greedy LZ77 match finder both of our decmpfs encoders share (this one and make_apfs.py's
+    LZVN): a 4-byte hash of positions, distances up to 64 KiB - 1 (decmpfs chunks are 64 KiB). Yields
+    (literal_start, position, length, distance) per match; the next literals start at position +
+    length. Written for speed in pure Python: matches are extended 32 bytes at a time, only every
+    third position inside a match is indexed, and a long literal run (incompressible data) is
+    scanned with a growing step."""
     n = len(data)
     table = {}
     get = table.get
-    seqs, lits = [], bytearray()
     lit_start = i = 0
     while i + 4 <= n:
         key = data[i:i + 4]
@@ -208,7 +210,21 @@ def parse(data):
             m += 32
         while i + m < n and data[cand + m] == data[i + m]:
             m += 1
-        d = i - cand
+        yield lit_start, i, m, i - cand
+        for j in range(i + 1, min(i + m, n - 3), 3):
+            table[data[j:j + 4]] = j
+        i += m
+        lit_start = i
+
+
+def parse(data):
+    """Greedy LZ77 parse (4-byte hash of positions, distances up to 64 KiB - 1 here since decmpfs
+    chunks are 64 KiB): [(L, M, D)] with L <= 315 and M <= 2359, and the literals in order; the last
+    triple may have M = 0 (trailing literals)."""
+    n = len(data)
+    seqs, lits = [], bytearray()
+    lit_start = 0
+    for lit_start, i, m, d in greedy_matches(data):
         lits += data[lit_start:i]
         l = i - lit_start
         while l > L_MAX:
@@ -221,10 +237,7 @@ def parse(data):
             seqs.append((l if first else 0, k, d))
             first = False
             left -= k
-        for j in range(i + 1, min(i + m, n - 3), 3):
-            table[data[j:j + 4]] = j
-        i += m
-        lit_start = i
+        lit_start = i + m
     lits += data[lit_start:]
     l = n - lit_start
     while l > L_MAX:

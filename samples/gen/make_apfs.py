@@ -123,17 +123,12 @@ def name_hash(name, case_insensitive):
 # ---------------------------------------------------------------- codecs for decmpfs
 def lzvn_encode(data):
     """A small greedy LZVN encoder: literal opcodes (0xE0/0xE1-0xEF), large-distance matches
-    (LLMMM111 + u16 distance, L=0) continued by previous-distance matches (0xF0/0xF1-0xFF).
-    Written for speed in pure Python: matches are extended 32 bytes at a time, only every third
-    position inside a match is indexed, and a long literal run (incompressible data) is scanned
-    with a growing step."""
+    (LLMMM111 + u16 distance, L=0) continued by previous-distance matches (0xF0/0xF1-0xFF), over the
+    matches lzfse_fse.greedy_matches finds."""
     out = bytearray()
     n = len(data)
-    table = {}
-    get = table.get
     append, extend, pack = out.append, out.extend, struct.pack
     lit_start = 0
-    i = 0
 
     def literals(a, b):
         while b - a >= 16:
@@ -146,22 +141,11 @@ def lzvn_encode(data):
             append(0xE0 | (b - a))
             extend(data[a:b])
 
-    while i + 4 <= n:
-        key = data[i:i + 4]
-        cand = get(key)
-        table[key] = i
-        if cand is None or i - cand > 0xFFFF:
-            i += 1 + ((i - lit_start) >> 7)
-            continue
-        m = 4
-        while i + m + 32 <= n and data[cand + m:cand + m + 32] == data[i + m:i + m + 32]:
-            m += 32
-        while i + m < n and data[cand + m] == data[i + m]:
-            m += 1
+    for lit_start, i, m, d in lzfse_fse.greedy_matches(data):
         literals(lit_start, i)
         first = min(m, 10)
         append(((first - 3) << 3) | 7)
-        extend(pack("<H", i - cand))
+        extend(pack("<H", d))
         rest = m - first
         while rest >= 16:
             k = min(rest, 271)
@@ -170,10 +154,7 @@ def lzvn_encode(data):
             rest -= k
         if rest:
             append(0xF0 | rest)
-        for j in range(i + 1, min(i + m, n - 3), 3):
-            table[data[j:j + 4]] = j
-        i += m
-        lit_start = i
+        lit_start = i + m
     literals(lit_start, n)
     out += b"\x06" + bytes(7)
     return bytes(out)
