@@ -10,6 +10,7 @@
 
 #include "aa/aa.hpp"
 #include "inspect/hash.hpp"
+#include "inspect/new_file.hpp"
 #include "inspect/text.hpp"
 
 namespace upscope::aa {
@@ -98,7 +99,7 @@ Result<ExtractReport> extract(Bytes archive, const std::string& dir, const ReadO
         ++rep.skipped;
         return {};
       }
-      fs::remove(target, lec);  // replaced, never written through (it may be a symlink)
+      remove_non_directory(target.string());  // replaced, never written through (it may be a symlink)
     }
     // O_EXCL|O_NOFOLLOW: a file or symlink that appeared meanwhile is not written through either.
     int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -142,7 +143,14 @@ Result<ExtractReport> extract(Bytes archive, const std::string& dir, const ReadO
   if (!result) return fail(result.error());
   for (const auto& [p, target] : links) {
     std::error_code lec;
-    fs::remove(p, lec);
+    if (fs::exists(fs::symlink_status(p, lec))) {
+      if (!opt.overwrite) {
+        d.error(std::nullopt, "symlink", fmt::format("'{}' already exists in the target; not overwritten", p.string()));
+        ++rep.skipped;
+        continue;
+      }
+      remove_non_directory(p.string());
+    }
     fs::create_directories(p.parent_path(), lec);
     fs::create_symlink(target, p, lec);
     if (lec) d.error(std::nullopt, "symlink", fmt::format("cannot create '{}': {}", p.string(), lec.message()));

@@ -111,8 +111,21 @@ TEST_CASE("extract: contents, modes, symlinks, digests", "[aa]") {
   CHECK(again.exit_code == 2);
   CHECK(again.err.find("entry 2: 'docs/readme.txt' already exists in the target; not overwritten") != std::string::npos);
   CHECK(read_file(dir / "out/docs/readme.txt") == "mine");
+  // The symlink entry follows the same rule: the one already there (from the first run) stays.
+  CHECK(again.err.find("symlink: '" + (dir / "out/docs/link").string() + "' already exists in the target; not overwritten") !=
+        std::string::npos);
+  // With --overwrite a file in a symlink's place is replaced by the link; an empty directory is not removed.
+  fs::remove(dir / "out/docs/link");
+  write_bytes(dir / "out/docs/link", {'x'});
+  fs::remove(dir / "out/big.bin");
+  fs::create_directory(dir / "out/big.bin");
   auto forced = run_upscope({"aa", "extract", "--overwrite", arch.string(), "-o", (dir / "out").string()});
+  CHECK(forced.exit_code == 2);
+  CHECK(forced.err.find("cannot create 'big.bin'") != std::string::npos);
+  CHECK(fs::is_directory(dir / "out/big.bin"));
   CHECK(read_file(dir / "out/docs/readme.txt").size() == 90);
+  CHECK(fs::is_symlink(dir / "out/docs/link"));
+  CHECK(fs::read_symlink(dir / "out/docs/link") == "readme.txt");
   auto ls = run_upscope({"aa", "list", "--json", arch.string()});
   CHECK(ls.exit_code == 0);
   CHECK(ls.out.find("\"schema\": \"upscope/apple-archive/1\"") != std::string::npos);

@@ -13,15 +13,10 @@
 
 namespace upscope {
 
-namespace {
-
-// A file or symlink at `path` goes (the link itself, never what it points to); a directory stays.
-void remove_non_directory(const std::string& path) {
+bool remove_non_directory(const std::string& path) {
   struct stat sb;
-  if (::lstat(path.c_str(), &sb) == 0 && !S_ISDIR(sb.st_mode)) ::unlink(path.c_str());
+  return ::lstat(path.c_str(), &sb) == 0 && !S_ISDIR(sb.st_mode) && ::unlink(path.c_str()) == 0;
 }
-
-}  // namespace
 
 Status write_new_file(const Source& src, const std::string& path, unsigned mode, bool replace) {
   if (replace) remove_non_directory(path);

@@ -8,6 +8,10 @@
 
 namespace upscope {
 
+// A file or symlink at `path` is removed (the link itself, never what it points to); a directory
+// stays. Whether something was removed.
+bool remove_non_directory(const std::string& path);
+
 // Creates `path` with O_CREAT|O_EXCL|O_NOFOLLOW (never through a symlink) and streams `src` into it
 // in 1 MiB pieces (or straight from memory when it is contiguous). An existing file is an error
 // ("exists; not overwritten"), unless `replace`: then a file or symlink there is removed first (a
