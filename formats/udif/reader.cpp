@@ -69,7 +69,13 @@ bool parse_mish(const Image& img, Bytes data, Blkx& blk, Sink& sink, uint64_t ch
     blk.header = {};
     return true;
   }
-  blk.header = load_mish_header(data.first(kMishHeaderSize));
+  const ByteReader table(data, 0, "mish table");
+  Cursor tc(table);
+  blk.header = read_mish_header(tc);  // Data holds the header (checked above)
+  if (!tc.ok()) {
+    blk.header = {};
+    return sink.report(ErrorCode::kTruncated, where, tc.error().rule, xml_off);
+  }
   const BLKXTable& h = blk.header;
   if (std::string_view(h.signature, 4) != "mish") {
     if (!sink.report(ErrorCode::kMalformed, where,
@@ -104,7 +110,8 @@ bool parse_mish(const Image& img, Bytes data, Blkx& blk, Sink& sink, uint64_t ch
   std::optional<uint32_t> prev_index;
   bool terminated = false;
   for (uint32_t i = 0; i < h.numberOfBlockChunks; ++i) {
-    BLKXChunkEntry e = load_chunk(data.subspan(kMishHeaderSize + uint64_t(i) * kChunkEntrySize, kChunkEntrySize));
+    BLKXChunkEntry e = read_chunk(tc);  // entry i at kMishHeaderSize + i * kChunkEntrySize, inside `need`
+    if (!tc.ok()) return sink.report(ErrorCode::kTruncated, where, tc.error().rule, xml_off);
     blk.type_counts[e.entryType]++;
     if (e.entryType == kChunkTerminator) {
       terminated = true;
@@ -216,7 +223,10 @@ Result<Image> parse(const Source& file, Diagnostics* diags, const ParseOptions& 
                size >= kKolySize ? size - kKolySize : 0);
   }
   img.koly_offset = size - kKolySize;
-  img.koly = load_koly(tail);
+  const ByteReader trailer(tail, img.koly_offset, "koly trailer");  // exactly kKolySize bytes here
+  Cursor kc(trailer);
+  img.koly = read_koly(kc);
+  if (!kc.ok()) return err(ErrorCode::kTruncated, "koly trailer", kc.error().rule, img.koly_offset);
   const UDIFResourceFile& k = img.koly;
   const uint64_t ko = img.koly_offset;
   if (k.headerSize != kKolySize)

@@ -26,60 +26,77 @@ bool chunk_is_compressed(uint32_t type) {
   return type == kChunkAdc || type == kChunkZlib || type == kChunkBzip2 || type == kChunkLzfse || type == kChunkLzma;
 }
 
-UDIFChecksum load_checksum(const uint8_t* p) {
-  UDIFChecksum c;
-  c.type = load_u32be(p);
-  c.bitCount = load_u32be(p + 4);
-  std::memcpy(c.data.data(), p + 8, c.data.size());
-  return c;
-}
-
-UDIFResourceFile load_koly(Bytes b) {
-  const uint8_t* p = b.data();
-  UDIFResourceFile k{};
-  std::memcpy(k.signature, p, 4);
-  k.version = load_u32be(p + 4);
-  k.headerSize = load_u32be(p + 8);
-  k.flags = load_u32be(p + 12);
-  k.runningDataForkOffset = load_u64be(p + 16);
-  k.dataForkOffset = load_u64be(p + 24);
-  k.dataForkLength = load_u64be(p + 32);
-  k.rsrcForkOffset = load_u64be(p + 40);
-  k.rsrcForkLength = load_u64be(p + 48);
-  k.segmentNumber = load_u32be(p + 56);
-  k.segmentCount = load_u32be(p + 60);
-  std::memcpy(k.segmentID, p + 64, 16);
-  k.dataForkChecksum = load_checksum(p + 80);
-  k.xmlOffset = load_u64be(p + 216);
-  k.xmlLength = load_u64be(p + 224);
-  k.codeSignatureOffset = load_u64be(p + 296);
-  k.codeSignatureLength = load_u64be(p + 304);
-  k.masterChecksum = load_checksum(p + 352);
-  k.imageVariant = load_u32be(p + 488);
-  k.sectorCount = load_u64be(p + 492);
+UDIFChecksum read_checksum(Cursor& c) {
+  UDIFChecksum k;
+  k.type = c.u32be();
+  k.bitCount = c.u32be();
+  Bytes d = c.bytes(k.data.size());
+  if (c.ok()) std::memcpy(k.data.data(), d.data(), d.size());
   return k;
 }
 
-BLKXTable load_mish_header(Bytes b) {
-  const uint8_t* p = b.data();
+namespace {
+void read_signature(Cursor& c, char (&sig)[4]) {
+  Bytes b = c.bytes(4);
+  if (c.ok()) std::memcpy(sig, b.data(), 4);
+}
+}  // namespace
+
+// Offsets: docs/formats/udif.md §2 (koly) and §3 (mish).
+UDIFResourceFile read_koly(Cursor& c) {
+  const uint64_t base = c.tell();
+  UDIFResourceFile k{};
+  read_signature(c, k.signature);
+  k.version = c.u32be();
+  k.headerSize = c.u32be();
+  k.flags = c.u32be();
+  k.runningDataForkOffset = c.u64be();
+  k.dataForkOffset = c.u64be();
+  k.dataForkLength = c.u64be();
+  k.rsrcForkOffset = c.u64be();
+  k.rsrcForkLength = c.u64be();
+  k.segmentNumber = c.u32be();
+  k.segmentCount = c.u32be();
+  Bytes id = c.bytes(16);
+  if (c.ok()) std::memcpy(k.segmentID, id.data(), 16);
+  k.dataForkChecksum = read_checksum(c);
+  k.xmlOffset = c.at(base + 216).u64be();
+  k.xmlLength = c.u64be();
+  k.codeSignatureOffset = c.at(base + 296).u64be();
+  k.codeSignatureLength = c.u64be();
+  k.masterChecksum = read_checksum(c.at(base + 352));
+  k.imageVariant = c.at(base + 488).u32be();
+  k.sectorCount = c.u64be();
+  c.at(base + kKolySize);
+  return k;
+}
+
+BLKXTable read_mish_header(Cursor& c) {
+  const uint64_t base = c.tell();
   BLKXTable t{};
-  std::memcpy(t.signature, p, 4);
-  t.version = load_u32be(p + 4);
-  t.firstSectorNumber = load_u64be(p + 8);
-  t.sectorCount = load_u64be(p + 16);
-  t.dataStart = load_u64be(p + 24);
-  t.buffersNeeded = load_u32be(p + 32);
-  t.blockDescriptors = load_u32be(p + 36);
-  for (int i = 0; i < 6; ++i) t.reserved[i] = load_u32be(p + 40 + 4 * i);
-  t.checksum = load_checksum(p + 64);
-  t.numberOfBlockChunks = load_u32be(p + 200);
+  read_signature(c, t.signature);
+  t.version = c.u32be();
+  t.firstSectorNumber = c.u64be();
+  t.sectorCount = c.u64be();
+  t.dataStart = c.u64be();
+  t.buffersNeeded = c.u32be();
+  t.blockDescriptors = c.u32be();
+  for (auto& r : t.reserved) r = c.u32be();
+  t.checksum = read_checksum(c);
+  t.numberOfBlockChunks = c.at(base + 200).u32be();
+  c.at(base + kMishHeaderSize);
   return t;
 }
 
-BLKXChunkEntry load_chunk(Bytes b) {
-  const uint8_t* p = b.data();
-  return {load_u32be(p), load_u32be(p + 4), load_u64be(p + 8), load_u64be(p + 16), load_u64be(p + 24),
-          load_u64be(p + 32)};
+BLKXChunkEntry read_chunk(Cursor& c) {
+  BLKXChunkEntry e{};
+  e.entryType = c.u32be();
+  e.comment = c.u32be();
+  e.sectorNumber = c.u64be();
+  e.sectorCount = c.u64be();
+  e.compressedOffset = c.u64be();
+  e.compressedLength = c.u64be();
+  return e;
 }
 
 void store_u32be(uint8_t* p, uint32_t v) {

@@ -104,11 +104,12 @@ const char* chunk_type_name(uint32_t type);
 bool chunk_type_known(uint32_t type);
 bool chunk_is_compressed(uint32_t type);
 
-// Explicit big-endian loads (callers give exactly the bytes of the structure).
-UDIFChecksum load_checksum(const uint8_t* p);
-UDIFResourceFile load_koly(Bytes b512);
-BLKXTable load_mish_header(Bytes b204);
-BLKXChunkEntry load_chunk(Bytes b40);
+// Big-endian reads of each structure from the cursor's position, every field bounds-checked where it
+// is read: a short input leaves the cursor failed (c.ok() false, c.error() naming the offset).
+UDIFChecksum read_checksum(Cursor& c);
+UDIFResourceFile read_koly(Cursor& c);
+BLKXTable read_mish_header(Cursor& c);
+BLKXChunkEntry read_chunk(Cursor& c);
 
 // Writers, used by the sparse-image / UDIF fixture code in tests (big-endian).
 void store_u32be(uint8_t* p, uint32_t v);
