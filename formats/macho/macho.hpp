@@ -24,6 +24,7 @@ struct Section {
   uint32_t offset = 0, align = 0, reloff = 0, nreloc = 0, flags = 0, reserved1 = 0, reserved2 = 0, reserved3 = 0;
   bool zerofill() const;
   bool has_instructions() const;
+  uint32_t type() const;  // flags & SECTION_TYPE: S_REGULAR, S_CSTRING_LITERALS, S_SYMBOL_STUBS, ...
 };
 
 struct Segment {
@@ -31,6 +32,7 @@ struct Segment {
   std::string segname;
   uint64_t vmaddr = 0, vmsize = 0, fileoff = 0, filesize = 0;
   uint32_t maxprot = 0, initprot = 0, nsects = 0, flags = 0;
+  bool executable() const;  // initprot has VM_PROT_EXECUTE
   std::vector<Section> sections;
 };
 
@@ -45,6 +47,7 @@ struct Dylib {
   uint32_t command_index = 0;
   uint32_t cmd = 0;              // LC_LOAD_DYLIB, LC_ID_DYLIB, LC_LOAD_WEAK_DYLIB, ...
   std::string name;
+  bool is_id() const;            // LC_ID_DYLIB: the image's own name, not a dependency
   uint32_t timestamp = 0, current_version = 0, compatibility_version = 0;
 };
 
@@ -103,6 +106,8 @@ struct Symbol {
   uint8_t type = 0, sect = 0;
   uint16_t desc = 0;
   uint64_t value = 0;
+  bool defined_in_section() const;  // not a debugging (stab) entry, and N_SECT
+  bool undefined_external() const;  // not a stab, N_UNDF and N_EXT: an import
 };
 
 struct Export {
@@ -112,6 +117,8 @@ struct Export {
   uint64_t resolver = 0;         // STUB_AND_RESOLVER
   uint64_t reexport_ordinal = 0; // REEXPORT: dylib ordinal ...
   std::string reexport_name;     // ... and the name there ("" = same name)
+  bool is_reexport() const;
+  bool is_absolute() const;      // EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE: a value, not an address
 };
 
 struct ChainedFixups {
@@ -144,7 +151,12 @@ struct CodeDirectory {
 struct CodeSignature {
   uint32_t dataoff = 0, datasize = 0;
   uint32_t superblob_magic = 0;
-  struct Blob { uint32_t type, offset, magic, length; };
+  struct Blob {
+    uint32_t type, offset, magic, length;
+    bool is_entitlements() const;      // the XML entitlements slot with its magic
+    bool is_der_entitlements() const;  // the DER entitlements slot with its magic
+    bool is_requirements() const;
+  };
   std::vector<Blob> blobs;
   std::vector<CodeDirectory> code_directories;
   bool has_cms = false;          // a non-empty CMS signature blob (an empty one means ad-hoc)
@@ -218,6 +230,7 @@ struct MachO {
   uint64_t code_bytes = 0;
 
   const Segment* segment(std::string_view name) const;
+  bool is_object() const;  // MH_OBJECT: a relocatable object, whose sections are not in segments by protection
   // vmaddr of the segment mapping file offset 0 (the base export/function-start addresses count from).
   uint64_t text_vmaddr() const;
 };

@@ -19,6 +19,21 @@ bool Section::zerofill() const {
 bool Section::has_instructions() const {
   return (flags & (S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS)) != 0;
 }
+uint32_t Section::type() const { return flags & SECTION_TYPE; }
+bool Segment::executable() const { return (initprot & VM_PROT_EXECUTE) != 0; }
+bool Dylib::is_id() const { return cmd == LC_ID_DYLIB; }
+bool Symbol::defined_in_section() const { return (type & N_STAB) == 0 && (type & N_TYPE) == N_SECT; }
+bool Symbol::undefined_external() const { return (type & N_STAB) == 0 && (type & N_TYPE) == N_UNDF && (type & N_EXT); }
+bool Export::is_reexport() const { return (flags & EXPORT_SYMBOL_FLAGS_REEXPORT) != 0; }
+bool Export::is_absolute() const { return (flags & EXPORT_SYMBOL_FLAGS_KIND_MASK) == 2; }
+bool CodeSignature::Blob::is_entitlements() const {
+  return type == CSSLOT_ENTITLEMENTS && magic == CSMAGIC_EMBEDDED_ENTITLEMENTS;
+}
+bool CodeSignature::Blob::is_der_entitlements() const {
+  return type == CSSLOT_DER_ENTITLEMENTS && magic == CSMAGIC_EMBEDDED_DER_ENTITLEMENTS;
+}
+bool CodeSignature::Blob::is_requirements() const { return type == CSSLOT_REQUIREMENTS; }
+bool MachO::is_object() const { return filetype == MH_OBJECT; }
 
 const Segment* MachO::segment(std::string_view name) const {
   for (const auto& s : segments)

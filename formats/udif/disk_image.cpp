@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "udif/image_source.hpp"
+#include "udif/structs.hpp"
 
 namespace upscope::udif {
 

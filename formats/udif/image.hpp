@@ -13,7 +13,7 @@
 #include "inspect/progress.hpp"
 #include "inspect/result.hpp"
 #include "inspect/source.hpp"
-#include "udif/structs.hpp"
+#include "udif/model.hpp"
 
 namespace upscope::udif {
 
@@ -41,7 +41,7 @@ struct Blkx {
   std::string cfname;
   std::string id;            // the plist ID string ("-1", "0", ...)
   std::string attributes;    // "0x0050"
-  BLKXTable header{};
+  TableHeader header;
   std::vector<Chunk> chunks;                 // data-bearing chunks (not comment/terminator), table order
   std::map<uint32_t, uint64_t> type_counts;  // every entry type, comment and terminator included
   uint64_t compressed_bytes = 0;             // sum of payload lengths
@@ -60,7 +60,7 @@ struct Image {
   std::string name;
   uint64_t file_size = 0;
   uint64_t koly_offset = 0;
-  UDIFResourceFile koly{};
+  Trailer koly;
   std::vector<Blkx> blkx;
   std::vector<std::string> resource_keys;  // "blkx", "plst", "LPic", ... in plist order
   std::vector<MapEntry> map;

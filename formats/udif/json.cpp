@@ -10,7 +10,7 @@ using Json = nlohmann::ordered_json;
 
 std::string crc_hex(uint32_t crc) { return fmt::format("{:08x}", crc); }
 
-static Json checksum_json(const UDIFChecksum& c) {
+static Json checksum_json(const Checksum& c) {
   Json j;
   j["type"] = c.type;
   j["bits"] = c.bitCount;
@@ -18,7 +18,7 @@ static Json checksum_json(const UDIFChecksum& c) {
   return j;
 }
 
-Json to_json(const UDIFResourceFile& k) {
+Json to_json(const Trailer& k) {
   Json j;
   j["version"] = k.version;
   j["header_size"] = k.headerSize;
@@ -32,7 +32,7 @@ Json to_json(const UDIFResourceFile& k) {
   j["rsrc_fork_length"] = k.rsrcForkLength;
   j["segment_number"] = k.segmentNumber;
   j["segment_count"] = k.segmentCount;
-  j["segment_id"] = uuid_string(Bytes(k.segmentID, 16));
+  j["segment_id"] = uuid_string(Bytes(k.segmentID));
   j["data_fork_checksum"] = checksum_json(k.dataForkChecksum);
   j["xml_offset"] = k.xmlOffset;
   j["xml_length"] = k.xmlLength;

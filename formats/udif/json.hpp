@@ -8,7 +8,7 @@
 
 namespace upscope::udif {
 
-nlohmann::ordered_json to_json(const UDIFResourceFile& koly);
+nlohmann::ordered_json to_json(const Trailer& koly);
 nlohmann::ordered_json to_json(const Blkx& blkx);
 nlohmann::ordered_json to_json(const Image& img);
 nlohmann::ordered_json to_json(const SparseHeader& sparse);

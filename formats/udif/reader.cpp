@@ -9,6 +9,7 @@
 #include "inspect/text.hpp"
 #include "plist/parse.hpp"
 #include "udif/image.hpp"
+#include "udif/structs.hpp"
 
 namespace upscope::udif {
 
@@ -76,8 +77,8 @@ bool parse_mish(const Image& img, Bytes data, Blkx& blk, Sink& sink, uint64_t ch
     blk.header = {};
     return sink.report(ErrorCode::kTruncated, where, tc.error().rule, xml_off);
   }
-  const BLKXTable& h = blk.header;
-  if (std::string_view(h.signature, 4) != "mish") {
+  const TableHeader& h = blk.header;
+  if (std::string_view(h.signature.data(), 4) != "mish") {
     if (!sink.report(ErrorCode::kMalformed, where,
                      fmt::format("bad signature '{}', expected 'mish'", printable(data.first(4))), xml_off))
       return false;
@@ -227,7 +228,7 @@ Result<Image> parse(const Source& file, Diagnostics* diags, const ParseOptions& 
   Cursor kc(trailer);
   img.koly = read_koly(kc);
   if (!kc.ok()) return err(ErrorCode::kTruncated, "koly trailer", kc.error().rule, img.koly_offset);
-  const UDIFResourceFile& k = img.koly;
+  const Trailer& k = img.koly;
   const uint64_t ko = img.koly_offset;
   if (k.headerSize != kKolySize)
     return err(ErrorCode::kMalformed, "koly trailer", fmt::format("header size {}, expected {}", k.headerSize, kKolySize),

@@ -26,8 +26,8 @@ bool chunk_is_compressed(uint32_t type) {
   return type == kChunkAdc || type == kChunkZlib || type == kChunkBzip2 || type == kChunkLzfse || type == kChunkLzma;
 }
 
-UDIFChecksum read_checksum(Cursor& c) {
-  UDIFChecksum k;
+Checksum read_checksum(Cursor& c) {
+  Checksum k;
   k.type = c.u32be();
   k.bitCount = c.u32be();
   Bytes d = c.bytes(k.data.size());
@@ -36,16 +36,16 @@ UDIFChecksum read_checksum(Cursor& c) {
 }
 
 namespace {
-void read_signature(Cursor& c, char (&sig)[4]) {
+void read_signature(Cursor& c, std::array<char, 4>& sig) {
   Bytes b = c.bytes(4);
-  if (c.ok()) std::memcpy(sig, b.data(), 4);
+  if (c.ok()) std::memcpy(sig.data(), b.data(), 4);
 }
 }  // namespace
 
 // Offsets: docs/formats/udif.md §2 (koly) and §3 (mish).
-UDIFResourceFile read_koly(Cursor& c) {
+Trailer read_koly(Cursor& c) {
   const uint64_t base = c.tell();
-  UDIFResourceFile k{};
+  Trailer k;
   read_signature(c, k.signature);
   k.version = c.u32be();
   k.headerSize = c.u32be();
@@ -58,7 +58,7 @@ UDIFResourceFile read_koly(Cursor& c) {
   k.segmentNumber = c.u32be();
   k.segmentCount = c.u32be();
   Bytes id = c.bytes(16);
-  if (c.ok()) std::memcpy(k.segmentID, id.data(), 16);
+  if (c.ok()) std::memcpy(k.segmentID.data(), id.data(), 16);
   k.dataForkChecksum = read_checksum(c);
   k.xmlOffset = c.at(base + 216).u64be();
   k.xmlLength = c.u64be();
@@ -71,9 +71,9 @@ UDIFResourceFile read_koly(Cursor& c) {
   return k;
 }
 
-BLKXTable read_mish_header(Cursor& c) {
+TableHeader read_mish_header(Cursor& c) {
   const uint64_t base = c.tell();
-  BLKXTable t{};
+  TableHeader t;
   read_signature(c, t.signature);
   t.version = c.u32be();
   t.firstSectorNumber = c.u64be();
@@ -81,8 +81,7 @@ BLKXTable read_mish_header(Cursor& c) {
   t.dataStart = c.u64be();
   t.buffersNeeded = c.u32be();
   t.blockDescriptors = c.u32be();
-  for (auto& r : t.reserved) r = c.u32be();
-  t.checksum = read_checksum(c);
+  t.checksum = read_checksum(c.at(base + 64));  // after 24 reserved bytes
   t.numberOfBlockChunks = c.at(base + 200).u32be();
   c.at(base + kMishHeaderSize);
   return t;

@@ -1,7 +1,8 @@
-// UDIF on-disk structures (Apple's names, DiskImages framework): the 512-byte `koly` trailer
-// (UDIFResourceFile), the `mish` block table (BLKXTable) and its 40-byte chunk entries
-// (BLKXChunkEntry). Every integer is big-endian, so the structs below document the layout and
-// are filled by explicit BE loads in structs.cpp, never by copying file bytes over them.
+// UDIF on-disk structures (Apple's names, DiskImages framework), private to the reader: the
+// 512-byte `koly` trailer (UDIFResourceFile), the `mish` block table (BLKXTable) and its 40-byte chunk
+// entries (BLKXChunkEntry). Every integer is big-endian, so the packed structs below only document
+// the layout (their sizes are checked); structs.cpp reads the fields through a Cursor into the public
+// model (udif/model.hpp).
 #pragma once
 
 #include <array>
@@ -10,26 +11,13 @@
 
 #include "inspect/byte_reader.hpp"
 #include "inspect/result.hpp"
+#include "udif/model.hpp"
 
 namespace upscope::udif {
 
-inline constexpr uint64_t kSectorSize = 512;
 inline constexpr uint64_t kKolySize = 512;
 inline constexpr uint64_t kMishHeaderSize = 204;  // up to and including the chunk count
 inline constexpr uint64_t kChunkEntrySize = 40;
-
-// UDIFChecksum: {type, bits, data[128]} (type 2 = CRC32 in the first 4 bytes, big-endian).
-struct UDIFChecksum {
-  uint32_t type = 0;
-  uint32_t bitCount = 0;
-  std::array<uint8_t, 128> data{};
-  static constexpr uint32_t kNone = 0;
-  static constexpr uint32_t kCrc32 = 2;
-  static constexpr uint32_t kMd5 = 4;
-  bool is_crc32() const { return type == kCrc32; }
-  uint32_t crc32() const { return load_u32be(data.data()); }
-};
-static_assert(sizeof(UDIFChecksum) == 136);
 
 // koly trailer, offsets as in docs/formats/udif.md §2. Packed only so sizeof documents the layout.
 #pragma pack(push, 1)
@@ -46,14 +34,14 @@ struct UDIFResourceFile {
   uint32_t segmentNumber;         // 56
   uint32_t segmentCount;          // 60
   uint8_t segmentID[16];          // 64
-  UDIFChecksum dataForkChecksum;  // 80
+  Checksum dataForkChecksum;  // 80
   uint64_t xmlOffset;             // 216
   uint64_t xmlLength;             // 224
   uint8_t reserved1[64];          // 232
   uint64_t codeSignatureOffset;   // 296
   uint64_t codeSignatureLength;   // 304
   uint8_t reserved2[40];          // 312
-  UDIFChecksum masterChecksum;    // 352
+  Checksum masterChecksum;    // 352
   uint32_t imageVariant;          // 488
   uint64_t sectorCount;           // 492
   uint8_t reserved3[12];          // 500
@@ -70,7 +58,7 @@ struct BLKXTable {
   uint32_t buffersNeeded;    // 32  decoder hint
   uint32_t blockDescriptors; // 36
   uint32_t reserved[6];      // 40
-  UDIFChecksum checksum;     // 64
+  Checksum checksum;     // 64
   uint32_t numberOfBlockChunks;  // 200
 };
 #pragma pack(pop)
@@ -86,29 +74,11 @@ struct BLKXChunkEntry {
 };
 static_assert(sizeof(BLKXChunkEntry) == kChunkEntrySize);
 
-// Chunk entry types.
-enum ChunkType : uint32_t {
-  kChunkZero = 0x00000000,
-  kChunkRaw = 0x00000001,
-  kChunkIgnore = 0x00000002,
-  kChunkAdc = 0x80000004,
-  kChunkZlib = 0x80000005,
-  kChunkBzip2 = 0x80000006,
-  kChunkLzfse = 0x80000007,
-  kChunkLzma = 0x80000008,
-  kChunkComment = 0x7ffffffe,
-  kChunkTerminator = 0xffffffff,
-};
-// "zlib", "raw", ... or "" for an unknown type.
-const char* chunk_type_name(uint32_t type);
-bool chunk_type_known(uint32_t type);
-bool chunk_is_compressed(uint32_t type);
-
 // Big-endian reads of each structure from the cursor's position, every field bounds-checked where it
 // is read: a short input leaves the cursor failed (c.ok() false, c.error() naming the offset).
-UDIFChecksum read_checksum(Cursor& c);
-UDIFResourceFile read_koly(Cursor& c);
-BLKXTable read_mish_header(Cursor& c);
+Checksum read_checksum(Cursor& c);
+Trailer read_koly(Cursor& c);
+TableHeader read_mish_header(Cursor& c);
 BLKXChunkEntry read_chunk(Cursor& c);
 
 // Writers, used by the sparse-image / UDIF fixture code in tests (big-endian).

@@ -23,6 +23,10 @@ forbid libinspect/core "analysis/|reports/|catalog/|($formats_dirs)/" "the core 
 forbid formats "analysis/|reports/|catalog/" "a reader includes an analysis, report or catalogue header"
 forbid libinspect/analysis "reports/|catalog/" "analysis includes a report or catalogue header"
 forbid reports "catalog/" "a renderer includes a catalogue header"
+# A format's raw on-disk structs are its own: nothing outside formats/<fmt>/ includes them.
+for dir in tools reports catalog libinspect/analysis; do
+  forbid "$dir" "[a-z_0-9]+/structs\.hpp" "a raw on-disk struct header included outside its format"
+done
 
 # The build graph: the readers' and the core's objects are compiled without the analysis headers
 # (or any higher layer's) on their include path.

@@ -19,7 +19,6 @@
 #include "inspect/text.hpp"
 #include "inspect/thread_pool.hpp"
 #include "macho/macho.hpp"
-#include "macho/structs.hpp"
 
 namespace fs = std::filesystem;
 
@@ -90,7 +89,7 @@ class ExportIndex : public disasm::ExternalNames {
       const uint64_t text = det->macho.text_vmaddr();
       std::vector<std::pair<uint64_t, std::string>> v;
       for (const auto& e : det->exports)
-        if (!(e.flags & macho::EXPORT_SYMBOL_FLAGS_REEXPORT)) v.emplace_back(text + e.address, e.name);
+        if (!e.is_reexport()) v.emplace_back(text + e.address, e.name);
       std::sort(v.begin(), v.end());
       for (auto& [a, n] : v) {
         t->addrs.push_back(a);
@@ -133,7 +132,7 @@ ImageInput cache_image(const std::shared_ptr<const Cache>& cache, const Image& i
   Diagnostics ld;
   if (auto locals = cache->local_symbols(img, ld))
     for (const auto& s : locals->symbols)
-      if ((s.type & macho::N_STAB) == 0 && (s.type & macho::N_TYPE) == macho::N_SECT && !s.name.empty())
+      if (s.defined_in_section() && !s.name.empty())
         in.extra_symbols.emplace_back(s.value, s.name);
   return in;
 }

@@ -11,7 +11,6 @@
 #include "img4/probe.hpp"
 #include "inspect/hash.hpp"
 #include "macho/names.hpp"
-#include "macho/structs.hpp"
 #include "plist/parse.hpp"
 
 namespace upscope::build {
@@ -28,11 +27,11 @@ constexpr uint32_t INDIRECT_SYMBOL_LOCAL = 0x80000000, INDIRECT_SYMBOL_ABS = 0x4
 std::string section_name(const macho::Section& s) { return s.segname + "," + s.sectname; }
 
 bool executable(const macho::MachO& m, const macho::Segment& seg) {
-  return (seg.initprot & macho::VM_PROT_EXECUTE) || m.filetype == macho::MH_OBJECT;
+  return seg.executable() || m.is_object();
 }
 
 SectionKind kind_of(const macho::MachO& m, const macho::Segment& seg, const macho::Section& s) {
-  const uint32_t type = s.flags & macho::SECTION_TYPE;
+  const uint32_t type = s.type();
   if (type == S_SYMBOL_STUBS) return SectionKind::kStubs;
   if (type == S_NON_LAZY_SYMBOL_POINTERS || type == S_LAZY_SYMBOL_POINTERS || type == S_LAZY_DYLIB_SYMBOL_POINTERS)
     return SectionKind::kPointers;
@@ -140,13 +139,13 @@ AddressMap address_map(const ImageInput& in) {
   // Names: symbols defined in a section, exports, the caller's extras (a dyld cache's locals).
   std::unordered_map<uint64_t, std::string> names;
   for (const auto& s : m.symbols)
-    if ((s.type & macho::N_STAB) == 0 && (s.type & macho::N_TYPE) == macho::N_SECT && !s.name.empty()) {
+    if (s.defined_in_section() && !s.name.empty()) {
       names.emplace(s.value, s.name);
       map.add_symbol(s.value, s.name);
     }
   const uint64_t text = m.text_vmaddr();
   for (const auto& e : in.exports.empty() ? m.exports : in.exports)
-    if (!(e.flags & macho::EXPORT_SYMBOL_FLAGS_REEXPORT) && (e.flags & macho::EXPORT_SYMBOL_FLAGS_KIND_MASK) != 2) {
+    if (!e.is_reexport() && !e.is_absolute()) {
       names.emplace(text + e.address, e.name);
       map.add_symbol(text + e.address, e.name);
     }
@@ -228,13 +227,13 @@ void metadata_facts(const ImageInput& in, AddressMap& map, std::map<std::string,
                               uleb_version(m.id_dylib->compatibility_version));
   for (size_t i = 0; i < m.dylibs.size(); ++i) {
     const auto& d = m.dylibs[i];
-    if (d.cmd == macho::LC_ID_DYLIB) continue;
+    if (d.is_id()) continue;
     f[p + "links " + d.name] = fmt::format("{} current {} compatibility {}", macho::load_command_name(d.cmd),
                                            uleb_version(d.current_version), uleb_version(d.compatibility_version));
   }
   std::string order;
   for (const auto& d : m.dylibs)
-    if (d.cmd != macho::LC_ID_DYLIB) order += d.name + "\n";
+    if (!d.is_id()) order += d.name + "\n";
   if (!order.empty()) f[p + "library order"] = xxh3_hex(order);
   for (const auto& r : m.rpaths) f[p + "rpath " + r] = "present";
   if (m.dylinker) f[p + "dylinker"] = *m.dylinker;
@@ -263,8 +262,7 @@ void metadata_facts(const ImageInput& in, AddressMap& map, std::map<std::string,
   // Imported symbols: a new import usually comes with new code, but may not (a data reference).
   std::set<std::string> imports;
   for (const auto& s : m.symbols)
-    if ((s.type & macho::N_STAB) == 0 && (s.type & macho::N_TYPE) == macho::N_UNDF && (s.type & macho::N_EXT) &&
-        !s.name.empty())
+    if (s.undefined_external() && !s.name.empty())
       imports.insert(s.name);
   if (m.chained_fixups)
     for (const auto& n : m.chained_fixups->import_names) imports.insert(n);
@@ -401,7 +399,7 @@ std::optional<nlohmann::json> der_value(const ByteReader& r, uint64_t off, uint6
 std::map<std::string, std::string> entitlements(const macho::CodeSignature& cs, const ByteReader& sig) {
   std::map<std::string, std::string> out;
   for (const auto& b : cs.blobs) {
-    if (b.type != macho::CSSLOT_ENTITLEMENTS || b.magic != macho::CSMAGIC_EMBEDDED_ENTITLEMENTS || b.length < 8) continue;
+    if (!b.is_entitlements() || b.length < 8) continue;
     auto body = sig.bytes(uint64_t(b.offset) + 8, b.length - 8);
     if (!body) continue;
     auto root = plist::parse(*body, "entitlements", plist::Syntax::kXml);
@@ -411,8 +409,7 @@ std::map<std::string, std::string> entitlements(const macho::CodeSignature& cs, 
     return out;
   }
   for (const auto& b : cs.blobs) {
-    if (b.type != macho::CSSLOT_DER_ENTITLEMENTS || b.magic != macho::CSMAGIC_EMBEDDED_DER_ENTITLEMENTS || b.length < 8)
-      continue;
+    if (!b.is_der_entitlements() || b.length < 8) continue;
     auto body = sig.sub(uint64_t(b.offset) + 8, b.length - 8);
     if (!body) continue;
     auto app = img4::read_der_header(*body, 0);
@@ -449,7 +446,7 @@ void signature_facts(const ImageInput& in, std::map<std::string, std::string>& f
   auto sig = in.file.sub(cs.dataoff, cs.datasize);
   if (!sig) return;
   for (const auto& b : cs.blobs)
-    if (b.type == macho::CSSLOT_REQUIREMENTS)
+    if (b.is_requirements())
       if (auto body = sig->bytes(b.offset, b.length)) f[p + "requirements"] = sha256_hex(*body);
   for (const auto& [k, v] : entitlements(cs, *sig)) f[p + "entitlement " + k] = v;
 }
