@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli.hpp"
+#include "diff_output.hpp"
 #include "inspect/thread_pool.hpp"
 #include "analysis/verdict.hpp"
 #include "analysis/update_changes.hpp"
@@ -46,13 +47,7 @@ inline int run_update_verdict(Context& ctx, const std::string& path) {
   int rc = ctx.global.output_format() == Format::kJson
                ? emit(ctx, reports::update_verdict_document(path, *p, touched, v, diff))
                : emit(ctx, reports::update_verdict_text(path, *p, v, diff));
-  if (rc != kExitOk) return rc;
-  switch (v.rsr_eligible) {
-    case Eligibility::kYes: return kExitOk;
-    case Eligibility::kNo: return kExitDifferent;
-    case Eligibility::kUndetermined: return kExitUndetermined;
-  }
-  return kExitError;
+  return rc != kExitOk ? rc : verdict_exit(v);
 }
 
 }  // namespace upscope::cli

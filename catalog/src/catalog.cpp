@@ -55,36 +55,31 @@ void in_slices(size_t n, const std::function<void(size_t, size_t)>& work) {
   for (auto& f : done) f.get();
 }
 
-// A component's stored blobs, into `sym`, `fn`, `facts` and `hashes` (cleared first): the one
-// encoding prepare_build (for the digests), encode_details and encode_component (rows) use.
-void encode_blobs(const Component& c, Blob* sym, Blob* fn, Blob* facts, Blob* hashes) {
-  if (sym) {
-    sym->clear();
-    append_strings(*sym, c.symbols);
-  }
-  if (fn) {
-    fn->clear();
-    append_map(*fn, c.functions);
-  }
-  if (facts) {
-    facts->clear();
-    append_map(*facts, c.facts);
-  }
-  if (hashes) {
-    hashes->clear();
-    append_stored_hashes(*hashes, c);
-  }
+// A component's details blobs, into `sym`, `fn` and `facts`, and its stored hashes, into `hashes`
+// (each cleared first): the one encoding prepare_build (for the digests), encode_details and
+// encode_component (rows) use.
+void encode_details_blobs(const Component& c, Blob& sym, Blob& fn, Blob& facts) {
+  sym.clear();
+  append_strings(sym, c.symbols);
+  fn.clear();
+  append_map(fn, c.functions);
+  facts.clear();
+  append_map(facts, c.facts);
+}
+void encode_hashes(const Component& c, Blob& hashes) {
+  hashes.clear();
+  append_stored_hashes(hashes, c);
 }
 
 // A component's rows, encoded for storage into a reused row (its buffers keep their capacity), under
 // the digests prepare_build computed over the same bytes (hashing them again would cost two SHA-256
 // per new row).
 void encode_details(const Component& c, const std::string& digest, DetailsRow& d) {
-  encode_blobs(c, &d.symbols, &d.functions, &d.facts, nullptr);
+  encode_details_blobs(c, d.symbols, d.functions, d.facts);
   d.digest = digest;
 }
 void encode_component(const Component& c, const std::string& digest, int64_t details, ComponentRow& r) {
-  encode_blobs(c, nullptr, nullptr, nullptr, &r.hashes);
+  encode_hashes(c, r.hashes);
   r.digest = digest;
   r.id = c.id;
   r.kind = to_string(c.kind);
@@ -96,6 +91,12 @@ void encode_component(const Component& c, const std::string& digest, int64_t det
   r.size = c.size;
   r.code_hash = c.code_hash;
   r.details = details;
+}
+
+// A members blob names a build the catalogue does not have.
+Error missing_build(const std::string& db, int64_t key) {
+  return db_error(ErrorCode::kMalformed, db,
+                  fmt::format("the catalogue is corrupted: members: base build key {} is missing", key));
 }
 
 }  // namespace
@@ -124,8 +125,7 @@ Result<Bytes> MembersReader::blob(int64_t key) {
   if (it == blobs_.end()) {
     auto at = at_.find(key);
     if (at == at_.end())
-      return fail(db_error(ErrorCode::kMalformed, s_.name(),
-                           fmt::format("the catalogue is corrupted: members: base build key {} is missing", key)));
+      return fail(missing_build(s_.name(), key));
     const size_t i = at->second;
     const size_t lo = i > kMaxMembersDepth ? i - kMaxMembersDepth : 0;
     const size_t hi = std::min<size_t>(builds_.size(), i + kMaxMembersDepth + 1);
@@ -159,8 +159,7 @@ Result<const std::vector<int64_t>*> MembersReader::get(int64_t key, Bytes known)
     }
     const BuildRow* row = build(k);
     if (!row)
-      return fail(db_error(ErrorCode::kMalformed, s_.name(),
-                           fmt::format("the catalogue is corrupted: members: base build key {} is missing", k)));
+      return fail(missing_build(s_.name(), k));
     Link l{row, chain.empty() ? known : Bytes{}, {}, fmt::format("build #{}", row->rec.id)};
     if (l.blob.empty()) {  // a stored members blob is never empty: it has at least its header
       UPSCOPE_TRY(l.blob, blob(k));
@@ -261,7 +260,8 @@ PreparedBuild prepare_build(const BuildInventory& inv) {
   auto digest_slice = [&](size_t begin, size_t end) {
     Blob sym, fn, facts, hashes;
     for (size_t i = begin; i < end; ++i) {
-      encode_blobs(inv.components[i], &sym, &fn, &facts, &hashes);
+      encode_details_blobs(inv.components[i], sym, fn, facts);
+      encode_hashes(inv.components[i], hashes);
       out.details_digests[i] = details_digest(bytes_of(sym), bytes_of(fn), bytes_of(facts));
       out.digests[i] = component_digest(inv.components[i], bytes_of(hashes), out.details_digests[i]);
     }

@@ -45,6 +45,20 @@ Result<ExtractReport> extract(Bytes archive, const std::string& dir, const ReadO
   std::vector<std::pair<fs::path, std::string>> links;
   std::vector<std::pair<fs::path, uint64_t>> dir_modes;
   std::vector<uint8_t> buf(1 << 20);
+  // Whether `target` may be written: nothing is there, or --overwrite and what is there (a file or a
+  // symlink, never followed; a directory stays) was removed. Else an error naming `shown`, skipped.
+  auto make_room = [&](const fs::path& target, std::optional<uint64_t> offset, const std::string& where,
+                       const std::string& shown) {
+    std::error_code lec;
+    if (!fs::exists(fs::symlink_status(target, lec))) return true;
+    if (!opt.overwrite) {
+      d.error(offset, where, fmt::format("'{}' already exists in the target; not overwritten", shown));
+      ++rep.skipped;
+      return false;
+    }
+    remove_non_directory(target.string());
+    return true;
+  };
 
   auto result = walk(archive, opt, d, [&](Visit& v) -> Status {
     const Entry& e = v.entry;
@@ -92,15 +106,7 @@ Result<ExtractReport> extract(Bytes archive, const std::string& dir, const ReadO
       return {};
     }
     if (rel.has_parent_path()) fs::create_directories(root / rel.parent_path(), ec);
-    std::error_code lec;
-    if (fs::exists(fs::symlink_status(target, lec))) {
-      if (!opt.overwrite) {
-        d.error(e.offset, where, fmt::format("'{}' already exists in the target; not overwritten", *path));
-        ++rep.skipped;
-        return {};
-      }
-      remove_non_directory(target.string());  // replaced, never written through (it may be a symlink)
-    }
+    if (!make_room(target, e.offset, where, *path)) return {};
     // O_EXCL|O_NOFOLLOW: a file or symlink that appeared meanwhile is not written through either.
     int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     std::FILE* f = fd >= 0 ? ::fdopen(fd, "wb") : nullptr;
@@ -142,15 +148,8 @@ Result<ExtractReport> extract(Bytes archive, const std::string& dir, const ReadO
   });
   if (!result) return fail(result.error());
   for (const auto& [p, target] : links) {
+    if (!make_room(p, std::nullopt, "symlink", p.string())) continue;
     std::error_code lec;
-    if (fs::exists(fs::symlink_status(p, lec))) {
-      if (!opt.overwrite) {
-        d.error(std::nullopt, "symlink", fmt::format("'{}' already exists in the target; not overwritten", p.string()));
-        ++rep.skipped;
-        continue;
-      }
-      remove_non_directory(p.string());
-    }
     fs::create_directories(p.parent_path(), lec);
     fs::create_symlink(target, p, lec);
     if (lec) d.error(std::nullopt, "symlink", fmt::format("cannot create '{}': {}", p.string(), lec.message()));

@@ -65,7 +65,7 @@ Json update_ls_document(const std::string& source, const ota::Package& p, const 
   for (const auto* t : rows) files.push_back(to_json(*t));
   doc["files"] = std::move(files);
   Json na = Json::array();
-  for (const auto& n : p.not_analysed) na.push_back({{"path", n.path}, {"reason", n.reason}});
+  for (const auto& n : p.not_analysed) na.push_back(to_json(n));
   doc["not_analysed"] = std::move(na);
   doc["diagnostics"] = to_json(p.diagnostics);
   return doc;

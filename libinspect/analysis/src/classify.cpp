@@ -1,22 +1,33 @@
 #include "analysis/classify.hpp"
 
+#include <vector>
+
 #include "analysis/placement.hpp"
 
 namespace upscope {
 
 namespace {
 
-// Cryptex roots: where the OS and App cryptexes are grafted or stored, stripped to give the install
-// path. The placement table's first two rows place the same prefixes (a test checks they agree).
-const char* const kCryptexRoots[] = {
-    "/System/Volumes/Preboot/Cryptexes/OS", "/System/Volumes/Preboot/Cryptexes/App",
-    "/private/preboot/Cryptexes/OS",        "/private/preboot/Cryptexes/App",
-    "/System/Cryptexes/OS",                 "/System/Cryptexes/App",
-    "/Preboot/Cryptexes/OS",                "/Preboot/Cryptexes/App",
-};
+// The cryptex roots: the placement table's cryptex-root rows, their alternatives without "/**".
+const std::vector<std::string_view>& cryptex_roots() {
+  static const std::vector<std::string_view> roots = [] {
+    std::vector<std::string_view> v;
+    for (const auto& r : placement_table()) {
+      if (!r.cryptex_root) continue;
+      for (std::string_view alts = r.pattern; !alts.empty();) {
+        const size_t bar = alts.find('|');
+        const std::string_view alt = alts.substr(0, bar);
+        if (!alt.ends_with("/**")) v.push_back(alt);
+        alts = bar == std::string_view::npos ? std::string_view{} : alts.substr(bar + 1);
+      }
+    }
+    return v;
+  }();
+  return roots;
+}
 
 std::string_view cryptex_root(std::string_view path) {
-  for (std::string_view p : kCryptexRoots)
+  for (std::string_view p : cryptex_roots())
     if (path.substr(0, p.size()) == p && (path.size() == p.size() || path[p.size()] == '/')) return p;
   return {};
 }

@@ -55,15 +55,17 @@ constexpr const char* kSsv = "installed on the sealed system volume";
 
 const std::vector<PlacementRow> kTable = {
     // ---- Device paths ----
-    // Cryptex roots: where the OS and App cryptexes are grafted or stored.
+    // Cryptex roots: where the OS and App cryptexes are grafted or stored (classify.cpp strips them).
     {P, "/System/Volumes/Preboot/Cryptexes/OS|/System/Volumes/Preboot/Cryptexes/OS/**|"
         "/private/preboot/Cryptexes/OS|/private/preboot/Cryptexes/OS/**|/System/Cryptexes/OS|/System/Cryptexes/OS/**|"
         "/Preboot/Cryptexes/OS|/Preboot/Cryptexes/OS/**",
-     L::kCryptexOs, S::kData, K::kFile, "a file of the OS cryptex, which an RSR can patch", false, "inside the OS cryptex"},
+     L::kCryptexOs, S::kData, K::kFile, "a file of the OS cryptex, which an RSR can patch", false, "inside the OS cryptex",
+     true},
     {P, "/System/Volumes/Preboot/Cryptexes/App|/System/Volumes/Preboot/Cryptexes/App/**|"
         "/private/preboot/Cryptexes/App|/private/preboot/Cryptexes/App/**|/System/Cryptexes/App|/System/Cryptexes/App/**|"
         "/Preboot/Cryptexes/App|/Preboot/Cryptexes/App/**",
-     L::kCryptexApp, S::kData, K::kFile, "a file of the App cryptex, which an RSR can patch", false, "inside the App cryptex"},
+     L::kCryptexApp, S::kData, K::kFile, "a file of the App cryptex, which an RSR can patch", false, "inside the App cryptex",
+     true},
     // Cryptex images themselves, on Preboot (Preboot/<UUID>/cryptex1/current/{os,os.clone,app}.dmg)
     {P, "**/cryptex1/current/os.dmg", L::kCryptexOs, S::kUser, K::kCryptexImage, "the OS cryptex's disk image on Preboot"},
     {P, "**/cryptex1/current/os.clone.dmg", L::kCryptexOs, S::kUser, K::kCryptexImage,

@@ -5,13 +5,11 @@
 
 namespace upscope {
 
-Placement place_touched(const ota::TouchedPath& t) { return classify_path(t.path); }
-
 std::vector<PlacedPath> placed_touched_paths(const ota::Package& p) {
   std::vector<PlacedPath> out;
   for (auto& t : ota::touched_paths(p)) {
     PlacedPath pp{std::move(t), {}};
-    pp.placement = place_touched(pp);
+    pp.placement = classify_path(pp.path);
     out.push_back(std::move(pp));
   }
   return out;

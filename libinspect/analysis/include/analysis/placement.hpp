@@ -26,6 +26,8 @@ struct PlacementRow {
   // Apple's documentation; `reason` then starts with "inferred:".
   bool inferred = false;
   const char* rule = nullptr;  // the rule's name in outputs when it is not the pattern
+  // A cryptex root: its alternatives without "/**" are the prefixes strip_cryptex_prefix removes.
+  bool cryptex_root = false;
 };
 
 // Every row in match order: first match wins within a subject.

@@ -15,12 +15,9 @@ struct PlacedPath : ota::TouchedPath {
   Placement placement;
 };
 
-// The table's placement of `t.path`: the package's targets are device paths like any other (a
-// recovery BaseSystem image patch writes under /System/Volumes/Recovery, a cryptex image patch a
-// <name>.dmg under Preboot's cryptex1/current, so the table's rows for those places decide).
-Placement place_touched(const ota::TouchedPath& t);
-
-// ota::touched_paths(p), each with its placement (same order).
+// ota::touched_paths(p), each placed by classify_path like any other device path (a recovery
+// BaseSystem image patch writes under /System/Volumes/Recovery, a cryptex image patch a <name>.dmg
+// under Preboot's cryptex1/current: the table's rows for those places decide). Same order.
 std::vector<PlacedPath> placed_touched_paths(const ota::Package& p);
 
 // One change per distinct path (the first item writing it gives the evidence), the package's
