@@ -9,13 +9,17 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "inspect/diagnostics.hpp"
 #include "inspect/error.hpp"
 #include "inspect/probe.hpp"
 #include "inspect/source.hpp"
 #include "reports/json.hpp"
+
+// CLI11 costs ~6 s of compile time per file at -O2 (its validators are objects built in every
+// file that includes it), so only the files that declare options include it.
+namespace CLI {
+class App;
+}
 
 namespace upscope::cli {
 

@@ -3,6 +3,8 @@
 // upscope aa extract ARCHIVE -o DIR: extracts it, refusing paths that would leave DIR.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+
 #include "aa/aa.hpp"
 #include "aa_listing.hpp"
 #include "aea_input.hpp"
@@ -108,7 +110,7 @@ int extract_cmd(Context& ctx, const AaOptions& opt) {
   return rc;
 }
 
-const CommandRegistrar reg("aa", 65, [](CLI::App& app, Context& ctx) {
+const CommandRegistrar registered_cmd_aa("aa", 65, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<AaOptions>();
   auto* sub = app.add_subcommand("aa", "Apple Archive (AA01/YAA1, plain or pbzx/pbze/pbz4/pbzz-wrapped, or inside an AEA)");
   sub->require_subcommand(1);

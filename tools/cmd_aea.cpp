@@ -1,6 +1,8 @@
 // Apple Encrypted Archives: the keys of the global options and the plaintext they unlock, shared by
 // inspect, ls, aa and decompress (aea_input.hpp); and `upscope aea decrypt FILE -o OUT` (the
 // plaintext, every segment checked) and `upscope aea verify FILE` (every check, nothing written).
+#include <CLI/CLI.hpp>
+
 #include "aea_input.hpp"
 
 #include <algorithm>
@@ -243,7 +245,7 @@ int verify_cmd(Context& ctx, const AeaOptions& opt) {
   return out != kExitOk ? out : rc;
 }
 
-const CommandRegistrar reg("aea", 66, [](CLI::App& app, Context& ctx) {
+const CommandRegistrar registered_cmd_aea("aea", 66, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<AeaOptions>();
   auto* sub = app.add_subcommand("aea", "Apple Encrypted Archive (AEA1): decrypt or verify (keys: --key, --key-file, --password-file)");
   sub->require_subcommand(1);

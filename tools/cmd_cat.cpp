@@ -1,6 +1,8 @@
 // upscope cat IMAGE:/path: writes a file's content (decompressed) from an APFS or HFS+ volume to stdout or -o.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+
 #include "apfs/locate.hpp"
 #include "apfs/volume.hpp"
 #include "hfs/locate.hpp"
@@ -119,7 +121,7 @@ int run(Context& ctx, const CatOptions& opt) {
   return print_diagnostics(ctx, image, diags) ? kExitError : kExitOk;
 }
 
-const CommandRegistrar reg("cat", 41, [](CLI::App& app, Context& ctx) {
+const CommandRegistrar registered_cmd_cat("cat", 41, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<CatOptions>();
   auto* sub = app.add_subcommand("cat", "Write a file from an APFS or HFS+ volume (decompressed) to stdout or -o FILE");
   sub->add_option("input", opt->input, "IMAGE:/path")->required();

@@ -4,6 +4,8 @@
 // `upscope verdict` whichever database holds it.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+
 #include "analysis/inventory.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/render.hpp"
@@ -121,7 +123,7 @@ constexpr const char* kNames =
     "was added from. A name that fits several builds is an error listing them. #ID is the build's place in series "
     "order (version, then build), the same in every catalogue holding the same builds.";
 
-const CommandRegistrar reg("catalog", 63, [](CLI::App& app, Context& ctx) {
+const CommandRegistrar registered_cmd_catalog("catalog", 63, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<CatalogOptions>();
   auto* cat = app.add_subcommand("catalog", "Keep build inventories in a catalogue (SQLite or PostgreSQL); list, diff "
                                             "and judge them from it");

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <memory>
 
+#include <CLI/CLI.hpp>
+
 #include "aea_input.hpp"
 #include "cli.hpp"
 #include "compress/codec.hpp"
@@ -238,7 +240,7 @@ int run(Context& ctx, const DecompressOptions& opt) {
   return kExitOk;
 }
 
-const CommandRegistrar reg("decompress", 60, [](CLI::App& app, Context& ctx) {
+const CommandRegistrar registered_cmd_decompress("decompress", 60, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<DecompressOptions>();
   auto* sub = app.add_subcommand("decompress", "Decompress a pbzx/pbz*, LZFSE, LZSS, LZBITMAP, xz, gzip, bzip2, zstd, LZ4 or IM4P stream, or an AEA's plaintext, to -o OUT");
   sub->add_option("input", opt->input, "Compressed file (its kind is detected from its content)")->required();

@@ -2,6 +2,8 @@
 // verdict. A BUILD is a directory laid out as a system root, or a single image or file.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+
 #include "analysis/advisory_placement.hpp"
 #include "analysis/advisory_join.hpp"
 #include "analysis/build_images.hpp"

@@ -5,6 +5,8 @@
 // CACHE is the main file; subcaches and .symbols are opened next to it by name.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "dsc_common.hpp"
 #include "dyld_cache/json.hpp"
@@ -215,7 +217,7 @@ int run_addr(Context& ctx, const DscOptions& o) {
   return finish(ctx, o.cache, diags, rc);
 }
 
-const CommandRegistrar reg("dsc", 70, [](CLI::App& app, Context& ctx) {
+const CommandRegistrar registered_cmd_dsc("dsc", 70, [](CLI::App& app, Context& ctx) {
   auto o = std::make_shared<DscOptions>();
   auto* sub = app.add_subcommand("dsc", "dyld shared cache: images, one image's Mach-O view, address lookup");
   sub->require_subcommand(1);

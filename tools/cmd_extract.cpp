@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+
 #include "apfs/extract.hpp"
 #include "apfs/locate.hpp"
 #include "hfs/extract.hpp"
@@ -241,7 +243,7 @@ int run(Context& ctx, const ExtractOptions& opt) {
   return kExitOk;
 }
 
-const CommandRegistrar reg("extract", 50, [](CLI::App& app, Context& ctx) {
+const CommandRegistrar registered_cmd_extract("extract", 50, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<ExtractOptions>();
   auto* sub = app.add_subcommand(
       "extract", "Write the decoded disk of an image (or one partition) to -o OUT, or files of a volume to -o DIR");

@@ -1,5 +1,7 @@
 // upscope history COMPONENT: every catalogued build in which a component changed, in series order,
 // with its version, UUID, code hash and the functions that changed.
+#include <CLI/CLI.hpp>
+
 #include "catalog/catalog.hpp"
 #include "catalog/render.hpp"
 #include "cli.hpp"
@@ -28,7 +30,7 @@ int run(Context& ctx, const HistoryOptions& opt) {
   return emit(ctx, catalog::history_text(*h));
 }
 
-const CommandRegistrar reg("history", 64, [](CLI::App& app, Context& ctx) {
+const CommandRegistrar registered_cmd_history("history", 64, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<HistoryOptions>();
   auto* sub = app.add_subcommand("history", "Every catalogued build in which a component changed (see `catalog add`)");
   sub->add_option("component", opt->component,

@@ -1,6 +1,8 @@
 // upscope identify FILE...: names each input's format by its content.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "identify/identify.hpp"
 #include "inspect/source.hpp"
@@ -70,7 +72,7 @@ int run(Context& ctx, const IdentifyOptions& opt) {
   return out_rc != kExitOk ? out_rc : rc;
 }
 
-const CommandRegistrar reg("identify", 10, [](CLI::App& app, Context& ctx) {
+const CommandRegistrar registered_cmd_identify("identify", 10, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<IdentifyOptions>();
   auto* sub = app.add_subcommand("identify", "Name the format of each input by its content (never its name)");
   sub->add_option("inputs", opt->inputs, "Files to identify");

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+
 #include "identify/identify.hpp"
 #include "inspect_registry.hpp"
 
@@ -98,7 +100,7 @@ int run(Context& ctx, const std::vector<std::string>& inputs) {
   return out_rc != kExitOk ? out_rc : rc;
 }
 
-const CommandRegistrar reg("inspect", 20, [](CLI::App& app, Context& ctx) {
+const CommandRegistrar registered_cmd_inspect("inspect", 20, [](CLI::App& app, Context& ctx) {
   auto inputs = std::make_shared<std::vector<std::string>>();
   auto* sub = app.add_subcommand("inspect", "Read each input with its format's reader and report its structure");
   sub->add_option("inputs", *inputs, "Files to inspect")->required();

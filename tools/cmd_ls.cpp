@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+
 #include "apfs/locate.hpp"
 #include "ls_registry.hpp"
 
@@ -76,7 +78,7 @@ int run(Context& ctx, const LsOptions& opt) {
   return (*fn)(ctx, req, input);
 }
 
-const CommandRegistrar reg("ls", 40, [](CLI::App& app, Context& ctx) {
+const CommandRegistrar registered_cmd_ls("ls", 40, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<LsOptions>();
   auto* sub = app.add_subcommand(
       "ls", "List what an input holds: the files of an APFS or HFS+ volume (raw, GPT/APM disk or disk image), "

@@ -2,6 +2,8 @@
 // upscope patch apply PATCH OLD -o NEW: applies a BXDIFF50/4x patch, checking both SHA-1s.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+
 #include "bxdiff50/bxdiff50.hpp"
 #include "cli.hpp"
 #include "inspect/source.hpp"
@@ -104,7 +106,7 @@ int apply(Context& ctx, const PatchOptions& opt) {
   return kExitOk;
 }
 
-const CommandRegistrar reg("patch", 60, [](CLI::App& app, Context& ctx) {
+const CommandRegistrar registered_cmd_patch("patch", 60, [](CLI::App& app, Context& ctx) {
   auto opt = std::make_shared<PatchOptions>();
   auto* sub = app.add_subcommand("patch", "Read and apply update patches (BXDIFF50/40/41, RIDIFF10)");
   sub->require_subcommand(1);

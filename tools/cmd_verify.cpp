@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+
 #include "chunklist/chunklist.hpp"
 #include "cli.hpp"
 #include "inspect/progress.hpp"
@@ -194,7 +196,7 @@ int run(Context& ctx, const std::vector<std::string>& inputs, const std::string&
   return out_rc != kExitOk ? out_rc : rc;
 }
 
-const CommandRegistrar reg("verify", 40, [](CLI::App& app, Context& ctx) {
+const CommandRegistrar registered_cmd_verify("verify", 40, [](CLI::App& app, Context& ctx) {
   auto inputs = std::make_shared<std::vector<std::string>>();
   auto chunklist_path = std::make_shared<std::string>();
   auto* sub = app.add_subcommand(

@@ -17,7 +17,7 @@ InspectResult inspect_advisory(const Context&, const SourcePtr& src, const Ident
   return r;
 }
 
-const InspectorRegistrar reg({"advisory"}, inspect_advisory);
+const InspectorRegistrar registered_inspect_advisory({"advisory"}, inspect_advisory);
 
 }  // namespace
 }  // namespace upscope::cli

@@ -102,7 +102,7 @@ InspectResult inspect_aea(const Context& ctx, const SourcePtr& src, const Identi
   return r;
 }
 
-const InspectorRegistrar reg({"aea"}, inspect_aea);
+const InspectorRegistrar registered_inspect_aea({"aea"}, inspect_aea);
 
 }  // namespace
 }  // namespace upscope::cli

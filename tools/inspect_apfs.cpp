@@ -67,7 +67,7 @@ InspectResult inspect_apfs(const Context&, const SourcePtr& src, const Identific
   return r;
 }
 
-const InspectorRegistrar reg({"apfs"}, inspect_apfs);
+const InspectorRegistrar registered_inspect_apfs({"apfs"}, inspect_apfs);
 
 }  // namespace
 }  // namespace upscope::cli

@@ -19,7 +19,7 @@ InspectResult inspect_bom(const Context&, const SourcePtr& src, const Identifica
   return r;
 }
 
-const InspectorRegistrar reg({"bom"}, inspect_bom);
+const InspectorRegistrar registered_inspect_bom({"bom"}, inspect_bom);
 
 }  // namespace
 }  // namespace upscope::cli

@@ -61,7 +61,7 @@ InspectResult inspect_chunklist(const Context&, const SourcePtr& src, const Iden
   return r;
 }
 
-const InspectorRegistrar reg({"chunklist"}, inspect_chunklist);
+const InspectorRegistrar registered_inspect_chunklist({"chunklist"}, inspect_chunklist);
 
 }  // namespace
 }  // namespace upscope::cli

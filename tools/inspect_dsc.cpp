@@ -130,7 +130,7 @@ InspectResult inspect_dsc(const Context& ctx, const SourcePtr& src, const Identi
   return r;
 }
 
-const InspectorRegistrar reg({"dyld-cache"}, inspect_dsc);
+const InspectorRegistrar registered_inspect_dsc({"dyld-cache"}, inspect_dsc);
 
 }  // namespace
 }  // namespace upscope::cli

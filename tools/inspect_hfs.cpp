@@ -46,7 +46,7 @@ InspectResult inspect_hfs(const Context&, const SourcePtr& src, const Identifica
   return r;
 }
 
-const InspectorRegistrar reg({"hfsplus", "hfsx"}, inspect_hfs);
+const InspectorRegistrar registered_inspect_hfs({"hfsplus", "hfsx"}, inspect_hfs);
 
 }  // namespace
 }  // namespace upscope::cli

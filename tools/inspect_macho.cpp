@@ -155,7 +155,7 @@ InspectResult inspect_macho(const Context&, const SourcePtr& src, const Identifi
   return r;
 }
 
-const InspectorRegistrar reg({"macho", "macho-fat"}, inspect_macho);  // "macho-fileset": inspect_kc.cpp (delegates here)
+const InspectorRegistrar registered_inspect_macho({"macho", "macho-fat"}, inspect_macho);  // "macho-fileset": inspect_kc.cpp (delegates here)
 
 }  // namespace
 }  // namespace upscope::cli

@@ -51,7 +51,7 @@ InspectResult inspect_pkg(const Context&, const SourcePtr& src, const Identifica
   return r;
 }
 
-const InspectorRegistrar reg({"pkg", "xar"}, inspect_pkg);
+const InspectorRegistrar registered_inspect_pkg({"pkg", "xar"}, inspect_pkg);
 
 }  // namespace
 }  // namespace upscope::cli

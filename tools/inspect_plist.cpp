@@ -46,7 +46,7 @@ InspectResult inspect_plist(const Context& ctx, const SourcePtr& src, const Iden
   return r;
 }
 
-const InspectorRegistrar reg({"plist-xml", "plist-binary"}, inspect_plist);
+const InspectorRegistrar registered_inspect_plist({"plist-xml", "plist-binary"}, inspect_plist);
 
 }  // namespace
 }  // namespace upscope::cli

@@ -73,7 +73,7 @@ InspectResult inspect_trustcache(const Context&, const SourcePtr& src, const Ide
   return trust_cache_report(src);
 }
 
-const InspectorRegistrar reg({"trustcache", "img4"}, inspect_trustcache);
+const InspectorRegistrar registered_inspect_trustcache({"trustcache", "img4"}, inspect_trustcache);
 
 }  // namespace
 }  // namespace upscope::cli

@@ -46,7 +46,7 @@ InspectResult inspect_update(const Context& ctx, const SourcePtr& src, const Ide
   return r;
 }
 
-const InspectorRegistrar reg({"zip", "directory"}, inspect_update);
+const InspectorRegistrar registered_inspect_update({"zip", "directory"}, inspect_update);
 
 }  // namespace
 }  // namespace upscope::cli

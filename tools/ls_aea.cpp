@@ -72,7 +72,7 @@ int list_aea(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
   return inner_rc != kExitOk ? inner_rc : rc;
 }
 
-const ListerRegistrar reg({"aea"}, list_aea);
+const ListerRegistrar registered_ls_aea({"aea"}, list_aea);
 
 }  // namespace
 }  // namespace upscope::cli

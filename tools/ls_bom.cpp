@@ -57,7 +57,7 @@ int list_bom(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
   return out != kExitOk ? out : rc;
 }
 
-const ListerRegistrar reg({"bom"}, list_bom);
+const ListerRegistrar registered_ls_bom({"bom"}, list_bom);
 
 }  // namespace
 }  // namespace upscope::cli

@@ -166,7 +166,7 @@ int list_dsc(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
   return out_rc != kExitOk ? out_rc : rc;
 }
 
-const ListerRegistrar reg({"dyld-cache"}, list_dsc);
+const ListerRegistrar registered_ls_dsc({"dyld-cache"}, list_dsc);
 
 }  // namespace
 }  // namespace upscope::cli

@@ -154,7 +154,7 @@ int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput& i
   return out_rc != kExitOk ? out_rc : rc;
 }
 
-const ListerRegistrar reg({"apfs", "udif", "sparseimage", "gpt", "apm", "mbr"}, list_filesystem);
+const ListerRegistrar registered_ls_filesystem({"apfs", "udif", "sparseimage", "gpt", "apm", "mbr"}, list_filesystem);
 
 }  // namespace
 }  // namespace upscope::cli

@@ -127,7 +127,7 @@ int list_hfs(Context& ctx, const LsRequest& opt, const IdentifiedInput& input) {
 }
 
 namespace {
-const ListerRegistrar reg({"hfsplus", "hfsx", "hfs"}, list_hfs);
+const ListerRegistrar registered_ls_hfs({"hfsplus", "hfsx", "hfs"}, list_hfs);
 }  // namespace
 
 }  // namespace upscope::cli

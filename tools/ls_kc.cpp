@@ -136,7 +136,7 @@ int list_kc(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
   return out_rc != kExitOk ? out_rc : rc;
 }
 
-const ListerRegistrar reg({"macho-fileset", "im4p", "lzss"}, list_kc);
+const ListerRegistrar registered_ls_kc({"macho-fileset", "im4p", "lzss"}, list_kc);
 
 }  // namespace
 }  // namespace upscope::cli

@@ -109,7 +109,7 @@ int list_pkg(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
   return out != kExitOk ? out : rc;
 }
 
-const ListerRegistrar reg({"pkg"}, list_pkg);
+const ListerRegistrar registered_ls_pkg({"pkg"}, list_pkg);
 
 }  // namespace
 }  // namespace upscope::cli

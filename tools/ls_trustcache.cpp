@@ -36,7 +36,7 @@ int list_trustcache(Context& ctx, const LsRequest& req, const IdentifiedInput& i
   return out_rc != kExitOk ? out_rc : rc;
 }
 
-const ListerRegistrar reg({"trustcache", "img4"}, list_trustcache);
+const ListerRegistrar registered_ls_trustcache({"trustcache", "img4"}, list_trustcache);
 
 }  // namespace
 }  // namespace upscope::cli

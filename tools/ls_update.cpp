@@ -46,7 +46,7 @@ int list_update(Context& ctx, const LsRequest& req, const IdentifiedInput& input
   return rc;
 }
 
-const ListerRegistrar reg({"zip", "directory"}, list_update);
+const ListerRegistrar registered_ls_update({"zip", "directory"}, list_update);
 
 }  // namespace
 }  // namespace upscope::cli

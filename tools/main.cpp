@@ -3,6 +3,8 @@
 #include <exception>
 #include <iostream>
 
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "inspect/limits.hpp"
 #include "inspect/progress.hpp"

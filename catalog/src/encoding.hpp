@@ -94,9 +94,7 @@ Status decode_not_analysed(Bytes blob, std::vector<NotAnalysed>& out, std::strin
 // UTC now as "2024-05-01T12:00:00Z": when a build was added.
 std::string utc_now();
 
-inline Bytes bytes_of(std::string_view s) {
-  return Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-}
+using upscope::bytes_of;  // strings; the overload below adds blobs
 inline Bytes bytes_of(const Blob& b) { return Bytes(b.data(), b.size()); }
 
 }  // namespace upscope::catalog::detail

@@ -25,7 +25,6 @@ std::string data_of(plist_t n) {
   return p ? std::string(p, static_cast<size_t>(len)) : std::string();
 }
 
-Bytes as_bytes(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
 // Property-list dates count seconds from 2001-01-01 00:00:00 UTC.
 std::string date_text(plist_t n) {
@@ -60,10 +59,10 @@ Json to_json(plist_t n) {
     case PLIST_KEY: {
       uint64_t len = 0;
       const char* s = plist_get_string_ptr(n, &len);
-      return s ? printable(as_bytes(std::string(s, static_cast<size_t>(len)))) : std::string();
+      return s ? printable(bytes_of(std::string(s, static_cast<size_t>(len)))) : std::string();
     }
     case PLIST_DATE: return Json{{"date", date_text(n)}};
-    case PLIST_DATA: return Json{{"data", to_hex(as_bytes(data_of(n)))}};
+    case PLIST_DATA: return Json{{"data", to_hex(bytes_of(data_of(n)))}};
     case PLIST_UID: {
       uint64_t v = 0;
       plist_get_uid_val(n, &v);
@@ -83,7 +82,7 @@ Json to_json(plist_t n) {
         plist_t v = nullptr;
         plist_dict_next_item(n, it, &key, &v);
         if (!key) break;
-        o[printable(as_bytes(std::string(key)))] = v ? to_json(v) : Json(nullptr);
+        o[printable(bytes_of(std::string(key)))] = v ? to_json(v) : Json(nullptr);
         std::free(key);
       }
       std::free(it);
@@ -111,7 +110,7 @@ void shortcut_fields(plist_t root, AuthData& a) {
       std::string d = data_of(item);
       a.certificates.emplace_back(d.begin(), d.end());
       CertificateInfo info;
-      if (auto cert = crypto::parse_certificate(as_bytes(d))) {
+      if (auto cert = crypto::parse_certificate(bytes_of(d))) {
         info = {cert->subject, cert->issuer, cert->not_before, cert->not_after, cert->key_type};
       } else {
         info.subject = "(" + cert.error().rule + ")";

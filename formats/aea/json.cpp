@@ -26,7 +26,6 @@ bool is_text(const std::string& v) {
   return true;
 }
 
-Bytes as_bytes(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
 Json span_json(uint64_t offset, uint64_t size) { return Json{{"offset", offset}, {"size", size}}; }
 
@@ -80,7 +79,7 @@ std::string auth_text(const AuthData& a) {
       s += fmt::format(", {} key/value records\n", a.pairs.size());
       for (const auto& [k, v] : a.pairs) {
         std::string shown = is_text(v) ? (v.size() > 200 ? v.substr(0, 200) + "..." : v)
-                                       : fmt::format("{} bytes: {}", v.size(), hex_prefix(to_hex(as_bytes(v))));
+                                       : fmt::format("{} bytes: {}", v.size(), hex_prefix(to_hex(bytes_of(v))));
         s += fmt::format("    {}: {}\n", k, shown);
       }
       break;
@@ -131,7 +130,7 @@ nlohmann::ordered_json to_json(const Header& h) {
     for (const auto& [k, v] : h.auth.pairs) {
       Json p{{"key", k}};
       if (is_text(v)) p["value"] = v;
-      else p["hex"] = to_hex(as_bytes(v));
+      else p["hex"] = to_hex(bytes_of(v));
       pairs.push_back(std::move(p));
     }
     a["pairs"] = std::move(pairs);

@@ -108,7 +108,7 @@ std::string to_text(const Bom& b) {
   for (const auto& v : b.variables) w = std::max(w, v.name.size());
   s += fmt::format("    {:<{}}  {:>6}  {:>10}  {:>8}\n", "NAME", w, "BLOCK", "ADDRESS", "SIZE");
   for (const auto& v : b.variables)
-    s += fmt::format("    {:<{}}  {:>6}  {:>10}  {:>8}\n", printable(Bytes(reinterpret_cast<const uint8_t*>(v.name.data()), v.name.size())), w,
+    s += fmt::format("    {:<{}}  {:>6}  {:>10}  {:>8}\n", printable(bytes_of(v.name)), w,
                      v.block, v.address ? fmt::format("{:#x}", *v.address) : "-",
                      v.length ? std::to_string(*v.length) : "-");
   if (b.info) {

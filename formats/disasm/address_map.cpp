@@ -14,7 +14,7 @@ uint32_t AddressMap::intern(std::string_view name) {
   if (it != index_.end()) return it->second;
   const uint32_t i = static_cast<uint32_t>(names_.size());
   names_.emplace_back(name);
-  hashes_.push_back(xxh3_64(Bytes(reinterpret_cast<const uint8_t*>(name.data()), name.size())));
+  hashes_.push_back(xxh3_64(bytes_of(name)));
   index_.emplace(names_.back(), i);
   return i;
 }
@@ -82,16 +82,6 @@ std::pair<const AddressMap::Slot*, const AddressMap::Slot*> AddressMap::slots_in
   return {slots_.data() + (lo - slots_.begin()), slots_.data() + (hi - slots_.begin())};
 }
 
-namespace {
-
-int64_t sext(uint64_t v, unsigned bits) {
-  const uint64_t m = uint64_t{1} << (bits - 1);
-  v &= (uint64_t{1} << bits) - 1;
-  return static_cast<int64_t>((v ^ m) - m);
-}
-
-}  // namespace
-
 // Where a stub sends control: its GOT slot (x86-64 `jmp [rip+d]`; arm64 ADRP + LDR + BR) or a
 // direct target (arm64 ADRP + ADD + BR, as the dyld cache builder rewrites stubs). Reads at most
 // four instructions of the stub.
@@ -108,7 +98,7 @@ std::optional<uint64_t> AddressMap::follow_stub(const Section& s, uint64_t addr)
     const uint64_t pc = addr + i;
     const uint32_t rd = w & 31, rn = (w >> 5) & 31;
     if ((w & 0x9F000000) == 0x90000000) {  // ADRP
-      const int64_t imm = sext(((w >> 29) & 3) | (((w >> 5) & 0x7FFFF) << 2), 21);
+      const int64_t imm = sign_extend(((w >> 29) & 3) | (((w >> 5) & 0x7FFFF) << 2), 21);
       value[rd] = (pc & ~uint64_t{0xFFF}) + static_cast<uint64_t>(imm * 4096);
       known |= 1u << rd;
       loaded &= ~(1u << rd);

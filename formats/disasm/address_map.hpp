@@ -19,6 +19,13 @@
 
 namespace upscope::disasm {
 
+// The low `bits` bits of v as a two's-complement number (arm64 immediates).
+inline int64_t sign_extend(uint64_t v, unsigned bits) {
+  const uint64_t m = uint64_t{1} << (bits - 1);
+  v &= (uint64_t{1} << bits) - 1;
+  return static_cast<int64_t>((v ^ m) - m);
+}
+
 enum class RefKind : uint8_t { kNone, kImport, kFunction, kSymbol, kString, kSection, kExternal, kUnmapped };
 
 struct Ref {

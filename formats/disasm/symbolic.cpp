@@ -13,12 +13,6 @@ namespace upscope::disasm {
 
 namespace {
 
-int64_t sext(uint64_t v, unsigned bits) {
-  const uint64_t m = uint64_t{1} << (bits - 1);
-  v &= (uint64_t{1} << bits) - 1;
-  return static_cast<int64_t>((v ^ m) - m);
-}
-
 // Collects the normalised stream of the image and, when asked, of each function. The stream is
 // written into one buffer; the image hash takes it a buffer at a time, and each function's hash its
 // span of the buffer when the function ends (or the buffer fills), not an instruction at a time.
@@ -178,14 +172,14 @@ void arm64(AddressMap& map, const CodeSection& sec, Emitter& e) {
       writes_rd = false;
     };
     if ((w & 0x7C000000) == 0x14000000) {  // B, BL: imm26
-      branch(sext(w, 26) * 4, 0xFC000000, (w >> 31) != 0);
+      branch(sign_extend(w, 26) * 4, 0xFC000000, (w >> 31) != 0);
       if (w >> 31) adrp &= ~(1u << 30);  // BL writes the link register
     } else if ((w & 0xFF000010) == 0x54000000 || (w & 0x7E000000) == 0x34000000) {  // B.cond, CBZ/CBNZ: imm19
-      branch(sext(w >> 5, 19) * 4, 0xFF00001F, false);
+      branch(sign_extend(w >> 5, 19) * 4, 0xFF00001F, false);
     } else if ((w & 0x7E000000) == 0x36000000) {  // TBZ/TBNZ: imm14
-      branch(sext(w >> 5, 14) * 4, 0xFFF8001F, false);
+      branch(sign_extend(w >> 5, 14) * 4, 0xFFF8001F, false);
     } else if ((w & 0x1F000000) == 0x10000000) {  // ADR / ADRP
-      const int64_t imm = sext(((w >> 29) & 3) | (((w >> 5) & 0x7FFFF) << 2), 21);
+      const int64_t imm = sign_extend(((w >> 29) & 3) | (((w >> 5) & 0x7FFFF) << 2), 21);
       out = w & 0x9F00001F;
       if (w >> 31) {  // ADRP: the page goes with the instruction that adds the low bits
         page[rd] = (pc & ~uint64_t{0xFFF}) + static_cast<uint64_t>(imm * 4096);
@@ -196,7 +190,7 @@ void arm64(AddressMap& map, const CodeSection& sec, Emitter& e) {
       }
     } else if ((w & 0x3B000000) == 0x18000000) {  // LDR (literal): imm19
       out = w & 0xFF00001F;
-      ref = map.resolve(pc + static_cast<uint64_t>(sext(w >> 5, 19) * 4));
+      ref = map.resolve(pc + static_cast<uint64_t>(sign_extend(w >> 5, 19) * 4));
     } else if ((w & 0x7F800000) == 0x11000000 && (adrp >> rn & 1)) {  // ADD (immediate) on an ADRP page
       const uint64_t imm = ((w >> 10) & 0xFFF) << ((w >> 22 & 1) ? 12 : 0);
       out = w & 0xFFC003FF;

@@ -266,8 +266,7 @@ void open_subcaches(Cache& c, const OpenSibling& open_sibling, Diagnostics& diag
   for (auto& s : c.subcaches) {
     const uint64_t entry_off = t->base() + s.index * es;
     if (!plain_suffix(s.suffix)) {
-      s.error = fmt::format("fileSuffix \"{}\" is not a plain file suffix", printable(Bytes(
-                                reinterpret_cast<const uint8_t*>(s.suffix.data()), s.suffix.size())));
+      s.error = fmt::format("fileSuffix \"{}\" is not a plain file suffix", printable(bytes_of(s.suffix)));
       diags.error(entry_off, main_name + fmt::format(": subcache {}", s.index), s.error);
       continue;
     }

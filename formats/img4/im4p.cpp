@@ -8,14 +8,12 @@ namespace upscope::img4 {
 
 namespace {
 
-constexpr uint8_t kSequence = 0x30, kIa5String = 0x16, kOctetString = 0x04, kInteger = 0x02;
-
 const char* tag_name(uint8_t tag) {
   switch (tag) {
-    case kSequence: return "SEQUENCE";
-    case kIa5String: return "IA5String";
-    case kOctetString: return "OCTET STRING";
-    case kInteger: return "INTEGER";
+    case kDerSequence: return "SEQUENCE";
+    case kDerIa5String: return "IA5String";
+    case kDerOctetString: return "OCTET STRING";
+    case kDerInteger: return "INTEGER";
     default: return "element";
   }
 }
@@ -76,7 +74,7 @@ std::string Im4p::payload_kind() const {
 Result<Im4p> parse_im4p(const ByteReader& r) {
   auto h = read_der_header(r, 0);
   if (!h) return fail(ErrorCode::kTruncated, "IM4P", h.error().rule, r.base());
-  if (h->tag != kSequence)
+  if (h->tag != kDerSequence)
     return fail(ErrorCode::kMalformed, "IM4P", fmt::format("expected a DER SEQUENCE (tag 0x30), found tag {:#04x}", h->tag),
                 r.base());
   if (h->length > r.size() - std::min(r.size(), h->header_length))
@@ -86,27 +84,27 @@ Result<Im4p> parse_im4p(const ByteReader& r) {
                 r.base());
   const uint64_t end = h->header_length + h->length;
   Im4p p;
-  UPSCOPE_TRY(Element magic, expect(r, h->header_length, end, kIa5String, "magic"));
+  UPSCOPE_TRY(Element magic, expect(r, h->header_length, end, kDerIa5String, "magic"));
   if (magic.length != 4 || *r.fixed_string(magic.content, 4) != "IM4P")
     return fail(ErrorCode::kMalformed, "IM4P magic", "the first element is not the IA5String \"IM4P\"",
                 r.base() + h->header_length);
-  UPSCOPE_TRY(Element type, expect(r, magic.next(), end, kIa5String, "type"));
+  UPSCOPE_TRY(Element type, expect(r, magic.next(), end, kDerIa5String, "type"));
   p.type = std::string(*r.fixed_string(type.content, type.length));
-  UPSCOPE_TRY(Element desc, expect(r, type.next(), end, kIa5String, "description"));
+  UPSCOPE_TRY(Element desc, expect(r, type.next(), end, kDerIa5String, "description"));
   p.description = std::string(*r.fixed_string(desc.content, desc.length));
-  UPSCOPE_TRY(Element data, expect(r, desc.next(), end, kOctetString, "payload"));
+  UPSCOPE_TRY(Element data, expect(r, desc.next(), end, kDerOctetString, "payload"));
   p.payload = *r.sub(data.content, data.length, "IM4P payload");
   // Optional trailing elements: the keybag (OCTET STRING) and the compression info (SEQUENCE of
   // two INTEGERs). Others (PAYP properties, hashes) are skipped.
   uint64_t off = data.next();
   for (int n = 0; off < end && n < 16; ++n) {
     UPSCOPE_TRY(Element e, element(r, off, end, "trailing element"));
-    if (e.tag == kOctetString) {
+    if (e.tag == kDerOctetString) {
       p.has_keybag = true;
-    } else if (e.tag == kSequence && !p.compression) {
+    } else if (e.tag == kDerSequence && !p.compression) {
       const uint64_t cend = e.next();
-      UPSCOPE_TRY(Element a, expect(r, e.content, cend, kInteger, "compression algorithm"));
-      UPSCOPE_TRY(Element s, expect(r, a.next(), cend, kInteger, "uncompressed size"));
+      UPSCOPE_TRY(Element a, expect(r, e.content, cend, kDerInteger, "compression algorithm"));
+      UPSCOPE_TRY(Element s, expect(r, a.next(), cend, kDerInteger, "uncompressed size"));
       UPSCOPE_TRY(uint64_t alg, integer(r, a, "compression algorithm"));
       UPSCOPE_TRY(uint64_t size, integer(r, s, "uncompressed size"));
       p.compression = Im4pCompression{alg, size};

@@ -9,7 +9,7 @@ namespace upscope::img4 {
 
 namespace {
 
-constexpr uint8_t kSequence = 0x30, kIa5String = 0x16, kManifestTag = 0xa0, kRestoreInfoTag = 0xa1;
+constexpr uint8_t kManifestTag = 0xa0, kRestoreInfoTag = 0xa1;
 
 // The element at off with its content inside [off, end), or the rule it breaks.
 Result<DerHeader> element_in(const ByteReader& r, uint64_t off, uint64_t end, const std::string& what) {
@@ -25,7 +25,7 @@ Result<DerHeader> element_in(const ByteReader& r, uint64_t off, uint64_t end, co
 // The 4-character magic (IA5String) that opens an Image4 SEQUENCE at off, or "".
 std::string magic_at(const ByteReader& r, uint64_t off) {
   auto s = read_der_header(r, off);
-  if (!s || s->tag != kIa5String || s->length != 4) return "";
+  if (!s || s->tag != kDerIa5String || s->length != 4) return "";
   auto m = r.fixed_string(off + s->header_length, 4);
   return m ? std::string(*m) : "";
 }
@@ -35,7 +35,7 @@ std::string magic_at(const ByteReader& r, uint64_t off) {
 Result<Image4> parse_image4(const ByteReader& r) {
   auto outer = read_der_header(r, 0);
   if (!outer) return fail(ErrorCode::kTruncated, "Image4", outer.error().rule, r.base());
-  if (outer->tag != kSequence)
+  if (outer->tag != kDerSequence)
     return fail(ErrorCode::kMalformed, "Image4",
                 fmt::format("expected a DER SEQUENCE (tag 0x30), found tag {:#04x}", outer->tag), r.base());
   const std::string magic = magic_at(r, outer->header_length);
@@ -61,7 +61,7 @@ Result<Image4> parse_image4(const ByteReader& r) {
   uint64_t off = outer->header_length + m.header_length + m.length;  // past the IA5String "IMG4"
   if (off >= end) return fail(ErrorCode::kTruncated, "IMG4 payload", "missing: the SEQUENCE ends before it", r.base() + off);
   UPSCOPE_TRY(DerHeader p, element_in(r, off, end, "IMG4 payload"));
-  if (p.tag != kSequence || magic_at(r, off + p.header_length) != "IM4P")
+  if (p.tag != kDerSequence || magic_at(r, off + p.header_length) != "IM4P")
     return fail(ErrorCode::kMalformed, "IMG4 payload", "the element after \"IMG4\" is not an IM4P SEQUENCE", r.base() + off);
   UPSCOPE_TRY(ByteReader im4p_bytes, r.sub(off, p.header_length + p.length, "IM4P"));
   UPSCOPE_TRY(img.im4p, parse_im4p(im4p_bytes));
@@ -74,7 +74,7 @@ Result<Image4> parse_image4(const ByteReader& r) {
     const uint64_t content = off + e.header_length;
     if (e.tag == kManifestTag) {
       UPSCOPE_TRY(DerHeader im4m, element_in(r, content, content + e.length, "IMG4 manifest"));
-      if (im4m.tag != kSequence || magic_at(r, content + im4m.header_length) != "IM4M")
+      if (im4m.tag != kDerSequence || magic_at(r, content + im4m.header_length) != "IM4M")
         return fail(ErrorCode::kMalformed, "IMG4 manifest", "[0] does not hold an IM4M SEQUENCE", r.base() + content);
       img.manifest_offset = r.base() + content;
       img.manifest_length = im4m.header_length + im4m.length;

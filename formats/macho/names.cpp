@@ -177,7 +177,7 @@ std::vector<std::string> header_flag_names(uint32_t flags) {
 }
 
 std::string printable_name(std::string_view name) {
-  return printable(Bytes(reinterpret_cast<const uint8_t*>(name.data()), name.size()));
+  return printable(bytes_of(name));
 }
 
 }  // namespace upscope::macho

@@ -48,6 +48,6 @@ inline std::vector<uint8_t> sample_text(size_t n, uint32_t seed = 1) {
   return v;
 }
 
-inline std::vector<uint8_t> bytes_of(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+inline std::vector<uint8_t> byte_vector(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
 
 }  // namespace upscope::test

@@ -11,7 +11,7 @@
 
 using namespace upscope;
 using namespace upscope::compress;
-using upscope::test::bytes_of;
+using upscope::test::byte_vector;
 using upscope::test::pipe_through;
 
 namespace {
@@ -132,12 +132,12 @@ TEST_CASE("library codecs: truncated and corrupt streams", "[codec]") {
   auto bz = pipe_through("bzip2 -c", data);
   std::vector<uint8_t> bz_cut(bz.begin(), bz.begin() + 2000);
   CHECK(error_of(Codec::kBzip2, bz_cut, data.size()) == "bzip2 stream at 0x7d0: stream ends before its end marker");
-  CHECK(error_of(Codec::kBzip2, bytes_of("BZx91AY&SY"), 10) == "bzip2 stream at 0x3: missing BZh signature");
+  CHECK(error_of(Codec::kBzip2, byte_vector("BZx91AY&SY"), 10) == "bzip2 stream at 0x3: missing BZh signature");
 
   auto z = pipe_through("python3 -c 'import sys,zlib; sys.stdout.buffer.write(zlib.compress(sys.stdin.buffer.read()))'", data);
   std::vector<uint8_t> z_cut(z.begin(), z.begin() + 500);
   CHECK(error_of(Codec::kZlib, z_cut, data.size()) == "zlib stream at 0x1f4: stream ends before its end marker");
-  CHECK(error_of(Codec::kZlib, bytes_of("\x78\x9c\xff\xff"), 10) == "zlib stream at 0x3: invalid block type");
+  CHECK(error_of(Codec::kZlib, byte_vector("\x78\x9c\xff\xff"), 10) == "zlib stream at 0x3: invalid block type");
 
   auto zs = pipe_through("zstd -q -c", data);
   std::vector<uint8_t> zs_cut(zs.begin(), zs.begin() + 300);

@@ -383,7 +383,7 @@ TEST_CASE("upscope decompress: every stream kind, detected by content", "[pbzx]"
     auto noout = test::run_upscope({"decompress", in.string()});
     CHECK(noout.exit_code == 2);
     CHECK_THAT(noout.err, Catch::Contains("no output: give -o OUT"));
-    test::write_bytes(in, test::bytes_of("hello, plain text"));
+    test::write_bytes(in, test::byte_vector("hello, plain text"));
     auto plain = test::run_upscope({"decompress", in.string(), "-o", out.string()});
     CHECK(plain.exit_code == 2);
     CHECK_THAT(plain.err, Catch::Contains("format 'unknown' is not a compressed stream"));

@@ -70,7 +70,7 @@ class ExportIndex : public disasm::ExternalNames {
   };
   static uint64_t mix(uint64_t h, uint64_t offset) { return h ^ (offset * 0x9E3779B97F4A7C15ull); }
   static uint64_t hash_of(const std::string& s) {
-    return xxh3_64(Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+    return xxh3_64(bytes_of(s));
   }
 
   const Table& table(const Image& img) {

@@ -71,7 +71,7 @@ unsigned pointer_size(const macho::MachO& m) { return m.is64 ? 8 : 4; }
 std::string hex_address(uint64_t a) { return fmt::format("sub_{:x}", a); }
 
 std::string xxh3_hex(const std::string& s) {
-  return fmt::format("{:016x}", xxh3_64(Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size())));
+  return fmt::format("{:016x}", xxh3_64(bytes_of(s)));
 }
 
 }  // namespace
@@ -275,7 +275,7 @@ void metadata_facts(const ImageInput& in, AddressMap& map, std::map<std::string,
 
 std::string canonical_json(const nlohmann::json& j) {
   std::string s = j.dump();
-  return s.size() > 200 ? "sha256:" + sha256_hex(Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size())) : s;
+  return s.size() > 200 ? "sha256:" + sha256_hex(bytes_of(s)) : s;
 }
 
 nlohmann::json plist_json(plist_t node, int depth) {

@@ -103,7 +103,7 @@ ComponentFacts file_facts(const macho::FatFile& file, const Source& src, std::ma
   else if (!codes.empty()) {
     std::string all;
     for (const auto& c : codes) all += c;
-    out.code_hash = sha256_hex(Bytes(reinterpret_cast<const uint8_t*>(all.data()), all.size()));
+    out.code_hash = sha256_hex(bytes_of(all));
   }
   return out;
 }

@@ -18,6 +18,9 @@ namespace upscope {
 
 using Bytes = std::span<const uint8_t>;
 
+// The bytes of a string, for hashing or printing a name read into a std::string.
+inline Bytes bytes_of(std::string_view s) { return Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }
+
 inline uint16_t load_u16le(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
 inline uint16_t load_u16be(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
 inline uint32_t load_u32le(const uint8_t* p) {
