@@ -1,40 +1,16 @@
 // upscope aa list ARCHIVE [--json]: every entry of an Apple Archive (plain or pbz*-wrapped, or the
 // plaintext of an Apple Encrypted Archive).
 // upscope aa extract ARCHIVE -o DIR: extracts it, refusing paths that would leave DIR.
-#include <fmt/format.h>
-
 #include <CLI/CLI.hpp>
 
 #include "aa/aa.hpp"
-#include "aa_listing.hpp"
 #include "aea_input.hpp"
 #include "cli.hpp"
 #include "inspect/mapped_file.hpp"
-#include "inspect/text.hpp"
 #include "inspect/thread_pool.hpp"
-#include "reports/text_table.hpp"
+#include "reports/apple_archive.hpp"
 
 namespace upscope::cli {
-
-std::string aa_listing_text(const std::string& name, const aa::Listing& l, const std::string& wrapper) {
-  reports::TextTable t({"TYPE", "MODE", "UID", "GID", "SIZE", "PATH"},
-                       {reports::TextTable::Align::kLeft, reports::TextTable::Align::kRight, reports::TextTable::Align::kRight,
-                        reports::TextTable::Align::kRight, reports::TextTable::Align::kRight, reports::TextTable::Align::kLeft});
-  for (const auto& e : l.entries) {
-    auto type = e.type();
-    auto dat = e.find("DAT");
-    auto opt_num = [&](const char* k) { auto v = e.uint(k); return v ? std::to_string(*v) : std::string("-"); };
-    std::string path = e.path() ? printable({reinterpret_cast<const uint8_t*>(e.path()->data()), e.path()->size()}) : "(no PAT)";
-    if (auto lnk = e.link()) path += " -> " + *lnk;
-    if (std::string why = e.unsafe_path_reason(); !why.empty()) path += "  [UNSAFE: " + why + "]";
-    auto mode = e.uint("MOD");
-    t.add_row({type ? std::string(1, *type) : "?", mode ? fmt::format("{:04o}", *mode) : "-", opt_num("UID"), opt_num("GID"),
-               dat ? std::to_string(dat->uint_value) : opt_num("SIZ"), path});
-  }
-  return fmt::format("{}: Apple Archive, {} entries ({}{}{})\n", name, l.entries.size(), l.info.container,
-                     l.info.container == "raw" ? "" : ", " + l.info.codec, wrapper.empty() ? "" : ", " + wrapper) +
-         t.str();
-}
 
 namespace {
 
@@ -57,16 +33,11 @@ int list_cmd(Context& ctx, const AaOptions& opt) {
   if (*aea_plain) l->diagnostics.append((*aea_plain)->diagnostics);
   int rc = l->diagnostics.has_errors() ? kExitError : kExitOk;
   if (json) {
-    auto doc = reports::make_document("apple-archive");
-    doc["path"] = opt.archive;
-    doc["report"] = aa::to_json(*l);
-    if (*aea_plain) doc["report"]["aea"] = (*aea_plain)->summary;
-    doc["diagnostics"] = reports::to_json(l->diagnostics);
     if (ctx.global.strict && l->diagnostics.count(Severity::kWarning)) rc = kExitError;
-    int out = emit(ctx, doc);
+    int out = emit(ctx, reports::apple_archive_document(opt.archive, *l, *aea_plain ? (*aea_plain)->summary : ""));
     return out != kExitOk ? out : rc;
   }
-  std::string text = aa_listing_text(opt.archive, *l, *aea_plain ? "in " + (*aea_plain)->summary : "");
+  std::string text = reports::apple_archive_text(opt.archive, *l, *aea_plain ? "in " + (*aea_plain)->summary : "");
   if (print_diagnostics(ctx, opt.archive, l->diagnostics)) rc = kExitError;
   int out = emit(ctx, text);
   return out != kExitOk ? out : rc;
@@ -92,21 +63,10 @@ int extract_cmd(Context& ctx, const AaOptions& opt) {
   int rc = r->diagnostics.has_errors() ? kExitError : kExitOk;
   if (print_diagnostics(ctx, opt.archive, r->diagnostics)) rc = kExitError;
   // -o is the target directory, so the summary goes to stdout.
-  if (ctx.global.output_format() == Format::kJson) {
-    auto doc = reports::make_document("apple-archive-extract");
-    doc["path"] = opt.archive;
-    doc["output"] = ctx.global.output;
-    doc["files"] = r->files;
-    doc["directories"] = r->directories;
-    doc["symlinks"] = r->symlinks;
-    doc["skipped"] = r->skipped;
-    doc["bytes"] = r->bytes;
-    doc["diagnostics"] = reports::to_json(r->diagnostics);
-    std::cout << reports::dump(doc);
-  } else {
-    std::cout << fmt::format("{}: {} files ({} bytes), {} directories, {} symlinks extracted; {} skipped\n", ctx.global.output,
-                             r->files, r->bytes, r->directories, r->symlinks, r->skipped);
-  }
+  if (ctx.global.output_format() == Format::kJson)
+    std::cout << reports::dump(reports::apple_archive_extract_document(opt.archive, ctx.global.output, *r));
+  else
+    std::cout << reports::apple_archive_extract_text(ctx.global.output, *r);
   return rc;
 }
 

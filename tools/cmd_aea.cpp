@@ -1,8 +1,6 @@
 // Apple Encrypted Archives: the keys of the global options and the plaintext they unlock, shared by
 // inspect, ls, aa and decompress (aea_input.hpp); and `upscope aea decrypt FILE -o OUT` (the
 // plaintext, every segment checked) and `upscope aea verify FILE` (every check, nothing written).
-#include <CLI/CLI.hpp>
-
 #include "aea_input.hpp"
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "inspect/checked.hpp"
@@ -17,6 +16,7 @@
 #include "inspect/limits.hpp"
 #include "inspect/progress.hpp"
 #include "inspect/text.hpp"
+#include "reports/aea.hpp"
 
 namespace upscope::cli {
 
@@ -150,11 +150,6 @@ struct AeaOptions {
   std::string input;
 };
 
-std::string what(const aea::Archive& a) {
-  return fmt::format("AEA profile {} ({}), {} plaintext bytes in {} segments, {} clusters", a.header.profile,
-                     a.header.info->summary, a.root.plain_size, a.segments.size(), a.clusters.size());
-}
-
 // Streams the plaintext to -o (a file, or - for stdout); a failed check removes the partial output.
 int decrypt_cmd(Context& ctx, const AeaOptions& opt) {
   const std::string& out_path = ctx.global.output;
@@ -188,7 +183,7 @@ int decrypt_cmd(Context& ctx, const AeaOptions& opt) {
     return kExitError;
   }
   if (!ctx.global.quiet)
-    std::cerr << fmt::format("{}: {}: wrote {} bytes ({}) to {}; every segment checked\n", opt.input, what(a),
+    std::cerr << fmt::format("{}: {}: wrote {} bytes ({}) to {}; every segment checked\n", opt.input, reports::aea_summary(a),
                              a.root.plain_size, human_size(a.root.plain_size), out_path);
   return a.diagnostics.has_errors() ? kExitError : kExitOk;
 }
@@ -211,37 +206,15 @@ int verify_cmd(Context& ctx, const AeaOptions& opt) {
   });
   bar.finish();
   if (!st) { print_error(st.error().in_file(opt.input)); return kExitError; }
-  const std::string sha = hasher.hex_digest();
-  const aea::Checks& c = a.checks;
+  const reports::AeaPlaintext plaintext{total, hasher.hex_digest()};
   int rc = a.diagnostics.has_errors() ? kExitError : kExitOk;
   if (ctx.global.output_format() == Format::kJson) {
-    auto doc = reports::make_document("aea");
-    doc["path"] = opt.input;
-    doc["report"] = aea::to_json(a);
-    doc["report"]["verified"] = {{"segments", a.segments.size()},
-                                 {"segment_macs", c.macs},
-                                 {"checksum", aea::checksum_name(a.root.checksum)},
-                                 {"plaintext_size", total},
-                                 {"plaintext_sha256", sha}};
-    doc["diagnostics"] = reports::to_json(a.diagnostics);
     if (ctx.global.strict && a.diagnostics.count(Severity::kWarning)) rc = kExitError;
-    int out = emit(ctx, doc);
+    int out = emit(ctx, reports::aea_verify_document(opt.input, a, plaintext));
     return out != kExitOk ? out : rc;
   }
-  std::string text = fmt::format("{}: {}\n", opt.input, what(a));
-  if (!c.signature.empty()) text += "  signature: " + c.signature + "\n";
-  if (!c.signing_key_signature.empty()) text += "  SigningPublicKeySignature: " + c.signing_key_signature + "\n";
-  if (!c.certificate_chain.empty()) text += "  certificate chain: " + c.certificate_chain + "\n";
-  if (c.macs)
-    text += fmt::format("  HMACs verified: root header, {} cluster headers, {} segments; padding: {}\n",
-                        c.cluster_header_macs, a.segments.size(), c.padding);
-  else
-    text += fmt::format("  HMACs not checked (the signing public key the main key depends on is unknown)\n");
-  text += fmt::format("  segments decoded: {}; {} checksums: {}\n", a.segments.size(), aea::checksum_name(a.root.checksum),
-                      a.root.checksum == 0 ? "none stored" : "all match");
-  text += fmt::format("  plaintext: {} bytes, SHA-256 {}\n", total, sha);
   if (print_diagnostics(ctx, opt.input, a.diagnostics)) rc = kExitError;
-  int out = emit(ctx, text);
+  int out = emit(ctx, reports::aea_verify_text(opt.input, a, plaintext));
   return out != kExitOk ? out : rc;
 }
 

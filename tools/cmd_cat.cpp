@@ -1,7 +1,6 @@
 // upscope cat IMAGE:/path: writes a file's content (decompressed) from an APFS or HFS+ volume to stdout or -o.
-#include <fmt/format.h>
-
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "apfs/locate.hpp"
 #include "apfs/volume.hpp"

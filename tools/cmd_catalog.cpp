@@ -2,9 +2,8 @@
 // catalogue (an SQLite file, or a PostgreSQL database for a team), so a series of builds is read once
 // and then diffed and judged from the database alone, with the same output as `upscope diff` and
 // `upscope verdict` whichever database holds it.
-#include <fmt/format.h>
-
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "analysis/inventory.hpp"
 #include "catalog/catalog.hpp"

@@ -1,7 +1,5 @@
 // upscope inventory BUILD | diff OLD NEW | verdict OLD NEW: the build model, its diff and the RSR
 // verdict. A BUILD is a directory laid out as a system root, or a single image or file.
-#include <fmt/format.h>
-
 #include <CLI/CLI.hpp>
 
 #include "analysis/advisory_placement.hpp"
@@ -40,9 +38,7 @@ int run_inventory(Context& ctx, const std::string& path) {
     return kExitError;
   }
   if (ctx.global.output_format() == Format::kJson) {
-    auto doc = reports::make_document("inventory");
-    doc["build"] = reports::to_json(*inv);
-    return emit(ctx, doc);
+    return emit(ctx, reports::inventory_document(*inv));
   }
   if (wants_rich(ctx)) {
     reports::RichReport r;
@@ -125,15 +121,7 @@ int run_advisory_verdict(Context& ctx, const std::string& path, const Identified
   Verdict v = decide_rsr(d);
   int rc;
   if (ctx.global.output_format() == Format::kJson) {
-    auto doc = reports::make_document("verdict");
-    reports::Json entries = reports::Json::array();
-    for (const auto& e : adv->entries)
-      entries.push_back({{"component", e.component}, {"line", e.line}, {"available_for", e.available_for},
-                         {"impact", e.impact}, {"description", e.description}, {"cves", e.cves}});
-    doc["advisory"] = {{"source", path}, {"title", adv->title}, {"release", adv->release}, {"entries", entries}};
-    doc["verdict"] = reports::to_json(v);
-    doc["diff"] = reports::to_json(d);
-    rc = emit(ctx, doc);
+    rc = emit(ctx, reports::advisory_verdict_document(path, *adv, v, d));
   } else if (wants_rich(ctx)) {
     reports::RichReport r;
     r.title = "RSR verdict from the advisory for " + (adv->release.empty() ? path : adv->release);
@@ -142,9 +130,7 @@ int run_advisory_verdict(Context& ctx, const std::string& path, const Identified
     r.diff = &d;
     rc = emit_rich(ctx, r);
   } else {
-    rc = emit(ctx, fmt::format("advisory {}: {} entr{}\n{}", adv->release.empty() ? path : adv->release,
-                               adv->entries.size(), adv->entries.size() == 1 ? "y" : "ies",
-                               reports::verdict_text(v, d)));
+    rc = emit(ctx, reports::advisory_verdict_text(path, *adv, v, d));
   }
   return rc != kExitOk ? rc : verdict_exit(v);
 }

@@ -3,9 +3,8 @@
 //   dsc image CACHE INSTALL_PATH       one image: load commands, exports, function starts, local symbols
 //   dsc addr CACHE 0xADDR              which file, offset, mapping and image hold an unslid VM address
 // CACHE is the main file; subcaches and .symbols are opened next to it by name.
-#include <fmt/format.h>
-
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "cli.hpp"
 #include "dsc_common.hpp"

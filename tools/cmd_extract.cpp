@@ -10,9 +10,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include <fmt/format.h>
-
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "apfs/extract.hpp"
 #include "apfs/locate.hpp"

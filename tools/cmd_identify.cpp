@@ -1,13 +1,11 @@
 // upscope identify FILE...: names each input's format by its content.
-#include <fmt/format.h>
-
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
 #include "identify/identify.hpp"
 #include "inspect/source.hpp"
 #include "inspect/text.hpp"
-#include "reports/text_table.hpp"
+#include "reports/identify.hpp"
 
 namespace upscope::cli {
 namespace {
@@ -17,58 +15,33 @@ struct IdentifyOptions {
   bool list_formats = false;
 };
 
-reports::Json formats_json() {
-  auto doc = reports::make_document("formats");
-  reports::Json arr = reports::Json::array();
-  for (const auto& f : known_formats())
-    arr.push_back({{"id", f.id}, {"family", f.family}, {"description", f.description}});
-  doc["formats"] = arr;
-  return doc;
-}
-
 int run(Context& ctx, const IdentifyOptions& opt) {
   const bool json = ctx.global.output_format() == Format::kJson;
-  if (opt.list_formats) {
-    if (json) return emit(ctx, formats_json());
-    reports::TextTable t({"FORMAT", "FAMILY", "DESCRIPTION"});
-    for (const auto& f : known_formats()) t.add_row({f.id, f.family, f.description});
-    return emit(ctx, t.str());
-  }
+  if (opt.list_formats) return json ? emit(ctx, reports::formats_document()) : emit(ctx, reports::formats_text());
   if (opt.inputs.empty()) {
     std::cerr << "upscope identify: no input files (see --help)\n";
     return kExitError;
   }
   int rc = kExitOk;
-  auto doc = reports::make_document("identify");
-  reports::Json items = reports::Json::array();
-  std::string text;
+  std::vector<reports::IdentifiedInputRow> rows;
   for (const auto& path : opt.inputs) {
-    reports::Json item;
-    item["path"] = path;
+    reports::IdentifiedInputRow& row = rows.emplace_back();
+    row.path = path;
     auto input = open_and_identify(path);
     if (!input) {
       rc = kExitError;
       if (!json) print_error(input.error());
-      item["error"] = reports::to_json(input.error());
-      items.push_back(std::move(item));
+      row.error = input.error();
       continue;
     }
-    const Identification* id = &input->id;
-    if (ctx.global.strict && !id->warnings.empty()) rc = kExitError;
-    item["size"] = input->source->size();
-    item["format"] = id->format;
-    item["description"] = id->description;
-    item["details"] = id->details;
-    item["warnings"] = id->warnings;
-    items.push_back(std::move(item));
-    if (!json) {
-      text += fmt::format("{}: {}: {}\n", path, id->format, id->description);
-      for (const auto& w : id->warnings)
-        if (!ctx.global.quiet) std::cerr << path << ": warning: " << w << '\n';
-    }
+    if (ctx.global.strict && !input->id.warnings.empty()) rc = kExitError;
+    row.size = input->source->size();
+    row.id = std::move(input->id);
+    if (!json && !ctx.global.quiet)
+      for (const auto& w : row.id.warnings) std::cerr << path << ": warning: " << w << '\n';
   }
-  doc["inputs"] = std::move(items);
-  int out_rc = json ? emit(ctx, doc) : (text.empty() ? kExitOk : emit(ctx, text));
+  const std::string text = json ? std::string() : reports::identify_text(rows);
+  int out_rc = json ? emit(ctx, reports::identify_document(rows)) : (text.empty() ? kExitOk : emit(ctx, text));
   return out_rc != kExitOk ? out_rc : rc;
 }
 

@@ -2,12 +2,11 @@
 #include <filesystem>
 #include <map>
 
-#include <fmt/format.h>
-
 #include <CLI/CLI.hpp>
 
 #include "identify/identify.hpp"
 #include "inspect_registry.hpp"
+#include "reports/inspect.hpp"
 
 namespace upscope::cli {
 
@@ -41,62 +40,46 @@ Result<IdentifiedInput> directory_input(const std::string& path) {
 int run(Context& ctx, const std::vector<std::string>& inputs) {
   const bool json = ctx.global.output_format() == Format::kJson;
   int rc = kExitOk;
-  auto doc = reports::make_document("inspect");
-  reports::Json items = reports::Json::array();
-  std::string text;
+  std::vector<reports::InspectedInputRow> rows;
   for (const auto& path : inputs) {
-    reports::Json item;
-    item["path"] = path;
+    reports::InspectedInputRow& row = rows.emplace_back();
+    row.path = path;
     std::error_code dir_ec;
     auto input = std::filesystem::is_directory(path, dir_ec) ? directory_input(path) : open_and_identify(path);
     if (!input) {
       rc = kExitError;
       if (!json) print_error(input.error());
-      item["error"] = reports::to_json(input.error());
-      items.push_back(std::move(item));
+      row.error = input.error();
       continue;
     }
-    const SourcePtr& src = input->source;
-    const Identification* id = &input->id;
-    item["format"] = id->format;
-    item["description"] = id->description;
-    if (!text.empty()) text += "\n";
-    text += fmt::format("{}: {}\n", path, id->description);
-    if (id->format == "unknown") {
+    row.id = input->id;
+    if (input->id.format == "unknown") {
       Error e = make_error(ErrorCode::kUnsupported, "", "not a format upscope recognises (see 'upscope identify --list-formats')");
       e.file = path;
       rc = kExitError;
       if (!json) print_error(e);
-      item["error"] = reports::to_json(e);
-      items.push_back(std::move(item));
+      row.error = e;
       continue;
     }
-    const InspectFn* fn = find_inspector(id->format);
+    const InspectFn* fn = find_inspector(input->id.format);
     if (!fn) {
-      item["report"] = nullptr;
-      item["details"] = id->details;
-      item["not_analysed"] = fmt::format("no reader for format '{}' yet: identification only", id->format);
-      text += fmt::format("  (no reader for format '{}' yet: identification only)\n", id->format);
-      item["diagnostics"] = reports::Json::array();
-      items.push_back(std::move(item));
+      row.has_reader = false;
       continue;
     }
-    InspectResult r = (*fn)(ctx, src, *id);
+    InspectResult r = (*fn)(ctx, input->source, input->id);
     if (r.error) {
       rc = kExitError;
       if (!json) print_error(r.error->in_file(path));
-      item["error"] = reports::to_json(r.error->in_file(path));
+      row.error = r.error->in_file(path);
     }
-    item["report"] = std::move(r.json);
-    item["diagnostics"] = reports::to_json(r.diagnostics);
-    text += r.text;
+    row.report = std::move(r.json);
+    row.text = std::move(r.text);
     if (!json && print_diagnostics(ctx, path, r.diagnostics)) rc = kExitError;
     if (json && ctx.global.strict && (r.diagnostics.has_errors() || r.diagnostics.count(Severity::kWarning)))
       rc = kExitError;
-    items.push_back(std::move(item));
+    row.diagnostics = std::move(r.diagnostics);
   }
-  doc["inputs"] = std::move(items);
-  int out_rc = json ? emit(ctx, doc) : emit(ctx, text);
+  int out_rc = json ? emit(ctx, reports::inspect_document(rows)) : emit(ctx, reports::inspect_text(rows));
   return out_rc != kExitOk ? out_rc : rc;
 }
 

@@ -4,9 +4,8 @@
 #include <filesystem>
 #include <map>
 
-#include <fmt/format.h>
-
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "apfs/locate.hpp"
 #include "ls_registry.hpp"

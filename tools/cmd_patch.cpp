@@ -1,13 +1,12 @@
 // upscope patch records PATCH (alias: info): a patch's records (BXDIFF50/4x, RIDIFF10) as text or JSON.
 // upscope patch apply PATCH OLD -o NEW: applies a BXDIFF50/4x patch, checking both SHA-1s.
-#include <fmt/format.h>
-
 #include <CLI/CLI.hpp>
 
 #include "bxdiff50/bxdiff50.hpp"
 #include "cli.hpp"
 #include "inspect/source.hpp"
 #include "inspect/thread_pool.hpp"
+#include "reports/patch.hpp"
 #include "ridiff10/ridiff10.hpp"
 
 namespace upscope::cli {
@@ -35,28 +34,30 @@ int info(Context& ctx, const PatchOptions& opt) {
   auto src = open_source(opt.patch);
   if (!src) { print_error(src.error()); return kExitError; }
   ThreadPool pool(resolve_jobs(ctx.global.jobs));
-  auto doc = reports::make_document("patch");
-  doc["path"] = opt.patch;
-  std::string text = opt.patch + ":\n";
   Diagnostics diags;
+  reports::Json doc;
+  std::string text;
+  // One branch per patch format; the documents are the same shape (reports/patch.hpp).
+  auto render = [&](const auto& p) {
+    diags = p.diagnostics;
+    if (json)
+      doc = reports::patch_document(opt.patch, p);
+    else
+      text = reports::patch_text(opt.patch, p);
+  };
   if (has_magic(**src, "RIDIFF10")) {
     ridiff10::ParseOptions po;
     po.pool = &pool;
     auto p = ridiff10::parse(**src, po);
     if (!p) { print_error(p.error().in_file(opt.patch)); return kExitError; }
-    doc["report"] = ridiff10::to_json(*p);
-    text += ridiff10::to_text(*p);
-    diags = p->diagnostics;
+    render(*p);
   } else {
     bxdiff50::ParseOptions po;
     po.pool = &pool;
     auto p = bxdiff50::parse(**src, po);
     if (!p) { print_error(p.error().in_file(opt.patch)); return kExitError; }
-    doc["report"] = bxdiff50::to_json(*p);
-    text += bxdiff50::to_text(*p);
-    diags = p->diagnostics;
+    render(*p);
   }
-  doc["diagnostics"] = reports::to_json(diags);
   int rc = kExitOk;
   if (!json) {
     if (print_diagnostics(ctx, opt.patch, diags)) rc = kExitError;
@@ -90,19 +91,10 @@ int apply(Context& ctx, const PatchOptions& opt) {
   auto r = bxdiff50::apply(**patch, **old, ctx.global.output, ao);
   if (!r) { print_error(r.error()); return kExitError; }
   // -o names the patched file, so the summary goes to stdout.
-  if (json) {
-    auto doc = reports::make_document("patch-apply");
-    doc["patch"] = opt.patch;
-    doc["old"] = opt.old;
-    doc["output"] = ctx.global.output;
-    doc["output_size"] = r->output_size;
-    doc["input_sha1"] = r->input_sha1.empty() ? reports::Json(nullptr) : reports::Json(r->input_sha1);
-    doc["output_sha1"] = r->output_sha1;
-    doc["triples"] = r->triples;
-    std::cout << reports::dump(doc);
-  } else {
-    std::cout << fmt::format("{}: {} bytes, SHA-1 {} (verified)\n", ctx.global.output, r->output_size, r->output_sha1);
-  }
+  if (json)
+    std::cout << reports::dump(reports::patch_apply_document(opt.patch, opt.old, ctx.global.output, *r));
+  else
+    std::cout << reports::patch_apply_text(ctx.global.output, *r);
   return kExitOk;
 }
 

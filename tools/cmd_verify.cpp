@@ -4,9 +4,8 @@
 // (docs/formats/chunklist.md §4).
 #include <filesystem>
 
-#include <fmt/format.h>
-
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "chunklist/chunklist.hpp"
 #include "cli.hpp"

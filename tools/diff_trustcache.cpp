@@ -5,10 +5,7 @@
 
 #include <filesystem>
 
-#include <fmt/format.h>
-
-#include "inspect/text.hpp"
-#include "trustcache/trustcache.hpp"
+#include "reports/trust_cache.hpp"
 
 namespace upscope::cli {
 
@@ -18,14 +15,6 @@ bool holds_trust_cache(const std::string& path, const Identification& id) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return false;
   return trustcache::identified_as_trust_cache(id);
-}
-
-reports::Json side(const std::string& path, const trustcache::TrustCache& tc) {
-  return {{"path", path},
-          {"version", tc.version},
-          {"uuid", uuid_string(tc.uuid)},
-          {"entry_count", tc.entries.size()},
-          {"image4_type", tc.wrapper ? reports::Json(tc.wrapper->type) : reports::Json(nullptr)}};
 }
 
 }  // namespace
@@ -48,22 +37,10 @@ std::optional<int> diff_trust_caches(Context& ctx, const std::string& a, const s
   }
   bool strict_fail = print_diagnostics(ctx, a, old_tc->diagnostics);
   strict_fail |= print_diagnostics(ctx, b, new_tc->diagnostics);
-  const trustcache::Diff d = trustcache::diff(*old_tc, *new_tc);
-  int out_rc;
-  if (ctx.global.output_format() == Format::kJson) {
-    auto doc = reports::make_document("trustcache-diff");
-    doc["old"] = side(a, *old_tc);
-    doc["new"] = side(b, *new_tc);
-    doc["diff"] = trustcache::to_json(d);
-    doc["diagnostics"] = {{"old", reports::to_json(old_tc->diagnostics)}, {"new", reports::to_json(new_tc->diagnostics)}};
-    out_rc = emit(ctx, doc);
-  } else {
-    std::string text = fmt::format("trust cache {} ({}) -> {} ({})\n", a, trustcache::summary(*old_tc), b,
-                                   trustcache::summary(*new_tc));
-    if (d.version_changed) text += fmt::format("version: {} -> {}\n", old_tc->version, new_tc->version);
-    if (d.uuid_changed) text += fmt::format("uuid: {} -> {}\n", uuid_string(old_tc->uuid), uuid_string(new_tc->uuid));
-    out_rc = emit(ctx, text + trustcache::diff_text(d));
-  }
+  const TrustCacheDiff d = upscope::diff_trust_caches(*old_tc, *new_tc);
+  const int out_rc = ctx.global.output_format() == Format::kJson
+                         ? emit(ctx, reports::trust_cache_diff_document(a, *old_tc, b, *new_tc, d))
+                         : emit(ctx, reports::trust_cache_diff_text(a, *old_tc, b, *new_tc, d));
   if (out_rc != kExitOk || strict_fail) return kExitError;
   return d.same() ? kExitOk : kExitDifferent;
 }

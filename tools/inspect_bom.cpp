@@ -1,6 +1,6 @@
 // `upscope inspect FILE.bom`: the BOMStore header, its variables and the shape of every tree.
 #include "bom/bom.hpp"
-#include "bom_rows.hpp"
+#include "bom_input.hpp"
 #include "inspect_registry.hpp"
 
 namespace upscope::cli {

@@ -5,12 +5,12 @@
 #include <fmt/format.h>
 
 #include "aa/aa.hpp"
-#include "aa_listing.hpp"
 #include "aea_input.hpp"
 #include "identify/identify.hpp"
 #include "inspect/limits.hpp"
 #include "inspect/thread_pool.hpp"
 #include "ls_registry.hpp"
+#include "reports/apple_archive.hpp"
 
 namespace upscope::cli {
 namespace {
@@ -31,17 +31,10 @@ int list_archive(Context& ctx, const LsRequest& req, const aea::PlainSource& pla
   }
   const aea::Archive& a = plain.archive();
   if (print_diagnostics(ctx, req.image, l->diagnostics) || l->diagnostics.has_errors()) rc = kExitError;
-  if (ctx.global.output_format() == Format::kJson) {
-    auto doc = reports::make_document("apple-archive");
-    doc["path"] = req.image;
-    doc["report"] = aa::to_json(*l);
-    doc["report"]["aea"] = fmt::format("AEA profile {} ({})", a.header.profile, a.header.info->summary);
-    doc["diagnostics"] = reports::to_json(l->diagnostics);
-    int out = emit(ctx, doc);
-    return out != kExitOk ? out : rc;
-  }
-  int out = emit(ctx, aa_listing_text(req.image, *l,
-                                      fmt::format("in AEA profile {} ({})", a.header.profile, a.header.info->summary)));
+  const std::string aea = fmt::format("AEA profile {} ({})", a.header.profile, a.header.info->summary);
+  const int out = ctx.global.output_format() == Format::kJson
+                      ? emit(ctx, reports::apple_archive_document(req.image, *l, aea))
+                      : emit(ctx, reports::apple_archive_text(req.image, *l, "in " + aea));
   return out != kExitOk ? out : rc;
 }
 

@@ -3,8 +3,9 @@
 #include <fmt/format.h>
 
 #include "bom/bom.hpp"
-#include "bom_rows.hpp"
+#include "bom_input.hpp"
 #include "ls_registry.hpp"
+#include "reports/package_listing.hpp"
 
 namespace upscope::cli {
 namespace {
@@ -38,22 +39,10 @@ int list_bom(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
     print_error(e);
     return kExitError;
   }
-  auto rows = bom_rows(*b, req.path);
   int rc = kExitOk;
   if (print_diagnostics(ctx, req.image, b->diagnostics) || b->diagnostics.has_errors()) rc = kExitError;
-  int out;
-  if (ctx.global.output_format() == Format::kJson) {
-    auto doc = reports::make_document("bom-ls");
-    doc["source"] = req.image;
-    doc["path"] = req.path.empty() ? "/" : req.path;
-    doc["count"] = rows.size();
-    doc["complete"] = b->paths_complete;
-    doc["files"] = bom_json_rows(rows);
-    doc["diagnostics"] = reports::to_json(b->diagnostics);
-    out = emit(ctx, doc);
-  } else {
-    out = emit(ctx, bom_table(rows));
-  }
+  const int out = ctx.global.output_format() == Format::kJson ? emit(ctx, reports::bom_ls_document(req.image, req.path, *b))
+                                                              : emit(ctx, reports::bom_ls_text(*b, req.path));
   return out != kExitOk ? out : rc;
 }
 

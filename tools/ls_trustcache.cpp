@@ -1,11 +1,9 @@
 // `upscope ls X.trustcache`: one row per trust cache entry (cdhash, hash type, flags, constraint
 // category), raw or inside an IM4P / IMG4 of a trust-cache type (docs/formats/trustcache.md). IM4Ps
 // of those types come here from ls_kc.cpp's lister.
-#include <fmt/format.h>
-
 #include "cli.hpp"
 #include "ls_registry.hpp"
-#include "trustcache/trustcache.hpp"
+#include "reports/trust_cache.hpp"
 
 namespace upscope::cli {
 namespace {
@@ -23,16 +21,9 @@ int list_trustcache(Context& ctx, const LsRequest& req, const IdentifiedInput& i
     return kExitError;
   }
   int rc = print_diagnostics(ctx, req.image, tc->diagnostics) ? kExitError : kExitOk;
-  int out_rc;
-  if (ctx.global.output_format() == Format::kJson) {
-    auto doc = reports::make_document("trustcache-ls");
-    doc["image"] = req.image;
-    doc["trust_cache"] = trustcache::to_json(*tc);
-    doc["diagnostics"] = reports::to_json(tc->diagnostics);
-    out_rc = emit(ctx, doc);
-  } else {
-    out_rc = emit(ctx, fmt::format("{}: {}\n{}", req.image, trustcache::summary(*tc), trustcache::entries_text(*tc)));
-  }
+  const int out_rc = ctx.global.output_format() == Format::kJson
+                         ? emit(ctx, reports::trust_cache_ls_document(req.image, *tc))
+                         : emit(ctx, reports::trust_cache_ls_text(req.image, *tc));
   return out_rc != kExitOk ? out_rc : rc;
 }
 

@@ -1,4 +1,4 @@
-// JSON and text renderings of trust caches and of their diff.
+// JSON and text renderings of trust caches.
 #include <fmt/format.h>
 
 #include "inspect/text.hpp"
@@ -84,20 +84,6 @@ std::string header_row(uint32_t version) {
   return row + "\n";
 }
 
-// One entry of a diff: the fields that exist for it.
-std::string entry_fields(const Entry& e) {
-  std::string s;
-  if (e.hash_type) s += fmt::format("hash type {} ({})", *e.hash_type, hash_type_name(*e.hash_type));
-  if (e.flags) s += fmt::format("{}flags {}", s.empty() ? "" : ", ", flags_text(*e.flags));
-  if (e.constraint_category) s += fmt::format("{}category {}", s.empty() ? "" : ", ", *e.constraint_category);
-  return s;
-}
-
-std::string opt_text(const std::optional<uint8_t>& v, bool flags) {
-  if (!v) return "absent";
-  return flags ? flags_text(*v) : std::to_string(*v);
-}
-
 }  // namespace
 
 std::string entries_text(const TrustCache& tc) {
@@ -106,53 +92,11 @@ std::string entries_text(const TrustCache& tc) {
   return s;
 }
 
-Json to_json(const Diff& d) {
-  Json j;
-  j["same"] = d.same();
-  j["uuid_changed"] = d.uuid_changed;
-  j["version_changed"] = d.version_changed;
-  Json added = Json::array(), removed = Json::array(), changed = Json::array();
-  for (const auto& e : d.added) added.push_back(to_json(e));
-  for (const auto& e : d.removed) removed.push_back(to_json(e));
-  for (const auto& c : d.changed)
-    changed.push_back({{"cdhash", to_hex(c.old_entry.cdhash)},
-                       {"fields", c.fields},
-                       {"old", to_json(c.old_entry)},
-                       {"new", to_json(c.new_entry)}});
-  j["added"] = std::move(added);
-  j["removed"] = std::move(removed);
-  j["changed"] = std::move(changed);
-  j["summary"] = {{"added", d.added.size()},
-                  {"removed", d.removed.size()},
-                  {"changed", d.changed.size()},
-                  {"unchanged", d.unchanged}};
-  return j;
-}
-
-std::string diff_text(const Diff& d) {
+std::string entry_fields(const Entry& e) {
   std::string s;
-  for (const auto& e : d.added) {
-    const std::string f = entry_fields(e);
-    s += fmt::format("+ {}{}\n", to_hex(e.cdhash), f.empty() ? "" : "  " + f);
-  }
-  for (const auto& e : d.removed) {
-    const std::string f = entry_fields(e);
-    s += fmt::format("- {}{}\n", to_hex(e.cdhash), f.empty() ? "" : "  " + f);
-  }
-  for (const auto& c : d.changed) {
-    std::string what;
-    for (const auto& f : c.fields) {
-      const Entry &a = c.old_entry, &b = c.new_entry;
-      std::string one = f == "hash_type"  ? fmt::format("hash type {} -> {}", opt_text(a.hash_type, false), opt_text(b.hash_type, false))
-                        : f == "flags"    ? fmt::format("flags {} -> {}", opt_text(a.flags, true), opt_text(b.flags, true))
-                                          : fmt::format("category {} -> {}", opt_text(a.constraint_category, false),
-                                                        opt_text(b.constraint_category, false));
-      what += (what.empty() ? "" : "; ") + one;
-    }
-    s += fmt::format("~ {}  {}\n", to_hex(c.old_entry.cdhash), what);
-  }
-  s += fmt::format("{} added, {} removed, {} changed, {} unchanged{}\n", d.added.size(), d.removed.size(),
-                   d.changed.size(), d.unchanged, d.same() ? ": the entries are the same" : "");
+  if (e.hash_type) s += fmt::format("hash type {} ({})", *e.hash_type, hash_type_name(*e.hash_type));
+  if (e.flags) s += fmt::format("{}flags {}", s.empty() ? "" : ", ", flags_text(*e.flags));
+  if (e.constraint_category) s += fmt::format("{}category {}", s.empty() ? "" : ", ", *e.constraint_category);
   return s;
 }
 

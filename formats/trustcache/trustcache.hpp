@@ -68,28 +68,13 @@ Result<TrustCache> parse_raw(const ByteReader& r, const std::string& what = "tru
 // A raw module, or an IM4P / IMG4 whose IM4P type is a trust-cache type and whose payload is one.
 Result<TrustCache> parse(const Source& src);
 
-struct EntryChange {
-  Entry old_entry, new_entry;
-  std::vector<std::string> fields;  // "hash_type", "flags", "constraint_category"
-};
-struct Diff {
-  std::vector<Entry> added, removed;  // sorted by cdhash
-  std::vector<EntryChange> changed;
-  uint64_t unchanged = 0;
-  bool uuid_changed = false, version_changed = false;
-  // The entries are the content: the UUID and the version are reported, not counted (§4).
-  bool same() const { return added.empty() && removed.empty() && changed.empty(); }
-};
-// By cdhash; when a cdhash repeats inside one cache, its first entry stands for it.
-Diff diff(const TrustCache& a, const TrustCache& b);
-
 nlohmann::ordered_json to_json(const Entry& e);
 nlohmann::ordered_json to_json(const TrustCache& tc);
-nlohmann::ordered_json to_json(const Diff& d);
 // "trust cache v1, UUID ..., 1 entry" (+ where it was found).
 std::string summary(const TrustCache& tc);
 // One row per entry: CDHASH, and for versions 1 and 2 HASH TYPE and FLAGS (and CATEGORY for 2).
 std::string entries_text(const TrustCache& tc);
-std::string diff_text(const Diff& d);
+// The fields an entry has: "hash type 2 (sha256), flags none, category 1"; empty for version 0.
+std::string entry_fields(const Entry& e);
 
 }  // namespace upscope::trustcache

@@ -364,4 +364,29 @@ Json verdict_document(const BuildInventory& old_build, const BuildInventory& new
   return doc;
 }
 
+Json inventory_document(const BuildInventory& inv) {
+  Json doc = make_document("inventory");
+  doc["build"] = to_json(inv);
+  return doc;
+}
+
+Json advisory_verdict_document(const std::string& source, const advisory::Advisory& adv, const Verdict& v,
+                               const BuildDiff& d) {
+  Json doc = make_document("verdict");
+  Json entries = Json::array();
+  for (const auto& e : adv.entries)
+    entries.push_back({{"component", e.component}, {"line", e.line}, {"available_for", e.available_for},
+                       {"impact", e.impact}, {"description", e.description}, {"cves", e.cves}});
+  doc["advisory"] = {{"source", source}, {"title", adv.title}, {"release", adv.release}, {"entries", entries}};
+  doc["verdict"] = to_json(v);
+  doc["diff"] = to_json(d);
+  return doc;
+}
+
+std::string advisory_verdict_text(const std::string& source, const advisory::Advisory& adv, const Verdict& v,
+                                  const BuildDiff& d) {
+  return fmt::format("advisory {}: {} entr{}\n{}", adv.release.empty() ? source : adv.release, adv.entries.size(),
+                     adv.entries.size() == 1 ? "y" : "ies", verdict_text(v, d));
+}
+
 }  // namespace upscope::reports

@@ -9,6 +9,7 @@
 #include "apfs/container.hpp"
 #include "apfs/volume.hpp"
 #include "analysis/build_images.hpp"
+#include "analysis/trust_cache_diff.hpp"
 #include "bxdiff50/bxdiff50.hpp"
 #include "chunklist/chunklist.hpp"
 #include "compress/codec.hpp"
@@ -26,6 +27,7 @@
 #include "inspect/source.hpp"
 #include "kc/kc.hpp"
 #include "kc/prelink.hpp"
+#include "macho/entitlements.hpp"
 #include "macho/macho.hpp"
 #include "manifest/build_manifest.hpp"
 #include "manifest/bundle_info.hpp"
@@ -155,7 +157,15 @@ void run_hfs(Bytes data) {
 void run_macho(Bytes data) {
   Diagnostics d;
   SpanSource src(data);
-  (void)macho::parse_file(src, d);
+  auto f = macho::parse_file(src, d);
+  if (!f) return;
+  for (const auto& slice : f->slices) {  // and the entitlements each code signature carries
+    if (!slice.image || !slice.image->code_signature) continue;
+    const auto& cs = *slice.image->code_signature;
+    auto bytes = ByteReader(data).sub(slice.offset, slice.size);
+    if (!bytes) continue;
+    if (auto sig = bytes->sub(cs.dataoff, cs.datasize)) (void)macho::entitlements(cs, *sig);
+  }
 }
 
 void run_dyld_cache(Bytes data) {
@@ -309,7 +319,7 @@ void run_trustcache(Bytes data) {
   if (!tc) return;
   (void)trustcache::to_json(*tc);
   (void)trustcache::entries_text(*tc);
-  (void)trustcache::diff_text(trustcache::diff(*tc, *tc));
+  (void)diff_trust_caches(*tc, *tc);
 }
 
 // A BOM: header, block table, variables, every tree, the Paths list with its parent chains.

@@ -7,6 +7,7 @@
 #include "analysis/diff.hpp"
 #include "analysis/model.hpp"
 #include "analysis/update_changes.hpp"
+#include "advisory/advisory.hpp"
 #include "analysis/verdict.hpp"
 #include "reports/json.hpp"
 
@@ -36,10 +37,18 @@ std::string function_display(const FunctionChange& f);
 // "macOS 13.3.1 (a) 22E772610a" or the source path when the tree had no SystemVersion.plist.
 std::string build_label(const BuildInventory& inv);
 
+// `upscope inventory BUILD --json` ("inventory").
+Json inventory_document(const BuildInventory& inv);
+
 // The "diff" and "verdict" documents of two builds (upscope diff/verdict and catalog diff/verdict).
 Json builds_json(const BuildInventory& old_build, const BuildInventory& new_build);
 Json diff_document(const BuildInventory& old_build, const BuildInventory& new_build, const BuildDiff& d);
 Json verdict_document(const BuildInventory& old_build, const BuildInventory& new_build, const Verdict& v,
                       const BuildDiff& d);
+// The "verdict" document of `upscope verdict --advisory PAGE`: the advisory's entries instead of builds.
+Json advisory_verdict_document(const std::string& source, const advisory::Advisory& adv, const Verdict& v,
+                               const BuildDiff& d);
+std::string advisory_verdict_text(const std::string& source, const advisory::Advisory& adv, const Verdict& v,
+                                  const BuildDiff& d);
 
 }  // namespace upscope::reports

@@ -1,10 +1,12 @@
-// Two trust caches compared by cdhash (docs/formats/trustcache.md §4).
+// Two trust caches compared by cdhash (trust_cache_diff.hpp).
+#include "analysis/trust_cache_diff.hpp"
+
 #include <algorithm>
 #include <cstring>
 
-#include "trustcache/trustcache.hpp"
+namespace upscope {
 
-namespace upscope::trustcache {
+using trustcache::Entry;
 
 namespace {
 
@@ -21,8 +23,8 @@ std::vector<Entry> unique_sorted(const std::vector<Entry>& in) {
 
 }  // namespace
 
-Diff diff(const TrustCache& a, const TrustCache& b) {
-  Diff d;
+TrustCacheDiff diff_trust_caches(const trustcache::TrustCache& a, const trustcache::TrustCache& b) {
+  TrustCacheDiff d;
   d.uuid_changed = a.uuid != b.uuid;
   d.version_changed = a.version != b.version;
   const auto x = unique_sorted(a.entries), y = unique_sorted(b.entries);
@@ -33,7 +35,7 @@ Diff diff(const TrustCache& a, const TrustCache& b) {
     } else if (i == x.size() || less(y[j], x[i])) {
       d.added.push_back(y[j++]);
     } else {
-      EntryChange c{x[i], y[j], {}};
+      TrustCacheEntryChange c{x[i], y[j], {}};
       if (x[i].hash_type != y[j].hash_type) c.fields.push_back("hash_type");
       if (x[i].flags != y[j].flags) c.fields.push_back("flags");
       if (x[i].constraint_category != y[j].constraint_category) c.fields.push_back("constraint_category");
@@ -47,4 +49,4 @@ Diff diff(const TrustCache& a, const TrustCache& b) {
   return d;
 }
 
-}  // namespace upscope::trustcache
+}  // namespace upscope
