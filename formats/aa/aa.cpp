@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "aa/structs.hpp"
 #include "inspect/byte_reader.hpp"
 #include "inspect/text.hpp"
 #include "pbzx/stream.hpp"

@@ -17,9 +17,11 @@
 #include "inspect/diagnostics.hpp"
 #include "inspect/result.hpp"
 #include "inspect/thread_pool.hpp"
-#include "aa/structs.hpp"
 
 namespace upscope::aa {
+
+// How a field's value is stored, from its subtype letter (docs/formats/ota.md §6).
+enum class FieldKind { kFlag, kUint, kBlob, kHash, kTimeS, kTimeT, kString };
 
 struct Field {
   std::string key;     // "PAT"

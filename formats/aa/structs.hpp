@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "aa/aa.hpp"  // FieldKind
+
 namespace upscope::aa {
 
 inline constexpr uint32_t kMagicAA01 = 0x31304141;  // "AA01"
@@ -11,8 +13,6 @@ inline constexpr uint32_t kMagicYAA1 = 0x31414159;  // "YAA1"
 // magic (4) + u16 header_size; header_size counts these 6 bytes, so a value <= 5 is invalid and
 // 6 is an entry without fields.
 inline constexpr uint64_t kEntryPrefix = 6;
-
-enum class FieldKind { kFlag, kUint, kBlob, kHash, kTimeS, kTimeT, kString };
 
 // Bytes the value occupies in the header for a fixed-size subtype (strings read their u16 length).
 struct SubtypeInfo {

@@ -3,12 +3,13 @@
 #include <fmt/format.h>
 
 #include "apfs/container.hpp"
+#include "apfs/structs.hpp"
 
 namespace upscope::apfs {
 
 namespace {
 constexpr uint32_t kHeader = sizeof(btree_node_phys_head_t);
-constexpr uint32_t kInfo = sizeof(btree_info_t);
+constexpr uint32_t kInfo = sizeof(btree_info_t);  // at the end of a root node
 }  // namespace
 
 Result<Node> Node::decode(BlockPtr block, uint32_t fixed_key_size, uint32_t fixed_val_size, const std::string& label) {
@@ -51,9 +52,29 @@ Result<Node> Node::decode(BlockPtr block, uint32_t fixed_key_size, uint32_t fixe
   return n;
 }
 
-std::optional<btree_info_t> Node::info() const {
+Result<TreeInfo> read_tree_info(const Block& root) {
+  const uint64_t size = root.bytes.size();
+  if (size < kInfo) return fail(ErrorCode::kTruncated, "btree_info_t", fmt::format("block of {} bytes", size));
+  Cursor c(root.reader("btree_info_t"), size - kInfo);
+  TreeInfo t;
+  t.flags = c.u32le();
+  t.node_size = c.u32le();
+  t.key_size = c.u32le();
+  t.val_size = c.u32le();
+  t.longest_key = c.u32le();
+  t.longest_val = c.u32le();
+  t.key_count = c.u64le();
+  t.node_count = c.u64le();
+  if (!c.ok()) return fail(c.error());
+  return t;
+}
+
+bool Node::is_leaf() const { return (flags_ & BTNODE_LEAF) != 0; }
+bool Node::is_root() const { return (flags_ & BTNODE_ROOT) != 0; }
+
+std::optional<TreeInfo> Node::info() const {
   if (!is_root()) return std::nullopt;
-  auto i = block_->reader().read<btree_info_t>(block_->bytes.size() - kInfo);
+  auto i = read_tree_info(*block_);
   if (!i) return std::nullopt;
   return *i;
 }
@@ -103,7 +124,7 @@ Result<NodeEntry> Node::entry(uint32_t i) const {
   return e;
 }
 
-Result<Node> BTree::load(uint64_t oid, const btree_info_t& parent_info, bool is_root) const {
+Result<Node> BTree::load(uint64_t oid, const TreeInfo& parent_info, bool is_root) const {
   uint64_t paddr = oid;
   bool checksum = true;
   if (ref_.omap) {
@@ -120,17 +141,15 @@ Result<Node> BTree::load(uint64_t oid, const btree_info_t& parent_info, bool is_
     return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", ref_.label, paddr),
                 fmt::format("object type 0x{:x} ({}) is not a B-tree node", t, object_type_name(t)),
                 paddr * c_->block_size() + 24);
-  if (checksum && ref_.subtype && block->header.o_subtype != ref_.subtype)
+  if (checksum && ref_.subtype && block->header.subtype != ref_.subtype)
     return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", ref_.label, paddr),
-                fmt::format("object subtype 0x{:x} is not the tree's 0x{:x}", block->header.o_subtype, ref_.subtype),
+                fmt::format("object subtype 0x{:x} is not the tree's 0x{:x}", block->header.subtype, ref_.subtype),
                 paddr * c_->block_size() + 28);
-  btree_info_t info = parent_info;
+  TreeInfo info = parent_info;
   if (is_root) {
-    auto ri = block->reader().read<btree_info_t>(block->bytes.size() - kInfo);
-    if (!ri) return fail(ri.error());
-    info = *ri;
+    UPSCOPE_TRY(info, read_tree_info(*block));
   }
-  UPSCOPE_TRY(auto node, Node::decode(block, info.bt_key_size, info.bt_val_size, ref_.label));
+  UPSCOPE_TRY(auto node, Node::decode(block, info.key_size, info.val_size, ref_.label));
   if (is_root && !node.is_root())
     return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", ref_.label, paddr),
                 "the tree's root node lacks BTNODE_ROOT", paddr * c_->block_size() + 32);
@@ -138,7 +157,7 @@ Result<Node> BTree::load(uint64_t oid, const btree_info_t& parent_info, bool is_
 }
 
 Result<Node> BTree::root() const {
-  btree_info_t none{};
+  TreeInfo none;
   UPSCOPE_TRY(auto node, load(ref_.root_oid, none, true));
   if (!node.info()) return fail(ErrorCode::kMalformed, ref_.label, "root node has no btree_info_t");
   return node;
@@ -146,14 +165,14 @@ Result<Node> BTree::root() const {
 
 Status BTree::scan(const KeyCompare& lower, const EntryVisitor& visit) const {
   UPSCOPE_TRY(auto root_node, root());
-  btree_info_t info = *root_node.info();
+  TreeInfo info = *root_node.info();
   bool stop = false;
   std::unordered_set<uint64_t> seen;
   seen.insert(root_node.paddr());
   return scan_node(root_node, info, lower, visit, stop, seen);
 }
 
-Status BTree::scan_node(const Node& n, const btree_info_t& info, const KeyCompare& lower, const EntryVisitor& visit,
+Status BTree::scan_node(const Node& n, const TreeInfo& info, const KeyCompare& lower, const EntryVisitor& visit,
                         bool& stop, std::unordered_set<uint64_t>& seen) const {
   // Binary search for the first key not below `lower` (leaf) or the last child below it (index).
   uint32_t lo = 0, hi = n.nkeys();

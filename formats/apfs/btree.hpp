@@ -24,6 +24,15 @@ struct NodeEntry {
   Bytes val;
 };
 
+// The btree_info_t a root node ends with: what the whole tree shares.
+struct TreeInfo {
+  uint32_t flags = 0, node_size = 0, key_size = 0, val_size = 0;  // key/val sizes: fixed-size trees
+  uint32_t longest_key = 0, longest_val = 0;
+  uint64_t key_count = 0, node_count = 0;
+};
+// The last 40 bytes of a root node's block, read field by field.
+Result<TreeInfo> read_tree_info(const Block& root);
+
 // A decoded node: the block plus the bounds of its table of contents, key and value areas.
 class Node {
  public:
@@ -33,14 +42,14 @@ class Node {
   uint16_t flags() const { return flags_; }
   uint16_t level() const { return level_; }
   uint32_t nkeys() const { return nkeys_; }
-  bool is_leaf() const { return (flags_ & BTNODE_LEAF) != 0; }
-  bool is_root() const { return (flags_ & BTNODE_ROOT) != 0; }
+  bool is_leaf() const;
+  bool is_root() const;
   uint64_t paddr() const { return block_->paddr; }
   const Block& block() const { return *block_; }
   // Entry i, with both spans checked to lie inside the key / value areas.
   Result<NodeEntry> entry(uint32_t i) const;
-  // The btree_info_t of a root node.
-  std::optional<btree_info_t> info() const;
+  // The tree's info, when this is the root node.
+  std::optional<TreeInfo> info() const;
 
  private:
   BlockPtr block_;
@@ -79,8 +88,8 @@ class BTree {
   Result<Node> root() const;
 
  private:
-  Result<Node> load(uint64_t oid, const btree_info_t& parent_info, bool is_root) const;
-  Status scan_node(const Node& n, const btree_info_t& info, const KeyCompare& lower, const EntryVisitor& visit,
+  Result<Node> load(uint64_t oid, const TreeInfo& parent_info, bool is_root) const;
+  Status scan_node(const Node& n, const TreeInfo& info, const KeyCompare& lower, const EntryVisitor& visit,
                    bool& stop, std::unordered_set<uint64_t>& seen) const;
   const Container* c_;
   TreeRef ref_;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "apfs/structs.hpp"
 #include "apfs/volume.hpp"
 #include "inspect/text.hpp"
 
@@ -87,7 +88,7 @@ Result<BlockPtr> Container::read_block(uint64_t paddr, const std::string& what) 
     UPSCOPE_CHECK(src_->read_at(paddr * bs, b->owned));
     b->bytes = Bytes(b->owned);
   }
-  std::memcpy(&b->header, b->bytes.data(), sizeof(obj_phys_t));
+  b->header = object_header(b->bytes);
   return BlockPtr(std::move(b));
 }
 
@@ -104,19 +105,19 @@ Result<BlockPtr> Container::read_object(uint64_t paddr, uint64_t expect_oid, uin
     UPSCOPE_TRY(b, read_block(paddr, what));
     if (checksum) {
       uint64_t computed = fletcher64(b->bytes);
-      if (computed != b->header.o_cksum)
+      if (computed != b->header.cksum)
         return fail(ErrorCode::kMalformed, fmt::format("{} at block {}", what, paddr),
                     fmt::format("bad Fletcher-64 checksum: object oid {} xid {} stores 0x{:016x}, computed 0x{:016x}",
-                                b->header.o_oid, b->header.o_xid, b->header.o_cksum, computed),
+                                b->header.oid, b->header.xid, b->header.cksum, computed),
                     base);
       std::lock_guard<std::mutex> lk(cache_mu_);
       if (objects_.size() >= kObjectCacheMax) objects_.clear();
       objects_.emplace(paddr, b);
     }
   }
-  if (expect_oid && b->header.o_oid != expect_oid)
+  if (expect_oid && b->header.oid != expect_oid)
     return fail(ErrorCode::kMalformed, fmt::format("{} at block {}", what, paddr),
-                fmt::format("object header names oid {} (xid {}), expected oid {}", b->header.o_oid, b->header.o_xid,
+                fmt::format("object header names oid {} (xid {}), expected oid {}", b->header.oid, b->header.xid,
                             expect_oid),
                 base + 8);
   if (expect_type && b->type() != expect_type)
@@ -160,7 +161,7 @@ Result<Container::OmapHit> Container::omap_lookup(const OmapRef& omap, uint64_t 
   }
   const std::string label = "object map B-tree";
   uint64_t paddr = omap.tree_root;
-  btree_info_t info{};
+  TreeInfo info;
   int parent_level = -1;
   for (unsigned depth = 0;; ++depth) {
     UPSCOPE_TRY(auto b, read_object(paddr, paddr, 0, label));
@@ -169,14 +170,12 @@ Result<Container::OmapHit> Container::omap_lookup(const OmapRef& omap, uint64_t 
                   fmt::format("object type 0x{:x} ({}) is not a B-tree node", b->type(), object_type_name(b->type())),
                   paddr * info_.block_size + 24);
     if (depth == 0) {
-      auto ri = b->reader().read<btree_info_t>(b->bytes.size() - sizeof(btree_info_t));
-      if (!ri) return fail(ri.error());
-      info = *ri;
-      if (info.bt_key_size != 16 || info.bt_val_size != 16)
+      UPSCOPE_TRY(info, read_tree_info(*b));
+      if (info.key_size != 16 || info.val_size != 16)
         return fail(ErrorCode::kMalformed, fmt::format("{} root at block {}", label, paddr),
-                    fmt::format("key/value sizes {}/{} are not 16/16", info.bt_key_size, info.bt_val_size));
+                    fmt::format("key/value sizes {}/{} are not 16/16", info.key_size, info.val_size));
     }
-    UPSCOPE_TRY(auto node, Node::decode(b, info.bt_key_size, info.bt_val_size, label));
+    UPSCOPE_TRY(auto node, Node::decode(b, info.key_size, info.val_size, label));
     if (depth == 0 && !node.is_root())
       return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", label, paddr),
                   "the tree's root node lacks BTNODE_ROOT", paddr * info_.block_size + 32);
@@ -252,10 +251,10 @@ Status Container::load_superblock() {
   if (!b0) return fail(b0.error());
   auto parse_nx = [&](const BlockPtr& b) -> Result<nx_superblock_head_t> { return b->reader().read<nx_superblock_head_t>(0); };
   UPSCOPE_TRY(auto nx0, parse_nx(*b0));
-  bool b0_ok = fletcher64((*b0)->bytes) == (*b0)->header.o_cksum;
+  bool b0_ok = fletcher64((*b0)->bytes) == (*b0)->header.cksum;
   if (!b0_ok)
     diags_.warning(0, "container superblock", fmt::format("block 0 copy has a bad Fletcher-64 checksum (stored 0x{:016x}, computed 0x{:016x})",
-                                                          (*b0)->header.o_cksum, fletcher64((*b0)->bytes)));
+                                                          (*b0)->header.cksum, fletcher64((*b0)->bytes)));
   std::optional<nx_superblock_head_t> best;
   uint64_t best_paddr = 0;
   if (b0_ok) best = nx0;
@@ -273,10 +272,10 @@ Status Container::load_superblock() {
       auto b = read_block(*paddr, "checkpoint descriptor");
       if (!b) break;
       if ((*b)->type() != OBJECT_TYPE_NX_SUPERBLOCK) continue;
-      if (fletcher64((*b)->bytes) != (*b)->header.o_cksum) {
+      if (fletcher64((*b)->bytes) != (*b)->header.cksum) {
         diags_.note(*paddr * bs, "checkpoint descriptor area",
                     fmt::format("superblock copy at block {} (xid {}) has a bad Fletcher-64 checksum; skipped", *paddr,
-                                (*b)->header.o_xid));
+                                (*b)->header.xid));
         continue;
       }
       auto nx = parse_nx(*b);
@@ -291,22 +290,25 @@ Status Container::load_superblock() {
   if (!best)
     return fail(ErrorCode::kMalformed, "container superblock",
                 "no superblock with a valid Fletcher-64 checksum in block 0 or the checkpoint descriptor area", 0);
-  nx_ = *best;
-  if (nx_.nx_block_count != count) {
-    info_.block_count = nx_.nx_block_count;
+  const nx_superblock_head_t& nx = *best;
+  if (nx.nx_block_count != count) {
+    info_.block_count = nx.nx_block_count;
     info_.device_blocks = std::min<uint64_t>(src_->size() / bs, info_.block_count);
   }
-  info_.uuid = uuid_string(Bytes(nx_.nx_uuid, 16));
-  info_.features = nx_.nx_features;
-  info_.readonly_compatible_features = nx_.nx_readonly_compatible_features;
-  info_.incompatible_features = nx_.nx_incompatible_features;
-  info_.xid = nx_.nx_o.o_xid;
+  info_.uuid = uuid_string(Bytes(nx.nx_uuid, 16));
+  info_.features = nx.nx_features;
+  info_.readonly_compatible_features = nx.nx_readonly_compatible_features;
+  info_.incompatible_features = nx.nx_incompatible_features;
+  info_.xid = nx.nx_o.o_xid;
   info_.superblock_paddr = best_paddr;
-  info_.next_xid = nx_.nx_next_xid;
-  info_.omap_oid = nx_.nx_omap_oid;
-  info_.xp_desc_blocks = nx_.nx_xp_desc_blocks;
-  info_.xp_desc_base = nx_.nx_xp_desc_base;
-  info_.max_file_systems = nx_.nx_max_file_systems;
+  info_.next_xid = nx.nx_next_xid;
+  info_.omap_oid = nx.nx_omap_oid;
+  info_.xp_desc_blocks = nx.nx_xp_desc_blocks;
+  info_.xp_desc_base = nx.nx_xp_desc_base;
+  info_.max_file_systems = nx.nx_max_file_systems;
+  const uint32_t slots = std::min<uint32_t>(nx.nx_max_file_systems ? nx.nx_max_file_systems : NX_MAX_FILE_SYSTEMS,
+                                            NX_MAX_FILE_SYSTEMS);
+  fs_oids_.assign(nx.nx_fs_oid, nx.nx_fs_oid + slots);
   return {};
 }
 
@@ -323,7 +325,7 @@ Result<VolumeInfo> Container::read_volume_info(size_t index, uint64_t oid) const
   if (magic != APFS_MAGIC)
     return fail(ErrorCode::kMalformed, what, fmt::format("magic 0x{:08x} is not APSB", magic), hit.paddr * block_size() + 32);
   v.paddr = hit.paddr;
-  v.xid = b->header.o_xid;
+  v.xid = b->header.xid;
   v.fs_index = c.u32le();
   v.features = c.u64le();
   v.readonly_compatible_features = c.u64le();
@@ -390,16 +392,14 @@ Result<VolumeInfo> Container::read_volume_info(size_t index, uint64_t oid) const
 }
 
 void Container::load_volumes() {
-  auto omap = load_omap(nx_.nx_omap_oid, info_.xid, "container object map");
-  uint32_t slots = std::min<uint32_t>(nx_.nx_max_file_systems ? nx_.nx_max_file_systems : NX_MAX_FILE_SYSTEMS,
-                                      NX_MAX_FILE_SYSTEMS);
+  auto omap = load_omap(info_.omap_oid, info_.xid, "container object map");
   if (!omap) {
     diags_.add(omap.error());
   } else {
     omap_ = *omap;
   }
-  for (uint32_t i = 0; i < slots; ++i) {
-    uint64_t oid = nx_.nx_fs_oid[i];
+  for (uint32_t i = 0; i < fs_oids_.size(); ++i) {
+    uint64_t oid = fs_oids_[i];
     if (!oid) continue;
     Result<VolumeInfo> v = omap ? read_volume_info(volumes_.size(), oid) : Result<VolumeInfo>(fail(omap.error()));
     if (!v) {

@@ -16,7 +16,6 @@
 
 #include "apfs/btree.hpp"
 #include "apfs/object.hpp"
-#include "apfs/structs.hpp"
 #include "inspect/diagnostics.hpp"
 #include "inspect/result.hpp"
 #include "inspect/source.hpp"
@@ -124,7 +123,7 @@ class Container : public std::enable_shared_from_this<Container> {
 
   SourcePtr src_;
   ContainerInfo info_;
-  nx_superblock_head_t nx_{};
+  std::vector<uint64_t> fs_oids_;  // the chosen superblock's nx_fs_oid[] (up to nx_max_file_systems)
   OmapRef omap_;
   std::vector<VolumeInfo> volumes_;
   Diagnostics diags_;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "apfs/structs.hpp"
 #include "apfs/volume.hpp"
 #include "compress/codec.hpp"
 #include "compress/decmpfs.hpp"

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "apfs/structs.hpp"
 #include "inspect/new_file.hpp"
 
 namespace upscope::apfs {

@@ -1,4 +1,5 @@
 #include "apfs/json.hpp"
+#include "apfs/structs.hpp"
 
 #include <fmt/format.h>
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "apfs/structs.hpp"
 #include "partition/partition_map.hpp"
 #include "udif/disk_image.hpp"
 

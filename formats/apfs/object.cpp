@@ -1,4 +1,5 @@
 #include "apfs/object.hpp"
+#include "apfs/structs.hpp"
 
 namespace upscope::apfs {
 
@@ -20,6 +21,20 @@ uint64_t fletcher64(Bytes block) {
 }
 
 ByteReader Block::reader(std::string_view label) const { return ByteReader(bytes, 0, label); }
+
+uint32_t Block::type() const { return header.type & OBJECT_TYPE_MASK; }
+uint32_t Block::storage() const { return header.type & OBJ_STORAGETYPE_MASK; }
+
+ObjectHeader object_header(Bytes block) {
+  ObjectHeader h;
+  ByteReader r(block);
+  h.cksum = r.u64le(0).value_or(0);
+  h.oid = r.u64le(8).value_or(0);
+  h.xid = r.u64le(16).value_or(0);
+  h.type = r.u32le(24).value_or(0);
+  h.subtype = r.u32le(28).value_or(0);
+  return h;
+}
 
 const char* object_type_name(uint32_t type) {
   switch (type) {

@@ -1,4 +1,5 @@
 #include "apfs/volume.hpp"
+#include "apfs/structs.hpp"
 
 #include <algorithm>
 #include <unordered_set>
@@ -6,6 +7,9 @@
 #include <fmt/format.h>
 
 namespace upscope::apfs {
+
+bool Inode::compressed() const { return (bsd_flags & UF_COMPRESSED) != 0; }
+bool Xattr::is_stream() const { return (flags & XATTR_DATA_STREAM) != 0; }
 
 namespace {
 

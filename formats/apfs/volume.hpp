@@ -42,7 +42,7 @@ struct Inode {
   bool is_dir() const { return (mode & 0170000) == 0040000; }
   bool is_reg() const { return (mode & 0170000) == 0100000; }
   bool is_symlink() const { return (mode & 0170000) == 0120000; }
-  bool compressed() const { return (bsd_flags & UF_COMPRESSED) != 0; }
+  bool compressed() const;  // UF_COMPRESSED: the data is in a decmpfs xattr or resource fork
   uint32_t nlink() const { return is_dir() ? 1 : static_cast<uint32_t>(nchildren_or_nlink); }
 };
 
@@ -59,7 +59,7 @@ struct Xattr {
   std::vector<uint8_t> embedded;  // XATTR_DATA_EMBEDDED
   uint64_t stream_oid = 0;        // XATTR_DATA_STREAM: the extents' key
   Dstream stream;
-  bool is_stream() const { return (flags & XATTR_DATA_STREAM) != 0; }
+  bool is_stream() const;  // XATTR_DATA_STREAM: the value lies in extents, not in the record
   uint64_t size() const { return is_stream() ? stream.size : embedded.size(); }
 };
 

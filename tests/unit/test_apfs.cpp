@@ -12,6 +12,7 @@
 #include "apfs/extract.hpp"
 #include "apfs/locate.hpp"
 #include "apfs/volume.hpp"
+#include "apfs/structs.hpp"  // white-box: node flags the malformed-tree tests clear
 #include "inspect/hash.hpp"
 #include "test_support.hpp"
 
