@@ -27,6 +27,48 @@ forbid reports "catalog/" "a renderer includes a catalogue header"
 for dir in tools reports catalog libinspect/analysis; do
   forbid "$dir" "[a-z_0-9]+/structs\.hpp" "a raw on-disk struct header included outside its format"
 done
+# Nor through another header: a format's header that includes its structs.hpp (directly or through
+# its other headers) is private to the format. HFS+ and the dyld cache still expose raw structs in
+# their models (issue 26), so they are the listed exceptions.
+private_leaks=$(python3 - "$src" <<'PY'
+import os, re, sys
+src = sys.argv[1]
+inc = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
+exceptions = {"hfs", "dyld_cache"}
+def includes(path):
+    with open(path, errors="replace") as f:
+        return inc.findall(f.read())
+private = set()
+fmt_root = os.path.join(src, "formats")
+for fmt in sorted(os.listdir(fmt_root)):
+    d = os.path.join(fmt_root, fmt)
+    if not os.path.isdir(d) or fmt in exceptions:
+        continue
+    heads = {f"{fmt}/{h}": includes(os.path.join(d, h)) for h in os.listdir(d) if h.endswith(".hpp")}
+    leaking = {f"{fmt}/structs.hpp"}
+    while True:
+        more = {h for h, incs in heads.items() if h not in leaking and any(i in leaking for i in incs)}
+        if not more:
+            break
+        leaking |= more
+    private |= leaking
+for top in ("tools", "reports", "catalog", "libinspect"):  # readers may share a sibling's layouts (kc: Mach-O)
+    for root, _, files in os.walk(os.path.join(src, top)):
+        for name in files:
+            if not name.endswith((".cpp", ".hpp")):
+                continue
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, src)
+            for i in includes(path):
+                if i in private and not rel.startswith("formats/" + i.split("/")[0] + "/"):
+                    print(f"{rel}: {i}")
+PY
+)
+if [ -n "$private_leaks" ]; then
+  echo "layers: a header that exposes a format's raw structs is included outside that format:" >&2
+  echo "$private_leaks" >&2
+  fail=1
+fi
 
 # The build graph: the readers' and the core's objects are compiled without the analysis headers
 # (or any higher layer's) on their include path.
