@@ -5,64 +5,30 @@
 
 #include "img4/probe.hpp"
 #include "inspect/hash.hpp"
-#include "plist/parse.hpp"
+#include "plist/tree.hpp"
 
 namespace upscope::macho {
 
 namespace {
 
-nlohmann::json plist_json(plist_t node, int depth) {
-  if (!node || depth > 32) return nullptr;
-  switch (plist_get_node_type(node)) {
-    case PLIST_BOOLEAN: {
-      uint8_t b = 0;
-      plist_get_bool_val(node, &b);
-      return b != 0;
-    }
-    case PLIST_UINT: {
-      uint64_t v = 0;
-      plist_get_uint_val(node, &v);
-      return v;
-    }
-    case PLIST_REAL: {
-      double v = 0;
-      plist_get_real_val(node, &v);
-      return v;
-    }
-    case PLIST_STRING: {
-      char* s = nullptr;
-      plist_get_string_val(node, &s);
-      std::string out = s ? s : "";
-      free(s);
-      return out;
-    }
-    case PLIST_DATA: {
-      char* d = nullptr;
-      uint64_t len = 0;
-      plist_get_data_val(node, &d, &len);
-      std::string hex = d ? sha256_hex(Bytes(reinterpret_cast<const uint8_t*>(d), len)) : "";
-      free(d);
-      return "data:" + hex;
-    }
-    case PLIST_ARRAY: {
+// Entitlement values as JSON: data as the SHA-256 of its bytes, integers as libplist reads them
+// (unsigned 64-bit), dates and UIDs (which entitlements do not use) as null; keys sorted.
+nlohmann::json plist_json(const plist::Value& v, int depth) {
+  if (depth > 32) return nullptr;
+  switch (v.type) {
+    case plist::Type::kBoolean: return v.boolean;
+    case plist::Type::kInteger: return static_cast<uint64_t>(v.integer);
+    case plist::Type::kReal: return v.real;
+    case plist::Type::kString: return v.text;
+    case plist::Type::kData: return "data:" + sha256_hex(bytes_of(v.text));
+    case plist::Type::kArray: {
       nlohmann::json a = nlohmann::json::array();
-      const uint32_t n = plist_array_get_size(node);
-      for (uint32_t i = 0; i < n && i < 100000; ++i) a.push_back(plist_json(plist_array_get_item(node, i), depth + 1));
+      for (size_t i = 0; i < v.children.size() && i < 100000; ++i) a.push_back(plist_json(v.children[i], depth + 1));
       return a;
     }
-    case PLIST_DICT: {
+    case plist::Type::kDict: {
       nlohmann::json o = nlohmann::json::object();
-      plist_dict_iter it = nullptr;
-      plist_dict_new_iter(node, &it);
-      for (;;) {
-        char* key = nullptr;
-        plist_t v = nullptr;
-        plist_dict_next_item(node, it, &key, &v);
-        if (!key) break;
-        o[key] = plist_json(v, depth + 1);
-        free(key);
-      }
-      free(it);
+      for (size_t i = 0; i < v.children.size(); ++i) o[v.keys[i]] = plist_json(v.children[i], depth + 1);
       return o;
     }
     default: return nullptr;
@@ -134,9 +100,9 @@ std::optional<nlohmann::json> entitlements(const CodeSignature& cs, const ByteRe
     if (!b.is_entitlements() || b.length < 8) continue;
     auto body = sig.bytes(uint64_t(b.offset) + 8, b.length - 8);
     if (!body) continue;
-    auto root = plist::parse(*body, "entitlements", plist::Syntax::kXml);
-    if (!root || !plist::get(*root) || plist_get_node_type(plist::get(*root)) != PLIST_DICT) continue;
-    return plist_json(plist::get(*root), 0);
+    auto doc = plist::read(*body, "entitlements");
+    if (!doc || doc->encoding != plist::Encoding::kXml || !doc->root.is(plist::Type::kDict)) continue;
+    return plist_json(doc->root, 0);
   }
   for (const auto& b : cs.blobs) {
     if (!b.is_der_entitlements() || b.length < 8) continue;
