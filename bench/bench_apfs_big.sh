@@ -9,21 +9,26 @@
 # SHAPE=system makes a volume shaped like a macOS system volume instead (make_apfs.py --shape system:
 # >= 80% of the files decmpfs LZVN/LZFSE, so the run measures decompression too; JOBS generator
 # processes). python3-fsapfs has no LZFSE: its walk then hashes only the files it can decode (counted
-# before timing), so that peer's time covers less work than upscope's.
-# Usage: bench/bench_apfs_big.sh [BUILD_DIR]   (env: SIZE=1G FILES=10000 RUNS=3 SEED=42 SHAPE=bulk JOBS=2)
+# before timing), so that peer's time covers less work than upscope's. CODECS=lzvn (with SHAPE=system)
+# makes every decmpfs file LZVN (the same files, contents and sizes), so both read every file: the
+# comparison on the files both can read.
+# Usage: bench/bench_apfs_big.sh [BUILD_DIR]
+#   (env: SIZE=1G FILES=10000 RUNS=3 SEED=42 SHAPE=bulk JOBS=2 CODECS=mixed)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 upscope=$build/tools/upscope
 size=${SIZE:-1G} files=${FILES:-10000} runs=${RUNS:-3} seed=${SEED:-42} shape=${SHAPE:-bulk} jobs=${JOBS:-2}
+codecs=${CODECS:-mixed}
 case $shape in bulk|system) ;; *) echo "SHAPE must be bulk or system" >&2; exit 2 ;; esac
+case $codecs in mixed|lzvn) ;; *) echo "CODECS must be mixed or lzvn" >&2; exit 2 ;; esac
 work=$(mktemp -d "${TMPDIR:-/tmp}/upscope-bench-apfs-big.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 img=$work/big.img
 
-echo "generating $size in $files files (shape $shape) ..." >&2
+echo "generating $size in $files files (shape $shape, codecs $codecs) ..." >&2
 shape_args=()
-[ "$shape" = system ] && shape_args=(--shape system --jobs "$jobs")
+[ "$shape" = system ] && shape_args=(--shape system --jobs "$jobs" --system-codecs "$codecs")
 /usr/bin/time -f "make_apfs.py: %e s, %M KB peak RSS" \
   python3 "$here/../samples/gen/make_apfs.py" "$img" --files "$files" --total-size "$size" --seed "$seed" \
   --no-specials "${shape_args[@]}" --manifest "$work/big.json"

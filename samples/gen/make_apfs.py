@@ -846,12 +846,13 @@ def _system_vocab(seed):
 def _system_file(job):
     """One file of --shape system: (content, decmpfs_encode's answer or None for a plain file).
     A pure function of the job, so --jobs workers can make files in any order."""
-    kind, name, size, seed = job
+    kind, name, size, seed, codecs = job
     r = random.Random(seed)
     data = apfs_system_shape.content(kind, name, size, r, _VOCAB)
     if kind in ("asset", "tiny"):
         return data, None
-    return data, decmpfs_encode(data, apfs_system_shape.choose_codec(r, len(data)))
+    codec = apfs_system_shape.choose_codec(r, len(data))  # drawn either way: the same files either way
+    return data, decmpfs_encode(data, "lzvn" if codecs == "lzvn" else codec)
 
 
 def system_bulk(vol, args, rnd):
@@ -862,7 +863,7 @@ def system_bulk(vol, args, rnd):
     if args.files <= 0:
         return
     plan = list(apfs_system_shape.plan(args, rnd))
-    jobs = [(kind, name, size, seed) for _, name, kind, size, seed in plan]
+    jobs = [(kind, name, size, seed, args.system_codecs) for _, name, kind, size, seed in plan]
     pool = None
     if args.jobs > 1:
         import multiprocessing
@@ -1112,6 +1113,9 @@ def main():
                     help="bulk: random-byte files stored plain (--dist sizes); system: files shaped like a macOS "
                          "system volume's, most of them decmpfs LZVN/LZFSE (samples/gen/apfs_system_shape.py)")
     ap.add_argument("--jobs", type=int, default=1, help="--shape system: processes making and encoding files")
+    ap.add_argument("--system-codecs", choices=["mixed", "lzvn"], default="mixed",
+                    help="--shape system: LZVN or LZFSE by size as on real volumes (mixed), or LZVN for every "
+                         "decmpfs file, so that readers without LZFSE (python3-fsapfs) read them all")
     ap.add_argument("--extents", type=int, default=4, help="most data extents per bulk file (1 = contiguous)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--container-size", type=parse_size, default=0, help="minimum container size (sparse)")
