@@ -90,20 +90,20 @@ Result<NodeEntry> Node::entry(uint32_t i) const {
                 fmt::format("entry {} is not in the table of contents ({} entries of {} bytes at +{})", i, nkeys_,
                             toc_entry, toc_off_),
                 base + toc_off_);
-  if (flags_ & BTNODE_FIXED_KV_SIZE) {
-    const uint8_t* t = p + toc_off_ + 4ull * i;
-    koff = load_u16le(t);
-    voff = load_u16le(t + 2);
+  Cursor t(block_->reader("table of contents"), toc_off_ + toc_entry * i);
+  if (flags_ & BTNODE_FIXED_KV_SIZE) {  // kvoff_t
+    koff = t.u16le();
+    voff = t.u16le();
     klen = fixed_key_;
     // Index nodes of fixed-size trees hold child oids (plus a hash in hashed trees).
     vlen = is_leaf() ? fixed_val_ : 8;
-  } else {
-    const uint8_t* t = p + toc_off_ + 8ull * i;
-    koff = load_u16le(t);
-    klen = load_u16le(t + 2);
-    voff = load_u16le(t + 4);
-    vlen = load_u16le(t + 6);
+  } else {  // kvloc_t
+    koff = t.u16le();
+    klen = t.u16le();
+    voff = t.u16le();
+    vlen = t.u16le();
   }
+  if (!t.ok()) return fail(t.error());
   if (!range_fits(key_start_ + koff, klen, val_end_))
     return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", label_, block_->paddr),
                 fmt::format("entry {} key [{}, +{}) lies outside the key area [{}, {})", i, key_start_ + koff, klen,
@@ -200,7 +200,7 @@ Status BTree::scan_node(const Node& n, const TreeInfo& info, const KeyCompare& l
     if (e.val.size() < 8)
       return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", ref_.label, n.paddr()),
                   fmt::format("index entry {} value is {} bytes, too short for a child oid", i, e.val.size()));
-    uint64_t child_oid = load_u64le(e.val.data());
+    uint64_t child_oid = *ByteReader(e.val).u64le(0);  // 8 bytes at least: checked above
     if (n.flags() & BTNODE_HASHED) {
       // Hashed (sealed-volume) trees store btn_index_node_val_t {oid, hash}, the oid relative to the
       // root node's: 7-Zip's ApfsHandler and the linux-apfs driver both add apfs_root_tree_oid.

@@ -187,8 +187,9 @@ Result<Container::OmapHit> Container::omap_lookup(const OmapRef& omap, uint64_t 
     while (lo < hi) {
       uint32_t mid = lo + (hi - lo) / 2;
       UPSCOPE_TRY(auto e, node.entry(mid));
-      if (e.key.size() < 16) return fail(ErrorCode::kMalformed, label, "omap key shorter than 16 bytes");
-      uint64_t k_oid = load_u64le(e.key.data()), k_xid = load_u64le(e.key.data() + 8);
+      Cursor k(ByteReader(e.key, 0, "omap key"));  // omap_key_t: oid, xid
+      const uint64_t k_oid = k.u64le(), k_xid = k.u64le();
+      if (!k.ok()) return fail(ErrorCode::kMalformed, label, "omap key shorter than 16 bytes");
       bool le = k_oid < oid || (k_oid == oid && k_xid <= omap.xid);
       if (le) lo = mid + 1;
       else hi = mid;
@@ -199,10 +200,13 @@ Result<Container::OmapHit> Container::omap_lookup(const OmapRef& omap, uint64_t 
     };
     if (lo == 0) return not_found();
     UPSCOPE_TRY(auto e, node.entry(lo - 1));
+    const ByteReader key(e.key, 0, "omap key"), val(e.val, 0, "omap value");
     if (e.val.size() < 8) return fail(ErrorCode::kMalformed, label, "omap value too short");
+    if (e.key.size() < 16) return fail(ErrorCode::kMalformed, label, "omap key shorter than 16 bytes");
     if (node.is_leaf()) {
-      if (load_u64le(e.key.data()) != oid || e.val.size() < 16) return not_found();
-      OmapHit hit{load_u64le(e.val.data() + 8), load_u32le(e.val.data()), load_u64le(e.key.data() + 8)};
+      // omap_val_t: flags (4), size (4), paddr (8)
+      if (*key.u64le(0) != oid || e.val.size() < 16) return not_found();
+      OmapHit hit{*val.u64le(8), *val.u32le(0), *key.u64le(8)};
       if (hit.flags & OMAP_VAL_DELETED) return not_found();
       std::lock_guard<std::mutex> lk(cache_mu_);
       auto& m = omap_cache_[cache_key];
@@ -211,7 +215,7 @@ Result<Container::OmapHit> Container::omap_lookup(const OmapRef& omap, uint64_t 
       return hit;
     }
     parent_level = node.level();
-    paddr = load_u64le(e.val.data());
+    paddr = *val.u64le(0);
     if (depth + 1 >= kMaxTreeDepth)
       return fail(ErrorCode::kLimit, label, fmt::format("deeper than {} levels", kMaxTreeDepth));
   }

@@ -19,8 +19,9 @@ struct KeyHead {
 };
 
 std::optional<KeyHead> key_head(Bytes key) {
-  if (key.size() < 8) return std::nullopt;
-  uint64_t h = load_u64le(key.data());
+  auto head = ByteReader(key).u64le(0);
+  if (!head) return std::nullopt;
+  const uint64_t h = *head;
   return KeyHead{h & OBJ_ID_MASK, static_cast<uint8_t>(h >> OBJ_TYPE_SHIFT)};
 }
 
@@ -61,21 +62,25 @@ Result<Inode> parse_inode(uint64_t id, Bytes val, const std::string& label) {
   if (data > val.size())
     return fail(record_error(label, id, "inode", fmt::format("{} extended fields do not fit the {}-byte value", n, val.size())));
   for (uint16_t i = 0; i < n; ++i) {
-    uint8_t type = val[xb + 4 + 4 * i];
-    uint16_t size = load_u16le(val.data() + xb + 4 + 4 * i + 2);
+    Cursor desc(r, xb + 4 + 4 * uint64_t(i));  // x_type, x_flags, x_size
+    const uint8_t type = desc.u8();
+    desc.skip(1);
+    const uint16_t size = desc.u16le();
+    if (!desc.ok()) return fail(desc.error());
     if (!range_fits(data, size, val.size()))
       return fail(record_error(label, id, "inode", fmt::format("extended field {} (type {}, {} bytes) runs past the value", i, type, size)));
     Bytes item = val.subspan(data, size);
+    const ByteReader field(item, data, "inode extended field");
     switch (type) {
       case INO_EXT_TYPE_NAME: ino.name = name_from(item); break;
       case INO_EXT_TYPE_DSTREAM:
-        if (size >= 16) ino.dstream = Dstream{load_u64le(item.data()), load_u64le(item.data() + 8)};
+        if (size >= 16) ino.dstream = Dstream{*field.u64le(0), *field.u64le(8)};
         break;
       case INO_EXT_TYPE_SPARSE_BYTES:
-        if (size >= 8) ino.sparse_bytes = load_u64le(item.data());
+        if (size >= 8) ino.sparse_bytes = *field.u64le(0);
         break;
       case INO_EXT_TYPE_RDEV:
-        if (size >= 4) ino.rdev = load_u32le(item.data());
+        if (size >= 4) ino.rdev = *field.u32le(0);
         break;
       default: break;
     }
@@ -154,9 +159,10 @@ Result<std::vector<DirEntry>> Volume::list_dir(uint64_t dir_id) const {
   UPSCOPE_CHECK(records(dir_id, APFS_TYPE_DIR_REC, [&](Bytes key, Bytes val) {
     DirEntry d;
     Bytes name;
-    if (key.size() >= 12 && (load_u32le(key.data() + 8) & 0x3ff) == key.size() - 12) {
+    const ByteReader k(key, 0, "directory record key");
+    if (auto len_hash = k.u32le(8); len_hash && (*len_hash & 0x3ff) == key.size() - 12) {
       name = key.subspan(12);  // j_drec_hashed_key_t
-    } else if (key.size() >= 10 && load_u16le(key.data() + 8) == key.size() - 10) {
+    } else if (auto len = k.u16le(8); len && *len == key.size() - 10) {
       name = key.subspan(10);  // j_drec_key_t
     } else {
       err = record_error(fmt::format("volume '{}'", info_.name), dir_id, "directory",
@@ -169,9 +175,10 @@ Result<std::vector<DirEntry>> Volume::list_dir(uint64_t dir_id) const {
       return false;
     }
     d.name = name_from(name);
-    d.file_id = load_u64le(val.data());
-    d.date_added = static_cast<int64_t>(load_u64le(val.data() + 8));
-    d.type = load_u16le(val.data() + 16) & 0xf;
+    Cursor v(ByteReader(val, 0, "directory record"));  // j_drec_val_t: 18 bytes, checked above
+    d.file_id = v.u64le();
+    d.date_added = static_cast<int64_t>(v.u64le());
+    d.type = v.u16le() & 0xf;
     out.push_back(std::move(d));
     if (out.size() > cap) {
       err = make_error(ErrorCode::kLimit, fmt::format("directory {}", dir_id), "more entries than the container can hold");
@@ -188,14 +195,16 @@ Result<std::vector<Xattr>> Volume::xattrs(uint64_t id) const {
   std::optional<Error> err;
   const std::string label = fmt::format("volume '{}'", info_.name);
   UPSCOPE_CHECK(records(id, APFS_TYPE_XATTR, [&](Bytes key, Bytes val) {
-    if (key.size() < 10 || load_u16le(key.data() + 8) > key.size() - 10 || val.size() < 4) {
+    const auto name_len = ByteReader(key).u16le(8);
+    if (!name_len || *name_len > key.size() - 10 || val.size() < 4) {
       err = record_error(label, id, "xattr", "key or value too short");
       return false;
     }
     Xattr x;
-    x.name = name_from(key.subspan(10, load_u16le(key.data() + 8)));
-    x.flags = load_u16le(val.data());
-    uint16_t len = load_u16le(val.data() + 2);
+    x.name = name_from(key.subspan(10, *name_len));
+    Cursor v(ByteReader(val, 0, "xattr record"));  // j_xattr_val_t: flags, xdata_len, xdata
+    x.flags = v.u16le();
+    const uint16_t len = v.u16le();
     if (len > val.size() - 4) {
       err = record_error(label, id, "xattr", fmt::format("'{}' xdata_len {} runs past the {}-byte value", x.name, len, val.size()));
       return false;
@@ -206,8 +215,10 @@ Result<std::vector<Xattr>> Volume::xattrs(uint64_t id) const {
         err = record_error(label, id, "xattr", fmt::format("'{}' stream reference is {} bytes, need 48", x.name, len));
         return false;
       }
-      x.stream_oid = load_u64le(data.data());
-      x.stream = Dstream{load_u64le(data.data() + 8), load_u64le(data.data() + 16)};
+      Cursor ref(ByteReader(data, 4, "xattr stream reference"));  // xattr_dstream_t: oid, j_dstream_t
+      x.stream_oid = ref.u64le();
+      x.stream.size = ref.u64le();
+      x.stream.alloced_size = ref.u64le();
     } else {
       x.embedded.assign(data.begin(), data.end());
     }
@@ -255,17 +266,18 @@ Result<std::vector<Extent>> Volume::extents(uint64_t private_id) const {
     BTree t(*c_, *fext_);
     UPSCOPE_CHECK(t.scan(
         [private_id](Bytes key) {
-          if (key.size() < 16) return -1;
-          uint64_t p = load_u64le(key.data());
-          return p < private_id ? -1 : (p > private_id ? 1 : 0);
+          auto p = ByteReader(key).u64le(0);
+          if (key.size() < 16 || !p) return -1;
+          return *p < private_id ? -1 : (*p > private_id ? 1 : 0);
         },
         [&](Bytes key, Bytes val) {
-          if (key.size() < 16 || load_u64le(key.data()) != private_id) return false;
+          const ByteReader k(key), v(val);
+          if (key.size() < 16 || *k.u64le(0) != private_id) return false;
           if (val.size() < 16) {
             err = make_error(ErrorCode::kMalformed, label, "FEXT value shorter than 16 bytes");
             return false;
           }
-          return add(load_u64le(key.data() + 8), load_u64le(val.data()), load_u64le(val.data() + 8));
+          return add(*k.u64le(8), *v.u64le(0), *v.u64le(8));
         }));
   } else {
     UPSCOPE_CHECK(records(private_id, APFS_TYPE_FILE_EXTENT, [&](Bytes key, Bytes val) {
@@ -273,7 +285,8 @@ Result<std::vector<Extent>> Volume::extents(uint64_t private_id) const {
         err = make_error(ErrorCode::kMalformed, label, "file extent key or value too short");
         return false;
       }
-      return add(load_u64le(key.data() + 8), load_u64le(val.data()), load_u64le(val.data() + 8));
+      const ByteReader k(key), v(val);  // both checked above: 16 bytes at least
+      return add(*k.u64le(8), *v.u64le(0), *v.u64le(8));
     }));
   }
   if (err) return fail(*err);
@@ -283,10 +296,11 @@ Result<std::vector<Extent>> Volume::extents(uint64_t private_id) const {
 Result<std::vector<std::pair<uint64_t, std::string>>> Volume::sibling_links(uint64_t id) const {
   std::vector<std::pair<uint64_t, std::string>> out;
   UPSCOPE_CHECK(records(id, APFS_TYPE_SIBLING_LINK, [&](Bytes, Bytes val) {
-    if (val.size() < 10) return true;
-    uint16_t n = load_u16le(val.data() + 8);
-    if (n > val.size() - 10) return true;
-    out.emplace_back(load_u64le(val.data()), name_from(val.subspan(10, n)));
+    const ByteReader v(val, 0, "sibling link");  // j_sibling_val_t: parent_id, name_len, name
+    const auto parent = v.u64le(0);
+    const auto n = v.u16le(8);
+    if (!parent || !n || *n > val.size() - 10) return true;
+    out.emplace_back(*parent, name_from(val.subspan(10, *n)));
     return out.size() < 65536;
   }));
   return out;
@@ -330,12 +344,14 @@ Result<std::vector<Snapshot>> Volume::snapshots() const {
     if (!h || h->type != APFS_TYPE_SNAP_METADATA || val.size() < 50) return true;
     Snapshot s;
     s.xid = h->oid;
-    s.sblock_oid = load_u64le(val.data() + 8);
-    s.create_time = static_cast<int64_t>(load_u64le(val.data() + 16));
-    s.change_time = static_cast<int64_t>(load_u64le(val.data() + 24));
-    s.inum = load_u64le(val.data() + 32);
-    s.flags = load_u32le(val.data() + 44);
-    uint16_t n = load_u16le(val.data() + 48);
+    Cursor v(ByteReader(val, 0, "snapshot metadata"), 8);  // j_snap_metadata_val_t, 50 bytes checked above
+    s.sblock_oid = v.u64le();
+    s.create_time = static_cast<int64_t>(v.u64le());
+    s.change_time = static_cast<int64_t>(v.u64le());
+    s.inum = v.u64le();
+    v.skip(4);  // extentref_tree_type
+    s.flags = v.u32le();
+    const uint16_t n = v.u16le();
     s.name = name_from(val.subspan(50, std::min<size_t>(n, val.size() - 50)));
     out.push_back(std::move(s));
     return out.size() < 65536;

@@ -20,25 +20,28 @@ Result<std::unique_ptr<BTree>> BTree::open(std::shared_ptr<const ForkSource> fil
   if (t->file_->size() < kNodeDescriptorSize + kHeaderRecSize)
     return fail(ErrorCode::kMalformed, what, fmt::format("the file holds {} bytes, too few for a header node", t->file_->size()));
   UPSCOPE_TRY(auto b, t->file_->read_vector(0, kNodeDescriptorSize + kHeaderRecSize));
-  const uint8_t* p = b.data();
-  if (static_cast<int8_t>(p[8]) != kBTHeaderNode)
-    return fail(ErrorCode::kMalformed, what, fmt::format("node kind {} is not a header node (1)", static_cast<int8_t>(p[8])),
+  Cursor c(ByteReader(b, 0, "B-tree header node"), 8);
+  const auto kind = static_cast<int8_t>(c.u8());
+  if (kind != kBTHeaderNode)
+    return fail(ErrorCode::kMalformed, what, fmt::format("node kind {} is not a header node (1)", kind),
                 t->file_->volume_offset(0));
-  p += kNodeDescriptorSize;
-  BTHeaderRec& h = t->header_;
-  h.treeDepth = load_u16be(p);
-  h.rootNode = load_u32be(p + 2);
-  h.leafRecords = load_u32be(p + 6);
-  h.firstLeafNode = load_u32be(p + 10);
-  h.lastLeafNode = load_u32be(p + 14);
-  h.nodeSize = load_u16be(p + 18);
-  h.maxKeyLength = load_u16be(p + 20);
-  h.totalNodes = load_u32be(p + 22);
-  h.freeNodes = load_u32be(p + 26);
-  h.clumpSize = load_u32be(p + 32);
-  h.btreeType = p[36];
-  h.keyCompareType = p[37];
-  h.attributes = load_u32be(p + 38);
+  BTHeaderRec& h = t->header_;  // BTHeaderRec, after the 14-byte node descriptor
+  c.seek(kNodeDescriptorSize);
+  h.treeDepth = c.u16be();
+  h.rootNode = c.u32be();
+  h.leafRecords = c.u32be();
+  h.firstLeafNode = c.u32be();
+  h.lastLeafNode = c.u32be();
+  h.nodeSize = c.u16be();
+  h.maxKeyLength = c.u16be();
+  h.totalNodes = c.u32be();
+  h.freeNodes = c.u32be();
+  c.skip(2);  // reserved1
+  h.clumpSize = c.u32be();
+  h.btreeType = c.u8();
+  h.keyCompareType = c.u8();
+  h.attributes = c.u32be();
+  if (!c.ok()) return fail(c.error());
   const auto at = t->file_->volume_offset(kNodeDescriptorSize);
   if (h.nodeSize < 512 || h.nodeSize > 32768 || (h.nodeSize & (h.nodeSize - 1)) != 0)
     return fail(ErrorCode::kMalformed, what, fmt::format("node size {} is not a power of two in [512, 32768]", h.nodeSize), at);
@@ -65,12 +68,14 @@ Status BTree::read_node(uint32_t n, Node& out) const {
   out.volume_offset = file_->volume_offset(off).value_or(off);
   UPSCOPE_TRY(auto r, file_->view(off, header_.nodeSize, out.scratch, "B-tree node"));
   out.bytes = r.data();
-  const uint8_t* p = out.bytes.data();
-  out.desc.fLink = load_u32be(p);
-  out.desc.bLink = load_u32be(p + 4);
-  out.desc.kind = static_cast<int8_t>(p[8]);
-  out.desc.height = p[9];
-  out.desc.numRecords = load_u16be(p + 10);
+  const ByteReader node(out.bytes, out.volume_offset, "B-tree node");
+  Cursor c(node);  // BTNodeDescriptor
+  out.desc.fLink = c.u32be();
+  out.desc.bLink = c.u32be();
+  out.desc.kind = static_cast<int8_t>(c.u8());
+  out.desc.height = c.u8();
+  out.desc.numRecords = c.u16be();
+  if (!c.ok()) return fail(c.error());
   const uint32_t nrec = out.desc.numRecords;
   const uint64_t size = header_.nodeSize;
   if (kNodeDescriptorSize + 2 * (uint64_t(nrec) + 1) > size)
@@ -79,7 +84,7 @@ Status BTree::read_node(uint32_t n, Node& out) const {
   out.offsets.resize(nrec + 1);
   const uint64_t table = size - 2 * (uint64_t(nrec) + 1);
   for (uint32_t i = 0; i <= nrec; ++i) {
-    uint16_t o = load_u16be(p + size - 2 * (i + 1));
+    UPSCOPE_TRY(const uint16_t o, node.u16be(size - 2 * (uint64_t(i) + 1)));
     uint16_t prev = i ? out.offsets[i - 1] : uint16_t(kNodeDescriptorSize);
     if (o < prev || o > table)
       return fail(ErrorCode::kMalformed, what,
@@ -96,7 +101,7 @@ Result<BTRecord> BTree::record(const Node& node, uint32_t n, uint16_t i) const {
   const uint64_t at = node.volume_offset + start;
   if (end - start < 2)
     return fail(ErrorCode::kMalformed, where(n), fmt::format("record {} is {} bytes, too short for a key", i, end - start), at);
-  uint64_t key_len = load_u16be(node.bytes.data() + start);
+  UPSCOPE_TRY(uint64_t key_len, ByteReader(node.bytes, node.volume_offset, "B-tree record").u16be(start));
   if (node.desc.kind == kBTIndexNode && !(header_.attributes & kBTVariableIndexKeysMask)) key_len = header_.maxKeyLength;
   uint64_t data = start + 2 + key_len;
   if (data & 1) ++data;  // records are 2-byte aligned after the key
@@ -140,7 +145,7 @@ Result<uint32_t> BTree::find_leaf(const KeyCompare& cmp) const {
       if (i > 0 && cmp(r.key) > 0) break;
       if (r.data.size() < 4)
         return fail(ErrorCode::kMalformed, where(n), fmt::format("index record {} has no child pointer", i), r.offset);
-      child = load_u32be(r.data.data());
+      child = *ByteReader(r.data).u32be(0);  // 4 bytes at least: checked above
     }
     n = child;
     --expect_height;

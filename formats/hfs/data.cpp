@@ -31,27 +31,45 @@ Result<std::vector<HFSPlusExtentDescriptor>> Volume::fork_extents(uint32_t file_
   if (blocks >= need || !extents_ || extents_->empty() || file_id == kHFSExtentsFileID) return out;
   // The rest is in the extents-overflow tree, keyed (fileID, forkType, startBlock).
   const uint8_t fork_type = resource ? kResourceForkType : kDataForkType;
+  // HFSPlusExtentKey: keyLength (2), forkType (1), pad (1), fileID (4), startBlock (4).
+  struct ExtentKey {
+    uint8_t fork_type;
+    uint32_t file_id, start_block;
+  };
+  auto extent_key = [](Bytes key) -> std::optional<ExtentKey> {
+    if (key.size() < 2 + kExtentKeyLength) return std::nullopt;
+    Cursor c(ByteReader(key, 0, "extents overflow key"), 2);
+    ExtentKey k;
+    k.fork_type = c.u8();
+    c.skip(1);
+    k.file_id = c.u32be();
+    k.start_block = c.u32be();
+    if (!c.ok()) return std::nullopt;
+    return k;
+  };
   auto cmp = [&](Bytes key) -> int {
-    if (key.size() < 2 + kExtentKeyLength) return -1;
-    uint32_t id = load_u32be(key.data() + 4);
-    if (id != file_id) return id < file_id ? -1 : 1;
-    if (key[2] != fork_type) return key[2] < fork_type ? -1 : 1;
-    uint32_t sb = load_u32be(key.data() + 8);
-    return sb < blocks ? -1 : sb > blocks ? 1 : 0;
+    const auto k = extent_key(key);
+    if (!k) return -1;
+    if (k->file_id != file_id) return k->file_id < file_id ? -1 : 1;
+    if (k->fork_type != fork_type) return k->fork_type < fork_type ? -1 : 1;
+    return k->start_block < blocks ? -1 : k->start_block > blocks ? 1 : 0;
   };
   UPSCOPE_CHECK(extents_->scan_from(cmp, [&](const BTRecord& r) -> Result<bool> {
     if (cmp(r.key) != 0) {
-      if (r.key.size() >= 2 + kExtentKeyLength && load_u32be(r.key.data() + 4) == file_id && r.key[2] == fork_type)
+      if (const auto k = extent_key(r.key); k && k->file_id == file_id && k->fork_type == fork_type)
         return fail(ErrorCode::kMalformed, what,
-                    fmt::format("extents overflow record starts at block {} where {} was expected",
-                                load_u32be(r.key.data() + 8), blocks),
+                    fmt::format("extents overflow record starts at block {} where {} was expected", k->start_block,
+                                blocks),
                     r.offset);
       return false;
     }
     if (r.data.size() < 8 * kExtentDescriptorSize)
       return fail(ErrorCode::kMalformed, what, "extents overflow record is shorter than 8 extents", r.offset);
+    Cursor ext(ByteReader(r.data, r.offset, "extents overflow record"));  // 8 HFSPlusExtentDescriptors
     for (int i = 0; i < 8 && blocks < need; ++i) {
-      HFSPlusExtentDescriptor e{load_u32be(r.data.data() + 8 * i), load_u32be(r.data.data() + 8 * i + 4)};
+      HFSPlusExtentDescriptor e{};
+      e.startBlock = ext.u32be();
+      e.blockCount = ext.u32be();
       if (e.blockCount == 0) break;
       out.push_back(e);
       blocks += e.blockCount;
@@ -85,28 +103,46 @@ Result<std::vector<Xattr>> Volume::xattrs(uint32_t cnid) const {
   std::vector<Xattr> out;
   if (!attributes_ || attributes_->empty()) return out;
   const std::string where = fmt::format("{}: attribute record of CNID {}", display_name(), cnid);
-  auto cmp = [cnid](Bytes key) -> int {
-    if (key.size() < 2 + kAttrKeyMinLength) return -1;
-    uint32_t id = load_u32be(key.data() + 4);
-    if (id != cnid) return id < cnid ? -1 : 1;
-    return load_u16be(key.data() + 12) == 0 && load_u32be(key.data() + 8) == 0 ? 0 : 1;
+  // HFSPlusAttrKey: keyLength (2), pad (2), fileID (4), startBlock (4), nameLength (2), name (UTF-16BE).
+  struct AttrKey {
+    uint32_t file_id, start_block;
+    uint16_t name_length;
+  };
+  auto attr_key = [](Bytes key) -> std::optional<AttrKey> {
+    if (key.size() < 2 + kAttrKeyMinLength) return std::nullopt;
+    Cursor c(ByteReader(key, 0, "attribute key"), 4);
+    AttrKey k;
+    k.file_id = c.u32be();
+    k.start_block = c.u32be();
+    k.name_length = c.u16be();
+    if (!c.ok()) return std::nullopt;
+    return k;
+  };
+  auto cmp = [&](Bytes key) -> int {
+    const auto k = attr_key(key);
+    if (!k) return -1;
+    if (k->file_id != cnid) return k->file_id < cnid ? -1 : 1;
+    return k->name_length == 0 && k->start_block == 0 ? 0 : 1;
   };
   UPSCOPE_CHECK(attributes_->scan_from(cmp, [&](const BTRecord& r) -> Result<bool> {
-    if (load_u32be(r.key.data() + 4) != cnid) return false;
-    const uint64_t nlen = load_u16be(r.key.data() + 12);
+    const auto k = attr_key(r.key);
+    if (!k || k->file_id != cnid) return false;
+    const uint64_t nlen = k->name_length;
     if (nlen > 127 || 14 + 2 * nlen > r.key.size())
       return fail(ErrorCode::kMalformed, where,
                   fmt::format("name length {} runs past the record (key of {} bytes)", nlen, r.key.size()), r.offset);
     std::u16string n16(nlen, u'\0');
-    for (uint64_t i = 0; i < nlen; ++i) n16[i] = static_cast<char16_t>(load_u16be(r.key.data() + 14 + 2 * i));
+    Cursor name(ByteReader(r.key, 0, "attribute name"), 14);
+    for (uint64_t i = 0; i < nlen; ++i) n16[i] = static_cast<char16_t>(name.u16be());
+    const ByteReader data(r.data, r.offset, "attribute record");
     if (r.data.size() < 8) return fail(ErrorCode::kMalformed, where, "record is shorter than its type", r.offset);
-    const uint32_t type = load_u32be(r.data.data());
+    const uint32_t type = *data.u32be(0);
     Xattr x;
     x.name = utf16_to_utf8(n16);
     x.record_type = type;
     if (type == kHFSPlusAttrInlineData) {
       if (r.data.size() < 16) return fail(ErrorCode::kMalformed, where, "inline attribute header is cut short", r.offset);
-      const uint64_t size = load_u32be(r.data.data() + 12);
+      const uint64_t size = *data.u32be(12);  // HFSPlusAttrData: 16 bytes checked above
       if (16 + size > r.data.size())
         return fail(ErrorCode::kMalformed, where,
                     fmt::format("'{}': inline size {} runs past the record ({} bytes)", x.name, size, r.data.size()),
@@ -132,8 +168,11 @@ Result<std::vector<Xattr>> Volume::xattrs(uint32_t cnid) const {
                     r.offset);
       if (out.back().extents.size() > info_.header.totalBlocks)
         return fail(ErrorCode::kLimit, where, "more attribute extents than volume blocks", r.offset);
+      Cursor ext(data, 8);  // HFSPlusAttrExtents: type, reserved, 8 extent descriptors (checked above)
       for (int i = 0; i < 8; ++i) {
-        HFSPlusExtentDescriptor e{load_u32be(r.data.data() + 8 + 8 * i), load_u32be(r.data.data() + 12 + 8 * i)};
+        HFSPlusExtentDescriptor e{};
+        e.startBlock = ext.u32be();
+        e.blockCount = ext.u32be();
         if (e.blockCount) out.back().extents.push_back(e);
       }
     } else {
