@@ -82,29 +82,36 @@ Status parse_fields(Entry& e, Bytes h) {
     if (info.size > left)
       return fail(ErrorCode::kMalformed, fmt::format("entry {} field {}", e.index, name),
                   fmt::format("value needs {} bytes, the header has {} left", int(info.size), left), f.offset);
-    const uint8_t* v = h.data() + pos;
+    // The value's info.size bytes are in the header (checked above); each read checks again.
+    Cursor v(ByteReader(h, base, "entry header"), pos);
     switch (info.kind) {
       case FieldKind::kFlag: break;
       case FieldKind::kUint:
       case FieldKind::kBlob:
-        f.uint_value = info.size == 1 ? v[0] : info.size == 2 ? load_u16le(v) : info.size == 4 ? load_u32le(v) : load_u64le(v);
+        f.uint_value = info.size == 1 ? v.u8() : info.size == 2 ? v.u16le() : info.size == 4 ? v.u32le() : v.u64le();
         break;
-      case FieldKind::kHash: f.digest.assign(v, v + info.size); break;
-      case FieldKind::kTimeS: f.uint_value = load_u64le(v); break;
+      case FieldKind::kHash: {
+        const Bytes d = v.bytes(info.size);
+        f.digest.assign(d.begin(), d.end());
+        break;
+      }
+      case FieldKind::kTimeS: f.uint_value = v.u64le(); break;
       case FieldKind::kTimeT:
-        f.uint_value = load_u64le(v);
-        f.nsec = load_u32le(v + 8);
+        f.uint_value = v.u64le();
+        f.nsec = v.u32le();
         break;
       case FieldKind::kString: {
-        uint16_t len = load_u16le(v);
+        const uint16_t len = v.u16le();
         if (uint64_t(len) > left - 2)
           return fail(ErrorCode::kMalformed, fmt::format("entry {} field {}", e.index, name),
                       fmt::format("string of {} bytes runs past the header ({} bytes left)", len, left - 2), f.offset);
-        f.text.assign(reinterpret_cast<const char*>(v + 2), len);
+        const Bytes text = v.bytes(len);  // as stored: a path may hold any byte
+        f.text.assign(text.begin(), text.end());
         pos += len;
         break;
       }
     }
+    if (!v.ok()) return fail(v.error());
     pos += info.size;
     e.fields.push_back(std::move(f));
   }
@@ -145,7 +152,7 @@ Result<ArchiveInfo> walk(Bytes archive, const ReadOptions& opt, Diagnostics& dia
       diags.error(off, where, fmt::format("magic {} is not AA01 or YAA1", e.magic));
       break;
     }
-    e.header_size = load_u16le(header.data() + 4);
+    e.header_size = ByteReader(header).u16le(4).value_or(0);  // after the 4-byte magic
     if (e.header_size <= 5) {
       diags.error(off, where, fmt::format("header_size {} is not above 5", e.header_size));
       break;

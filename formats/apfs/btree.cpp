@@ -200,7 +200,7 @@ Status BTree::scan_node(const Node& n, const TreeInfo& info, const KeyCompare& l
     if (e.val.size() < 8)
       return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", ref_.label, n.paddr()),
                   fmt::format("index entry {} value is {} bytes, too short for a child oid", i, e.val.size()));
-    uint64_t child_oid = *ByteReader(e.val).u64le(0);  // 8 bytes at least: checked above
+    uint64_t child_oid = ByteReader(e.val).u64le(0).value_or(0);  // 8 bytes at least: checked above
     if (n.flags() & BTNODE_HASHED) {
       // Hashed (sealed-volume) trees store btn_index_node_val_t {oid, hash}, the oid relative to the
       // root node's: 7-Zip's ApfsHandler and the linux-apfs driver both add apfs_root_tree_oid.

@@ -205,8 +205,8 @@ Result<Container::OmapHit> Container::omap_lookup(const OmapRef& omap, uint64_t 
     if (e.key.size() < 16) return fail(ErrorCode::kMalformed, label, "omap key shorter than 16 bytes");
     if (node.is_leaf()) {
       // omap_val_t: flags (4), size (4), paddr (8)
-      if (*key.u64le(0) != oid || e.val.size() < 16) return not_found();
-      OmapHit hit{*val.u64le(8), *val.u32le(0), *key.u64le(8)};
+      if (key.u64le(0).value_or(0) != oid || e.val.size() < 16) return not_found();
+      OmapHit hit{val.u64le(8).value_or(0), val.u32le(0).value_or(0), key.u64le(8).value_or(0)};
       if (hit.flags & OMAP_VAL_DELETED) return not_found();
       std::lock_guard<std::mutex> lk(cache_mu_);
       auto& m = omap_cache_[cache_key];
@@ -215,7 +215,7 @@ Result<Container::OmapHit> Container::omap_lookup(const OmapRef& omap, uint64_t 
       return hit;
     }
     parent_level = node.level();
-    paddr = *val.u64le(0);
+    paddr = val.u64le(0).value_or(0);
     if (depth + 1 >= kMaxTreeDepth)
       return fail(ErrorCode::kLimit, label, fmt::format("deeper than {} levels", kMaxTreeDepth));
   }

@@ -57,7 +57,7 @@ Result<Inode> parse_inode(uint64_t id, Bytes val, const std::string& label) {
   if (val.size() <= sizeof(j_inode_val_head_t) + 4) return ino;
   // xf_blob_t: count, used bytes, then descriptors, then 8-byte-aligned data items.
   const uint64_t xb = sizeof(j_inode_val_head_t);
-  uint16_t n = *r.u16le(xb);
+  uint16_t n = r.u16le(xb).value_or(0);
   uint64_t data = xb + 4 + uint64_t(n) * 4;
   if (data > val.size())
     return fail(record_error(label, id, "inode", fmt::format("{} extended fields do not fit the {}-byte value", n, val.size())));
@@ -74,13 +74,13 @@ Result<Inode> parse_inode(uint64_t id, Bytes val, const std::string& label) {
     switch (type) {
       case INO_EXT_TYPE_NAME: ino.name = name_from(item); break;
       case INO_EXT_TYPE_DSTREAM:
-        if (size >= 16) ino.dstream = Dstream{*field.u64le(0), *field.u64le(8)};
+        if (size >= 16) ino.dstream = Dstream{field.u64le(0).value_or(0), field.u64le(8).value_or(0)};
         break;
       case INO_EXT_TYPE_SPARSE_BYTES:
-        if (size >= 8) ino.sparse_bytes = *field.u64le(0);
+        if (size >= 8) ino.sparse_bytes = field.u64le(0).value_or(0);
         break;
       case INO_EXT_TYPE_RDEV:
-        if (size >= 4) ino.rdev = *field.u32le(0);
+        if (size >= 4) ino.rdev = field.u32le(0).value_or(0);
         break;
       default: break;
     }
@@ -272,12 +272,12 @@ Result<std::vector<Extent>> Volume::extents(uint64_t private_id) const {
         },
         [&](Bytes key, Bytes val) {
           const ByteReader k(key), v(val);
-          if (key.size() < 16 || *k.u64le(0) != private_id) return false;
+          if (key.size() < 16 || k.u64le(0).value_or(0) != private_id) return false;
           if (val.size() < 16) {
             err = make_error(ErrorCode::kMalformed, label, "FEXT value shorter than 16 bytes");
             return false;
           }
-          return add(*k.u64le(8), *v.u64le(0), *v.u64le(8));
+          return add(k.u64le(8).value_or(0), v.u64le(0).value_or(0), v.u64le(8).value_or(0));
         }));
   } else {
     UPSCOPE_CHECK(records(private_id, APFS_TYPE_FILE_EXTENT, [&](Bytes key, Bytes val) {
@@ -286,7 +286,7 @@ Result<std::vector<Extent>> Volume::extents(uint64_t private_id) const {
         return false;
       }
       const ByteReader k(key), v(val);  // both checked above: 16 bytes at least
-      return add(*k.u64le(8), *v.u64le(0), *v.u64le(8));
+      return add(k.u64le(8).value_or(0), v.u64le(0).value_or(0), v.u64le(8).value_or(0));
     }));
   }
   if (err) return fail(*err);

@@ -274,12 +274,12 @@ Result<Patch> parse(const Source& src, const ParseOptions& opt) {
                         control->size() % kTripleSize));
   size_t count = control->size() / kTripleSize;
   p.triples.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    const uint8_t* b = control->data() + i * kTripleSize;
+  Cursor c(ByteReader(*control, cs.offset, "control section"));  // count whole triples: in range
+  for (size_t i = 0; i < count && c.ok(); ++i) {
     Triple t;
-    t.mix = decode_offtin(load_u64le(b));
-    t.copy = decode_offtin(load_u64le(b + 8));
-    t.seek = decode_offtin(load_u64le(b + 16));
+    t.mix = decode_offtin(c.u64le());
+    t.copy = decode_offtin(c.u64le());
+    t.seek = decode_offtin(c.u64le());
     p.triples.push_back(t);
   }
   size_t errors_before = d.count(Severity::kError);

@@ -97,21 +97,24 @@ class ChunkedSource final : public Source {
 Result<std::vector<ChunkedSource::Chunk>> resource_manager_chunks(const Source& rsrc, uint64_t nchunks,
                                                                    uint64_t usize, const std::string& rwhat) {
   if (rsrc.size() < 0x108) return fail(ErrorCode::kMalformed, rwhat, "shorter than the 0x108-byte header");
-  UPSCOPE_TRY(auto hdr, rsrc.read_vector(0, 0x108));
-  uint32_t data_off = load_u32be(hdr.data());
+  UPSCOPE_TRY(auto hdr_bytes, rsrc.read_vector(0, 0x108));
+  const ByteReader hdr(hdr_bytes, 0, "resource fork header");
+  UPSCOPE_TRY(const uint32_t data_off, hdr.u32be(0));
   if (data_off != 0x100)
     return fail(ErrorCode::kMalformed, rwhat, fmt::format("resource data offset 0x{:x} is not 0x100", data_off), 0);
-  uint32_t count = load_u32le(hdr.data() + 0x104);
+  UPSCOPE_TRY(const uint32_t count, hdr.u32le(0x104));
   if (count != nchunks)
     return fail(ErrorCode::kMalformed, rwhat,
                 fmt::format("chunk count {} does not match {} bytes in 64 KiB chunks ({})", count, usize, nchunks), 0x104);
   if (!range_fits(0x108, uint64_t(count) * 8, rsrc.size()))
     return fail(ErrorCode::kMalformed, rwhat, fmt::format("chunk table of {} entries runs past the fork", count), 0x108);
-  UPSCOPE_TRY(auto tab, rsrc.read_vector(0x108, uint64_t(count) * 8));
+  UPSCOPE_TRY(auto tab_bytes, rsrc.read_vector(0x108, uint64_t(count) * 8));
+  Cursor tab(ByteReader(tab_bytes, 0x108, "resource fork chunk table"));
   std::vector<ChunkedSource::Chunk> chunks;
   for (uint32_t i = 0; i < count; ++i) {
-    uint64_t off = 0x104ull + load_u32le(tab.data() + 8 * i);
-    uint64_t len = load_u32le(tab.data() + 8 * i + 4);
+    const uint64_t off = 0x104ull + tab.u32le();
+    const uint64_t len = tab.u32le();
+    if (!tab.ok()) return fail(tab.error());
     if (!range_fits(off, len, rsrc.size()))
       return fail(ErrorCode::kMalformed, rwhat, fmt::format("chunk {} [{}, +{}) runs past the fork", i, off, len));
     chunks.push_back({off, len});
@@ -126,13 +129,18 @@ Result<std::vector<ChunkedSource::Chunk>> offset_table_chunks(const Source& rsrc
   if (!range_fits(0, table, rsrc.size()))
     return fail(ErrorCode::kMalformed, rwhat,
                 fmt::format("chunk offset table of {} entries runs past the {}-byte fork", nchunks + 1, rsrc.size()));
-  UPSCOPE_TRY(auto tab, rsrc.read_vector(0, table));
-  if (load_u32le(tab.data()) != table)
-    return fail(ErrorCode::kMalformed, rwhat,
-                fmt::format("first chunk offset {} is not the table size {}", load_u32le(tab.data()), table), 0);
+  UPSCOPE_TRY(auto tab_bytes, rsrc.read_vector(0, table));
+  const ByteReader tab(tab_bytes, 0, "chunk offset table");
+  UPSCOPE_TRY(const uint32_t first, tab.u32le(0));
+  if (first != table)
+    return fail(ErrorCode::kMalformed, rwhat, fmt::format("first chunk offset {} is not the table size {}", first, table), 0);
   std::vector<ChunkedSource::Chunk> chunks;
+  Cursor offsets(tab);
+  uint64_t b = offsets.u32le();
   for (uint64_t i = 0; i < nchunks; ++i) {
-    uint64_t a = load_u32le(tab.data() + 4 * i), b = load_u32le(tab.data() + 4 * i + 4);
+    const uint64_t a = b;
+    b = offsets.u32le();
+    if (!offsets.ok()) return fail(offsets.error());
     if (b < a || b > rsrc.size())
       return fail(ErrorCode::kMalformed, rwhat, fmt::format("chunk {} [{}, {}) is out of order or past the fork", i, a, b),
                   4 * i);
@@ -168,11 +176,13 @@ const char* unsupported_name(uint32_t type) {
 }
 
 Result<Header> parse_header(Bytes xattr, const std::string& what) {
-  if (xattr.size() < 16 || load_u32le(xattr.data()) != kMagic)
-    return fail(ErrorCode::kMalformed, what, "header is not 'fpmc' + type + size (16 bytes)");
+  Cursor c(ByteReader(xattr, 0, "decmpfs header"));  // magic, compression_type, uncompressed_size
+  const uint32_t magic = c.u32le();
   Header h;
-  h.type = load_u32le(xattr.data() + 4);
-  h.uncompressed_size = load_u64le(xattr.data() + 8);
+  h.type = c.u32le();
+  h.uncompressed_size = c.u64le();
+  if (!c.ok() || magic != kMagic)
+    return fail(ErrorCode::kMalformed, what, "header is not 'fpmc' + type + size (16 bytes)");
   auto k = kind(h.type);
   h.method = k ? k->method : unsupported_name(h.type);
   h.in_resource_fork = k && k->rsrc;

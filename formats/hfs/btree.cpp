@@ -145,7 +145,7 @@ Result<uint32_t> BTree::find_leaf(const KeyCompare& cmp) const {
       if (i > 0 && cmp(r.key) > 0) break;
       if (r.data.size() < 4)
         return fail(ErrorCode::kMalformed, where(n), fmt::format("index record {} has no child pointer", i), r.offset);
-      child = *ByteReader(r.data).u32be(0);  // 4 bytes at least: checked above
+      child = ByteReader(r.data).u32be(0).value_or(0);  // 4 bytes at least: checked above
     }
     n = child;
     --expect_height;

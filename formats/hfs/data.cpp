@@ -136,13 +136,13 @@ Result<std::vector<Xattr>> Volume::xattrs(uint32_t cnid) const {
     for (uint64_t i = 0; i < nlen; ++i) n16[i] = static_cast<char16_t>(name.u16be());
     const ByteReader data(r.data, r.offset, "attribute record");
     if (r.data.size() < 8) return fail(ErrorCode::kMalformed, where, "record is shorter than its type", r.offset);
-    const uint32_t type = *data.u32be(0);
+    const uint32_t type = data.u32be(0).value_or(0);
     Xattr x;
     x.name = utf16_to_utf8(n16);
     x.record_type = type;
     if (type == kHFSPlusAttrInlineData) {
       if (r.data.size() < 16) return fail(ErrorCode::kMalformed, where, "inline attribute header is cut short", r.offset);
-      const uint64_t size = *data.u32be(12);  // HFSPlusAttrData: 16 bytes checked above
+      const uint64_t size = data.u32be(12).value_or(0);  // HFSPlusAttrData: 16 bytes checked above
       if (16 + size > r.data.size())
         return fail(ErrorCode::kMalformed, where,
                     fmt::format("'{}': inline size {} runs past the record ({} bytes)", x.name, size, r.data.size()),

@@ -29,8 +29,10 @@ Result<Header> read_header(const ByteReader& r, uint64_t file_size) {
   if (file_size < h.header_size)
     return fail(ErrorCode::kTruncated, "RIDIFF10 header",
                 fmt::format("needs {} bytes for {} variants, the file has {}", h.header_size, h.variants, file_size), 0);
-  for (uint16_t i = 0; i < h.variants; ++i) h.patch_data_offsets.push_back(load_u64le(r.data().data() + 46 + 8 * i));
-  h.patch_size = load_u64le(r.data().data() + 46 + 8 * uint64_t(h.variants));
+  Cursor offsets(r, 46);  // one patch-data offset per variant, then patch_size (in the header: checked above)
+  for (uint16_t i = 0; i < h.variants; ++i) h.patch_data_offsets.push_back(offsets.u64le());
+  h.patch_size = offsets.u64le();
+  if (!offsets.ok()) return fail(offsets.error());
 
   // Every offset is absolute and the sections follow each other: header <= metadata <=
   // controls <= patch data 0 <= ... <= patch_size <= file size.
@@ -78,9 +80,10 @@ void parse_metadata(Patch& p, const std::vector<uint8_t>& m, uint64_t at) {
                           need ? std::to_string(*need) : std::string("overflow"), m.size()));
     return;
   }
-  for (uint64_t i = 0; i < md.extent_count && i < kMaxListed; ++i) {
-    const uint8_t* b = m.data() + sizeof(RawMetadataPrefix) + i * sizeof(RawExtent);
-    md.extents.push_back({load_u64le(b), load_u64le(b + 8)});
+  Cursor ext(ByteReader(m, 0, "metadata extents"), sizeof(RawMetadataPrefix));  // all in m: checked above
+  for (uint64_t i = 0; i < md.extent_count && i < kMaxListed && ext.ok(); ++i) {
+    const uint64_t first = ext.u64le(), second = ext.u64le();
+    md.extents.push_back({first, second});
   }
   md.fork_bytes = m.size() - *need;
 }
@@ -97,8 +100,11 @@ void parse_controls(Patch& p, const std::vector<uint8_t>& c, uint64_t at) {
     return;
   }
   cs.split = true;
-  for (uint64_t i = 0; i < p.header.control_count && i < kMaxListed; ++i)
-    cs.records.push_back({load_u64le(c.data() + 16 * i), load_u64le(c.data() + 16 * i + 8)});
+  Cursor rec(ByteReader(c, 0, "controls"));  // 16 x control_count bytes: checked above
+  for (uint64_t i = 0; i < p.header.control_count && i < kMaxListed && rec.ok(); ++i) {
+    const uint64_t first = rec.u64le(), second = rec.u64le();
+    cs.records.push_back({first, second});
+  }
 }
 
 }  // namespace
