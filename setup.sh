@@ -48,7 +48,7 @@ install_packages() {  # install_packages PACKAGE...: those not installed yet
 # Optimised without debug info: -g costs a third of the compile time (tools/cmd_diff.cpp: 24 s with it,
 # 17 s without) and neither the demo nor the test run reads it. A unity build (CMake compiles the
 # sources of each library in batches of eight) parses the heavy headers (nlohmann/json, CLI11, fmt) and
-# instantiates their templates once per batch instead of once per file: the demo's build took 440
+# instantiates their templates once per batch instead of once per file: the demo's build took 377
 # CPU-seconds instead of 1,428 (README). `cmake -B build` alone still gives RelWithDebInfo,
 # file by file (CMakeLists.txt), for working on upscope.
 build() {  # build DIR TARGET [cmake options...]; TARGET "all" for everything
