@@ -9,22 +9,14 @@
 
 namespace upscope::cli {
 
-namespace {
-
-bool holds_trust_cache(const std::string& path, const Identification& id) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return false;
-  return trustcache::identified_as_trust_cache(id);
-}
-
-}  // namespace
-
 std::optional<int> diff_trust_caches(Context& ctx, const std::string& a, const std::string& b) {
   std::error_code ec;
   if (std::filesystem::is_directory(a, ec) || std::filesystem::is_directory(b, ec)) return std::nullopt;
   auto in_a = open_and_identify(a);
   auto in_b = open_and_identify(b);
-  if (!in_a || !in_b || !holds_trust_cache(a, in_a->id) || !holds_trust_cache(b, in_b->id)) return std::nullopt;
+  if (!in_a || !in_b || !trustcache::identified_as_trust_cache(in_a->id) ||
+      !trustcache::identified_as_trust_cache(in_b->id))
+    return std::nullopt;
   auto old_tc = trustcache::parse(*in_a->source);
   if (!old_tc) {
     print_error(old_tc.error().in_file(a));

@@ -135,8 +135,8 @@ Result<std::vector<ChunkedSource::Chunk>> offset_table_chunks(const Source& rsrc
   if (first != table)
     return fail(ErrorCode::kMalformed, rwhat, fmt::format("first chunk offset {} is not the table size {}", first, table), 0);
   std::vector<ChunkedSource::Chunk> chunks;
-  Cursor offsets(tab);
-  uint64_t b = offsets.u32le();
+  Cursor offsets(tab, 4);
+  uint64_t b = first;
   for (uint64_t i = 0; i < nchunks; ++i) {
     const uint64_t a = b;
     b = offsets.u32le();

@@ -9,16 +9,11 @@ namespace upscope::reports {
 
 namespace {
 
-std::vector<const bom::PathEntry*> bom_rows(const bom::Bom& b, std::string_view prefix) {
-  std::vector<const bom::PathEntry*> rows;
-  for (const auto& e : b.paths)
-    if (listed_under(e.path, prefix)) rows.push_back(&e);
-  return rows;
-}
-
-std::vector<const pkg::ArchiveEntry*> payload_rows(const pkg::Listing& l, std::string_view prefix) {
-  std::vector<const pkg::ArchiveEntry*> rows;
-  for (const auto& e : l.entries)
+// The entries (BOM paths or payload archive entries) at or under `prefix`.
+template <class Entry>
+std::vector<const Entry*> rows_under(const std::vector<Entry>& all, std::string_view prefix) {
+  std::vector<const Entry*> rows;
+  for (const auto& e : all)
     if (listed_under(e.path, prefix)) rows.push_back(&e);
   return rows;
 }
@@ -69,7 +64,7 @@ bool listed_under(std::string_view path, std::string_view prefix) {
 }
 
 Json bom_ls_document(const std::string& source, const std::string& prefix, const bom::Bom& b) {
-  const auto rows = bom_rows(b, prefix);
+  const auto rows = rows_under(b.paths, prefix);
   auto doc = make_document("bom-ls");
   doc["source"] = source;
   doc["path"] = shown_prefix(prefix);
@@ -80,7 +75,7 @@ Json bom_ls_document(const std::string& source, const std::string& prefix, const
   return doc;
 }
 
-std::string bom_ls_text(const bom::Bom& b, const std::string& prefix) { return bom_table(bom_rows(b, prefix)); }
+std::string bom_ls_text(const bom::Bom& b, const std::string& prefix) { return bom_table(rows_under(b.paths, prefix)); }
 
 Json pkg_ls_document(const std::string& source, pkg::Kind kind, const std::string& prefix,
                      const std::vector<PkgComponentListing>& components, const Diagnostics& diags) {
@@ -95,11 +90,11 @@ Json pkg_ls_document(const std::string& source, pkg::Kind kind, const std::strin
     cj["bom"] = nullptr;
     cj["payload"] = nullptr;
     if (c.bom) {
-      const auto rows = bom_rows(*c.bom, prefix);
+      const auto rows = rows_under(c.bom->paths, prefix);
       cj["bom"] = {{"member", c.bom_member}, {"count", rows.size()}, {"complete", c.bom->paths_complete}, {"files", rows_json(rows)}};
     }
     if (c.payload) {
-      const auto rows = payload_rows(*c.payload, prefix);
+      const auto rows = rows_under(c.payload->entries, prefix);
       cj["payload"] = {{"member", c.payload_member}, {"container", c.payload->container}, {"count", rows.size()},
                        {"truncated", c.payload->truncated}, {"files", rows_json(rows)}};
     }
@@ -113,10 +108,10 @@ Json pkg_ls_document(const std::string& source, pkg::Kind kind, const std::strin
 std::string pkg_ls_text(const std::string& prefix, const std::vector<PkgComponentListing>& components) {
   std::vector<std::pair<std::string, std::string>> tables;  // heading, table
   for (const auto& c : components) {
-    if (c.bom) tables.emplace_back(c.bom_member, bom_table(bom_rows(*c.bom, prefix)));
+    if (c.bom) tables.emplace_back(c.bom_member, bom_table(rows_under(c.bom->paths, prefix)));
     if (c.payload)
       tables.emplace_back(fmt::format("{} ({})", c.payload_member, c.payload->container),
-                          payload_table(payload_rows(*c.payload, prefix)));
+                          payload_table(rows_under(c.payload->entries, prefix)));
   }
   std::string text;
   for (const auto& [heading, table] : tables) {
