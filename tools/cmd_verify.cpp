@@ -12,21 +12,11 @@
 #include "inspect/progress.hpp"
 #include "inspect/thread_pool.hpp"
 #include "partition/partition_map.hpp"
-#include "reports/text_table.hpp"
+#include "reports/verify.hpp"
 #include "udif/disk_image.hpp"
-#include "udif/json.hpp"
 
 namespace upscope::cli {
 namespace {
-
-using reports::Json;
-
-struct Outcome {
-  Json json;
-  std::string text;
-  int checks = 0;
-  bool ok = true;
-};
 
 // The chunklist of IMAGE when none is given: IMAGE.chunklist, else NAME.chunklist where NAME is
 // IMAGE without its extension (BaseSystem.dmg -> BaseSystem.chunklist), as Apple ships them.
@@ -39,159 +29,87 @@ std::string chunklist_beside(const std::string& image) {
   return "";
 }
 
-// The chunklist check of one image: its JSON member, its text, its outcome.
-void verify_chunklist(const Context& ctx, const std::string& path, const SourcePtr& image, const std::string& cl_path,
-                      bool given, Outcome& o, std::string& text) {
-  Json j;
-  j["path"] = cl_path;
-  j["source"] = given ? "given" : "beside";
-  text += fmt::format("chunklist {} ({}):\n", cl_path, given ? "given with --chunklist" : "found beside the image");
-  auto error = [&](const Error& e) {
+// The chunklist check of one image (the file as stored).
+reports::ChunklistCheck verify_chunklist(const Context& ctx, const SourcePtr& image, const std::string& cl_path,
+                                         bool given, reports::ImageCheck& o) {
+  reports::ChunklistCheck c;
+  c.path = cl_path;
+  c.given = given;
+  auto unreadable = [&](const Error& e) {
     o.ok = false;
-    j["error"] = reports::to_json(e);
-    text += fmt::format("  error: {}\n", e.message());
-    o.json["chunklist"] = std::move(j);
+    c.error = e;
+    return c;
   };
   auto src = FileSource::open(cl_path);
-  if (!src) return error(src.error());
+  if (!src) return unreadable(src.error());
   auto cl = chunklist::parse(**src);
-  if (!cl) return error(cl.error().in_file(cl_path));
+  if (!cl) return unreadable(cl.error().in_file(cl_path));
   if (print_diagnostics(ctx, cl_path, cl->diagnostics) || cl->diagnostics.has_errors()) o.ok = false;
-  j["diagnostics"] = reports::to_json(cl->diagnostics);
-
   ThreadPool pool(resolve_jobs(ctx.global.jobs));
   Progress progress("chunklist", std::min(cl->total_bytes, image->size()));
   chunklist::VerifyOptions vo;
   vo.pool = &pool;
   vo.progress = [&](uint64_t n) { progress.advance(n); };
-  const auto rep = chunklist::verify(*cl, image, vo);
+  c.report = chunklist::verify(*cl, image, vo);
   progress.finish();
-  o.checks += static_cast<int>(std::min<uint64_t>(rep.checked, INT32_MAX / 2)) + 1;  // the chunks and the size
-  o.ok &= rep.ok();
-
-  j["chunk_count"] = cl->chunks.size();
-  j["result"] = chunklist::to_json(rep);
-  j["signature"] = {{"method", cl->signature_method},
-                    {"method_name", chunklist::signature_method_name(cl->signature_method)},
-                    {"length", cl->signature_length},
-                    {"verified", false},
-                    {"note", chunklist::kSignatureNote}};
-  if (!rep.failures.empty()) {
-    const auto& f = rep.failures.front();
-    j["first_bad_chunk"] = {{"index", f.index}, {"offset", f.offset}, {"size", f.size}, {"reason", f.reason}};
-  }
-  for (const auto& f : rep.failures) {
-    text += fmt::format("  chunk {} at offset {} ({:#x}), {} bytes: {}", f.index, f.offset, f.offset, f.size, f.reason);
-    text += f.computed.empty() ? "\n" : fmt::format(": expected {}, computed {}\n", f.expected, f.computed);
-    if (&f - rep.failures.data() >= 9 && rep.failure_count > 10) {
-      text += fmt::format("  ... {} more failing chunks (--json lists up to {})\n", rep.failure_count - 10,
-                          chunklist::kMaxFailures);
-      break;
-    }
-  }
-  if (!rep.size_ok())
-    text += fmt::format("  size mismatch: the chunks cover {} bytes, {} has {}\n", rep.covered, path, rep.image_size);
-  if (rep.ok())
-    text += fmt::format("  all {} chunk SHA-256s match; the chunks cover all {} bytes\n", rep.matched, rep.image_size);
-  else if (!rep.failures.empty())
-    text += fmt::format("  FAILED: first bad chunk {} at offset {}\n", rep.failures.front().index,
-                        rep.failures.front().offset);
-  else
-    text += "  FAILED: the chunks do not cover the image exactly\n";
-  text += fmt::format("  signature ({}, {} bytes): {}\n", chunklist::signature_method_name(cl->signature_method),
-                      cl->signature_length, chunklist::kSignatureNote);
-  o.json["chunklist"] = std::move(j);
+  o.checks += static_cast<int>(std::min<uint64_t>(c.report.checked, INT32_MAX / 2)) + 1;  // the chunks and the size
+  o.ok &= c.report.ok();
+  c.chunklist = std::move(*cl);
+  return c;
 }
 
-Outcome verify_one(const Context& ctx, const std::string& path, const std::string& given_chunklist) {
-  Outcome o;
-  o.json["path"] = path;
-  std::string chunklist_text;  // printed after the disk image's checks
+reports::ImageCheck verify_one(const Context& ctx, const std::string& path, const std::string& given_chunklist) {
+  reports::ImageCheck o;
+  o.path = path;
   auto fail_with = [&](const Error& e) {
     o.ok = false;
-    o.json["error"] = reports::to_json(e);
-    o.text += fmt::format("{}: error: {}\n", path, e.message()) + chunklist_text;
+    o.error = e;
     return o;
   };
   auto src = FileSource::open(path);
   if (!src) return fail_with(src.error());
   // The chunklist covers the file as stored, so it is checked even when the image cannot be opened.
   const std::string cl_path = given_chunklist.empty() ? chunklist_beside(path) : given_chunklist;
-  if (!cl_path.empty()) verify_chunklist(ctx, path, *src, cl_path, !given_chunklist.empty(), o, chunklist_text);
-  Diagnostics diags;
+  if (!cl_path.empty()) o.chunklist = verify_chunklist(ctx, *src, cl_path, !given_chunklist.empty(), o);
+  Diagnostics& diags = o.diagnostics;
   auto img = udif::open_disk_image(*src, &diags);
   if (!img) return fail_with(img.error().in_file(path));
-  o.json["kind"] = udif::to_string(img->kind);
-  o.text += fmt::format("{}: {}\n", path, udif::to_string(img->kind));
+  o.kind = udif::to_string(img->kind);
   if (img->udif) {
-    const udif::Image& im = *img->udif;
-    Progress progress("verify", im.size_bytes());
-    auto rep = udif::verify(im, *img->file, ctx.global.jobs, &progress);
+    Progress progress("verify", img->udif->size_bytes());
+    const udif::VerifyReport& rep = o.udif_report.emplace(udif::verify(*img->udif, *img->file, ctx.global.jobs, &progress));
     progress.finish();
-    o.json["udif"] = udif::to_json(rep, im);
-    reports::TextTable t({"#", "NAME", "STORED", "COMPUTED", "RESULT"});
-    for (size_t i = 0; i < rep.blkx.size(); ++i) {
-      const auto& b = rep.blkx[i];
-      std::string result = b.error ? "ERROR: " + b.error->message()
-                           : !b.checked ? "not checksummed"
-                           : b.ok()     ? "ok"
-                                        : "MISMATCH";
+    o.udif = img->udif;
+    for (const auto& b : rep.blkx)
       if (b.checked || b.error) ++o.checks;
-      t.add_row({std::to_string(b.ordinal), im.blkx[i].name, b.checked ? udif::crc_hex(b.stored) : "-",
-                 udif::crc_hex(b.computed), result});
-    }
-    o.text += t.str();
-    if (rep.master_checked) {
-      ++o.checks;
-      o.text += fmt::format("master checksum: stored {} computed {}: {}\n", udif::crc_hex(rep.master_stored),
-                            udif::crc_hex(rep.master_computed),
-                            rep.master_stored == rep.master_computed ? "ok" : "MISMATCH");
-    }
-    if (rep.data_fork_checked) {
-      ++o.checks;
-      o.text += fmt::format("data fork checksum: stored {} computed {}: {}\n", udif::crc_hex(rep.data_fork_stored),
-                            udif::crc_hex(rep.data_fork_computed),
-                            rep.data_fork_stored == rep.data_fork_computed ? "ok" : "MISMATCH");
-    }
+    o.checks += rep.master_checked + rep.data_fork_checked;
     o.ok &= rep.ok();
   }
   auto map = partition::read_partition_map(img->disk, &diags);
   if (map && map->gpt) {
     o.checks += 2;
-    o.json["gpt"] = {{"header_crc_ok", map->gpt->header_crc_ok}, {"table_crc_ok", map->gpt->table_crc_ok}};
-    o.text += fmt::format("GPT header CRC32 {:08x}: {}; table CRC32 {:08x}: {}\n", map->gpt->header_crc,
-                          map->gpt->header_crc_ok ? "ok" : "MISMATCH", map->gpt->table_crc,
-                          map->gpt->table_crc_ok ? "ok" : "MISMATCH");
-    o.ok &= map->gpt->header_crc_ok && map->gpt->table_crc_ok;
+    const auto& g = *map->gpt;
+    o.gpt = reports::GptCheck{g.header_crc, g.table_crc, g.header_crc_ok, g.table_crc_ok};
+    o.ok &= g.header_crc_ok && g.table_crc_ok;
   }
-  o.text += chunklist_text;
-  o.json["diagnostics"] = reports::to_json(diags);
   if (print_diagnostics(ctx, path, diags)) o.ok = false;
   if (diags.has_errors()) o.ok = false;
-  o.json["checks"] = o.checks;
-  o.json["ok"] = o.ok;
-  o.text += o.checks == 0 && o.ok ? "no checksums to verify\n"
-                          : fmt::format("verdict: {}\n", o.ok ? "all checksums match" : "CHECKSUM MISMATCH");
   return o;
 }
 
 int run(Context& ctx, const std::vector<std::string>& inputs, const std::string& chunklist_path) {
-  const bool json = ctx.global.output_format() == Format::kJson;
-  auto doc = reports::make_document("verify");
-  Json items = Json::array();
-  std::string text;
+  std::vector<reports::ImageCheck> checks;
   int rc = kExitOk;
   for (const auto& path : inputs) {
-    Outcome o = verify_one(ctx, path, chunklist_path);
+    checks.push_back(verify_one(ctx, path, chunklist_path));
+    const reports::ImageCheck& o = checks.back();
     if (!o.ok)
       rc = kExitError;
     else if (o.checks == 0 && rc == kExitOk)
       rc = kExitUndetermined;
-    text += o.text;
-    items.push_back(std::move(o.json));
   }
-  doc["inputs"] = std::move(items);
-  int out_rc = json ? emit(ctx, doc) : emit(ctx, text);
+  const int out_rc = ctx.global.output_format() == Format::kJson ? emit(ctx, reports::verify_document(checks))
+                                                                 : emit(ctx, reports::verify_text(checks));
   return out_rc != kExitOk ? out_rc : rc;
 }
 

@@ -46,19 +46,11 @@ VolumeRow describe(const apfs::Volume& vol, const apfs::FileEntry& e) {
   r.symlink = ino.is_symlink();
   r.size = compression ? compression->uncompressed_size : ino.dstream ? ino.dstream->size : 0;
   if (compression) r.compression = fmt::format("{}({})", compression->method, compression->type);
-  r.head["path"] = e.path;
-  r.head["inode"] = ino.id;
-  r.head["size"] = r.size;
-  auto ij = apfs::to_json(ino);
-  for (auto it = ij.begin(); it != ij.end(); ++it)
-    if (!r.head.contains(it.key())) r.head[it.key()] = it.value();
-  r.head["type"] = ino.is_dir() ? "directory" : ino.is_symlink() ? "symlink" : ino.is_reg() ? "file" : "other";
-  r.head["compression"] = compression ? apfs::to_json(*compression) : reports::Json(nullptr);
+  r.head = reports::apfs_row_head(e, compression, r.size);
   return r;
 }
 
 int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput& input) {
-  const bool json = ctx.global.output_format() == Format::kJson;
   const std::optional<HashKind> hk = opt.hash;
   const std::string& image = opt.image;
   std::string path = opt.path;
@@ -84,12 +76,14 @@ int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput& i
     for (const auto& v : c.volumes()) picks.push_back(v.index);
   }
   int rc = kExitOk;
-  auto doc = reports::make_document("apfs-ls");
-  doc["image"] = image;
-  doc["located"] = opened->located.how;
-  doc["container"] = c.info().uuid;
-  reports::Json vols = reports::Json::array();
-  std::string text;
+  reports::VolumeListing listing;
+  listing.document = "apfs-ls";
+  listing.image = image;
+  listing.located = opened->located.how;
+  listing.container = c.info().uuid;
+  listing.id_header = "INODE";
+  listing.hash = hk;
+  listing.headings = picks.size() > 1;
   ThreadPool pool(resolve_jobs(ctx.global.jobs));
   for (size_t idx : picks) {
     if (c.volumes()[idx].name.empty() && !c.volumes()[idx].error.empty()) {
@@ -128,29 +122,16 @@ int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput& i
     };
     vf.open_data = [&](size_t i) { return v.open_data(entries[i].inode, entries[i].path); };
     vf.backing = &v.container().source();
-    RenderedRows rendered = render_volume_rows(list_volume_files(vf, hk, pool), "INODE", hk, json, diags, image);
-    if (rendered.had_errors) rc = kExitError;
-    if (json) {
-      reports::Json vj = apfs::to_json(v.info());
-      vj["path"] = path;
-      vj["files"] = std::move(rendered.json);
-      vols.push_back(std::move(vj));
-    } else {
-      if (picks.size() > 1 || !text.empty()) text += fmt::format("volume {} '{}' ({}):\n", idx, v.info().name, v.info().uuid);
-      text += rendered.table;
-      if (!text.empty() && text.back() != '\n') text += '\n';
-    }
+    reports::ListedVolume lv{apfs::to_json(v.info()), fmt::format("volume {} '{}' ({})", idx, v.info().name, v.info().uuid),
+                             path, list_volume_files(vf, hk, pool)};
+    if (reports::add_row_errors(lv.rows, image, diags)) rc = kExitError;
+    listing.volumes.push_back(std::move(lv));
   }
   if (print_diagnostics(ctx, image, diags)) rc = kExitError;
   if (diags.has_errors()) rc = kExitError;
-  int out_rc;
-  if (json) {
-    doc["volumes"] = std::move(vols);
-    doc["diagnostics"] = reports::to_json(diags);
-    out_rc = emit(ctx, doc);
-  } else {
-    out_rc = emit(ctx, text);
-  }
+  const int out_rc = ctx.global.output_format() == Format::kJson
+                         ? emit(ctx, reports::volume_listing_document(listing, diags))
+                         : emit(ctx, reports::volume_listing_text(listing));
   return out_rc != kExitOk ? out_rc : rc;
 }
 

@@ -13,12 +13,6 @@
 namespace upscope::cli {
 namespace {
 
-const char* type_name(const hfs::CatalogEntry& t) {
-  if (t.is_folder()) return "directory";
-  if (t.is_symlink()) return "symlink";
-  return (t.effective_mode() & 0170000) == 0100000 ? "file" : "other";
-}
-
 // What `ls` shows of one HFS+ file (the first error kept when there are several).
 VolumeRow describe(const hfs::Volume& vol, const hfs::FileEntry& e) {
   VolumeRow r;
@@ -37,7 +31,7 @@ VolumeRow describe(const hfs::Volume& vol, const hfs::FileEntry& e) {
       if (auto s = vol.symlink_target(t)) r.target = *s;
       else note(s.error());
     }
-    r.size = t.data.logicalSize;
+    r.size = t.data.logical_size;
     if (t.compressed()) {
       if (auto c = vol.compression(t)) {
         compression = *c;
@@ -47,34 +41,23 @@ VolumeRow describe(const hfs::Volume& vol, const hfs::FileEntry& e) {
       }
     }
   }
-  auto ij = hfs::to_json(t);
   r.path = e.path;
   r.id = t.id;
-  r.mode = ij["mode"].get<std::string>();
+  r.mode = fmt::format("{:06o}", t.effective_mode());
   r.uid = t.owner_id;
   r.gid = t.group_id;
-  r.nlink = ij["nlink"].get<uint64_t>();
+  r.nlink = t.link_count();
   r.directory = t.is_folder();
   r.symlink = t.is_symlink();
-  r.regular = t.is_file() && !t.is_symlink() && std::string(type_name(t)) == "file";
+  r.regular = t.is_file() && !t.is_symlink() && (t.effective_mode() & 0170000) == 0100000;
   if (compression) r.compression = fmt::format("{}({})", compression->method, compression->type);
-  r.head["path"] = e.path;
-  r.head["inode"] = t.id;
-  r.head["cnid"] = e.entry.id;
-  r.head["parent"] = e.entry.parent_id;
-  r.head["size"] = r.size;
-  for (auto it = ij.begin(); it != ij.end(); ++it)
-    if (!r.head.contains(it.key())) r.head[it.key()] = it.value();
-  r.head["type"] = type_name(t);
-  r.head["hard_link"] = e.entry.is_hard_link() || e.entry.is_dir_link();
-  r.head["compression"] = compression ? hfs::to_json(*compression) : reports::Json(nullptr);
+  r.head = reports::hfs_row_head(e, compression, r.size);
   return r;
 }
 
 }  // namespace
 
 int list_hfs(Context& ctx, const LsRequest& opt, const IdentifiedInput& input) {
-  const bool json = ctx.global.output_format() == Format::kJson;
   const std::optional<HashKind> hk = opt.hash;
   const std::string& image = opt.image;
   const std::string path = opt.path.empty() ? "/" : opt.path;
@@ -95,34 +78,27 @@ int list_hfs(Context& ctx, const LsRequest& opt, const IdentifiedInput& input) {
     print_error(st.error().in_file(image));
     return kExitError;
   }
-  auto doc = reports::make_document("hfs-ls");
-  doc["image"] = image;
-  doc["located"] = opened->located.how;
+  reports::VolumeListing listing;
+  listing.document = "hfs-ls";
+  listing.image = image;
+  listing.located = opened->located.how;
+  listing.id_header = "CNID";
+  listing.hash = hk;
   ThreadPool pool(resolve_jobs(ctx.global.jobs));
   VolumeFiles vf;
   vf.name = v.info().name;
   vf.count = entries.size();
   vf.describe = [&](size_t i) { return describe(v, entries[i]); };
-  vf.stored_size = [&](size_t i) -> uint64_t { return entries[i].target.data.logicalSize; };
+  vf.stored_size = [&](size_t i) -> uint64_t { return entries[i].target.data.logical_size; };
   vf.open_data = [&](size_t i) { return v.open_data(entries[i].target, entries[i].path); };
   vf.backing = &v.source();
-  RenderedRows rendered = render_volume_rows(list_volume_files(vf, hk, pool), "CNID", hk, json, diags, image);
-  if (rendered.had_errors) rc = kExitError;
+  listing.volumes.push_back({hfs::to_json(v.info()), {}, path, list_volume_files(vf, hk, pool)});
+  if (reports::add_row_errors(listing.volumes.back().rows, image, diags)) rc = kExitError;
   if (print_diagnostics(ctx, image, diags)) rc = kExitError;
   if (diags.has_errors()) rc = kExitError;
-  int out_rc;
-  if (json) {
-    reports::Json vj = hfs::to_json(v.info());
-    vj["path"] = path;
-    vj["files"] = std::move(rendered.json);
-    reports::Json vols = reports::Json::array();
-    vols.push_back(std::move(vj));
-    doc["volumes"] = std::move(vols);
-    doc["diagnostics"] = reports::to_json(diags);
-    out_rc = emit(ctx, doc);
-  } else {
-    out_rc = emit(ctx, rendered.table);
-  }
+  const int out_rc = ctx.global.output_format() == Format::kJson
+                         ? emit(ctx, reports::volume_listing_document(listing, diags))
+                         : emit(ctx, reports::volume_listing_text(listing));
   return out_rc != kExitOk ? out_rc : rc;
 }
 

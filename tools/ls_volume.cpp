@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include "inspect/progress.hpp"
-#include "reports/text_table.hpp"
 
 namespace upscope::cli {
 
@@ -65,36 +64,6 @@ std::vector<VolumeRow> list_volume_files(const VolumeFiles& v, std::optional<Has
       });
   if (hk) hash_rows(v, rows, *hk, pool);
   return rows;
-}
-
-RenderedRows render_volume_rows(const std::vector<VolumeRow>& rows, const char* id_header, std::optional<HashKind> hk,
-                                bool json, Diagnostics& diags, const std::string& image) {
-  RenderedRows out;
-  using A = reports::TextTable::Align;
-  reports::TextTable t({id_header, "MODE", "UID", "GID", "NLINK", "SIZE", "COMPRESSION", hk ? to_string(*hk) : "", "PATH"},
-                       {A::kRight, A::kLeft, A::kRight, A::kRight, A::kRight, A::kRight, A::kLeft, A::kLeft, A::kLeft});
-  for (const VolumeRow& r : rows) {
-    if (r.error) {
-      diags.add(r.error->in_file(image));
-      out.had_errors = true;
-    }
-    if (json) {
-      reports::Json f = r.head;
-      if (r.symlink) f["symlink_target"] = r.target;
-      if (hk) f[to_string(*hk)] = r.hash.empty() ? reports::Json(nullptr) : reports::Json(r.hash);
-      reports::Json xs = reports::Json::array();
-      for (const auto& [n, s] : r.xattrs) xs.push_back({{"name", n}, {"size", s}});
-      f["xattrs"] = xs;
-      if (r.error) f["error"] = reports::to_json(*r.error);
-      out.json.push_back(std::move(f));
-    } else {
-      t.add_row({std::to_string(r.id), r.mode, std::to_string(r.uid), std::to_string(r.gid), std::to_string(r.nlink),
-                 r.directory ? "-" : std::to_string(r.size), r.compression, hk ? (r.hash.empty() ? "-" : r.hash) : "",
-                 r.path + (r.symlink ? " -> " + r.target : "")});
-    }
-  }
-  if (!json) out.table = t.str();
-  return out;
 }
 
 }  // namespace upscope::cli

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "hfs/fork.hpp"
+#include "hfs/structs.hpp"
 
 namespace upscope::hfs {
 

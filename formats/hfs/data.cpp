@@ -6,6 +6,7 @@
 #include "compress/decmpfs.hpp"
 #include "hfs/btree.hpp"
 #include "hfs/fork.hpp"
+#include "hfs/structs.hpp"
 #include "hfs/volume.hpp"
 
 namespace upscope::hfs {
@@ -17,17 +18,17 @@ constexpr uint64_t kMaxSymlink = 64 << 10;
 
 }  // namespace
 
-Result<std::vector<HFSPlusExtentDescriptor>> Volume::fork_extents(uint32_t file_id, bool resource,
-                                                                  const HFSPlusForkData& fork,
+Result<std::vector<Extent>> Volume::fork_extents(uint32_t file_id, bool resource,
+                                                                  const Fork& fork,
                                                                   const std::string& what) const {
-  std::vector<HFSPlusExtentDescriptor> out;
+  std::vector<Extent> out;
   uint64_t blocks = 0;
   for (const auto& e : fork.extents) {
-    if (e.blockCount == 0) break;
+    if (e.block_count == 0) break;
     out.push_back(e);
-    blocks += e.blockCount;
+    blocks += e.block_count;
   }
-  const uint64_t need = fork.logicalSize / block_size() + (fork.logicalSize % block_size() != 0);  // blocks to read
+  const uint64_t need = fork.logical_size / block_size() + (fork.logical_size % block_size() != 0);  // blocks to read
   if (blocks >= need || !extents_ || extents_->empty() || file_id == kHFSExtentsFileID) return out;
   // The rest is in the extents-overflow tree, keyed (fileID, forkType, startBlock).
   const uint8_t fork_type = resource ? kResourceForkType : kDataForkType;
@@ -67,12 +68,12 @@ Result<std::vector<HFSPlusExtentDescriptor>> Volume::fork_extents(uint32_t file_
       return fail(ErrorCode::kMalformed, what, "extents overflow record is shorter than 8 extents", r.offset);
     Cursor ext(ByteReader(r.data, r.offset, "extents overflow record"));  // 8 HFSPlusExtentDescriptors
     for (int i = 0; i < 8 && blocks < need; ++i) {
-      HFSPlusExtentDescriptor e{};
-      e.startBlock = ext.u32be();
-      e.blockCount = ext.u32be();
-      if (e.blockCount == 0) break;
+      Extent e{};
+      e.start_block = ext.u32be();
+      e.block_count = ext.u32be();
+      if (e.block_count == 0) break;
       out.push_back(e);
-      blocks += e.blockCount;
+      blocks += e.block_count;
     }
     return blocks < need;
   }));
@@ -82,11 +83,11 @@ Result<std::vector<HFSPlusExtentDescriptor>> Volume::fork_extents(uint32_t file_
   return out;
 }
 
-Result<SourcePtr> Volume::fork_source(uint32_t file_id, bool resource, const HFSPlusForkData& fork,
+Result<SourcePtr> Volume::fork_source(uint32_t file_id, bool resource, const Fork& fork,
                                       const std::string& name) const {
   const std::string what = name + (resource ? " (resource fork)" : " (data fork)");
   UPSCOPE_TRY(auto ext, fork_extents(file_id, resource, fork, what));
-  UPSCOPE_TRY(auto f, ForkSource::make(vol_, {block_size(), info_.header.totalBlocks}, std::move(ext), fork.logicalSize,
+  UPSCOPE_TRY(auto f, ForkSource::make(vol_, {block_size(), info_.header.total_blocks}, std::move(ext), fork.logical_size,
                                        name, what));
   return SourcePtr(std::move(f));
 }
@@ -157,7 +158,7 @@ Result<std::vector<Xattr>> Volume::xattrs(uint32_t cnid) const {
       x.fork = read_fork_data(fc, 8);
       if (!fc.ok()) return fail(fc.error().in_file(where));
       for (const auto& e : x.fork.extents)
-        if (e.blockCount) x.extents.push_back(e);
+        if (e.block_count) x.extents.push_back(e);
       out.push_back(std::move(x));
     } else if (type == kHFSPlusAttrExtents) {
       // More extents of the preceding fork-data attribute of the same name.
@@ -166,14 +167,14 @@ Result<std::vector<Xattr>> Volume::xattrs(uint32_t cnid) const {
       if (out.empty() || out.back().name != x.name || out.back().record_type != kHFSPlusAttrForkData)
         return fail(ErrorCode::kMalformed, where, fmt::format("'{}': extents record without a fork data record", x.name),
                     r.offset);
-      if (out.back().extents.size() > info_.header.totalBlocks)
+      if (out.back().extents.size() > info_.header.total_blocks)
         return fail(ErrorCode::kLimit, where, "more attribute extents than volume blocks", r.offset);
       Cursor ext(data, 8);  // HFSPlusAttrExtents: type, reserved, 8 extent descriptors (checked above)
       for (int i = 0; i < 8; ++i) {
-        HFSPlusExtentDescriptor e{};
-        e.startBlock = ext.u32be();
-        e.blockCount = ext.u32be();
-        if (e.blockCount) out.back().extents.push_back(e);
+        Extent e{};
+        e.start_block = ext.u32be();
+        e.block_count = ext.u32be();
+        if (e.block_count) out.back().extents.push_back(e);
       }
     } else {
       return fail(ErrorCode::kMalformed, where, fmt::format("'{}': unknown attribute record type 0x{:x}", x.name, type),
@@ -189,7 +190,7 @@ Result<std::vector<Xattr>> Volume::xattrs(uint32_t cnid) const {
 Result<SourcePtr> Volume::open_xattr(const CatalogEntry& e, const Xattr& x) const {
   const std::string name = fmt::format("{}:CNID {}:{}", display_name(), e.id, x.name);
   if (x.record_type != kHFSPlusAttrForkData) return SourcePtr(std::make_shared<MemorySource>(x.inline_data, name));
-  UPSCOPE_TRY(auto f, ForkSource::make(vol_, {block_size(), info_.header.totalBlocks}, x.extents, x.fork.logicalSize,
+  UPSCOPE_TRY(auto f, ForkSource::make(vol_, {block_size(), info_.header.total_blocks}, x.extents, x.fork.logical_size,
                                        name, name + " (attribute fork)"));
   return SourcePtr(std::move(f));
 }
@@ -226,7 +227,7 @@ Result<uint64_t> Volume::file_size(const CatalogEntry& e_in) const {
     UPSCOPE_TRY(auto c, compression(e));
     if (c) return c->uncompressed_size;
   }
-  return e.data.logicalSize;
+  return e.data.logical_size;
 }
 
 Result<SourcePtr> Volume::open_data(const CatalogEntry& e_in, const std::string& name_in) const {

@@ -5,10 +5,12 @@
 
 #include <fmt/format.h>
 
+#include "hfs/structs.hpp"
+
 namespace upscope::hfs {
 
 Result<std::shared_ptr<const ForkSource>> ForkSource::make(SourcePtr volume, Geometry g,
-                                                           std::vector<HFSPlusExtentDescriptor> extents,
+                                                           std::vector<Extent> extents,
                                                            uint64_t logical_size, std::string name,
                                                            const std::string& what) {
   std::shared_ptr<ForkSource> f(new ForkSource());
@@ -19,17 +21,17 @@ Result<std::shared_ptr<const ForkSource>> ForkSource::make(SourcePtr volume, Geo
   uint64_t logical = 0;
   for (size_t i = 0; i < extents.size() && logical < logical_size; ++i) {
     const auto& e = extents[i];
-    if (e.blockCount == 0) continue;
-    if (uint64_t(e.startBlock) + e.blockCount > g.total_blocks)
+    if (e.block_count == 0) continue;
+    if (uint64_t(e.start_block) + e.block_count > g.total_blocks)
       return fail(ErrorCode::kMalformed, what,
-                  fmt::format("extent {} (blocks {}+{}) lies past the end of the volume ({} blocks)", i, e.startBlock,
-                              e.blockCount, g.total_blocks),
-                  uint64_t(e.startBlock) * bs);
-    const uint64_t phys = uint64_t(e.startBlock) * bs, len = uint64_t(e.blockCount) * bs;
+                  fmt::format("extent {} (blocks {}+{}) lies past the end of the volume ({} blocks)", i, e.start_block,
+                              e.block_count, g.total_blocks),
+                  uint64_t(e.start_block) * bs);
+    const uint64_t phys = uint64_t(e.start_block) * bs, len = uint64_t(e.block_count) * bs;
     // The volume header (and the 1 KiB before it, boot blocks) is never file data.
     if (phys < kVolumeHeaderOffset + kVolumeHeaderSize)
       return fail(ErrorCode::kMalformed, what,
-                  fmt::format("extent {} (blocks {}+{}) overlaps the volume header", i, e.startBlock, e.blockCount),
+                  fmt::format("extent {} (blocks {}+{}) overlaps the volume header", i, e.start_block, e.block_count),
                   phys);
     const uint64_t take = std::min(len, logical_size - logical);
     if (!f->runs_.empty() && f->runs_.back().physical + f->runs_.back().length == phys)

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "hfs/structs.hpp"
+#include "hfs/records.hpp"
 #include "inspect/result.hpp"
 #include "inspect/source.hpp"
 
@@ -22,7 +22,7 @@ class ForkSource final : public Source {
   // Checks every extent: inside the volume's totalBlocks, clear of the volume header, and enough
   // blocks for logical_size. `what` names the fork in messages ("catalog file", "/a/b data fork").
   static Result<std::shared_ptr<const ForkSource>> make(SourcePtr volume, Geometry g,
-                                                        std::vector<HFSPlusExtentDescriptor> extents,
+                                                        std::vector<Extent> extents,
                                                         uint64_t logical_size, std::string name, const std::string& what);
 
   uint64_t size() const override { return size_; }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "hfs/structs.hpp"
 #include "partition/partition_map.hpp"
 #include "udif/disk_image.hpp"
 

@@ -1,10 +1,12 @@
-// HFS+ / HFSX on-disk layouts (Apple TN1150, hfs_format.h field names). Everything is big-endian,
-// so records are decoded field by field with explicit loads; the k*Size constants are the raw sizes.
+// HFS+ / HFSX on-disk layouts (Apple TN1150, hfs_format.h field names), private to the reader.
+// Everything is big-endian, so records are decoded field by field with explicit loads; the k*Size
+// constants are the raw sizes.
 #pragma once
 
 #include <array>
 #include <cstdint>
 
+#include "hfs/records.hpp"
 #include "inspect/byte_reader.hpp"
 
 namespace upscope::hfs {
@@ -30,53 +32,26 @@ constexpr uint32_t kHFSStartupFileID = 7;
 constexpr uint32_t kHFSAttributesFileID = 8;
 constexpr uint32_t kHFSFirstUserCatalogNodeID = 16;
 
-// HFSPlusExtentDescriptor (8 bytes) and HFSPlusForkData (80 bytes).
-struct HFSPlusExtentDescriptor {
-  uint32_t startBlock = 0;
-  uint32_t blockCount = 0;
-};
+// HFSPlusExtentDescriptor (8 bytes) and HFSPlusForkData (80 bytes), decoded into Extent and Fork
+// (records.hpp).
 constexpr uint64_t kExtentDescriptorSize = 8;
-struct HFSPlusForkData {
-  uint64_t logicalSize = 0;
-  uint32_t clumpSize = 0;
-  uint32_t totalBlocks = 0;
-  std::array<HFSPlusExtentDescriptor, 8> extents{};
-};
 constexpr uint64_t kForkDataSize = 80;
 
 // Decodes the kForkDataSize bytes at `off` of the cursor's view; a short view leaves the cursor
 // failed (check c.ok()).
-inline HFSPlusForkData read_fork_data(Cursor& c, uint64_t off) {
-  HFSPlusForkData f;
-  f.logicalSize = c.at(off).u64be();
-  f.clumpSize = c.u32be();
-  f.totalBlocks = c.u32be();
+inline Fork read_fork_data(Cursor& c, uint64_t off) {
+  Fork f;
+  f.logical_size = c.at(off).u64be();
+  f.clump_size = c.u32be();
+  f.total_blocks = c.u32be();
   for (auto& e : f.extents) {
-    e.startBlock = c.u32be();
-    e.blockCount = c.u32be();
+    e.start_block = c.u32be();
+    e.block_count = c.u32be();
   }
   return f;
 }
 
-// HFSPlusVolumeHeader (512 bytes at offset 1024), the fields a reader uses.
-struct HFSPlusVolumeHeader {
-  uint16_t signature = 0;
-  uint16_t version = 0;
-  uint32_t attributes = 0;
-  uint32_t lastMountedVersion = 0;
-  uint32_t journalInfoBlock = 0;
-  uint32_t createDate = 0, modifyDate = 0, backupDate = 0, checkedDate = 0;  // seconds since 1904
-  uint32_t fileCount = 0;
-  uint32_t folderCount = 0;
-  uint32_t blockSize = 0;
-  uint32_t totalBlocks = 0;
-  uint32_t freeBlocks = 0;
-  uint32_t nextCatalogID = 0;
-  uint32_t writeCount = 0;
-  uint64_t encodingsBitmap = 0;
-  std::array<uint32_t, 8> finderInfo{};
-  HFSPlusForkData allocationFile, extentsFile, catalogFile, attributesFile, startupFile;
-};
+// HFSPlusVolumeHeader: 512 bytes at offset 1024, decoded into VolumeHeader (records.hpp).
 // Field offsets inside the volume header.
 constexpr uint64_t kVHBlockSize = 40, kVHFinderInfo = 80, kVHAllocationFile = 112, kVHExtentsFile = 192,
                    kVHCatalogFile = 272, kVHAttributesFile = 352, kVHStartupFile = 432;

@@ -11,6 +11,7 @@
 
 #include "hfs/btree.hpp"
 #include "hfs/fork.hpp"
+#include "hfs/structs.hpp"
 #include "inspect/text.hpp"
 
 namespace upscope::hfs {
@@ -141,6 +142,27 @@ std::string fourcc(uint32_t v) {
   return s;
 }
 
+bool CatalogEntry::is_folder() const { return record_type == kHFSPlusFolderRecord; }
+bool CatalogEntry::is_file() const { return record_type == kHFSPlusFileRecord; }
+bool CatalogEntry::is_hard_link() const {
+  return is_file() && file_type == kHardLinkFileType && creator == kHFSPlusCreator;
+}
+bool CatalogEntry::is_dir_link() const { return is_file() && file_type == kHFSAliasType && creator == kHFSAliasCreator; }
+bool CatalogEntry::is_symlink() const {
+  return is_file() && ((mode & 0170000) == 0120000 || (file_type == kSymLinkFileType && creator == kSymLinkCreator));
+}
+
+uint32_t CatalogEntry::link_count() const {
+  return is_file() && !is_hard_link() && (flags & kHFSHasLinkChainMask) && special ? special : 1;
+}
+
+uint64_t Xattr::size() const { return record_type == kHFSPlusAttrForkData ? fork.logical_size : inline_data.size(); }
+
+BTreeShape Volume::catalog_shape() const {
+  const BTHeaderRec& h = catalog_->header();
+  return {h.treeDepth, h.rootNode, h.leafRecords, h.nodeSize, h.totalNodes, h.freeNodes, h.keyCompareType};
+}
+
 uint16_t CatalogEntry::effective_mode() const {
   if (mode & 0170000) return mode;
   if (is_folder()) return 040755;
@@ -148,44 +170,44 @@ uint16_t CatalogEntry::effective_mode() const {
   return 0100644;
 }
 
-Result<HFSPlusVolumeHeader> parse_volume_header(Bytes b, const std::string& what) {
+Result<VolumeHeader> parse_volume_header(Bytes b, const std::string& what) {
   if (b.size() < kVolumeHeaderSize)
     return fail(ErrorCode::kTruncated, what, "the volume header (512 bytes at 1024) is cut short", kVolumeHeaderOffset);
   ByteReader r(b, kVolumeHeaderOffset, "volume header");
   Cursor c(r);
-  HFSPlusVolumeHeader h;
+  VolumeHeader h;
   h.signature = c.u16be();
   h.version = c.u16be();
   h.attributes = c.u32be();
-  h.lastMountedVersion = c.u32be();
-  h.journalInfoBlock = c.u32be();
-  h.createDate = c.u32be();
-  h.modifyDate = c.u32be();
-  h.backupDate = c.u32be();
-  h.checkedDate = c.u32be();
-  h.fileCount = c.u32be();
-  h.folderCount = c.u32be();
-  h.blockSize = c.u32be();
-  h.totalBlocks = c.u32be();
-  h.freeBlocks = c.u32be();
-  h.nextCatalogID = c.at(64).u32be();
-  h.writeCount = c.u32be();
-  h.encodingsBitmap = c.u64be();
+  h.last_mounted_version = c.u32be();
+  h.journal_info_block = c.u32be();
+  h.create_date = c.u32be();
+  h.modify_date = c.u32be();
+  h.backup_date = c.u32be();
+  h.checked_date = c.u32be();
+  h.file_count = c.u32be();
+  h.folder_count = c.u32be();
+  h.block_size = c.u32be();
+  h.total_blocks = c.u32be();
+  h.free_blocks = c.u32be();
+  h.next_catalog_id = c.at(64).u32be();
+  h.write_count = c.u32be();
+  h.encodings_bitmap = c.u64be();
   c.at(kVHFinderInfo);
-  for (auto& f : h.finderInfo) f = c.u32be();
-  h.allocationFile = read_fork_data(c, kVHAllocationFile);
-  h.extentsFile = read_fork_data(c, kVHExtentsFile);
-  h.catalogFile = read_fork_data(c, kVHCatalogFile);
-  h.attributesFile = read_fork_data(c, kVHAttributesFile);
-  h.startupFile = read_fork_data(c, kVHStartupFile);
+  for (auto& f : h.finder_info) f = c.u32be();
+  h.allocation_file = read_fork_data(c, kVHAllocationFile);
+  h.extents_file = read_fork_data(c, kVHExtentsFile);
+  h.catalog_file = read_fork_data(c, kVHCatalogFile);
+  h.attributes_file = read_fork_data(c, kVHAttributesFile);
+  h.startup_file = read_fork_data(c, kVHStartupFile);
   if (!c.ok()) return fail(c.error().in_file(what));
   if (h.signature != kHFSPlusSigWord && h.signature != kHFSXSigWord)
     return fail(ErrorCode::kMalformed, what, fmt::format("signature 0x{:04x} is neither 'H+' nor 'HX'", h.signature),
                 kVolumeHeaderOffset);
-  if (h.blockSize < 512 || (h.blockSize & (h.blockSize - 1)) != 0)
-    return fail(ErrorCode::kMalformed, what, fmt::format("block size {} is not a power of two of at least 512", h.blockSize),
+  if (h.block_size < 512 || (h.block_size & (h.block_size - 1)) != 0)
+    return fail(ErrorCode::kMalformed, what, fmt::format("block size {} is not a power of two of at least 512", h.block_size),
                 kVolumeHeaderOffset + kVHBlockSize);
-  if (h.totalBlocks == 0)
+  if (h.total_blocks == 0)
     return fail(ErrorCode::kMalformed, what, "total block count is 0", kVolumeHeaderOffset + kVHBlockSize + 4);
   return h;
 }
@@ -290,25 +312,25 @@ Result<std::shared_ptr<const Volume>> Volume::open(SourcePtr src, Diagnostics* d
   const auto& h = v->info_.header;
   if (h.signature == kHFSXSigWord && v->info_.how == "hfs+") v->info_.how = "hfsx";
   v->info_.journaled = (h.attributes & kHFSVolumeJournaledBit) != 0;
-  v->info_.volume_bytes = uint64_t(h.totalBlocks) * h.blockSize;
+  v->info_.volume_bytes = uint64_t(h.total_blocks) * h.block_size;
   if (v->info_.volume_bytes > src->size() && diags)
     diags->warning(kVolumeHeaderOffset + kVHBlockSize + 4, what,
-                   fmt::format("the volume claims {} blocks ({} bytes) but only {} bytes are present", h.totalBlocks,
+                   fmt::format("the volume claims {} blocks ({} bytes) but only {} bytes are present", h.total_blocks,
                                v->info_.volume_bytes, src->size()));
   const std::string disp = src->name();  // the volume name is known only once the catalog is read
-  const ForkSource::Geometry g{h.blockSize, h.totalBlocks};
-  auto ext_fork = ForkSource::make(src, g, {h.extentsFile.extents.begin(), h.extentsFile.extents.end()},
-                                   h.extentsFile.logicalSize, disp + ":extents file", disp + ": extents overflow file");
+  const ForkSource::Geometry g{h.block_size, h.total_blocks};
+  auto ext_fork = ForkSource::make(src, g, {h.extents_file.extents.begin(), h.extents_file.extents.end()},
+                                   h.extents_file.logical_size, disp + ":extents file", disp + ": extents overflow file");
   if (!ext_fork) return fail(ext_fork.error());
   UPSCOPE_TRY(v->extents_, BTree::open(*ext_fork, "extents B-tree", disp));
-  UPSCOPE_TRY(auto cat_ext, v->fork_extents(kHFSCatalogFileID, false, h.catalogFile, disp + ": catalog file"));
-  UPSCOPE_TRY(auto cat_fork, ForkSource::make(src, g, std::move(cat_ext), h.catalogFile.logicalSize,
+  UPSCOPE_TRY(auto cat_ext, v->fork_extents(kHFSCatalogFileID, false, h.catalog_file, disp + ": catalog file"));
+  UPSCOPE_TRY(auto cat_fork, ForkSource::make(src, g, std::move(cat_ext), h.catalog_file.logical_size,
                                               disp + ":catalog file", disp + ": catalog file"));
   UPSCOPE_TRY(v->catalog_, BTree::open(cat_fork, "catalog B-tree", disp));
-  if (h.attributesFile.logicalSize) {
+  if (h.attributes_file.logical_size) {
     auto attr = [&]() -> Status {
-      UPSCOPE_TRY(auto ext, v->fork_extents(kHFSAttributesFileID, false, h.attributesFile, disp + ": attributes file"));
-      UPSCOPE_TRY(auto fork, ForkSource::make(src, g, std::move(ext), h.attributesFile.logicalSize,
+      UPSCOPE_TRY(auto ext, v->fork_extents(kHFSAttributesFileID, false, h.attributes_file, disp + ": attributes file"));
+      UPSCOPE_TRY(auto fork, ForkSource::make(src, g, std::move(ext), h.attributes_file.logical_size,
                                               disp + ":attributes file", disp + ": attributes file"));
       UPSCOPE_TRY(v->attributes_, BTree::open(fork, "attributes B-tree", disp));
       return {};

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "hfs/structs.hpp"
+#include "hfs/records.hpp"
 #include "inspect/diagnostics.hpp"
 #include "inspect/result.hpp"
 #include "inspect/source.hpp"
@@ -36,34 +36,34 @@ struct CatalogEntry {
   uint32_t special = 0;   // iNodeNum (hard link), linkCount (iNode file), rawDevice
   uint32_t file_type = 0, creator = 0;
   uint32_t text_encoding = 0;
-  HFSPlusForkData data, rsrc;
+  Fork data, rsrc;
   uint64_t record_offset = 0;  // of the record in the catalog file, for messages
 
-  bool is_folder() const { return record_type == kHFSPlusFolderRecord; }
-  bool is_file() const { return record_type == kHFSPlusFileRecord; }
-  bool is_hard_link() const { return is_file() && file_type == kHardLinkFileType && creator == kHFSPlusCreator; }
-  bool is_dir_link() const { return is_file() && file_type == kHFSAliasType && creator == kHFSAliasCreator; }
-  bool is_symlink() const {
-    return is_file() && ((mode & 0170000) == 0120000 || (file_type == kSymLinkFileType && creator == kSymLinkCreator));
-  }
+  bool is_folder() const;
+  bool is_file() const;
+  bool is_hard_link() const;
+  bool is_dir_link() const;
+  bool is_symlink() const;
   bool compressed() const { return (owner_flags & 0x20) != 0; }  // UF_COMPRESSED
+  // Hard links to an iNode file (its link count), else 1.
+  uint32_t link_count() const;
   // Mode with the type bits filled in when the BSD info was never set (mode 0).
   uint16_t effective_mode() const;
 };
 
 struct Xattr {
   std::string name;
-  uint32_t record_type = 0;        // kHFSPlusAttrInlineData or kHFSPlusAttrForkData
+  uint32_t record_type = 0;        // kHFSPlusAttrInlineData or kHFSPlusAttrForkData (structs.hpp)
   std::vector<uint8_t> inline_data;
-  HFSPlusForkData fork;            // fork data attributes
-  std::vector<HFSPlusExtentDescriptor> extents;  // fork data: the record's extents plus kHFSPlusAttrExtents records
-  uint64_t size() const { return record_type == kHFSPlusAttrForkData ? fork.logicalSize : inline_data.size(); }
+  Fork fork;            // fork data attributes
+  std::vector<Extent> extents;  // fork data: the record's extents plus kHFSPlusAttrExtents records
+  uint64_t size() const;
 };
 
 struct VolumeInfo {
   std::string how;        // "hfs+", "hfsx", "hfs+ in an hfs wrapper"
   uint64_t offset = 0;    // of the HFS+ volume inside the given source (non-zero with a wrapper)
-  HFSPlusVolumeHeader header;
+  VolumeHeader header;
   bool journaled = false;
   bool case_sensitive = false;  // HFSX with a binary-compare catalog
   std::string name;              // the root folder's name
@@ -92,7 +92,7 @@ class Volume : public std::enable_shared_from_this<Volume> {
   const VolumeInfo& info() const { return info_; }
   const Source& source() const { return *vol_; }  // the HFS+ volume's bytes
   std::string display_name() const;                // "disk.dmg[hfs+ 'name']"
-  uint32_t block_size() const { return info_.header.blockSize; }
+  uint32_t block_size() const { return info_.header.block_size; }
 
   // Folder or file record by CNID (through its thread record).
   Result<CatalogEntry> entry(uint32_t cnid) const;
@@ -128,13 +128,13 @@ class Volume : public std::enable_shared_from_this<Volume> {
   Result<Counts> count_records() const;
   uint32_t private_dir_id() const { return private_dir_; }
   uint32_t private_dir_dirs_id() const { return private_dir_dirs_; }
-  const BTree& catalog() const { return *catalog_; }
+  BTreeShape catalog_shape() const;
 
  private:
   Volume() = default;
-  Result<std::vector<HFSPlusExtentDescriptor>> fork_extents(uint32_t file_id, bool resource,
-                                                            const HFSPlusForkData& fork, const std::string& what) const;
-  Result<SourcePtr> fork_source(uint32_t file_id, bool resource, const HFSPlusForkData& fork,
+  Result<std::vector<Extent>> fork_extents(uint32_t file_id, bool resource,
+                                                            const Fork& fork, const std::string& what) const;
+  Result<SourcePtr> fork_source(uint32_t file_id, bool resource, const Fork& fork,
                                 const std::string& name) const;
   bool names_equal(const std::u16string& a, const std::u16string& b) const;
 
@@ -147,7 +147,7 @@ class Volume : public std::enable_shared_from_this<Volume> {
 };
 
 // Fork/volume metadata parsing shared with the tests.
-Result<HFSPlusVolumeHeader> parse_volume_header(Bytes b, const std::string& what);
+Result<VolumeHeader> parse_volume_header(Bytes b, const std::string& what);
 // "2022-01-14T07:19:42Z"-style seconds since 1970 from an HFS+ date (GMT); 0 stays 0.
 int64_t unix_time(uint32_t hfs_date);
 std::string fourcc(uint32_t v);           // "hlnk"

@@ -11,6 +11,7 @@
 
 #include "hfs/extract.hpp"
 #include "hfs/locate.hpp"
+#include "hfs/structs.hpp"
 #include "hfs/volume.hpp"
 #include "inspect/hash.hpp"
 #include "test_support.hpp"
@@ -128,7 +129,7 @@ TEST_CASE("hfs: dfvfs_hfsplus_zlib.dmg names, CNIDs, sizes and SHA-256s", "[hfs]
   const Volume& v = *opened->volume;
   CHECK(v.info().name == "hfsplus_test");
   CHECK(v.info().header.signature == kHFSPlusSigWord);
-  CHECK(v.info().header.blockSize == 4096);
+  CHECK(v.info().header.block_size == 4096);
   CHECK_FALSE(v.info().case_sensitive);
   // CNIDs: MANIFEST §2 (passwords.txt 23, another_file 21) and fshfsinfo -F for the rest.
   struct Want { const char* path; uint32_t cnid; uint64_t size; const char* sha; };
@@ -142,7 +143,7 @@ TEST_CASE("hfs: dfvfs_hfsplus_zlib.dmg names, CNIDs, sizes and SHA-256s", "[hfs]
     INFO(w.path);
     auto e = at(v, w.path);
     CHECK(e.id == w.cnid);
-    CHECK(e.data.logicalSize == w.size);
+    CHECK(e.data.logical_size == w.size);
     CHECK(sha256(v, w.path) == w.sha);
     CHECK(e.owner_id == 501);
     CHECK(e.group_id == 20);
@@ -152,7 +153,7 @@ TEST_CASE("hfs: dfvfs_hfsplus_zlib.dmg names, CNIDs, sizes and SHA-256s", "[hfs]
   auto link = at(v, "/a_link");
   CHECK(link.id == 22);
   CHECK(link.is_symlink());
-  CHECK(link.data.logicalSize == 24);
+  CHECK(link.data.logical_size == 24);
   auto target = v.symlink_target(link);
   REQUIRE(target);
   CHECK(*target == "a_directory/another_file");
@@ -194,7 +195,7 @@ TEST_CASE("hfs: radare2 src dmgs hold swapped Hello and World", "[hfs]") {
     CHECK(sha256(*v, "/World") == "66a045b452102c59d840ec097d59d9467e13a3f34f6494e539ffd32c1bb35f18");
     CHECK(at(*v, "/Hello").id == 21);
     CHECK(at(*v, "/World").id == 22);
-    CHECK(at(*v, "/.journal").data.logicalSize == 524288);
+    CHECK(at(*v, "/.journal").data.logical_size == 524288);
     CHECK(at(*v, "/.journal").id == 24);
     if (std::string(name) == "r2/src.dmg")  // each image has its own journal; this one's per 7zz x
       CHECK(sha256(*v, "/.journal") == "099d28e8ce2ab52f9b0b30d6e023e98494bd55fc586819150e86db77c21a6077");
@@ -286,7 +287,7 @@ TEST_CASE("hfs: generated HFS+ image agrees with 7zz and fshfsinfo", "[hfs]") {
   }
   // Fragmented file: 20 extents, 12 of them from extents-overflow records.
   auto frag = at(*v, "/fragmented.bin");
-  CHECK(frag.data.extents[7].blockCount != 0);
+  CHECK(frag.data.extents[7].block_count != 0);
   auto hard_a = at(*v, "/hardlink_a"), hard_b = at(*v, "/docs/hardlink_b");
   CHECK(hard_a.is_hard_link());
   auto ta = v->resolve_link(hard_a), tb = v->resolve_link(hard_b);
