@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -92,6 +93,47 @@ void encode_component(const Component& c, const std::string& digest, int64_t det
   r.code_hash = c.code_hash;
   r.details = details;
 }
+
+// The first of equal digests, by index into one vector of them, in a flat open-addressed table:
+// a hash node per digest cost more than the rest of the step (a first build has 10^5 of them, and
+// fresh pages fault). Digests are SHA-256 output, so their first eight bytes are the hash.
+class FirstOf {
+ public:
+  FirstOf(const std::vector<std::string>& digests, size_t expected) : digests_(digests) {
+    size_t cap = 16;
+    while (cap < 2 * expected) cap *= 2;
+    slots_.assign(cap, kEmpty);
+  }
+  // The first index added whose digest equals digests[i]'s (i itself when there was none).
+  size_t add(size_t i) {
+    if (2 * (used_ + 1) > slots_.size()) grow();
+    const size_t s = slot(digests_[i]);
+    if (slots_[s] != kEmpty) return slots_[s];
+    slots_[s] = i;
+    ++used_;
+    return i;
+  }
+
+ private:
+  static constexpr size_t kEmpty = SIZE_MAX;
+  // The slot holding digest `d`, or the empty one where it goes.
+  size_t slot(const std::string& d) const {
+    uint64_t h = 0;
+    std::memcpy(&h, d.data(), std::min<size_t>(d.size(), sizeof h));
+    const size_t mask = slots_.size() - 1;
+    for (size_t s = h & mask;; s = (s + 1) & mask)
+      if (slots_[s] == kEmpty || digests_[slots_[s]] == d) return s;
+  }
+  void grow() {
+    std::vector<size_t> old = std::move(slots_);
+    slots_.assign(old.size() * 2, kEmpty);
+    for (size_t k : old)
+      if (k != kEmpty) slots_[slot(digests_[k])] = k;
+  }
+  const std::vector<std::string>& digests_;
+  std::vector<size_t> slots_;
+  size_t used_ = 0;
+};
 
 // A members blob names a build the catalogue does not have.
 Error missing_build(const std::string& db, int64_t key) {
@@ -294,24 +336,27 @@ Result<std::optional<int64_t>> write_build(Store& store, PreparedBuild& p, const
   // Only what no build stored before is written: usually a few components of a new build.
   UPSCOPE_TRY(std::vector<int64_t> keys, store.find_components(digests));
   std::vector<size_t> missing;
-  std::unordered_map<std::string_view, size_t> first_of;  // one row per digest, however often it occurs
+  std::vector<size_t> first(n);  // one row per digest, however often it occurs
+  FirstOf first_of(digests, static_cast<size_t>(std::count(keys.begin(), keys.end(), 0)));
   for (size_t i = 0; i < n; ++i)
-    if (keys[i] == 0 && first_of.emplace(digests[i], i).second) missing.push_back(i);
+    if (keys[i] == 0 && (first[i] = first_of.add(i)) == i) missing.push_back(i);
   if (!missing.empty()) {
     // Their distinct details, by the digests prepare_build computed; each encoded from the first
     // component that has it.
     std::vector<std::string> dd;
     std::vector<size_t> dsource;  // component index
-    std::unordered_map<std::string_view, size_t> dindex;
+    FirstOf dindex(p.details_digests, missing.size());
+    std::vector<size_t> dat(p.details_digests.size());  // where a first details digest is in dd
     std::vector<size_t> dof(missing.size());  // missing[j]'s index in dd
     for (size_t j = 0; j < missing.size(); ++j) {
       const size_t i = missing[j];
-      auto [it, fresh] = dindex.emplace(p.details_digests[i], dd.size());
-      if (fresh) {
+      const size_t f = dindex.add(i);
+      if (f == i) {
+        dat[i] = dd.size();
         dd.push_back(p.details_digests[i]);
         dsource.push_back(i);
       }
-      dof[j] = it->second;
+      dof[j] = dat[f];
     }
     UPSCOPE_TRY(std::vector<int64_t> dkeys, store.find_details(dd));
     std::vector<size_t> dnew;  // indices in dd
@@ -340,7 +385,7 @@ Result<std::optional<int64_t>> write_build(Store& store, PreparedBuild& p, const
     UPSCOPE_CHECK(take_keys(missing, got, digests, keys,
                             [&](const std::vector<std::string>& d) { return store.find_components(d); }, store.name()));
     for (size_t i = 0; i < n; ++i)
-      if (keys[i] == 0) keys[i] = keys[first_of.at(digests[i])];
+      if (keys[i] == 0) keys[i] = keys[first[i]];
   }
   for (size_t i = 0; i < n; ++i)
     if (keys[i] <= 0)

@@ -231,6 +231,37 @@ std::set<std::string> change_ids(const json& diff_doc) {
   }                                                                    \
   static void fn(Kind kind)
 
+// One build whose components share contents: the same binary at a second path (one details row,
+// two component rows) and a component listed twice (one row, two members). Each loads back in place.
+CATALOG_TEST("components sharing content within a build are stored once and load back in order", "[catalog]",
+             shared_content) {
+  auto dir = scratch_dir("catalog-shared");
+  const std::string db = new_db(kind, dir, "c");
+  auto cat = open_new(db);
+  BuildInventory inv = inventory_of(build_path(0));
+  REQUIRE(inv.components.size() >= 3);
+  size_t binary = 0;
+  while (binary < inv.components.size() && inv.components[binary].functions.empty()) ++binary;
+  REQUIRE(binary < inv.components.size());
+  Component moved = inv.components[binary];
+  moved.id += "-copy";
+  moved.path += "-copy";
+  inv.components.insert(inv.components.begin() + 1, moved);
+  inv.components.push_back(inv.components[2]);
+  inv.components.push_back(moved);
+  auto r = cat.add(inv);
+  REQUIRE(r);
+  CHECK(r->status == catalog::AddStatus::kAdded);
+  auto back = cat.load(r->build.id);
+  REQUIRE(back);
+  check_equal(inv, *back);
+  // Adding it again finds every row.
+  inv.source += "-again";
+  auto again = cat.add(inv);
+  REQUIRE(again);
+  CHECK(again->status == catalog::AddStatus::kAlreadyPresent);
+}
+
 CATALOG_TEST("a stored inventory loads back equal field by field", "[catalog]", roundtrip) {
   auto dir = scratch_dir("catalog-roundtrip");
   const std::string db = new_db(kind, dir, "c");
