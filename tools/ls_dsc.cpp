@@ -6,27 +6,20 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "dsc_common.hpp"
-#include "inspect/hash.hpp"
+#include "dyld_cache/cache.hpp"
 #include "inspect/progress.hpp"
-#include "inspect/text.hpp"
 #include "inspect/thread_pool.hpp"
 #include "ls_registry.hpp"
-#include "macho/macho.hpp"
-#include "reports/text_table.hpp"
+#include "reports/dsc.hpp"
 
 namespace upscope::cli {
 namespace {
 
 using namespace dyld_cache;
 
-struct Row {
-  size_t image = 0;
-  std::optional<uint32_t> version;
-  std::optional<Uuid> macho_uuid;
-  CodeHash code;
-  std::string content;
-  std::optional<Error> error;
+// A listing row and what reading its image reported.
+struct Read {
+  reports::DscListRow row;
   Diagnostics diags;
 };
 
@@ -38,7 +31,7 @@ bool selected(const Image& img, const std::string& prefix) {
 }
 
 // The rows of images idx: read together, so that their code hashes run side by side (image_details).
-std::vector<Row> read_rows(const Cache& c, std::span<const size_t> idx, bool code_hash, std::optional<HashKind> content) {
+std::vector<Read> read_rows(const Cache& c, std::span<const size_t> idx, bool code_hash, std::optional<HashKind> content) {
   ImageOptions opt;
   opt.exports = opt.function_starts = opt.local_symbols = opt.const_hash = false;
   opt.code_hash = code_hash;
@@ -46,11 +39,11 @@ std::vector<Row> read_rows(const Cache& c, std::span<const size_t> idx, bool cod
   for (size_t i : idx) imgs.push_back(&c.images[i]);
   std::vector<Diagnostics> diags(idx.size());
   auto details = c.image_details(imgs, diags, opt);
-  std::vector<Row> rows(idx.size());
+  std::vector<Read> rows(idx.size());
   for (size_t k = 0; k < idx.size(); ++k) {
-    Row& r = rows[k];
+    reports::DscListRow& r = rows[k].row;
     r.image = idx[k];
-    r.diags = std::move(diags[k]);
+    rows[k].diags = std::move(diags[k]);
     auto& d = details[k];
     if (!d) {
       r.error = d.error();
@@ -71,7 +64,7 @@ std::vector<Row> read_rows(const Cache& c, std::span<const size_t> idx, bool cod
 int list_dsc(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
   const bool json = ctx.global.output_format() == Format::kJson;
   Diagnostics diags;
-  auto c = open_cache(input.source, sibling_opener(input.source), diags);
+  auto c = open_cache(input.source, siblings_of(input.source), diags);
   if (!c) {
     print_error(c.error().in_file(req.image));
     return kExitError;
@@ -87,25 +80,12 @@ int list_dsc(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
     return kExitError;
   }
 
-  const bool code_hash = !req.no_code_hash;
-  const std::string hash_key = req.hash ? to_string(*req.hash) : "";
-  auto doc = reports::make_document("dsc-ls");
-  doc["path"] = req.image;
-  doc["arch"] = c->main().arch;
-  doc["uuid"] = uuid_string(Bytes(c->main().header.uuid, 16));
-  reports::Json files = reports::Json::array();
-  for (const auto& f : c->files) files.push_back(f.name);
-  doc["files"] = std::move(files);
-  doc["image_count"] = c->images.size();
-  doc["code_hash"] = code_hash;
-  doc["hash"] = req.hash ? reports::Json(hash_key) : reports::Json(nullptr);
-  reports::Json rows = reports::Json::array();
-
-  std::vector<std::string> head = {"PATH", "UUID", "VERSION", "TEXT"};
-  if (code_hash) head.push_back("CODE HASH");
-  if (req.hash) head.push_back(hash_key);
-  reports::TextTable tab(head);
-
+  reports::DscListing listing;
+  listing.image = req.image;
+  listing.code_hash = !req.no_code_hash;
+  listing.hash = req.hash;
+  listing.rows.reserve(picks.size());
+  const bool code_hash = listing.code_hash;
   int rc = kExitOk;
   uint64_t text_total = 0;
   for (size_t i : picks) text_total += c->images[i].text_size;
@@ -120,48 +100,22 @@ int list_dsc(Context& ctx, const LsRequest& req, const IdentifiedInput& input) {
         auto [first, last] = batches[b];
         return read_rows(*c, std::span(picks).subspan(first, last - first), code_hash, req.hash);
       },
-      [&](size_t, std::vector<Row> batch) {
+      [&](size_t, std::vector<Read> batch) {
         c->release_pages();
-        for (Row& r : batch) {
-          const Image& img = c->images[r.image];
-          progress.advance(img.text_size);
+        for (Read& r : batch) {
+          progress.advance(c->images[r.row.image].text_size);
           diags.append(r.diags);
-          std::optional<Uuid> uuid = img.uuid ? img.uuid : r.macho_uuid;
-          const std::string uuid_s = uuid ? uuid_string(Bytes(uuid->data(), 16)) : "";
-          const std::string version = r.version ? macho::version_string(*r.version) : "";
-          reports::Json j{{"index", img.index}, {"path", img.path}, {"address", fmt::format("{:#x}", img.address)}};
-          j["uuid"] = uuid ? reports::Json(uuid_s) : reports::Json(nullptr);
-          j["current_version"] = r.version ? reports::Json(version) : reports::Json(nullptr);
-          j["text_size"] = img.text_size;
-          if (auto l = c->locate(img.address)) j["file"] = c->files[l->file].name;
-          if (code_hash) {
-            j["code_hash"] = r.error ? reports::Json(nullptr) : reports::Json(r.code.sha256);
-            j["code_bytes"] = r.code.bytes;
-          }
-          if (req.hash) j[hash_key] = r.content.empty() ? reports::Json(nullptr) : reports::Json(r.content);
-          if (r.error) {
-            j["error"] = reports::to_json(*r.error);
+          if (r.row.error) {
             rc = kExitError;
+            if (!json) print_error(*r.row.error);
           }
-          std::vector<std::string> row = {img.path, uuid ? uuid_s : "-", r.version ? version : "-",
-                                          img.text_size ? human_size(img.text_size) : "-"};
-          if (code_hash) row.push_back(r.error ? "ERROR" : r.code.sha256);
-          if (req.hash) row.push_back(r.content.empty() ? "-" : r.content);
-          tab.add_row(std::move(row));
-          if (r.error && !json) print_error(*r.error);
-          rows.push_back(std::move(j));
+          listing.rows.push_back(std::move(r.row));
         }
         return true;
       });
   progress.finish();
-  int out_rc;
-  if (json) {
-    doc["images"] = std::move(rows);
-    doc["diagnostics"] = reports::to_json(diags);
-    out_rc = emit(ctx, doc);
-  } else {
-    out_rc = emit(ctx, tab.str());
-  }
+  const int out_rc = json ? emit(ctx, reports::dsc_ls_document(*c, listing, diags))
+                          : emit(ctx, reports::dsc_ls_text(*c, listing));
   if (print_diagnostics(ctx, req.image, diags)) rc = kExitError;
   return out_rc != kExitOk ? out_rc : rc;
 }

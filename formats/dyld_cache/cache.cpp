@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "dyld_cache/slide.hpp"
+#include "dyld_cache/structs.hpp"
 #include "inspect/checked.hpp"
 #include "inspect/text.hpp"
 
@@ -33,13 +34,55 @@ std::optional<ByteReader> table(const CacheFile& f, const char* what, uint64_t o
   return *f.bytes.sub(off, *size);
 }
 
-}  // namespace
-
-Uuid CacheFile::uuid() const {
+Uuid uuid_at(const uint8_t* p) {
   Uuid u;
-  std::memcpy(u.data(), header.uuid, 16);
+  std::memcpy(u.data(), p, 16);
   return u;
 }
+
+// The model of a raw header that holds only its first mappingOffset bytes (the rest zero).
+CacheHeader header_model(const dyld_cache_header& h) {
+  const uint32_t size = h.mappingOffset;
+  auto opt = [size](size_t offset, auto v) -> std::optional<decltype(v)> {
+    if (size > offset) return v;
+    return std::nullopt;
+  };
+  CacheHeader m;
+  m.magic.assign(h.magic, sizeof h.magic);
+  m.mapping_offset = h.mappingOffset;
+  m.mapping_count = h.mappingCount;
+  m.images_offset_old = h.imagesOffsetOld;
+  m.images_count_old = h.imagesCountOld;
+  m.cache_type = opt(offsetof(dyld_cache_header, cacheType), h.cacheType);
+  m.platform = opt(offsetof(dyld_cache_header, platform), h.platform);
+  m.format_version_and_flags = opt(offsetof(dyld_cache_header, formatVersionAndFlags), h.formatVersionAndFlags);
+  m.os_version = opt(offsetof(dyld_cache_header, osVersion), h.osVersion);
+  m.shared_region_start = opt(offsetof(dyld_cache_header, sharedRegionStart), h.sharedRegionStart);
+  m.shared_region_size = opt(offsetof(dyld_cache_header, sharedRegionSize), h.sharedRegionSize);
+  m.max_slide = opt(offsetof(dyld_cache_header, maxSlide), h.maxSlide);
+  m.images_offset = opt(offsetof(dyld_cache_header, imagesOffset), h.imagesOffset);
+  m.images_count = opt(offsetof(dyld_cache_header, imagesCount), h.imagesCount);
+  m.cache_sub_type = opt(offsetof(dyld_cache_header, cacheSubType), h.cacheSubType);
+  m.symbol_file_uuid = opt(offsetof(dyld_cache_header, symbolFileUUID) + 15, uuid_at(h.symbolFileUUID));
+  m.uuid = uuid_at(h.uuid);
+  m.code_signature_offset = h.codeSignatureOffset;
+  m.code_signature_size = h.codeSignatureSize;
+  m.local_symbols_offset = h.localSymbolsOffset;
+  m.local_symbols_size = h.localSymbolsSize;
+  m.dyld_in_cache_mh = h.dyldInCacheMH;
+  m.dyld_in_cache_entry = h.dyldInCacheEntry;
+  m.images_text_offset = h.imagesTextOffset;
+  m.images_text_count = h.imagesTextCount;
+  m.dylibs_trie_addr = h.dylibsTrieAddr;
+  m.dylibs_trie_size = h.dylibsTrieSize;
+  m.alt_platform = h.altPlatform;
+  m.alt_os_version = h.altOsVersion;
+  m.subcache_array_offset = h.subCacheArrayOffset;
+  m.subcache_array_count = h.subCacheArrayCount;
+  return m;
+}
+
+}  // namespace
 
 Result<CacheFile> read_cache_file(SourcePtr src, std::string suffix, Diagnostics& diags) {
   CacheFile f;
@@ -77,7 +120,9 @@ Result<CacheFile> read_cache_file(SourcePtr src, std::string suffix, Diagnostics
                fmt::format("the {:#x}-byte header (mappingOffset) runs past the end of the file ({:#x} bytes)",
                            mapping_offset, size));
   // Fields at or past mappingOffset do not exist in this layout: keep them zero.
-  std::memcpy(&f.header, f.bytes.data().data(), std::min<size_t>(mapping_offset, sizeof(dyld_cache_header)));
+  dyld_cache_header h{};
+  std::memcpy(&h, f.bytes.data().data(), std::min<size_t>(mapping_offset, sizeof(dyld_cache_header)));
+  f.header = header_model(h);
   if (mapping_count > kMaxMappings)
     return err(ErrorCode::kMalformed, fmt::format("mappingCount {} exceeds {} (dyld's limit)", mapping_count, kMaxMappings),
                0x14);
@@ -96,8 +141,7 @@ Result<CacheFile> read_cache_file(SourcePtr src, std::string suffix, Diagnostics
     f.mappings.push_back(x);
   }
   // mapping_and_slide_info (macOS 11 / iOS 14 on) carries per-mapping slide info and flags.
-  if (f.has_field(offsetof(dyld_cache_header, mappingWithSlideCount)) && f.header.mappingWithSlideCount) {
-    const auto& h = f.header;
+  if (h.mappingWithSlideCount) {  // zero when absent
     if (h.mappingWithSlideCount != mapping_count) {
       diags.error(0x13c, f.name + ": dyld_cache_header",
                   fmt::format("mappingWithSlideCount {} differs from mappingCount {}: slide info ignored",
@@ -120,10 +164,10 @@ Result<CacheFile> read_cache_file(SourcePtr src, std::string suffix, Diagnostics
         dst.flags = m.flags;
       }
     }
-  } else if (f.header.slideInfoSizeUnused && f.mappings.size() > 1) {
+  } else if (h.slideInfoSizeUnused && f.mappings.size() > 1) {
     // Before macOS 11 / iOS 14 a single slide info described the second (DATA) mapping.
-    f.mappings[1].slide_info_offset = f.header.slideInfoOffsetUnused;
-    f.mappings[1].slide_info_size = f.header.slideInfoSizeUnused;
+    f.mappings[1].slide_info_offset = h.slideInfoOffsetUnused;
+    f.mappings[1].slide_info_size = h.slideInfoSizeUnused;
   }
   for (size_t i = 0; i < f.mappings.size(); ++i) {
     auto& m = f.mappings[i];
@@ -142,7 +186,7 @@ Result<CacheFile> read_cache_file(SourcePtr src, std::string suffix, Diagnostics
   return f;
 }
 
-bool Cache::subcaches_v2() const { return main().has_field(offsetof(dyld_cache_header, cacheSubType)); }
+bool Cache::subcaches_v2() const { return main().header.cache_sub_type.has_value(); }
 
 namespace {
 
@@ -150,8 +194,8 @@ void read_images(Cache& c, Diagnostics& diags) {
   const CacheFile& f = c.main();
   const auto& h = f.header;
   const bool new_layout = f.header_size() >= offsetof(dyld_cache_header, imagesCount);
-  const uint64_t off = new_layout ? h.imagesOffset : h.imagesOffsetOld;
-  const uint64_t count = new_layout ? h.imagesCount : h.imagesCountOld;
+  const uint64_t off = new_layout ? h.images_offset.value_or(0) : h.images_offset_old;
+  const uint64_t count = new_layout ? h.images_count.value_or(0) : h.images_count_old;
   auto path_at = [&](uint64_t i, uint64_t path_off) -> std::string {
     if (path_off >= f.bytes.size()) {
       diags.error(path_off, f.name + fmt::format(": image {}", i),
@@ -181,14 +225,14 @@ void read_images(Cache& c, Diagnostics& diags) {
     }
   }
   // imagesText: UUID and __TEXT size per image (same list, matched by address).
-  if (!f.has_field(offsetof(dyld_cache_header, imagesTextCount)) || !h.imagesTextCount) return;
-  auto t = table(f, "image text table", h.imagesTextOffset, h.imagesTextCount, sizeof(dyld_cache_image_text_info), diags);
+  if (!h.images_text_count) return;
+  auto t = table(f, "image text table", h.images_text_offset, h.images_text_count, sizeof(dyld_cache_image_text_info), diags);
   if (!t) return;
   const bool build = c.images.empty();
   std::vector<size_t> order(c.images.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return c.images[a].address < c.images[b].address; });
-  for (uint64_t i = 0; i < h.imagesTextCount; ++i) {
+  for (uint64_t i = 0; i < h.images_text_count; ++i) {
     auto r = *t->read<dyld_cache_image_text_info>(i * 32);
     Uuid u;
     std::memcpy(u.data(), r.uuid, 16);
@@ -223,7 +267,7 @@ void read_images(Cache& c, Diagnostics& diags) {
 std::string expected_name(const Cache& c, const std::string& suffix) {
   std::string base = c.main().name;
   constexpr std::string_view dev = ".development";
-  if (c.main().header.cacheType == 2 && base.ends_with(dev)) base.erase(base.size() - dev.size());
+  if (c.main().header.cache_type == 2u && base.ends_with(dev)) base.erase(base.size() - dev.size());
   return base + suffix;
 }
 
@@ -233,18 +277,19 @@ bool plain_suffix(std::string_view s) {
 
 void open_subcaches(Cache& c, const OpenSibling& open_sibling, Diagnostics& diags) {
   const CacheFile& m = c.main();
-  if (!m.has_field(offsetof(dyld_cache_header, subCacheArrayCount)) || !m.header.subCacheArrayCount) return;
+  const CacheHeader& h = m.header;
+  if (!h.subcache_array_count) return;
   const bool v2 = c.subcaches_v2();
   const uint64_t es = v2 ? sizeof(dyld_subcache_entry) : sizeof(dyld_subcache_entry_v1);
-  if (m.header.subCacheArrayCount > kMaxSubcaches) {
+  if (h.subcache_array_count > kMaxSubcaches) {
     diags.error(offsetof(dyld_cache_header, subCacheArrayCount), m.name + ": dyld_cache_header",
                 fmt::format("subCacheArrayCount {} exceeds {} (no cache has that many files): subcaches not opened",
-                            m.header.subCacheArrayCount, kMaxSubcaches));
+                            h.subcache_array_count, kMaxSubcaches));
     return;
   }
-  auto t = table(m, "subcache array", m.header.subCacheArrayOffset, m.header.subCacheArrayCount, es, diags);
+  auto t = table(m, "subcache array", h.subcache_array_offset, h.subcache_array_count, es, diags);
   if (!t) return;
-  for (uint64_t i = 0; i < m.header.subCacheArrayCount; ++i) {
+  for (uint64_t i = 0; i < h.subcache_array_count; ++i) {
     Subcache s;
     s.index = i;
     if (v2) {
@@ -304,7 +349,7 @@ void open_subcaches(Cache& c, const OpenSibling& open_sibling, Diagnostics& diag
     }
     if (f->uuid() != s.uuid) {
       s.error = fmt::format("subcache UUID {} does not match the main cache's entry {} (subcache {})",
-                            uuid_str(f->header.uuid), uuid_str(s.uuid.data()), s.index);
+                            uuid_str(f->header.uuid.data()), uuid_str(s.uuid.data()), s.index);
       diags.error(std::nullopt, name, s.error);
       continue;
     }
@@ -320,7 +365,8 @@ void open_subcaches(Cache& c, const OpenSibling& open_sibling, Diagnostics& diag
 
 void open_symbols(Cache& c, const OpenSibling& open_sibling, Diagnostics& diags) {
   const CacheFile& m = c.main();
-  if (!m.has_field(offsetof(dyld_cache_header, symbolFileUUID) + 15) || all_zero(m.header.symbolFileUUID, 16)) return;
+  const auto& want = m.header.symbol_file_uuid;
+  if (!want || all_zero(want->data(), 16)) return;
   const std::string name = expected_name(c, ".symbols");
   auto src = open_sibling(".symbols");
   if (!src) {
@@ -334,10 +380,10 @@ void open_symbols(Cache& c, const OpenSibling& open_sibling, Diagnostics& diags)
     diags.error(std::nullopt, name, fmt::format("symbols file cannot be read: {}", f.error().message()));
     return;
   }
-  if (std::memcmp(f->header.uuid, m.header.symbolFileUUID, 16) != 0) {
+  if (f->uuid() != *want) {
     diags.error(std::nullopt, name,
                 fmt::format("symbols file UUID {} does not match the main cache's symbolFileUUID {}",
-                            uuid_str(f->header.uuid), uuid_str(m.header.symbolFileUUID)));
+                            uuid_str(f->header.uuid.data()), uuid_str(want->data())));
     return;
   }
   c.symbols_file = c.files.size();
@@ -385,7 +431,7 @@ Result<Cache> open_cache(SourcePtr main, const OpenSibling& open_sibling, Diagno
   UPSCOPE_TRY(CacheFile f, read_cache_file(std::move(main), "", diags));
   c.files.push_back(std::move(f));
   const CacheFile& m = c.main();
-  c.base_address = !m.mappings.empty() ? m.mappings[0].address : m.header.sharedRegionStart;
+  c.base_address = !m.mappings.empty() ? m.mappings[0].address : m.header.shared_region_start.value_or(0);
   read_images(c, diags);
   open_subcaches(c, open_sibling, diags);
   open_symbols(c, open_sibling, diags);
@@ -406,6 +452,16 @@ Result<Cache> open_cache(const std::string& main_path, Diagnostics& diags) {
     }
     return r;
   }, diags);
+}
+
+OpenSibling siblings_of(const SourcePtr& main) {
+  const auto* fs = dynamic_cast<const FileSource*>(main.get());
+  std::string path = fs ? fs->file().path() : std::string();
+  return [path](const std::string& suffix) -> Result<SourcePtr> {
+    if (path.empty())
+      return fail(ErrorCode::kNotFound, "dyld cache", "the main cache is not a file on disk: siblings cannot be opened");
+    return FileSource::open(path + suffix);
+  };
 }
 
 Result<Location> Cache::locate(uint64_t vmaddr) const {

@@ -15,7 +15,6 @@
 #include <span>
 #include <vector>
 
-#include "dyld_cache/structs.hpp"
 #include "inspect/byte_reader.hpp"
 #include "inspect/diagnostics.hpp"
 #include "inspect/hash.hpp"
@@ -45,21 +44,41 @@ struct Mapping {
   std::optional<SlideInfo> slide;                                  // set when slide info is present and sane
 };
 
-// One file of the cache: its header (fields at or past mappingOffset are zero), mappings and bytes.
+// The header fields upscope reads (the raw dyld_cache_header stays private to the reader). A field
+// exists iff mappingOffset is past its start (dyld's rule, docs/formats/dyld-cache.md §1): optional
+// where absence differs from zero; the rest (sizes, counts, where zero means none) are zero when absent.
+struct CacheHeader {
+  std::string magic;  // the 16 raw bytes
+  // In every layout (the reader rejects a header shorter than 0x20 bytes).
+  uint32_t mapping_offset = 0;  // the header's size
+  uint32_t mapping_count = 0, images_offset_old = 0, images_count_old = 0;
+  std::optional<uint64_t> cache_type;
+  std::optional<uint32_t> platform, format_version_and_flags, os_version;
+  std::optional<uint64_t> shared_region_start, shared_region_size, max_slide;
+  std::optional<uint32_t> images_offset, images_count;  // the 32-bit image table of newer layouts
+  std::optional<uint32_t> cache_sub_type;               // its presence marks v2 (fileSuffix) subcache entries
+  std::optional<Uuid> symbol_file_uuid;                 // when all 16 bytes are inside the header
+  // Zero when absent.
+  Uuid uuid{};
+  uint64_t code_signature_offset = 0, code_signature_size = 0, local_symbols_offset = 0, local_symbols_size = 0;
+  uint64_t dyld_in_cache_mh = 0, dyld_in_cache_entry = 0, images_text_offset = 0, images_text_count = 0;
+  uint64_t dylibs_trie_addr = 0, dylibs_trie_size = 0;
+  uint32_t alt_platform = 0, alt_os_version = 0, subcache_array_offset = 0, subcache_array_count = 0;
+};
+
+// One file of the cache: its header, mappings and bytes.
 struct CacheFile {
   std::string name;    // "dyld_shared_cache_arm64e.01" (the source's name)
   std::string suffix;  // "" for the main file, ".01", ".symbols" ...
   SourcePtr source;
   ByteReader bytes;    // whole file (zero-copy when the source is contiguous)
   std::shared_ptr<std::vector<uint8_t>> scratch;  // backing store when it is not (shared: copies stay valid)
-  dyld_cache_header header{};
+  CacheHeader header;
   std::string arch;    // from the magic
   std::vector<Mapping> mappings;
 
-  uint32_t header_size() const { return header.mappingOffset; }
-  // A header field exists iff mappingOffset > its offset (dyld's own rule, docs/formats/dyld-cache.md §1).
-  bool has_field(size_t offset) const { return header.mappingOffset > offset; }
-  Uuid uuid() const;
+  uint32_t header_size() const { return header.mapping_offset; }
+  Uuid uuid() const { return header.uuid; }
 };
 
 struct Subcache {
@@ -126,6 +145,12 @@ struct ImageOptions {
   bool local_symbols = false;
 };
 
+// The image holding an address, and the segment when that is not the image's __TEXT.
+struct AddressOwner {
+  const Image* image = nullptr;
+  std::string segment;  // "" when the image's __TEXT holds it
+};
+
 class Cache {
  public:
   std::vector<CacheFile> files;      // [0] = main; then opened subcaches; then .symbols
@@ -145,6 +170,8 @@ class Cache {
   // The image whose __TEXT range (imagesText, or the next image's start) holds vmaddr.
   const Image* image_at(uint64_t vmaddr) const;
   const Image* find_image(std::string_view install_path) const;
+  // image_at, else the image one of whose other segments (not the shared __LINKEDIT) holds vmaddr.
+  AddressOwner owner_at(uint64_t vmaddr) const;
 
   // Rebased pointers in [vmaddr, vmaddr+size), decoded from each mapping's slide info (v2, v3, v5).
   std::vector<SlidPointer> slid_pointers(uint64_t vmaddr, uint64_t size, Diagnostics& diags) const;
@@ -183,7 +210,14 @@ class Cache {
 // the image moves; the code hash is the layout-independent one).
 Result<std::string> image_content_hash(const Cache& c, const ImageDetail& d, HashKind kind);
 
+// image_detail of every image, in table order, on `jobs` threads (0: every core); an image that cannot be
+// read is nullopt and its error a diagnostic; diagnostics are merged into diags in image order.
+std::vector<std::optional<ImageDetail>> all_image_details(const Cache& c, unsigned jobs, const ImageOptions& opt,
+                                                          Diagnostics& diags);
+
 using OpenSibling = std::function<Result<SourcePtr>(const std::string& suffix)>;
+// Opens siblings next to main when it is a file on disk (a FileSource); otherwise none can be.
+OpenSibling siblings_of(const SourcePtr& main);
 
 // Opens the main cache file and its siblings (subcaches, .symbols) in the same directory by name.
 Result<Cache> open_cache(const std::string& main_path, Diagnostics& diags);

@@ -24,9 +24,11 @@
 #include <fmt/format.h>
 
 #include "dyld_cache/cache.hpp"
+#include "dyld_cache/structs.hpp"
 #include "disasm/normalize.hpp"
 #include "inspect/checked.hpp"
 #include "inspect/hash.hpp"
+#include "inspect/thread_pool.hpp"
 #include "macho/linkedit.hpp"
 #include "macho/structs.hpp"
 
@@ -235,16 +237,58 @@ Result<std::string> image_content_hash(const Cache& c, const ImageDetail& d, Has
   return h.hex_digest();
 }
 
+std::vector<std::optional<ImageDetail>> all_image_details(const Cache& c, unsigned jobs, const ImageOptions& opt,
+                                                          Diagnostics& diags) {
+  std::vector<std::optional<ImageDetail>> out(c.images.size());
+  ThreadPool pool(resolve_jobs(jobs));
+  struct Read {
+    std::optional<ImageDetail> d;
+    Diagnostics diags;
+  };
+  ordered_parallel_map(
+      pool, c.images.size(), pool.size() * 8,
+      [&](size_t i) {
+        Read r;
+        auto d = c.image_detail(c.images[i], r.diags, opt);
+        if (d) r.d = std::move(*d);
+        else r.diags.add(d.error());
+        return r;
+      },
+      [&](size_t i, Read r) {
+        out[i] = std::move(r.d);
+        diags.append(r.diags);
+        if (i % 32 == 31) c.release_pages();  // bounded RSS on multi-GB caches
+        return true;
+      });
+  return out;
+}
+
+AddressOwner Cache::owner_at(uint64_t vmaddr) const {
+  if (const Image* img = image_at(vmaddr)) return {img, ""};
+  ImageOptions none;
+  none.exports = none.function_starts = none.code_hash = false;
+  for (const auto& cand : images) {
+    Diagnostics ignored;
+    auto d = image_detail(cand, ignored, none);
+    if (!d) continue;
+    AddressOwner o;
+    for (const auto& s : d->macho.segments)
+      if (s.segname != "__LINKEDIT" && vmaddr >= s.vmaddr && vmaddr - s.vmaddr < s.vmsize) o = {&cand, s.segname};
+    if (o.image) return o;
+  }
+  return {};
+}
+
 std::optional<LocalSymbols> Cache::local_symbols(const Image& img, Diagnostics& diags) const {
   const CacheFile* f = symbols_file ? &files[*symbols_file] : &main();
   const auto& h = f->header;
-  if (!f->has_field(offsetof(dyld_cache_header, localSymbolsSize)) || !h.localSymbolsSize) return std::nullopt;
+  if (!h.local_symbols_size) return std::nullopt;
   const std::string where = f->name + ": local symbols";
-  auto info_r = f->bytes.sub(h.localSymbolsOffset, h.localSymbolsSize);
+  auto info_r = f->bytes.sub(h.local_symbols_offset, h.local_symbols_size);
   if (!info_r) {
-    diags.error(h.localSymbolsOffset, where,
-                fmt::format("{:#x}+{:#x} runs past the end of the file ({:#x} bytes)", h.localSymbolsOffset,
-                            h.localSymbolsSize, f->bytes.size()));
+    diags.error(h.local_symbols_offset, where,
+                fmt::format("{:#x}+{:#x} runs past the end of the file ({:#x} bytes)", h.local_symbols_offset,
+                            h.local_symbols_size, f->bytes.size()));
     return std::nullopt;
   }
   const ByteReader info = *info_r;

@@ -9,7 +9,6 @@ namespace upscope::dyld_cache {
 namespace {
 using Json = nlohmann::ordered_json;
 std::string hex(uint64_t v) { return fmt::format("{:#x}", v); }
-std::string uuid_of(const uint8_t* p) { return uuid_string(Bytes(p, 16)); }
 }  // namespace
 
 Json mapping_json(const Mapping& m) {
@@ -30,51 +29,47 @@ Json mapping_json(const Mapping& m) {
 }
 
 Json header_json(const CacheFile& f) {
-  const auto& h = f.header;
-  Json j{{"magic", printable(Bytes(reinterpret_cast<const uint8_t*>(h.magic), 16))},
+  const CacheHeader& h = f.header;
+  Json j{{"magic", printable(bytes_of(h.magic))},
          {"arch", f.arch},
-         {"header_size", hex(h.mappingOffset)},
-         {"uuid", uuid_of(h.uuid)},
-         {"mapping_count", h.mappingCount}};
-  auto has = [&](size_t off) { return f.has_field(off); };
-  if (has(offsetof(dyld_cache_header, cacheType))) j["cache_type"] = cache_type_name(h.cacheType);
-  if (has(offsetof(dyld_cache_header, platform))) {
-    j["platform"] = platform_name(h.platform);
-    j["format_version"] = h.formatVersionAndFlags & 0xff;
-    j["flags"] = hex(h.formatVersionAndFlags);
+         {"header_size", hex(h.mapping_offset)},
+         {"uuid", uuid_string(h.uuid)},
+         {"mapping_count", h.mapping_count}};
+  if (h.cache_type) j["cache_type"] = cache_type_name(*h.cache_type);
+  if (h.platform) {
+    const uint32_t flags = h.format_version_and_flags.value_or(0);
+    j["platform"] = platform_name(*h.platform);
+    j["format_version"] = flags & 0xff;
+    j["flags"] = hex(flags);
   }
-  if (has(offsetof(dyld_cache_header, osVersion))) j["os_version"] = os_version_string(h.osVersion);
-  if (has(offsetof(dyld_cache_header, altPlatform)) && h.altPlatform) {
-    j["alt_platform"] = platform_name(h.altPlatform);
-    j["alt_os_version"] = os_version_string(h.altOsVersion);
+  if (h.os_version) j["os_version"] = os_version_string(*h.os_version);
+  if (h.alt_platform) {
+    j["alt_platform"] = platform_name(h.alt_platform);
+    j["alt_os_version"] = os_version_string(h.alt_os_version);
   }
-  if (has(offsetof(dyld_cache_header, sharedRegionStart))) {
-    j["shared_region_start"] = hex(h.sharedRegionStart);
-    j["shared_region_size"] = hex(h.sharedRegionSize);
-    j["max_slide"] = hex(h.maxSlide);
+  if (h.shared_region_start) {
+    j["shared_region_start"] = hex(*h.shared_region_start);
+    j["shared_region_size"] = hex(h.shared_region_size.value_or(0));
+    j["max_slide"] = hex(h.max_slide.value_or(0));
   }
-  if (has(offsetof(dyld_cache_header, dyldInCacheMH)) && h.dyldInCacheMH) {
-    j["dyld_in_cache_mh"] = hex(h.dyldInCacheMH);
-    j["dyld_in_cache_entry"] = hex(h.dyldInCacheEntry);
+  if (h.dyld_in_cache_mh) {
+    j["dyld_in_cache_mh"] = hex(h.dyld_in_cache_mh);
+    j["dyld_in_cache_entry"] = hex(h.dyld_in_cache_entry);
   }
-  if (has(offsetof(dyld_cache_header, dylibsTrieAddr)) && h.dylibsTrieSize) {
-    j["dylibs_trie_addr"] = hex(h.dylibsTrieAddr);
-    j["dylibs_trie_size"] = h.dylibsTrieSize;
+  if (h.dylibs_trie_size) {
+    j["dylibs_trie_addr"] = hex(h.dylibs_trie_addr);
+    j["dylibs_trie_size"] = h.dylibs_trie_size;
   }
-  if (h.localSymbolsSize) {
-    j["local_symbols_offset"] = hex(h.localSymbolsOffset);
-    j["local_symbols_size"] = h.localSymbolsSize;
+  if (h.local_symbols_size) {
+    j["local_symbols_offset"] = hex(h.local_symbols_offset);
+    j["local_symbols_size"] = h.local_symbols_size;
   }
-  if (h.codeSignatureSize) {
-    j["code_signature_offset"] = hex(h.codeSignatureOffset);
-    j["code_signature_size"] = h.codeSignatureSize;
+  if (h.code_signature_size) {
+    j["code_signature_offset"] = hex(h.code_signature_offset);
+    j["code_signature_size"] = h.code_signature_size;
   }
-  if (has(offsetof(dyld_cache_header, symbolFileUUID) + 15)) {
-    bool zero = true;
-    for (uint8_t b : h.symbolFileUUID) zero = zero && b == 0;
-    if (!zero) j["symbol_file_uuid"] = uuid_of(h.symbolFileUUID);
-  }
-  if (has(offsetof(dyld_cache_header, cacheSubType)) && h.cacheType == 2) j["cache_sub_type"] = h.cacheSubType;
+  if (h.symbol_file_uuid && *h.symbol_file_uuid != Uuid{}) j["symbol_file_uuid"] = uuid_string(*h.symbol_file_uuid);
+  if (h.cache_sub_type && h.cache_type == 2u) j["cache_sub_type"] = *h.cache_sub_type;
   return j;
 }
 
@@ -125,8 +120,8 @@ Json to_json(const Cache& c, const std::vector<std::optional<ImageDetail>>& deta
   j["header"] = header_json(c.main());
   Json files = Json::array();
   for (const auto& f : c.files) {
-    Json fj{{"name", f.name}, {"suffix", f.suffix}, {"size", f.bytes.size()}, {"uuid", uuid_of(f.header.uuid)},
-            {"header_size", hex(f.header.mappingOffset)}};
+    Json fj{{"name", f.name}, {"suffix", f.suffix}, {"size", f.bytes.size()}, {"uuid", uuid_string(f.header.uuid)},
+            {"header_size", hex(f.header.mapping_offset)}};
     Json ms = Json::array();
     for (const auto& m : f.mappings) ms.push_back(mapping_json(m));
     fj["mappings"] = std::move(ms);

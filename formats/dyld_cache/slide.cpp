@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "dyld_cache/structs.hpp"
 #include "inspect/checked.hpp"
 
 namespace upscope::dyld_cache {

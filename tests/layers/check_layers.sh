@@ -28,13 +28,11 @@ for dir in tools reports catalog libinspect/analysis; do
   forbid "$dir" "[a-z_0-9]+/structs\.hpp" "a raw on-disk struct header included outside its format"
 done
 # Nor through another header: a format's header that includes its structs.hpp (directly or through
-# its other headers) is private to the format. The dyld cache still exposes its raw header in its
-# model (issue 26), so it is the listed exception.
+# its other headers) is private to the format.
 private_leaks=$(python3 - "$src" <<'PY'
 import os, re, sys
 src = sys.argv[1]
 inc = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
-exceptions = {"dyld_cache"}
 def includes(path):
     with open(path, errors="replace") as f:
         return inc.findall(f.read())
@@ -42,7 +40,7 @@ private = set()
 fmt_root = os.path.join(src, "formats")
 for fmt in sorted(os.listdir(fmt_root)):
     d = os.path.join(fmt_root, fmt)
-    if not os.path.isdir(d) or fmt in exceptions:
+    if not os.path.isdir(d):
         continue
     heads = {f"{fmt}/{h}": includes(os.path.join(d, h)) for h in os.listdir(d) if h.endswith(".hpp")}
     leaking = {f"{fmt}/structs.hpp"}
