@@ -9,6 +9,7 @@
 
 #include "chunklist/chunklist.hpp"
 #include "inspect/diagnostics.hpp"
+#include "reports/json.hpp"
 #include "udif/disk_image.hpp"
 
 namespace upscope::reports {
