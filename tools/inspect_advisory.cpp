@@ -1,6 +1,6 @@
 // `upscope inspect ADVISORY`: an advisory page (text, HTML, Markdown) as its entries: component,
 // placement and why, impact, CVEs. The verdict from them is `upscope verdict ADVISORY`.
-#include "analysis/advisory_placement.hpp"
+#include "advisory/advisory.hpp"
 #include "inspect_registry.hpp"
 
 namespace upscope::cli {
@@ -12,8 +12,7 @@ InspectResult inspect_advisory(const Context&, const SourcePtr& src, const Ident
   if (!bytes) { r.error = make_error(ErrorCode::kUnsupported, "security advisory", "input is not mapped"); return r; }
   auto a = advisory::parse(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), "");
   if (!a) { r.error = a.error(); return r; }
-  r.json = advisory::to_json(*a);
-  r.text = advisory::to_text(*a);
+  r.set_report(reports::advisory_report(*a));
   return r;
 }
 

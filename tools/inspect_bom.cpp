@@ -13,8 +13,7 @@ InspectResult inspect_bom(const Context&, const SourcePtr& src, const Identifica
   if (!bytes) { r.error = bytes.error(); return r; }
   auto b = bom::parse(ByteReader(*bytes), src->name());
   if (!b) { r.error = b.error(); return r; }
-  r.json = bom::to_json(*b);
-  r.text = bom::to_text(*b);
+  r.set_report(reports::bom_report(*b));
   r.diagnostics = b->diagnostics;
   return r;
 }

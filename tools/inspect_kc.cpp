@@ -1,9 +1,6 @@
 // `upscope inspect` for kernel collections and IM4P payloads. A fileset gets the Mach-O report of
-// inspect_macho.cpp (header, segments, every fileset entry's header) plus the collection view:
-// kind (Boot/System/Aux KC), kernel version, entry and kext counts, __PRELINK_INFO summary. An
-// IM4P gets its DER fields and, when the payload is a kernelcache, the same collection view.
-#include <fmt/format.h>
-
+// inspect_macho.cpp plus the collection view (reports/format_reports.hpp); an IM4P gets its DER
+// fields and, when the payload is a kernelcache, the same collection view.
 #include "img4/im4p.hpp"
 #include "inspect_registry.hpp"
 #include "kc/kc.hpp"
@@ -11,22 +8,6 @@
 
 namespace upscope::cli {
 namespace {
-
-void add_collection(InspectResult& r, const kc::KernelCollection& kc) {
-  reports::Json j = kc::to_json(kc);
-  j.erase("entries");  // `upscope ls` lists them; the Mach-O report already shows each header
-  r.json["kernel_collection"] = std::move(j);
-  r.text += fmt::format("  collection: {} ({})\n", kc::to_string(kc.kind), kc.kind_reason);
-  if (!kc.layers.empty()) {
-    std::string s;
-    for (const auto& l : kc.layers) s += (s.empty() ? "" : " > ") + l;
-    r.text += fmt::format("  unwrapped: {}\n", s);
-  }
-  if (!kc.boot_kc_id.empty()) r.text += fmt::format("  links against Boot KC: {}\n", kc.boot_kc_id);
-  r.text += fmt::format("  kernel version: {}\n", kc.kernel_version.empty() ? "(not found)" : kc.kernel_version);
-  r.text += fmt::format("  entries: {} ({} kexts{})\n", kc.entries.size(), kc.kext_count(),
-                        kc.prelink ? fmt::format(", {} in __PRELINK_INFO", kc.prelink->kexts.size()) : "");
-}
 
 InspectResult inspect_fileset(const Context& ctx, const SourcePtr& src, const Identification& id) {
   InspectResult r;
@@ -43,7 +24,7 @@ InspectResult inspect_fileset(const Context& ctx, const SourcePtr& src, const Id
   }
   for (const auto& d : kd.items())
     if (d.structure.rfind("PRELINK_INFO", 0) == 0) r.diagnostics.add(d);
-  add_collection(r, *kc);
+  reports::add_kernel_collection(r, *kc);
   return r;
 }
 
@@ -63,28 +44,15 @@ InspectResult inspect_im4p(const Context& ctx, const SourcePtr& src, const Ident
     r.error = p.error();
     return r;
   }
-  r.json["type"] = p->type;
-  r.json["description"] = p->description;
-  r.json["payload_offset"] = p->payload.base();
-  r.json["payload_length"] = p->payload.size();
-  r.json["payload_compression"] = p->payload_kind();
-  r.json["encrypted"] = p->has_keybag;
-  if (p->compression)
-    r.json["compression"] = {{"algorithm", p->compression->algorithm},
-                             {"uncompressed_size", p->compression->uncompressed_size}};
-  r.text += fmt::format("  type: {}\n  description: {}\n  payload: {} bytes at {:#x}, {}{}\n", p->type, p->description,
-                        p->payload.size(), p->payload.base(), p->payload_kind(), p->has_keybag ? ", encrypted" : "");
-  if (p->has_keybag) return r;
+  if (p->has_keybag) {  // encrypted: the payload cannot be read
+    r.set_report(reports::im4p_report(*p, nullptr));
+    return r;
+  }
   kc::OpenOptions opt;
   opt.jobs = ctx.global.jobs;
   opt.content_hash.reset();
   auto kc = kc::open(src, r.diagnostics, opt);
-  if (!kc) {
-    r.json["kernel_collection"] = nullptr;
-    r.text += fmt::format("  payload is not a Mach-O kernelcache: {}\n", kc.error().message());
-    return r;
-  }
-  add_collection(r, *kc);
+  r.set_report(reports::im4p_report(*p, &kc));
   return r;
 }
 

@@ -1,6 +1,5 @@
-// `upscope inspect` reports for patches and archives: BXDIFF50/4x, RIDIFF10, Apple Archive (AEA: inspect_aea.cpp).
-#include <fmt/format.h>
-
+// `upscope inspect` for patches and archives: BXDIFF50/4x, RIDIFF10, Apple Archive (AEA: inspect_aea.cpp);
+// the reports are reports/format_reports.hpp's.
 #include "aa/aa.hpp"
 #include "bxdiff50/bxdiff50.hpp"
 #include "inspect/thread_pool.hpp"
@@ -17,8 +16,7 @@ InspectResult inspect_bxdiff(const Context& ctx, const SourcePtr& src, const Ide
   po.pool = &pool;
   auto p = bxdiff50::parse(*src, po);
   if (!p) { r.error = p.error(); return r; }
-  r.json = bxdiff50::to_json(*p);
-  r.text = bxdiff50::to_text(*p);
+  r.set_report(reports::patch_report(*p));
   r.diagnostics = p->diagnostics;
   return r;
 }
@@ -30,8 +28,7 @@ InspectResult inspect_ridiff(const Context& ctx, const SourcePtr& src, const Ide
   po.pool = &pool;
   auto p = ridiff10::parse(*src, po);
   if (!p) { r.error = p.error(); return r; }
-  r.json = ridiff10::to_json(*p);
-  r.text = ridiff10::to_text(*p);
+  r.set_report(reports::patch_report(*p));
   r.diagnostics = p->diagnostics;
   return r;
 }
@@ -45,17 +42,7 @@ InspectResult inspect_aa(const Context& ctx, const SourcePtr& src, const Identif
   ro.pool = &pool;
   auto l = aa::list(*bytes, ro);
   if (!l) { r.error = l.error(); return r; }
-  r.json = aa::to_json(*l);
-  size_t files = 0, dirs = 0, links = 0, unsafe = 0;
-  for (const auto& e : l->entries) {
-    auto t = e.type();
-    files += t == 'F';
-    dirs += t == 'D';
-    links += t == 'L';
-    unsafe += !e.unsafe_path_reason().empty();
-  }
-  r.text = fmt::format("  {} entries: {} files, {} directories, {} symlinks{} (list them with `upscope aa list`)\n",
-                       l->entries.size(), files, dirs, links, unsafe ? fmt::format(", {} UNSAFE paths", unsafe) : "");
+  r.set_report(reports::apple_archive_report(*l));
   r.diagnostics = l->diagnostics;
   return r;
 }

@@ -11,14 +11,16 @@
 #include "inspect/diagnostics.hpp"
 #include "inspect/probe.hpp"
 #include "inspect/source.hpp"
+#include "reports/format_reports.hpp"
 
 namespace upscope::cli {
 
-struct InspectResult {
-  reports::Json json = reports::Json::object();  // the format's report, under "report" in the document
-  std::string text;                              // the same for people
-  Diagnostics diagnostics;                       // what the reader survived
-  std::optional<Error> error;                    // set when the input could not be read at all
+// The format's report (json under "report" in the document, text for people) and how reading went.
+struct InspectResult : reports::FormatReport {
+  Diagnostics diagnostics;     // what the reader survived
+  std::optional<Error> error;  // set when the input could not be read at all
+
+  void set_report(reports::FormatReport report) { static_cast<reports::FormatReport&>(*this) = std::move(report); }
 };
 
 using InspectFn = std::function<InspectResult(const Context&, const SourcePtr&, const Identification&)>;

@@ -1,7 +1,6 @@
 // `upscope inspect UPDATE`: an OTA/RSR update package (zip, zip64, or extracted directory): asset
-// metadata, the classification with its evidence, and the table of files and payloads.
-#include <fmt/format.h>
-
+// metadata, the classification with its evidence, and the table of files and payloads
+// (reports/format_reports.hpp).
 #include "inspect_registry.hpp"
 #include "update_common.hpp"
 #include "zip/archive.hpp"
@@ -26,22 +25,12 @@ InspectResult inspect_update(const Context& ctx, const SourcePtr& src, const Ide
     // A zip that is not an update package (an IPSW, any archive): its member count only.
     auto a = zip::open(src);
     if (!a) { r.error = a.error(); return r; }
-    r.json["format"] = "zip";
-    r.json["update_package"] = false;
-    r.json["zip64"] = a->zip64;
-    r.json["members"] = a->members.size();
-    r.text = fmt::format("  zip archive{}, {} members; no update metadata (not an OTA/RSR package)\n",
-                         a->zip64 ? " (zip64)" : "", a->members.size());
+    r.set_report(reports::zip_report(*a));
     r.diagnostics = a->diagnostics;
     return r;
   }
   if (!p) { r.error = p.error(); return r; }
-  r.json = ota::to_json(*p);
-  r.json["update_package"] = true;
-  auto touched = ota::touched_paths(*p);
-  r.json["touched"] = touched.size();
-  r.text = ota::to_text(*p);
-  r.text += fmt::format("  {} device paths written, patched or removed (list them with `upscope ls`)\n", touched.size());
+  r.set_report(reports::update_report(*p, ota::touched_paths(*p).size()));
   r.diagnostics = p->diagnostics;
   return r;
 }

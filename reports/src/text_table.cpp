@@ -12,6 +12,16 @@ size_t display_width(const std::string& s) {
   return n;
 }
 
+std::string indent(const std::string& text, const std::string& pad) {
+  std::string out;
+  for (size_t b = 0, e; b < text.size(); b = e + 1) {
+    e = text.find('\n', b);
+    if (e == std::string::npos) e = text.size();
+    out += pad + text.substr(b, e - b) + "\n";
+  }
+  return out;
+}
+
 TextTable::TextTable(std::vector<std::string> headers, std::vector<Align> align)
     : headers_(std::move(headers)), align_(std::move(align)) {
   align_.resize(headers_.size(), Align::kLeft);

@@ -25,4 +25,7 @@ class TextTable {
 // Display width of a UTF-8 string (code points; good enough for names and paths).
 size_t display_width(const std::string& s);
 
+// Every line of `text` after `pad`, each ending in a newline (a table nested under a heading).
+std::string indent(const std::string& text, const std::string& pad = "  ");
+
 }  // namespace upscope::reports
