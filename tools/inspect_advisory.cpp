@@ -2,6 +2,7 @@
 // placement and why, impact, CVEs. The verdict from them is `upscope verdict ADVISORY`.
 #include "advisory/advisory.hpp"
 #include "inspect_registry.hpp"
+#include "reports/format_reports.hpp"
 
 namespace upscope::cli {
 namespace {

@@ -6,6 +6,7 @@
 #include "identify/identify.hpp"
 #include "inspect/limits.hpp"
 #include "inspect_registry.hpp"
+#include "reports/format_reports.hpp"
 
 namespace upscope::cli {
 namespace {

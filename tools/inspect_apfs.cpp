@@ -3,6 +3,7 @@
 #include "apfs/container.hpp"
 #include "apfs/volume.hpp"
 #include "inspect_registry.hpp"
+#include "reports/format_reports.hpp"
 
 namespace upscope::cli {
 namespace {

@@ -2,6 +2,7 @@
 #include "bom/bom.hpp"
 #include "bom_input.hpp"
 #include "inspect_registry.hpp"
+#include "reports/format_reports.hpp"
 
 namespace upscope::cli {
 namespace {

@@ -2,6 +2,7 @@
 // reports/format_reports.hpp words them.
 #include "chunklist/chunklist.hpp"
 #include "inspect_registry.hpp"
+#include "reports/format_reports.hpp"
 
 namespace upscope::cli {
 namespace {

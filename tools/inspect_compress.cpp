@@ -8,6 +8,7 @@
 #include "compress/lzfse_blocks.hpp"
 #include "inspect_registry.hpp"
 #include "pbzx/pbzx.hpp"
+#include "reports/format_reports.hpp"
 
 namespace upscope::cli {
 namespace {

@@ -16,8 +16,7 @@ InspectResult inspect_dsc(const Context& ctx, const SourcePtr& src, const Identi
   dyld_cache::ImageOptions opt;
   opt.function_starts = false;
   auto details = dyld_cache::all_image_details(*c, ctx.global.jobs, opt, r.diagnostics);
-  r.json = reports::dsc_inspect_json(*c, details);
-  r.text = reports::dsc_inspect_text(*c, details);
+  r.set_report(reports::dsc_report(*c, details));
   return r;
 }
 

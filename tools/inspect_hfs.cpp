@@ -2,6 +2,7 @@
 // shape and its records counted by one pass over the leaves (reports/format_reports.hpp words them).
 #include "hfs/volume.hpp"
 #include "inspect_registry.hpp"
+#include "reports/format_reports.hpp"
 
 namespace upscope::cli {
 namespace {

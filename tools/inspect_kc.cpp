@@ -4,6 +4,7 @@
 #include "img4/im4p.hpp"
 #include "inspect_registry.hpp"
 #include "kc/kc.hpp"
+#include "reports/format_reports.hpp"
 #include "trustcache/trustcache.hpp"
 
 namespace upscope::cli {

@@ -5,6 +5,7 @@
 
 #include "inspect_registry.hpp"
 #include "macho/macho.hpp"
+#include "reports/format_reports.hpp"
 
 namespace upscope::cli {
 namespace {

@@ -4,6 +4,7 @@
 #include "bxdiff50/bxdiff50.hpp"
 #include "inspect/thread_pool.hpp"
 #include "inspect_registry.hpp"
+#include "reports/format_reports.hpp"
 #include "ridiff10/ridiff10.hpp"
 
 namespace upscope::cli {

@@ -5,6 +5,7 @@
 #include "inspect/limits.hpp"
 #include "inspect_registry.hpp"
 #include "pkg/pkg.hpp"
+#include "reports/format_reports.hpp"
 
 namespace upscope::cli {
 namespace {

@@ -4,6 +4,7 @@
 #include "inspect_registry.hpp"
 #include "manifest/semantic.hpp"
 #include "plist/tree.hpp"
+#include "reports/format_reports.hpp"
 
 namespace upscope::cli {
 namespace {

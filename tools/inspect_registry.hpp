@@ -11,7 +11,7 @@
 #include "inspect/diagnostics.hpp"
 #include "inspect/probe.hpp"
 #include "inspect/source.hpp"
-#include "reports/format_reports.hpp"
+#include "reports/format_report.hpp"
 
 namespace upscope::cli {
 

@@ -3,6 +3,7 @@
 // manifest lies. IM4Ps of a trust-cache type come here from inspect_kc.cpp's IM4P inspector.
 #include "img4/img4.hpp"
 #include "inspect_registry.hpp"
+#include "reports/format_reports.hpp"
 #include "trustcache/trustcache.hpp"
 
 namespace upscope::cli {

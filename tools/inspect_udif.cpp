@@ -2,6 +2,7 @@
 // opened, then the partition map of the decoded disk read (reports/format_reports.hpp words them).
 #include "inspect_registry.hpp"
 #include "partition/partition_map.hpp"
+#include "reports/format_reports.hpp"
 #include "udif/disk_image.hpp"
 
 namespace upscope::cli {

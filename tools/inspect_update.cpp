@@ -2,6 +2,7 @@
 // metadata, the classification with its evidence, and the table of files and payloads
 // (reports/format_reports.hpp).
 #include "inspect_registry.hpp"
+#include "reports/format_reports.hpp"
 #include "update_common.hpp"
 #include "zip/archive.hpp"
 

@@ -76,18 +76,8 @@ std::string images_table(const dc::Cache& c, const DscDetails& details) {
 
 }  // namespace
 
-Json dsc_inspect_json(const dc::Cache& c, const DscDetails& details) { return dc::to_json(c, details); }
-
-std::string dsc_inspect_text(const dc::Cache& c, const DscDetails& details) {
-  std::string t = summary_text(c);
-  const std::string tab = images_table(c, details);
-  for (size_t pos = 0; pos < tab.size();) {
-    size_t nl = tab.find('\n', pos);
-    if (nl == std::string::npos) nl = tab.size();
-    t += "    " + tab.substr(pos, nl - pos) + "\n";
-    pos = nl + 1;
-  }
-  return t;
+FormatReport dsc_report(const dc::Cache& c, const DscDetails& details) {
+  return {dc::to_json(c, details), summary_text(c) + indent(images_table(c, details), "    ")};
 }
 
 Json dsc_images_document(const std::string& path, const dc::Cache& c, const DscDetails& details, bool exports,

@@ -10,6 +10,7 @@
 #include "dyld_cache/cache.hpp"
 #include "inspect/diagnostics.hpp"
 #include "inspect/hash.hpp"
+#include "reports/format_report.hpp"
 #include "reports/json.hpp"
 
 namespace upscope::reports {
@@ -18,8 +19,7 @@ namespace upscope::reports {
 using DscDetails = std::vector<std::optional<dyld_cache::ImageDetail>>;
 
 // `upscope inspect`: the report (header, files, subcaches, images) and its text.
-Json dsc_inspect_json(const dyld_cache::Cache& c, const DscDetails& details);
-std::string dsc_inspect_text(const dyld_cache::Cache& c, const DscDetails& details);
+FormatReport dsc_report(const dyld_cache::Cache& c, const DscDetails& details);
 
 // `dsc images PATH [--exports]`: with exports, each image's export names (JSON) or one line per
 // export (text).

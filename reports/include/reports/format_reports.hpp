@@ -30,6 +30,7 @@
 #include "pbzx/pbzx.hpp"
 #include "pkg/pkg.hpp"
 #include "plist/tree.hpp"
+#include "reports/format_report.hpp"
 #include "reports/json.hpp"
 #include "ridiff10/ridiff10.hpp"
 #include "trustcache/trustcache.hpp"
@@ -37,11 +38,6 @@
 #include "zip/archive.hpp"
 
 namespace upscope::reports {
-
-struct FormatReport {
-  Json json = Json::object();
-  std::string text;  // indented two spaces, under the input's own line
-};
 
 // Security advisory pages: the entries with their placement.
 FormatReport advisory_report(const advisory::Advisory& a);
