@@ -1,12 +1,13 @@
 // `upscope extract CACHE --image INSTALL_PATH -o OUT`: one dyld-cache image as a standalone Mach-O
 // (formats/dyld_cache/extract.hpp says what is and is not rebuilt).
+#include "extract_dsc.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include <fmt/format.h>
 
-#include "dsc_common.hpp"
 #include "dyld_cache/extract.hpp"
 
 namespace upscope::cli {
