@@ -49,7 +49,7 @@ VolumeRow describe(const hfs::Volume& vol, const hfs::FileEntry& e) {
   r.nlink = t.link_count();
   r.directory = t.is_folder();
   r.symlink = t.is_symlink();
-  r.regular = t.is_file() && !t.is_symlink() && (t.effective_mode() & 0170000) == 0100000;
+  r.regular = t.is_regular();
   if (compression) r.compression = fmt::format("{}({})", compression->method, compression->type);
   r.head = reports::hfs_row_head(e, compression, r.size);
   return r;

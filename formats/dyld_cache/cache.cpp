@@ -234,8 +234,7 @@ void read_images(Cache& c, Diagnostics& diags) {
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return c.images[a].address < c.images[b].address; });
   for (uint64_t i = 0; i < h.images_text_count; ++i) {
     auto r = *t->read<dyld_cache_image_text_info>(i * 32);
-    Uuid u;
-    std::memcpy(u.data(), r.uuid, 16);
+    const Uuid u = uuid_at(r.uuid);
     if (build) {
       Image img;
       img.index = i;
@@ -294,12 +293,12 @@ void open_subcaches(Cache& c, const OpenSibling& open_sibling, Diagnostics& diag
     s.index = i;
     if (v2) {
       auto e = *t->read<dyld_subcache_entry>(i * es);
-      std::memcpy(s.uuid.data(), e.uuid, 16);
+      s.uuid = uuid_at(e.uuid);
       s.vm_offset = e.cacheVMOffset;
       s.suffix = std::string(*t->fixed_string(i * es + 24, 32));
     } else {
       auto e = *t->read<dyld_subcache_entry_v1>(i * es);
-      std::memcpy(s.uuid.data(), e.uuid, 16);
+      s.uuid = uuid_at(e.uuid);
       s.vm_offset = e.cacheVMOffset;
       s.suffix = fmt::format(".{}", i + 1);
     }

@@ -18,9 +18,8 @@ constexpr uint64_t kMaxSymlink = 64 << 10;
 
 }  // namespace
 
-Result<std::vector<Extent>> Volume::fork_extents(uint32_t file_id, bool resource,
-                                                                  const Fork& fork,
-                                                                  const std::string& what) const {
+Result<std::vector<Extent>> Volume::fork_extents(uint32_t file_id, bool resource, const Fork& fork,
+                                                 const std::string& what) const {
   std::vector<Extent> out;
   uint64_t blocks = 0;
   for (const auto& e : fork.extents) {
@@ -68,9 +67,7 @@ Result<std::vector<Extent>> Volume::fork_extents(uint32_t file_id, bool resource
       return fail(ErrorCode::kMalformed, what, "extents overflow record is shorter than 8 extents", r.offset);
     Cursor ext(ByteReader(r.data, r.offset, "extents overflow record"));  // 8 HFSPlusExtentDescriptors
     for (int i = 0; i < 8 && blocks < need; ++i) {
-      Extent e{};
-      e.start_block = ext.u32be();
-      e.block_count = ext.u32be();
+      const Extent e = read_extent(ext);
       if (e.block_count == 0) break;
       out.push_back(e);
       blocks += e.block_count;
@@ -171,9 +168,7 @@ Result<std::vector<Xattr>> Volume::xattrs(uint32_t cnid) const {
         return fail(ErrorCode::kLimit, where, "more attribute extents than volume blocks", r.offset);
       Cursor ext(data, 8);  // HFSPlusAttrExtents: type, reserved, 8 extent descriptors (checked above)
       for (int i = 0; i < 8; ++i) {
-        Extent e{};
-        e.start_block = ext.u32be();
-        e.block_count = ext.u32be();
+        const Extent e = read_extent(ext);
         if (e.block_count) out.back().extents.push_back(e);
       }
     } else {

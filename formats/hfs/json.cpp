@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "hfs/structs.hpp"
-
 namespace upscope::hfs {
 
 nlohmann::ordered_json to_json(const Fork& f) {
@@ -21,10 +19,10 @@ nlohmann::ordered_json to_json(const VolumeInfo& v) {
   const auto& h = v.header;
   nlohmann::ordered_json j;
   j["name"] = v.name;
-  j["kind"] = h.signature == kHFSXSigWord ? "hfsx" : "hfs+";
+  j["kind"] = h.hfsx() ? "hfsx" : "hfs+";
   j["located_as"] = v.how;
   j["offset"] = v.offset;
-  j["signature"] = h.signature == kHFSXSigWord ? "HX" : "H+";
+  j["signature"] = h.hfsx() ? "HX" : "H+";
   j["version"] = h.version;
   j["attributes"] = fmt::format("0x{:08x}", h.attributes);
   j["journaled"] = v.journaled;

@@ -40,7 +40,7 @@ struct VolumeHeader {
   std::array<uint32_t, 8> finder_info{};
   Fork allocation_file, extents_file, catalog_file, attributes_file, startup_file;
 
-  bool hfsx() const { return signature == 0x4858; }  // 'HX': HFSX (case sensitivity is the catalog's)
+  bool hfsx() const;  // signature 'HX' (whether names compare case-sensitively is the catalog's)
 };
 
 // The shape of a B-tree, from its header record (BTHeaderRec).

@@ -39,15 +39,20 @@ constexpr uint64_t kForkDataSize = 80;
 
 // Decodes the kForkDataSize bytes at `off` of the cursor's view; a short view leaves the cursor
 // failed (check c.ok()).
+// One HFSPlusExtentDescriptor at the cursor (a short view leaves the cursor failed).
+inline Extent read_extent(Cursor& c) {
+  Extent e;
+  e.start_block = c.u32be();
+  e.block_count = c.u32be();
+  return e;
+}
+
 inline Fork read_fork_data(Cursor& c, uint64_t off) {
   Fork f;
   f.logical_size = c.at(off).u64be();
   f.clump_size = c.u32be();
   f.total_blocks = c.u32be();
-  for (auto& e : f.extents) {
-    e.start_block = c.u32be();
-    e.block_count = c.u32be();
-  }
+  for (auto& e : f.extents) e = read_extent(c);
   return f;
 }
 

@@ -142,6 +142,8 @@ std::string fourcc(uint32_t v) {
   return s;
 }
 
+bool VolumeHeader::hfsx() const { return signature == kHFSXSigWord; }
+
 bool CatalogEntry::is_folder() const { return record_type == kHFSPlusFolderRecord; }
 bool CatalogEntry::is_file() const { return record_type == kHFSPlusFileRecord; }
 bool CatalogEntry::is_hard_link() const {
@@ -150,6 +152,10 @@ bool CatalogEntry::is_hard_link() const {
 bool CatalogEntry::is_dir_link() const { return is_file() && file_type == kHFSAliasType && creator == kHFSAliasCreator; }
 bool CatalogEntry::is_symlink() const {
   return is_file() && ((mode & 0170000) == 0120000 || (file_type == kSymLinkFileType && creator == kSymLinkCreator));
+}
+
+bool CatalogEntry::is_regular() const {
+  return is_file() && !is_symlink() && (effective_mode() & 0170000) == 0100000;
 }
 
 uint32_t CatalogEntry::link_count() const {
@@ -269,7 +275,7 @@ Result<CatalogEntry> parse_catalog_record(Bytes key, Bytes data, uint64_t offset
 }
 
 std::string Volume::display_name() const {
-  return fmt::format("{}[{} '{}']", vol_->name(), info_.header.signature == kHFSXSigWord ? "hfsx" : "hfs+", info_.name);
+  return fmt::format("{}[{} '{}']", vol_->name(), info_.header.hfsx() ? "hfsx" : "hfs+", info_.name);
 }
 
 Result<std::shared_ptr<const Volume>> Volume::open(SourcePtr src, Diagnostics* diags) {
@@ -310,7 +316,7 @@ Result<std::shared_ptr<const Volume>> Volume::open(SourcePtr src, Diagnostics* d
   v->vol_ = src;
   UPSCOPE_TRY(v->info_.header, parse_volume_header(hb, what));
   const auto& h = v->info_.header;
-  if (h.signature == kHFSXSigWord && v->info_.how == "hfs+") v->info_.how = "hfsx";
+  if (h.hfsx() && v->info_.how == "hfs+") v->info_.how = "hfsx";
   v->info_.journaled = (h.attributes & kHFSVolumeJournaledBit) != 0;
   v->info_.volume_bytes = uint64_t(h.total_blocks) * h.block_size;
   if (v->info_.volume_bytes > src->size() && diags)
@@ -341,7 +347,7 @@ Result<std::shared_ptr<const Volume>> Volume::open(SourcePtr src, Diagnostics* d
       diags->add(attr.error());
     }
   }
-  v->info_.case_sensitive = h.signature == kHFSXSigWord && v->catalog_->header().keyCompareType == kHFSBinaryCompare;
+  v->info_.case_sensitive = h.hfsx() && v->catalog_->header().keyCompareType == kHFSBinaryCompare;
   UPSCOPE_TRY(CatalogEntry root, v->entry(kHFSRootFolderID));
   if (!root.is_folder())
     return fail(ErrorCode::kMalformed, disp + ": catalog", "CNID 2 (the root folder) is not a folder", root.record_offset);

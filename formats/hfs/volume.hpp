@@ -44,6 +44,8 @@ struct CatalogEntry {
   bool is_hard_link() const;
   bool is_dir_link() const;
   bool is_symlink() const;
+  // A regular file: not a folder or a symlink, and its (effective) mode says so.
+  bool is_regular() const;
   bool compressed() const { return (owner_flags & 0x20) != 0; }  // UF_COMPRESSED
   // Hard links to an iNode file (its link count), else 1.
   uint32_t link_count() const;
@@ -132,8 +134,8 @@ class Volume : public std::enable_shared_from_this<Volume> {
 
  private:
   Volume() = default;
-  Result<std::vector<Extent>> fork_extents(uint32_t file_id, bool resource,
-                                                            const Fork& fork, const std::string& what) const;
+  Result<std::vector<Extent>> fork_extents(uint32_t file_id, bool resource, const Fork& fork,
+                                           const std::string& what) const;
   Result<SourcePtr> fork_source(uint32_t file_id, bool resource, const Fork& fork,
                                 const std::string& name) const;
   bool names_equal(const std::u16string& a, const std::u16string& b) const;

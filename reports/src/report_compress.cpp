@@ -14,8 +14,10 @@ namespace upscope::reports {
 
 namespace {
 
+// Decoded bytes per stored byte; 0 (JSON) or "-" (text) for an empty stream.
+double ratio(uint64_t decoded, uint64_t stored) { return stored ? double(decoded) / double(stored) : 0.0; }
 std::string ratio_text(uint64_t decoded, uint64_t stored) {
-  return stored ? fmt::format("{:.2f}:1", double(decoded) / double(stored)) : "-";
+  return stored ? fmt::format("{:.2f}:1", ratio(decoded, stored)) : "-";
 }
 
 }  // namespace
@@ -49,7 +51,7 @@ FormatReport lzss_report(const compress::ComplzssHeader& h, const std::optional<
   r.json["platform_name"] = h.platform_name;
   r.json["root_path"] = h.root_path;
   r.json["trailing_bytes"] = h.trailing_bytes;
-  r.json["compression_ratio"] = h.encoded_size ? double(h.decoded_size) / h.encoded_size : 0.0;
+  r.json["compression_ratio"] = ratio(h.decoded_size, h.encoded_size);
   r.text += fmt::format("  complzss: {} -> {} bytes ({}), ratio {}\n", h.encoded_size, h.decoded_size,
                         human_size(h.decoded_size), ratio_text(h.decoded_size, h.encoded_size));
   if (!h.platform_name.empty() || !h.root_path.empty())
@@ -79,7 +81,7 @@ FormatReport lzfse_report(const compress::LzfseLayout& l) {
   r.json["block_count"] = l.blocks.size();
   r.json["decoded_size"] = l.decoded_size;
   r.json["encoded_size"] = l.end_offset;
-  r.json["compression_ratio"] = l.end_offset ? double(l.decoded_size) / l.end_offset : 0.0;
+  r.json["compression_ratio"] = ratio(l.decoded_size, l.end_offset);
   r.json["blocks"] = std::move(blocks);
   std::string kind_text;
   for (const auto& [k, n] : kinds) kind_text += fmt::format("{}{}×{}", kind_text.empty() ? "" : ", ", n, k);
@@ -101,7 +103,7 @@ FormatReport lzbitmap_report(const compress::LzbitmapLayout& l) {
   r.json["stored_chunks"] = stored;
   r.json["decoded_size"] = l.decoded_size;
   r.json["encoded_size"] = l.end_offset;
-  r.json["compression_ratio"] = l.end_offset ? double(l.decoded_size) / l.end_offset : 0.0;
+  r.json["compression_ratio"] = ratio(l.decoded_size, l.end_offset);
   r.json["chunks"] = std::move(chunks);
   r.text += fmt::format("  LZBITMAP: {} chunks ({} stored), {} -> {} bytes ({}), ratio {}\n", l.chunks.size(), stored,
                         l.end_offset, l.decoded_size, human_size(l.decoded_size), ratio_text(l.decoded_size, l.end_offset));

@@ -20,7 +20,7 @@ void merge_reader(Json& r, const Json& reader) {
 const char* hfs_type(const hfs::CatalogEntry& t) {
   if (t.is_folder()) return "directory";
   if (t.is_symlink()) return "symlink";
-  return (t.effective_mode() & 0170000) == 0100000 ? "file" : "other";
+  return t.is_regular() ? "file" : "other";
 }
 
 Json row_json(const VolumeRow& r, std::optional<HashKind> hk) {
