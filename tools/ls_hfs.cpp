@@ -14,7 +14,7 @@ namespace upscope::cli {
 namespace {
 
 // What `ls` shows of one HFS+ file (the first error kept when there are several).
-VolumeRow describe(const hfs::Volume& vol, const hfs::FileEntry& e) {
+VolumeRow describe(const hfs::Volume& vol, const hfs::FileEntry& e, bool json) {
   VolumeRow r;
   const auto& t = e.target;
   auto note = [&](const Error& err) {
@@ -51,7 +51,7 @@ VolumeRow describe(const hfs::Volume& vol, const hfs::FileEntry& e) {
   r.symlink = t.is_symlink();
   r.regular = t.is_regular();
   if (compression) r.compression = fmt::format("{}({})", compression->method, compression->type);
-  r.head = reports::hfs_row_head(e, compression, r.size);
+  if (json) r.head = reports::hfs_row_head(e, compression, r.size);
   return r;
 }
 
@@ -61,6 +61,7 @@ int list_hfs(Context& ctx, const LsRequest& opt, const IdentifiedInput& input) {
   const std::optional<HashKind> hk = opt.hash;
   const std::string& image = opt.image;
   const std::string path = opt.path.empty() ? "/" : opt.path;
+  const bool json = ctx.global.output_format() == Format::kJson;
   Diagnostics diags;
   auto opened = input.source ? hfs::open_source(input.source, &diags) : hfs::open_image(image, &diags);
   if (!opened) {
@@ -88,7 +89,7 @@ int list_hfs(Context& ctx, const LsRequest& opt, const IdentifiedInput& input) {
   VolumeFiles vf;
   vf.name = v.info().name;
   vf.count = entries.size();
-  vf.describe = [&](size_t i) { return describe(v, entries[i]); };
+  vf.describe = [&](size_t i) { return describe(v, entries[i], json); };
   vf.stored_size = [&](size_t i) -> uint64_t { return entries[i].target.data.logical_size; };
   vf.open_data = [&](size_t i) { return v.open_data(entries[i].target, entries[i].path); };
   vf.backing = &v.source();

@@ -148,6 +148,11 @@ Result<std::vector<uint8_t>> read_all(const Source& s, uint64_t cap) {
 Result<std::optional<Compression>> Volume::compression(const Inode& ino) const {
   if (!ino.compressed()) return std::optional<Compression>();
   UPSCOPE_TRY(auto xs, xattrs(ino.id));
+  return compression(ino, xs);
+}
+
+Result<std::optional<Compression>> Volume::compression(const Inode& ino, const std::vector<Xattr>& xs) const {
+  if (!ino.compressed()) return std::optional<Compression>();
   for (const auto& x : xs) {
     if (x.name != "com.apple.decmpfs") continue;
     Bytes head;

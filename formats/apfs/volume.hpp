@@ -119,6 +119,8 @@ class Volume : public std::enable_shared_from_this<Volume> {
   Result<std::string> symlink_target(const Inode& ino) const;
   // decmpfs header of a compressed inode (nullopt when not compressed).
   Result<std::optional<Compression>> compression(const Inode& ino) const;
+  // The same from the inode's xattrs when the caller has read them already (one B-tree scan less).
+  Result<std::optional<Compression>> compression(const Inode& ino, const std::vector<Xattr>& xs) const;
 
   Result<std::vector<Snapshot>> snapshots() const;
 

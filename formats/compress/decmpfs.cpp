@@ -40,8 +40,20 @@ class ChunkedSource final : public Source {
     while (done < out.size()) {
       uint64_t pos = off + done;
       size_t idx = static_cast<size_t>(pos / kChunk);
-      if (idx != cached_) UPSCOPE_CHECK(decode_chunk(idx));
       uint64_t in_chunk = pos - idx * kChunk;
+      const uint64_t whole = std::min(kChunk, size_ - idx * kChunk);
+      if (in_chunk == 0 && out.size() - done >= whole && idx != cached_) {
+        // The caller wants the whole chunk: decoded straight into its buffer, not through the cache.
+        UPSCOPE_CHECK(decode_chunk(idx, out.subspan(done, static_cast<size_t>(whole))));
+        done += static_cast<size_t>(whole);
+        continue;
+      }
+      if (idx != cached_) {
+        cached_ = SIZE_MAX;
+        buf_.resize(static_cast<size_t>(whole));
+        UPSCOPE_CHECK(decode_chunk(idx, buf_));
+        cached_ = idx;
+      }
       size_t n = static_cast<size_t>(std::min<uint64_t>(out.size() - done, buf_.size() - in_chunk));
       std::memcpy(out.data() + done, buf_.data() + in_chunk, n);
       done += n;
@@ -50,34 +62,39 @@ class ChunkedSource final : public Source {
   }
 
  private:
-  Status decode_chunk(size_t idx) const {
-    cached_ = SIZE_MAX;
-    const std::string what = fmt::format("{}: decmpfs type {} chunk {}", name_, type_, idx);
-    if (idx >= chunks_.size()) return fail(ErrorCode::kMalformed, what, "chunk index past the chunk table");
+  // Decodes chunk idx into dst (exactly its uncompressed size). The compressed bytes are read in
+  // place when the fork is mapped, copied through in_ otherwise.
+  Status decode_chunk(size_t idx, std::span<uint8_t> dst) const {
+    const auto what = [&] { return fmt::format("{}: decmpfs type {} chunk {}", name_, type_, idx); };
+    if (idx >= chunks_.size()) return fail(ErrorCode::kMalformed, what(), "chunk index past the chunk table");
     const Chunk& ch = chunks_[idx];
-    uint64_t expect = std::min(kChunk, size_ - idx * kChunk);
+    const uint64_t expect = dst.size();
     if (ch.len == 0 || ch.len > kMaxChunkInput)
-      return fail(ErrorCode::kMalformed, what, fmt::format("compressed length {} is out of range", ch.len));
-    in_.resize(ch.len);
-    UPSCOPE_CHECK(rsrc_->read_at(ch.off, in_));
-    buf_.resize(expect);
-    if (stored_chunk(codec_, in_)) {
-      uint64_t skip = codec_ ? 1 : 0;
-      if (in_.size() - skip < expect)
-        return fail(ErrorCode::kMalformed, what,
-                    fmt::format("stored chunk holds {} bytes, expected {}", in_.size() - skip, expect), ch.off);
-      std::memcpy(buf_.data(), in_.data() + skip, expect);
+      return fail(ErrorCode::kMalformed, what(), fmt::format("compressed length {} is out of range", ch.len));
+    Bytes in;
+    if (auto piece = rsrc_->piece_at(ch.off, ch.len); piece && piece->size() == ch.len) {
+      in = *piece;
     } else {
-      auto n = decode(*codec_, in_, buf_);
+      in_.resize(ch.len);
+      UPSCOPE_CHECK(rsrc_->read_at(ch.off, in_));
+      in = in_;
+    }
+    if (stored_chunk(codec_, in)) {
+      uint64_t skip = codec_ ? 1 : 0;
+      if (in.size() - skip < expect)
+        return fail(ErrorCode::kMalformed, what(),
+                    fmt::format("stored chunk holds {} bytes, expected {}", in.size() - skip, expect), ch.off);
+      std::memcpy(dst.data(), in.data() + skip, expect);
+    } else {
+      auto n = decode(*codec_, in, dst);
       if (!n) {
         Error e = n.error();
-        e.structure = what + (e.structure.empty() ? "" : ": " + e.structure);
+        e.structure = what() + (e.structure.empty() ? "" : ": " + e.structure);
         return fail(e);
       }
       if (*n != expect)
-        return fail(ErrorCode::kMalformed, what, fmt::format("decoded to {} bytes, expected {}", *n, expect), ch.off);
+        return fail(ErrorCode::kMalformed, what(), fmt::format("decoded to {} bytes, expected {}", *n, expect), ch.off);
     }
-    cached_ = idx;
     return {};
   }
 
@@ -97,8 +114,8 @@ class ChunkedSource final : public Source {
 Result<std::vector<ChunkedSource::Chunk>> resource_manager_chunks(const Source& rsrc, uint64_t nchunks,
                                                                    uint64_t usize, const std::string& rwhat) {
   if (rsrc.size() < 0x108) return fail(ErrorCode::kMalformed, rwhat, "shorter than the 0x108-byte header");
-  UPSCOPE_TRY(auto hdr_bytes, rsrc.read_vector(0, 0x108));
-  const ByteReader hdr(hdr_bytes, 0, "resource fork header");
+  std::vector<uint8_t> scratch;  // only where the fork is not mapped
+  UPSCOPE_TRY(const ByteReader hdr, rsrc.view(0, 0x108, scratch, "resource fork header"));
   UPSCOPE_TRY(const uint32_t data_off, hdr.u32be(0));
   if (data_off != 0x100)
     return fail(ErrorCode::kMalformed, rwhat, fmt::format("resource data offset 0x{:x} is not 0x100", data_off), 0);
@@ -108,8 +125,9 @@ Result<std::vector<ChunkedSource::Chunk>> resource_manager_chunks(const Source& 
                 fmt::format("chunk count {} does not match {} bytes in 64 KiB chunks ({})", count, usize, nchunks), 0x104);
   if (!range_fits(0x108, uint64_t(count) * 8, rsrc.size()))
     return fail(ErrorCode::kMalformed, rwhat, fmt::format("chunk table of {} entries runs past the fork", count), 0x108);
-  UPSCOPE_TRY(auto tab_bytes, rsrc.read_vector(0x108, uint64_t(count) * 8));
-  Cursor tab(ByteReader(tab_bytes, 0x108, "resource fork chunk table"));
+  std::vector<uint8_t> tab_scratch;
+  UPSCOPE_TRY(const ByteReader tab_bytes, rsrc.view(0x108, uint64_t(count) * 8, tab_scratch, "resource fork chunk table"));
+  Cursor tab(tab_bytes);
   std::vector<ChunkedSource::Chunk> chunks;
   for (uint32_t i = 0; i < count; ++i) {
     const uint64_t off = 0x104ull + tab.u32le();
@@ -129,8 +147,9 @@ Result<std::vector<ChunkedSource::Chunk>> offset_table_chunks(const Source& rsrc
   if (!range_fits(0, table, rsrc.size()))
     return fail(ErrorCode::kMalformed, rwhat,
                 fmt::format("chunk offset table of {} entries runs past the {}-byte fork", nchunks + 1, rsrc.size()));
-  UPSCOPE_TRY(auto tab_bytes, rsrc.read_vector(0, table));
-  const ByteReader tab(tab_bytes, 0, "chunk offset table");
+  // Read in place where the fork is mapped (the first touch of a fork's pages is its cost).
+  std::vector<uint8_t> scratch;
+  UPSCOPE_TRY(const ByteReader tab, rsrc.view(0, table, scratch, "chunk offset table"));
   UPSCOPE_TRY(const uint32_t first, tab.u32le(0));
   if (first != table)
     return fail(ErrorCode::kMalformed, rwhat, fmt::format("first chunk offset {} is not the table size {}", first, table), 0);

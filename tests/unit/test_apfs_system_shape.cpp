@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "apfs/locate.hpp"
+#include "apfs/volume.hpp"
 #include "inspect/hash.hpp"
 #include "test_support.hpp"
 
@@ -114,6 +116,51 @@ TEST_CASE("apfs-system: the shape compresses like a system volume and upscope re
     if (f["sha256"] == m["sha256"]) ++matched;
   }
   CHECK(matched == s.files.size());
+}
+
+// A resource-fork file is decoded chunk by chunk: whole chunks a read covers go straight into the
+// caller's buffer, a partly read chunk through the one-chunk cache. Reads of every size must give the
+// writer's bytes: the whole file at once, and slices that cut chunks (3 chunks and 5 bytes, so that
+// each slice after the first starts inside the chunk the one before ended in).
+TEST_CASE("apfs-system: resource-fork files read whole and in slices that cut chunks", "[apfs-system]") {
+  auto s = make_system_image("apfs-system-slices");
+  upscope::Diagnostics d;
+  auto opened = upscope::apfs::open_image(s.image.string(), &d);
+  if (!opened) FAIL(opened.error().message());
+  auto vol = opened->container->open_volume(0);
+  if (!vol) FAIL(vol.error().message());
+  size_t checked = 0, multi_chunk = 0;
+  for (const auto& m : s.files) {
+    const int t = decmpfs_type(m);
+    if (t != 8 && t != 12) continue;
+    const std::string path = m["path"];
+    INFO(path);
+    auto id = (*vol)->lookup(path);
+    REQUIRE(id);
+    auto ino = (*vol)->inode(*id);
+    REQUIRE(ino);
+    auto src = (*vol)->open_data(*ino, path);
+    if (!src) FAIL(src.error().message());
+    const upscope::Source& f = **src;
+    REQUIRE(f.size() == m["size"].get<uint64_t>());
+    auto whole = f.read_vector(0, f.size());
+    if (!whole) FAIL(whole.error().message());
+    CHECK(upscope::hash_hex(upscope::HashKind::kSha256, *whole) == m["sha256"]);
+    constexpr size_t kSlice = 3 * 65536 + 5;
+    upscope::Hasher h(upscope::HashKind::kSha256);
+    std::vector<uint8_t> buf;
+    for (uint64_t off = 0; off < f.size(); off += buf.size()) {
+      buf.resize(static_cast<size_t>(std::min<uint64_t>(kSlice, f.size() - off)));
+      auto st = f.read_at(off, buf);
+      if (!st) FAIL(st.error().message());
+      h.update(buf);
+    }
+    CHECK(h.hex_digest() == m["sha256"]);
+    ++checked;
+    if (f.size() > kSlice) ++multi_chunk;
+  }
+  CHECK(checked >= 10);
+  CHECK(multi_chunk >= 1);
 }
 
 TEST_CASE("apfs-system: 7zz and python3-fsapfs decode the same LZVN and plain files", "[apfs-system]") {
