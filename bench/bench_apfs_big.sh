@@ -11,27 +11,38 @@
 # processes). python3-fsapfs has no LZFSE: its walk then hashes only the files it can decode (counted
 # before timing), so that peer's time covers less work than upscope's. CODECS=lzvn (with SHAPE=system)
 # makes every decmpfs file LZVN (the same files, contents and sizes), so both read every file: the
-# comparison on the files both can read.
+# comparison on the files both can read. DISTINCT=N (with SHAPE=system) makes and encodes only N
+# files and repeats their contents (make_apfs.py --distinct): a 10 GB image in minutes instead of
+# hours of Python encoding; every copy is still stored apart and read, decoded and hashed on its own.
+# When BUILD_DIR has tools/apfs_floor_bench, the run ends with upscope against its decode + SHA-256
+# floor on the same image (bench/apfs_floor_bench.cpp; target upscope/floor <= 1.3).
 # Usage: bench/bench_apfs_big.sh [BUILD_DIR]
-#   (env: SIZE=1G FILES=10000 RUNS=3 SEED=42 SHAPE=bulk JOBS=2 CODECS=mixed)
+#   (env: SIZE=1G FILES=10000 RUNS=3 SEED=42 SHAPE=bulk JOBS=2 CODECS=mixed DISTINCT=0 IMAGE=)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 upscope=$build/tools/upscope
 size=${SIZE:-1G} files=${FILES:-10000} runs=${RUNS:-3} seed=${SEED:-42} shape=${SHAPE:-bulk} jobs=${JOBS:-2}
-codecs=${CODECS:-mixed}
+codecs=${CODECS:-mixed} distinct=${DISTINCT:-0}
 case $shape in bulk|system) ;; *) echo "SHAPE must be bulk or system" >&2; exit 2 ;; esac
 case $codecs in mixed|lzvn) ;; *) echo "CODECS must be mixed or lzvn" >&2; exit 2 ;; esac
 work=$(mktemp -d "${TMPDIR:-/tmp}/upscope-bench-apfs-big.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 img=$work/big.img
 
-echo "generating $size in $files files (shape $shape, codecs $codecs) ..." >&2
-shape_args=()
-[ "$shape" = system ] && shape_args=(--shape system --jobs "$jobs" --system-codecs "$codecs")
-/usr/bin/time -f "make_apfs.py: %e s, %M KB peak RSS" \
-  python3 "$here/../samples/gen/make_apfs.py" "$img" --files "$files" --total-size "$size" --seed "$seed" \
-  --no-specials "${shape_args[@]}" --manifest "$work/big.json"
+if [ -n "${IMAGE:-}" ]; then
+  # An image made earlier with make_apfs.py ... --manifest IMAGE.json (kept; the variables above
+  # only label the output then).
+  img=$IMAGE
+  cp "$IMAGE.json" "$work/big.json"
+else
+  echo "generating $size in $files files (shape $shape, codecs $codecs) ..." >&2
+  shape_args=()
+  [ "$shape" = system ] && shape_args=(--shape system --jobs "$jobs" --system-codecs "$codecs" --distinct "$distinct")
+  /usr/bin/time -f "make_apfs.py: %e s, %M KB peak RSS" \
+    python3 "$here/../samples/gen/make_apfs.py" "$img" --files "$files" --total-size "$size" --seed "$seed" \
+    --no-specials "${shape_args[@]}" --manifest "$work/big.json"
+fi
 ls -l "$img" >&2
 
 # Correctness first: every file with the writer's size and SHA-256.
@@ -71,3 +82,19 @@ else
 fi
 "$here/compare.sh" "apfs ls --hash sha256 vs sha256sum of the image: $size in $files files" "$runs" \
   "$upscope ls $img --hash sha256" "sha256sum $img"
+
+floor=$build/tools/apfs_floor_bench
+if [ -x "$floor" ]; then
+  "$upscope" --json ls "$img" --hash sha256 > "$work/ours.json"
+  "$floor" "$img" -r "$runs" --check "$work/ours.json" > "$work/floor.txt"
+  cat "$work/floor.txt" >&2
+  hyperfine --style basic --warmup 1 --runs "$runs" --export-json "$work/ls.json" \
+    "$(printf '%q ' "$upscope" ls "$img" --hash sha256)" >&2
+  /usr/bin/python3 - "$work/ls.json" "$work/floor.txt" <<'PY'
+import json, re, statistics, sys
+ours = statistics.median(json.load(open(sys.argv[1]))["results"][0]["times"]) * 1000
+floor = float(re.search(r"^median wall ms ([0-9.]+)", open(sys.argv[2]).read(), re.M).group(1))
+print(f"apfs ls --hash sha256 vs its decode + SHA-256 floor: upscope {ours:.0f} ms, floor {floor:.0f} ms, "
+      f"upscope/floor {ours / floor:.2f} (target <= 1.3)")
+PY
+fi

@@ -864,14 +864,22 @@ def system_bulk(vol, args, rnd):
         return
     plan = list(apfs_system_shape.plan(args, rnd))
     jobs = [(kind, name, size, seed, args.system_codecs) for _, name, kind, size, seed in plan]
+    # --distinct N: only the first N files are made and encoded; file i takes the kind, content and
+    # encoding of file i % N (each copy is still stored, read, decoded and hashed on its own).
+    distinct = args.distinct if 0 < args.distinct < len(jobs) else len(jobs)
     pool = None
     if args.jobs > 1:
         import multiprocessing
         pool = multiprocessing.Pool(args.jobs, _system_vocab, (args.seed,))
-        made = pool.imap(_system_file, jobs, chunksize=4)
+        made = pool.imap(_system_file, jobs[:distinct], chunksize=4)
     else:
         _system_vocab(args.seed)
-        made = map(_system_file, jobs)
+        made = map(_system_file, jobs[:distinct])
+    if distinct < len(jobs):
+        once = list(made)
+        kinds = [job[0] for job in jobs]
+        made = (once[i % distinct] for i in range(len(jobs)))
+        plan = [(top, name, kinds[i % distinct], size, seed) for i, (top, name, _, size, seed) in enumerate(plan)]
     dirs = {}
     for (top, name, kind, _, _), (data, got) in zip(plan, made):
         if top not in dirs:
@@ -1113,6 +1121,9 @@ def main():
                     help="bulk: random-byte files stored plain (--dist sizes); system: files shaped like a macOS "
                          "system volume's, most of them decmpfs LZVN/LZFSE (samples/gen/apfs_system_shape.py)")
     ap.add_argument("--jobs", type=int, default=1, help="--shape system: processes making and encoding files")
+    ap.add_argument("--distinct", type=int, default=0,
+                    help="--shape system: make and encode only this many files and repeat their contents "
+                         "(0 = every file its own); for multi-GB benchmark images")
     ap.add_argument("--system-codecs", choices=["mixed", "lzvn"], default="mixed",
                     help="--shape system: LZVN or LZFSE by size as on real volumes (mixed), or LZVN for every "
                          "decmpfs file, so that readers without LZFSE (python3-fsapfs) read them all")
