@@ -62,7 +62,12 @@ std::vector<VolumeRow> list_volume_files(const VolumeFiles& v, std::optional<Has
         for (auto& r : out) rows.push_back(std::move(r));
         return true;
       });
-  if (hk) hash_rows(v, rows, *hk, pool);
+  if (hk) {
+    // The walk and the descriptions touched every metadata node (~90 MiB of mapped pages for
+    // 100,000 files); hashing faults back in the few it needs.
+    if (v.backing) v.backing->release(0, v.backing->size());
+    hash_rows(v, rows, *hk, pool);
+  }
   return rows;
 }
 
