@@ -85,7 +85,6 @@ fi
 
 floor=$build/tools/apfs_floor_bench
 if [ -x "$floor" ]; then
-  "$upscope" --json ls "$img" --hash sha256 > "$work/ours.json"
   "$floor" "$img" -r "$runs" --check "$work/ours.json" > "$work/floor.txt"
   cat "$work/floor.txt" >&2
   hyperfine --style basic --warmup 1 --runs "$runs" --export-json "$work/ls.json" \

@@ -33,8 +33,8 @@ VolumeRow describe(const apfs::Volume& vol, const apfs::FileEntry& e, bool json)
     if (auto t = vol.symlink_target(ino)) r.target = *t;
     else r.error = t.error();
   }
-  if (ino.compressed()) {
-    if (auto c = xs ? vol.compression(ino, *xs) : vol.compression(ino)) compression = *c;
+  if (ino.compressed() && xs) {  // (unreadable xattrs: r.error says so already)
+    if (auto c = vol.compression(ino, *xs)) compression = *c;
     else r.error = c.error();
   }
   r.path = e.path;

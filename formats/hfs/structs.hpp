@@ -37,8 +37,6 @@ constexpr uint32_t kHFSFirstUserCatalogNodeID = 16;
 constexpr uint64_t kExtentDescriptorSize = 8;
 constexpr uint64_t kForkDataSize = 80;
 
-// Decodes the kForkDataSize bytes at `off` of the cursor's view; a short view leaves the cursor
-// failed (check c.ok()).
 // One HFSPlusExtentDescriptor at the cursor (a short view leaves the cursor failed).
 inline Extent read_extent(Cursor& c) {
   Extent e;
@@ -47,6 +45,8 @@ inline Extent read_extent(Cursor& c) {
   return e;
 }
 
+// Decodes the kForkDataSize bytes at `off` of the cursor's view; a short view leaves the cursor
+// failed (check c.ok()).
 inline Fork read_fork_data(Cursor& c, uint64_t off) {
   Fork f;
   f.logical_size = c.at(off).u64be();

@@ -877,9 +877,8 @@ def system_bulk(vol, args, rnd):
         made = map(_system_file, jobs[:distinct])
     if distinct < len(jobs):
         once = list(made)
-        kinds = [job[0] for job in jobs]
         made = (once[i % distinct] for i in range(len(jobs)))
-        plan = [(top, name, kinds[i % distinct], size, seed) for i, (top, name, _, size, seed) in enumerate(plan)]
+        plan = [(top, name, jobs[i % distinct][0], size, seed) for i, (top, name, _, size, seed) in enumerate(plan)]
     dirs = {}
     for (top, name, kind, _, _), (data, got) in zip(plan, made):
         if top not in dirs:
