@@ -45,8 +45,11 @@ else
 fi
 ls -l "$img" >&2
 
-# Correctness first: every file with the writer's size and SHA-256.
-"$upscope" ls "$img" --hash sha256 --json > "$work/ours.json"
+# Correctness first: every file with the writer's size and SHA-256. The JSON is written while the
+# volume is hashed, so its peak RSS is reported too.
+/usr/bin/time -f "%M %e" -o "$work/time-json.txt" "$upscope" ls "$img" --hash sha256 --json > "$work/ours.json"
+read -r json_rss json_wall < "$work/time-json.txt"
+echo "upscope ls --hash sha256 --json peak RSS: $json_rss KB, wall ${json_wall}s" >&2
 /usr/bin/python3 - "$work/big.json" "$work/ours.json" <<'PY'
 import json, sys
 man = json.load(open(sys.argv[1]))["volumes"][0]["files"]

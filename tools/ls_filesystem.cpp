@@ -17,12 +17,11 @@
 namespace upscope::cli {
 namespace {
 
-// What `ls` shows of one APFS file; the JSON row head only for JSON output (building it is a
-// twentieth of a text listing's CPU).
-VolumeRow describe(const apfs::Volume& vol, const apfs::FileEntry& e, bool json) {
+// What `ls` shows of one APFS file, and its compression for the JSON row's head (built when the
+// row is written: the heads of a whole volume would be most of a listing's memory).
+VolumeRow describe(const apfs::Volume& vol, const apfs::FileEntry& e, std::optional<apfs::Compression>& compression) {
   VolumeRow r;
   const auto& ino = e.inode;
-  std::optional<apfs::Compression> compression;
   auto xs = vol.xattrs(ino.id);
   if (xs) {
     for (const auto& x : *xs) r.xattrs.emplace_back(x.name, x.size());
@@ -48,7 +47,6 @@ VolumeRow describe(const apfs::Volume& vol, const apfs::FileEntry& e, bool json)
   r.symlink = ino.is_symlink();
   r.size = compression ? compression->uncompressed_size : ino.dstream ? ino.dstream->size : 0;
   if (compression) r.compression = fmt::format("{}({})", compression->method, compression->type);
-  if (json) r.head = reports::apfs_row_head(e, compression, r.size);
   return r;
 }
 
@@ -79,14 +77,16 @@ int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput& i
     for (const auto& v : c.volumes()) picks.push_back(v.index);
   }
   int rc = kExitOk;
-  reports::VolumeListing listing;
-  listing.document = "apfs-ls";
-  listing.image = image;
-  listing.located = opened->located.how;
-  listing.container = c.info().uuid;
-  listing.id_header = "INODE";
-  listing.hash = hk;
-  listing.headings = picks.size() > 1;
+  reports::VolumeListing header;
+  header.document = "apfs-ls";
+  header.image = image;
+  header.located = opened->located.how;
+  header.container = c.info().uuid;
+  header.id_header = "INODE";
+  header.hash = hk;
+  header.headings = picks.size() > 1;
+  ListingOutput out(ctx, std::move(header), diags);
+  if (!out.ok()) return kExitError;
   ThreadPool pool(resolve_jobs(ctx.global.jobs));
   for (size_t idx : picks) {
     if (c.volumes()[idx].name.empty() && !c.volumes()[idx].error.empty()) {
@@ -115,27 +115,26 @@ int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput& i
       rc = kExitError;
     }
     const apfs::Volume& v = **vol;
+    std::vector<std::optional<apfs::Compression>> compressions(entries.size());
     VolumeFiles vf;
     vf.name = v.info().name;
     vf.count = entries.size();
-    vf.describe = [&](size_t i) { return describe(v, entries[i], json); };
+    vf.describe = [&](size_t i) { return describe(v, entries[i], compressions[i]); };
     vf.stored_size = [&](size_t i) -> uint64_t {
       const auto& ino = entries[i].inode;
       return ino.dstream ? ino.dstream->size : 0;
     };
     vf.open_data = [&](size_t i) { return v.open_data(entries[i].inode, entries[i].path); };
     vf.backing = &v.container().source();
-    reports::ListedVolume lv{apfs::to_json(v.info()), fmt::format("volume {} '{}' ({})", idx, v.info().name, v.info().uuid),
-                             path, list_volume_files(vf, hk, pool)};
-    if (reports::add_row_errors(lv.rows, image, diags)) rc = kExitError;
-    listing.volumes.push_back(std::move(lv));
+    out.begin_volume(apfs::to_json(v.info()), fmt::format("volume {} '{}' ({})", idx, v.info().name, v.info().uuid),
+                     path, entries.size());
+    list_volume_files(vf, hk, pool, [&](size_t i, VolumeRow r) {
+      if (json) r.head = reports::apfs_row_head(entries[i], compressions[i], r.size);
+      out.row(std::move(r));
+    });
+    out.end_volume();
   }
-  if (print_diagnostics(ctx, image, diags)) rc = kExitError;
-  if (diags.has_errors()) rc = kExitError;
-  const int out_rc = ctx.global.output_format() == Format::kJson
-                         ? emit(ctx, reports::volume_listing_document(listing, diags))
-                         : emit(ctx, reports::volume_listing_text(listing));
-  return out_rc != kExitOk ? out_rc : rc;
+  return out.finish(rc);
 }
 
 const ListerRegistrar registered_ls_filesystem({"apfs", "udif", "sparseimage", "gpt", "apm", "mbr"}, list_filesystem);

@@ -13,14 +13,14 @@
 namespace upscope::cli {
 namespace {
 
-// What `ls` shows of one HFS+ file (the first error kept when there are several).
-VolumeRow describe(const hfs::Volume& vol, const hfs::FileEntry& e, bool json) {
+// What `ls` shows of one HFS+ file (the first error kept when there are several), and its
+// compression for the JSON row's head (built when the row is written, as for APFS).
+VolumeRow describe(const hfs::Volume& vol, const hfs::FileEntry& e, std::optional<hfs::Compression>& compression) {
   VolumeRow r;
   const auto& t = e.target;
   auto note = [&](const Error& err) {
     if (!r.error) r.error = err;
   };
-  std::optional<hfs::Compression> compression;
   if (auto xs = vol.xattrs(t.id)) {
     for (const auto& x : *xs) r.xattrs.emplace_back(x.name, x.size());
   } else {
@@ -51,7 +51,6 @@ VolumeRow describe(const hfs::Volume& vol, const hfs::FileEntry& e, bool json) {
   r.symlink = t.is_symlink();
   r.regular = t.is_regular();
   if (compression) r.compression = fmt::format("{}({})", compression->method, compression->type);
-  if (json) r.head = reports::hfs_row_head(e, compression, r.size);
   return r;
 }
 
@@ -79,28 +78,30 @@ int list_hfs(Context& ctx, const LsRequest& opt, const IdentifiedInput& input) {
     print_error(st.error().in_file(image));
     return kExitError;
   }
-  reports::VolumeListing listing;
-  listing.document = "hfs-ls";
-  listing.image = image;
-  listing.located = opened->located.how;
-  listing.id_header = "CNID";
-  listing.hash = hk;
+  reports::VolumeListing header;
+  header.document = "hfs-ls";
+  header.image = image;
+  header.located = opened->located.how;
+  header.id_header = "CNID";
+  header.hash = hk;
+  ListingOutput out(ctx, std::move(header), diags);
+  if (!out.ok()) return kExitError;
   ThreadPool pool(resolve_jobs(ctx.global.jobs));
+  std::vector<std::optional<hfs::Compression>> compressions(entries.size());
   VolumeFiles vf;
   vf.name = v.info().name;
   vf.count = entries.size();
-  vf.describe = [&](size_t i) { return describe(v, entries[i], json); };
+  vf.describe = [&](size_t i) { return describe(v, entries[i], compressions[i]); };
   vf.stored_size = [&](size_t i) -> uint64_t { return entries[i].target.data.logical_size; };
   vf.open_data = [&](size_t i) { return v.open_data(entries[i].target, entries[i].path); };
   vf.backing = &v.source();
-  listing.volumes.push_back({hfs::to_json(v.info()), {}, path, list_volume_files(vf, hk, pool)});
-  if (reports::add_row_errors(listing.volumes.back().rows, image, diags)) rc = kExitError;
-  if (print_diagnostics(ctx, image, diags)) rc = kExitError;
-  if (diags.has_errors()) rc = kExitError;
-  const int out_rc = ctx.global.output_format() == Format::kJson
-                         ? emit(ctx, reports::volume_listing_document(listing, diags))
-                         : emit(ctx, reports::volume_listing_text(listing));
-  return out_rc != kExitOk ? out_rc : rc;
+  out.begin_volume(hfs::to_json(v.info()), {}, path, entries.size());
+  list_volume_files(vf, hk, pool, [&](size_t i, VolumeRow r) {
+    if (json) r.head = reports::hfs_row_head(entries[i], compressions[i], r.size);
+    out.row(std::move(r));
+  });
+  out.end_volume();
+  return out.finish(rc);
 }
 
 namespace {

@@ -1,6 +1,9 @@
 #include "ls_volume.hpp"
 
 #include <atomic>
+#include <deque>
+#include <iostream>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -13,19 +16,40 @@ namespace {
 // Hashes every regular file of `rows`: all at once, in volume order, sixteen side by side where
 // SHA-256 runs in AVX-512 lanes (hash_sources). Each file is opened when its turn comes. Hashed data
 // is not read again: its pages are dropped after every 64 MiB hashed, so RSS stays bounded on big
-// images.
-void hash_rows(const VolumeFiles& v, std::vector<VolumeRow>& rows, HashKind hk, ThreadPool& pool) {
+// images. Rows go to `sink` as soon as they and every row before them are complete, so the JSON of a
+// big volume is written while it is hashed and a row's memory is freed once it is handed on.
+void hash_rows(const VolumeFiles& v, std::deque<VolumeRow>& rows, HashKind hk, ThreadPool& pool,
+               const std::function<void(size_t, VolumeRow)>& sink) {
   std::vector<size_t> files;
+  std::vector<uint8_t> complete(rows.size(), 1);
   uint64_t total = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
     if (!rows[i].regular) continue;
     files.push_back(i);
+    complete[i] = 0;
     total += rows[i].size;
   }
+  std::mutex mu;
+  size_t next = 0;  // the first row not yet handed on, now rows.front() (under mu)
+  auto hand_on_complete = [&] {
+    for (; next < complete.size() && complete[next]; ++next) {
+      sink(next, std::move(rows.front()));
+      rows.pop_front();
+    }
+  };
+  hand_on_complete();
   Progress progress(fmt::format("ls '{}' ({})", v.name, to_string(hk)), total);
   SourceBatch batch;
   batch.count = files.size();
   batch.open = [&](size_t k) { return v.open_data(files[k]); };
+  batch.deliver = [&](size_t k, Result<std::string> digest) {
+    std::lock_guard lock(mu);
+    VolumeRow& r = rows[files[k] - next];
+    if (digest) r.hash = std::move(*digest);
+    else if (!r.error) r.error = digest.error();
+    complete[files[k]] = 1;
+    hand_on_complete();
+  };
   constexpr uint64_t kReleaseEvery = 64ull << 20;
   std::atomic<uint64_t> since_release{0};
   batch.hashed = [&](size_t, uint64_t bytes) {
@@ -34,23 +58,18 @@ void hash_rows(const VolumeFiles& v, std::vector<VolumeRow>& rows, HashKind hk, 
     since_release = 0;
     v.backing->release(0, v.backing->size());
   };
-  auto hashes = hash_sources(hk, batch, &pool);
+  hash_sources(hk, batch, &pool);
   progress.finish();
-  for (size_t k = 0; k < files.size(); ++k) {
-    VolumeRow& r = rows[files[k]];
-    if (hashes[k]) r.hash = std::move(*hashes[k]);
-    else if (!r.error) r.error = hashes[k].error();
-  }
 }
 
 }  // namespace
 
-std::vector<VolumeRow> list_volume_files(const VolumeFiles& v, std::optional<HashKind> hk, ThreadPool& pool) {
+void list_volume_files(const VolumeFiles& v, std::optional<HashKind> hk, ThreadPool& pool,
+                       const std::function<void(size_t, VolumeRow)>& sink) {
   // Rows are described on the workers in batches of at most 64 files or about 4 MiB (one task per
   // small file costs a thread wake-up each, a tenth of the CPU on a volume of small files).
   const auto batches = batch_ranges(v.count, 64, 4u << 20, v.stored_size);
-  std::vector<VolumeRow> rows;
-  rows.reserve(v.count);
+  std::deque<VolumeRow> rows;  // freed from the front as rows are handed on
   ordered_parallel_map(
       pool, batches.size(), 8,
       [&](size_t b) {
@@ -58,17 +77,67 @@ std::vector<VolumeRow> list_volume_files(const VolumeFiles& v, std::optional<Has
         for (size_t i = batches[b].first; i < batches[b].second; ++i) out.push_back(v.describe(i));
         return out;
       },
-      [&](size_t, std::vector<VolumeRow> out) {
-        for (auto& r : out) rows.push_back(std::move(r));
+      [&](size_t b, std::vector<VolumeRow> out) {
+        for (size_t k = 0; k < out.size(); ++k) {
+          if (hk) rows.push_back(std::move(out[k]));
+          else sink(batches[b].first + k, std::move(out[k]));  // nothing to wait for
+        }
         return true;
       });
-  if (hk) {
-    // The walk and the descriptions touched every metadata node (~90 MiB of mapped pages for
-    // 100,000 files); hashing faults back in the few it needs.
-    if (v.backing) v.backing->release(0, v.backing->size());
-    hash_rows(v, rows, *hk, pool);
+  if (!hk) return;
+  // The walk and the descriptions touched every metadata node (~90 MiB of mapped pages for 100,000
+  // files); hashing faults back in the few it needs.
+  if (v.backing) v.backing->release(0, v.backing->size());
+  hash_rows(v, rows, *hk, pool, sink);
+}
+
+ListingOutput::ListingOutput(const Context& ctx, reports::VolumeListing header, Diagnostics& diags)
+    : ctx_(ctx), image_(header.image), diags_(diags) {
+  if (ctx.global.output_format() != Format::kJson) {
+    text_ = std::make_unique<reports::VolumeListingText>(header);
+    return;
   }
-  return rows;
+  out_ = std::make_unique<Output>(ctx.global);
+  if (!out_->ok()) {
+    std::cerr << "upscope: error: " << out_->error() << '\n';
+    return;
+  }
+  json_ = std::make_unique<reports::VolumeListingJsonWriter>(out_->stream(), header);
+}
+
+void ListingOutput::begin_volume(const reports::Json& info, const std::string& heading, const std::string& path,
+                                 size_t count) {
+  if (json_) json_->begin_volume(info, path);
+  else text_->begin_volume(heading, count);
+}
+
+void ListingOutput::row(VolumeRow r) {
+  if (r.error) {
+    diags_.add(r.error->in_file(image_));
+    row_errors_ = true;
+  }
+  if (json_) json_->row(r);
+  else text_->row(r);
+}
+
+void ListingOutput::end_volume() {
+  if (json_) json_->end_volume();
+}
+
+int ListingOutput::finish(int rc) {
+  if (print_diagnostics(ctx_, image_, diags_) || row_errors_ || diags_.has_errors()) rc = kExitError;
+  int out_rc = kExitOk;
+  if (json_) {
+    json_->finish(diags_);
+    out_->stream().flush();
+    if (!out_->stream()) {
+      std::cerr << "upscope: error: writing the output failed\n";
+      out_rc = kExitError;
+    }
+  } else {
+    out_rc = emit(ctx_, text_->str());
+  }
+  return out_rc != kExitOk ? out_rc : rc;
 }
 
 }  // namespace upscope::cli

@@ -5,7 +5,6 @@
 
 #include "apfs/json.hpp"
 #include "hfs/json.hpp"
-#include "reports/text_table.hpp"
 
 namespace upscope::reports {
 
@@ -21,28 +20,6 @@ const char* hfs_type(const hfs::CatalogEntry& t) {
   if (t.is_folder()) return "directory";
   if (t.is_symlink()) return "symlink";
   return t.is_regular() ? "file" : "other";
-}
-
-Json row_json(const VolumeRow& r, std::optional<HashKind> hk) {
-  Json f = r.head;
-  if (r.symlink) f["symlink_target"] = r.target;
-  if (hk) f[to_string(*hk)] = r.hash.empty() ? Json(nullptr) : Json(r.hash);
-  Json xs = Json::array();
-  for (const auto& [n, s] : r.xattrs) xs.push_back({{"name", n}, {"size", s}});
-  f["xattrs"] = xs;
-  if (r.error) f["error"] = to_json(*r.error);
-  return f;
-}
-
-std::string rows_table(const std::vector<VolumeRow>& rows, const std::string& id_header, std::optional<HashKind> hk) {
-  using A = TextTable::Align;
-  TextTable t({id_header, "MODE", "UID", "GID", "NLINK", "SIZE", "COMPRESSION", hk ? to_string(*hk) : "", "PATH"},
-              {A::kRight, A::kLeft, A::kRight, A::kRight, A::kRight, A::kRight, A::kLeft, A::kLeft, A::kLeft});
-  for (const VolumeRow& r : rows)
-    t.add_row({std::to_string(r.id), r.mode, std::to_string(r.uid), std::to_string(r.gid), std::to_string(r.nlink),
-               r.directory ? "-" : std::to_string(r.size), r.compression, hk ? (r.hash.empty() ? "-" : r.hash) : "",
-               r.path + (r.symlink ? " -> " + r.target : "")});
-  return t.str();
 }
 
 }  // namespace
@@ -74,40 +51,84 @@ Json hfs_row_head(const hfs::FileEntry& e, const std::optional<hfs::Compression>
   return r;
 }
 
-bool add_row_errors(const std::vector<VolumeRow>& rows, const std::string& image, Diagnostics& diags) {
-  bool any = false;
-  for (const VolumeRow& r : rows)
-    if (r.error) {
-      diags.add(r.error->in_file(image));
-      any = true;
-    }
-  return any;
+VolumeListingJsonWriter::VolumeListingJsonWriter(std::ostream& out, const VolumeListing& l)
+    : out_(out), hash_(l.hash) {
+  w_.begin_object();
+  w_.members(make_document(l.document));
+  w_.field("image", l.image);
+  w_.field("located", l.located);
+  if (l.container) w_.field("container", *l.container);
+  w_.key("volumes");
+  w_.begin_array();
 }
 
-Json volume_listing_document(const VolumeListing& l, const Diagnostics& diags) {
-  Json doc = make_document(l.document);
-  doc["image"] = l.image;
-  doc["located"] = l.located;
-  if (l.container) doc["container"] = *l.container;
-  Json vols = Json::array();
-  for (const ListedVolume& v : l.volumes) {
-    Json vj = v.info;
-    vj["path"] = v.path;
-    Json files = Json::array();
-    for (const VolumeRow& r : v.rows) files.push_back(row_json(r, l.hash));
-    vj["files"] = std::move(files);
-    vols.push_back(std::move(vj));
+void VolumeListingJsonWriter::begin_volume(const Json& info, const std::string& path) {
+  w_.begin_object();
+  for (auto it = info.begin(); it != info.end(); ++it)
+    if (it.key() != "path" && it.key() != "files") w_.field(it.key(), it.value());
+  w_.field("path", path);
+  w_.key("files");
+  w_.begin_array();
+}
+
+void VolumeListingJsonWriter::row(const VolumeRow& r) {
+  w_.begin_object();
+  w_.members(r.head);
+  if (r.symlink) w_.field("symlink_target", r.target);
+  if (hash_) {
+    w_.key(to_string(*hash_));
+    if (r.hash.empty()) w_.value(nullptr);
+    else w_.value(r.hash);
   }
-  doc["volumes"] = std::move(vols);
-  doc["diagnostics"] = to_json(diags);
-  return doc;
+  w_.key("xattrs");
+  w_.begin_array();
+  for (const auto& [n, s] : r.xattrs) {
+    w_.begin_object();
+    w_.field("name", n);
+    w_.field("size", s);
+    w_.end_object();
+  }
+  w_.end_array();
+  if (r.error) w_.field("error", to_json(*r.error));
+  w_.end_object();
+  send();
 }
 
-std::string volume_listing_text(const VolumeListing& l) {
+void VolumeListingJsonWriter::end_volume() {
+  w_.end_array();
+  w_.end_object();
+}
+
+void VolumeListingJsonWriter::finish(const Diagnostics& diags) {
+  w_.end_array();
+  w_.field("diagnostics", to_json(diags));
+  w_.end_object();
+  out_ << w_.finish();
+}
+
+void VolumeListingText::begin_volume(const std::string& heading, size_t count) {
+  using A = TextTable::Align;
+  const auto& hk = header_.hash;
+  TextTable t({header_.id_header, "MODE", "UID", "GID", "NLINK", "SIZE", "COMPRESSION", hk ? to_string(*hk) : "",
+               "PATH"},
+              {A::kRight, A::kLeft, A::kRight, A::kRight, A::kRight, A::kRight, A::kLeft, A::kLeft, A::kLeft});
+  t.reserve(count);
+  tables_.emplace_back(heading, std::move(t));
+}
+
+void VolumeListingText::row(const VolumeRow& r) {
+  const auto& hk = header_.hash;
+  tables_.back().second.add_row({std::to_string(r.id), r.mode, std::to_string(r.uid), std::to_string(r.gid),
+                                 std::to_string(r.nlink), r.directory ? "-" : std::to_string(r.size), r.compression,
+                                 hk ? (r.hash.empty() ? "-" : r.hash) : "",
+                                 r.path + (r.symlink ? " -> " + r.target : "")});
+}
+
+std::string VolumeListingText::str() const {
   std::string text;
-  for (const ListedVolume& v : l.volumes) {
-    if (l.headings) text += v.heading + ":\n";
-    text += rows_table(v.rows, l.id_header, l.hash);
+  for (const auto& [heading, table] : tables_) {
+    if (header_.headings) text += heading + ":\n";
+    text += table.str();
     if (!text.empty() && text.back() != '\n') text += '\n';
   }
   return text;

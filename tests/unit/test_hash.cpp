@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -164,4 +165,43 @@ TEST_CASE("hash_sources equals hash_source for each source", "[core][hash]") {
   }
   CHECK(bytes == total);
   CHECK(calls == srcs.size());
+}
+
+TEST_CASE("hash_sources hands each result over once, while the others hash", "[core][hash]") {
+  std::vector<std::unique_ptr<MemorySource>> owned;
+  for (size_t i = 0; i < 30; ++i) {
+    std::vector<uint8_t> v(i * 5003 + (i % 4) * 700000);
+    for (size_t k = 0; k < v.size(); ++k) v[k] = static_cast<uint8_t>(k * 7 + i);
+    owned.push_back(std::make_unique<MemorySource>(std::move(v), "d" + std::to_string(i)));
+  }
+  ThreadPool pool(3);
+  // SHA-256 goes through the lanes where the CPU has them, SHA-1 never does.
+  for (HashKind k : {HashKind::kSha256, HashKind::kSha1}) {
+    SourceBatch batch;
+    batch.count = owned.size();
+    batch.open = [&](size_t i) -> Result<SourcePtr> {
+      if (i == 11) return fail(ErrorCode::kIo, "d11", "cannot open");
+      return SourcePtr(SourcePtr(), owned[i].get());
+    };
+    std::mutex mu;
+    std::vector<int> delivered(owned.size(), 0), hashed_after(owned.size(), 0);
+    std::vector<std::string> digests(owned.size());
+    batch.deliver = [&](size_t i, Result<std::string> d) {
+      std::lock_guard lock(mu);
+      ++delivered[i];
+      digests[i] = d ? *d : "error: " + d.error().rule;
+    };
+    batch.hashed = [&](size_t i, uint64_t) {
+      std::lock_guard lock(mu);
+      hashed_after[i] = delivered[i];  // the result came first
+    };
+    auto all = hash_sources(k, batch, &pool);
+    for (size_t i = 0; i < owned.size(); ++i) {
+      CHECK(delivered[i] == 1);
+      CHECK(hashed_after[i] == 1);
+      CHECK(all[i]);
+      CHECK(all[i]->empty());  // handed over, not kept
+      CHECK(digests[i] == (i == 11 ? "error: cannot open" : *hash_source(k, *owned[i])));
+    }
+  }
 }

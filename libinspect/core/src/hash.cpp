@@ -237,16 +237,24 @@ std::vector<Result<std::string>> hash_sources(HashKind kind, const SourceBatch& 
     const size_t k = taken.fetch_add(1);
     return k < count ? std::optional(k) : std::nullopt;
   };
-  auto done = [&](size_t i, uint64_t bytes) {
+  auto done = [&](size_t i, Result<std::string> digest, uint64_t bytes) {
+    if (batch.deliver) batch.deliver(i, std::move(digest));
+    else out[i] = std::move(digest);
     if (batch.hashed) batch.hashed(i, bytes);
   };
   const bool lanes = kind == HashKind::kSha256 && count > 1 && sha256_lanes::available();
   auto work = [&] {
     if (!lanes) {
       while (auto i = take()) {
-        auto src = batch.open(*i);
-        out[*i] = src ? hash_source(kind, **src) : Result<std::string>(fail(src.error()));
-        done(*i, src ? (*src)->size() : 0);
+        uint64_t bytes = 0;
+        // The source is dropped before its result is handed over, as on the lanes' path.
+        auto digest = [&]() -> Result<std::string> {
+          auto src = batch.open(*i);
+          if (!src) return fail(src.error());
+          bytes = (*src)->size();
+          return hash_source(kind, **src);
+        }();
+        done(*i, std::move(digest), bytes);
       }
       return;
     }
@@ -260,17 +268,16 @@ std::vector<Result<std::string>> hash_sources(HashKind kind, const SourceBatch& 
               pieces.emplace(*i, SourcePieces(std::move(*src)));
               return i;
             }
-            out[*i] = fail(src.error());
-            done(*i, 0);
+            done(*i, fail(src.error()), 0);
           }
           return std::nullopt;
         },
         [&](size_t i) { return pieces.at(i).next(); },
         [&](size_t i, Result<sha256_lanes::Digest> d) {
-          out[i] = d ? Result<std::string>(to_hex(Bytes(d->data(), d->size()))) : Result<std::string>(fail(d.error()));
           const uint64_t bytes = pieces.at(i).size();
           pieces.erase(i);
-          done(i, bytes);
+          done(i, d ? Result<std::string>(to_hex(Bytes(d->data(), d->size()))) : Result<std::string>(fail(d.error())),
+               bytes);
         });
   };
   const size_t threads = pool ? std::min<size_t>(pool->size(), count) : 1;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "reports/json.hpp"
@@ -49,6 +50,9 @@ class JsonWriter {
 
   // The document, with the trailing newline reports::dump adds. Every container must be closed.
   std::string finish();
+  // What has been written since the last take(), handed over so a long document can be sent on as
+  // it is written; writing goes on where it stopped.
+  std::string take() { return std::exchange(out_, {}); }
 
  private:
   void open(char c);

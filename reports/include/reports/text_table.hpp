@@ -12,6 +12,7 @@ class TextTable {
   enum class Align { kLeft, kRight };
   explicit TextTable(std::vector<std::string> headers, std::vector<Align> align = {});
   void add_row(std::vector<std::string> cells);
+  void reserve(size_t rows) { rows_.reserve(rows); }
   size_t rows() const { return rows_.size(); }
   void render(std::ostream& out) const;
   std::string str() const;

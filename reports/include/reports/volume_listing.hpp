@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "inspect/diagnostics.hpp"
 #include "inspect/hash.hpp"
 #include "reports/json.hpp"
+#include "reports/json_writer.hpp"
+#include "reports/text_table.hpp"
 
 namespace upscope::reports {
 
@@ -36,14 +39,7 @@ struct VolumeRow {
 Json apfs_row_head(const apfs::FileEntry& e, const std::optional<apfs::Compression>& compression, uint64_t size);
 Json hfs_row_head(const hfs::FileEntry& e, const std::optional<hfs::Compression>& compression, uint64_t size);
 
-// One listed volume: what the reader says of it (its VolumeInfo's JSON), the path listed and its rows.
-struct ListedVolume {
-  Json info;
-  std::string heading;  // text, when the listing names volumes: "volume 0 'Data' (UUID)"
-  std::string path;
-  std::vector<VolumeRow> rows;
-};
-
+// What a listing says before its volumes.
 struct VolumeListing {
   std::string document;  // "apfs-ls", "hfs-ls"
   std::string image, located;
@@ -51,13 +47,40 @@ struct VolumeListing {
   std::string id_header;                 // "INODE", "CNID"
   std::optional<HashKind> hash;
   bool headings = false;                 // several volumes were asked for: each table is headed
-  std::vector<ListedVolume> volumes;
 };
 
-// Each row's error, named by `image`, into `diags`; true when any row had one.
-bool add_row_errors(const std::vector<VolumeRow>& rows, const std::string& image, Diagnostics& diags);
+// The JSON document of a listing ("apfs-ls", "hfs-ls"), written while its rows come so that the rows
+// of a big volume are never all held: the bytes are those of the whole document dumped at once (the
+// header's `volumes` are not read; begin_volume names each in turn). Rows need their `head`.
+class VolumeListingJsonWriter {
+ public:
+  VolumeListingJsonWriter(std::ostream& out, const VolumeListing& header);
+  void begin_volume(const Json& info, const std::string& path);
+  void row(const VolumeRow& r);
+  void end_volume();
+  void finish(const Diagnostics& diags);
 
-Json volume_listing_document(const VolumeListing& l, const Diagnostics& diags);
-std::string volume_listing_text(const VolumeListing& l);
+ private:
+  void send() { out_ << w_.take(); }
+
+  std::ostream& out_;
+  std::optional<HashKind> hash_;
+  JsonWriter w_;
+};
+
+// The text of a listing: a table per volume, each row turned into its cells as it comes. A table's
+// columns are as wide as their widest cell, so the text is ready only after the last row.
+class VolumeListingText {
+ public:
+  explicit VolumeListingText(const VolumeListing& header) : header_(header) {}
+  // `heading` is shown when the listing has headings; `count` rows will follow.
+  void begin_volume(const std::string& heading, size_t count);
+  void row(const VolumeRow& r);
+  std::string str() const;
+
+ private:
+  VolumeListing header_;
+  std::vector<std::pair<std::string, TextTable>> tables_;  // heading, table
+};
 
 }  // namespace upscope::reports

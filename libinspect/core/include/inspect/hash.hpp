@@ -54,6 +54,10 @@ struct SourceBatch {
   size_t count = 0;
   std::function<Result<SourcePtr>(size_t i)> open;       // opened when its turn comes, dropped once hashed
   std::function<void(size_t i, uint64_t bytes)> hashed;  // optional; called from any thread
+  // Optional: each result handed over as soon as it is known (from any thread, before `hashed`), so
+  // a caller can use it while later sources are still hashing; its entry in the returned vector is
+  // then left empty.
+  std::function<void(size_t i, Result<std::string> digest)> deliver;
 };
 std::vector<Result<std::string>> hash_sources(HashKind kind, const SourceBatch& batch, ThreadPool* pool = nullptr);
 std::vector<Result<std::string>> hash_sources(HashKind kind, std::span<const Source* const> srcs,
