@@ -16,8 +16,11 @@
 # hours of Python encoding; every copy is still stored apart and read, decoded and hashed on its own.
 # When BUILD_DIR has tools/apfs_floor_bench, the run ends with upscope against its decode + SHA-256
 # floor on the same image (bench/apfs_floor_bench.cpp; target upscope/floor <= 1.3).
+# DMG=1 also wraps the image in a GPT disk inside a zlib UDIF dmg (make_apfs.py's wrapper, as
+# `make_apfs.py --udif` writes it) and times `ls --hash` through it, with its peak RSS; the listing
+# must equal the raw image's.
 # Usage: bench/bench_apfs_big.sh [BUILD_DIR]
-#   (env: SIZE=1G FILES=10000 RUNS=3 SEED=42 SHAPE=bulk JOBS=2 CODECS=mixed DISTINCT=0 IMAGE=)
+#   (env: SIZE=1G FILES=10000 RUNS=3 SEED=42 SHAPE=bulk JOBS=2 CODECS=mixed DISTINCT=0 IMAGE= DMG=)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -85,6 +88,19 @@ else
 fi
 "$here/compare.sh" "apfs ls --hash sha256 vs sha256sum of the image: $size in $files files" "$runs" \
   "$upscope ls $img --hash sha256" "sha256sum $img"
+
+if [ -n "${DMG:-}" ]; then
+  t0=$(date +%s)
+  (cd "$here/../samples/gen" && /usr/bin/python3 -c 'import sys, make_apfs; make_apfs.wrap_gpt_udif(sys.argv[1], sys.argv[2])' \
+    "$img" "$work/big.dmg")
+  echo "wrapped in a zlib UDIF dmg in $(( $(date +%s) - t0 )) s: $(stat -c %s "$work/big.dmg") bytes" >&2
+  "$upscope" ls "$img" --hash sha256 > "$work/raw.txt"
+  /usr/bin/time -f "%M %e" -o "$work/time-dmg.txt" "$upscope" ls "$work/big.dmg" --hash sha256 > "$work/dmg.txt"
+  cmp -s "$work/raw.txt" "$work/dmg.txt" || { echo "ls through the dmg differs from the raw image's" >&2; exit 1; }
+  read -r dmg_rss dmg_wall < "$work/time-dmg.txt"
+  echo "upscope ls --hash sha256 through the dmg: wall ${dmg_wall}s, peak RSS $dmg_rss KB (listing equal to the raw image's)" >&2
+  rm -f "$work/big.dmg"
+fi
 
 floor=$build/tools/apfs_floor_bench
 if [ -x "$floor" ]; then

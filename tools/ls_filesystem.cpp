@@ -125,6 +125,8 @@ int list_filesystem(Context& ctx, const LsRequest& opt, const IdentifiedInput& i
       return ino.dstream ? ino.dstream->size : 0;
     };
     vf.open_data = [&](size_t i) { return v.open_data(entries[i].inode, entries[i].path); };
+    // Inode numbers are handed out as files are created, and a new file's blocks are allocated then.
+    vf.place = [&](size_t i) { return entries[i].inode.id; };
     vf.backing = &v.container().source();
     out.begin_volume(apfs::to_json(v.info()), fmt::format("volume {} '{}' ({})", idx, v.info().name, v.info().uuid),
                      path, entries.size());

@@ -94,6 +94,10 @@ int list_hfs(Context& ctx, const LsRequest& opt, const IdentifiedInput& input) {
   vf.describe = [&](size_t i) { return describe(v, entries[i], compressions[i]); };
   vf.stored_size = [&](size_t i) -> uint64_t { return entries[i].target.data.logical_size; };
   vf.open_data = [&](size_t i) { return v.open_data(entries[i].target, entries[i].path); };
+  vf.place = [&](size_t i) -> uint64_t {
+    const hfs::CatalogEntry& t = entries[i].target;  // a compressed file's data is in its resource fork
+    return (t.compressed() && t.rsrc.logical_size ? t.rsrc : t.data).extents[0].start_block;
+  };
   vf.backing = &v.source();
   out.begin_volume(hfs::to_json(v.info()), {}, path, entries.size());
   list_volume_files(vf, hk, pool, [&](size_t i, VolumeRow r) {

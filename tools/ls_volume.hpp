@@ -29,6 +29,9 @@ struct VolumeFiles {
   std::function<VolumeRow(size_t)> describe;
   std::function<uint64_t(size_t)> stored_size;  // bytes describe() may read (batches the workers)
   std::function<Result<SourcePtr>(size_t)> open_data;
+  // Optional: where a file's data lies, roughly (files are hashed in this order, then listed in
+  // theirs): a disk image decodes each of its chunks once when the volume is read front to back.
+  std::function<uint64_t(size_t)> place;
   const Source* backing = nullptr;  // the volume's bytes: hashed pages dropped every 64 MiB
 };
 

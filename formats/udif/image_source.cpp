@@ -26,40 +26,55 @@ size_t ImageSource::find(uint64_t sector) const {
 }
 
 Result<ImageSource::Block> ImageSource::decoded(size_t i) const {
+  std::promise<Result<Block>> mine;
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    std::unique_lock<std::mutex> lk(mu_);
     auto it = index_.find(i);
     if (it != index_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second);
       ++hits_;
       return it->second->second;
     }
-    ++misses_;
-  }
-  // Decode outside the lock so other threads keep reading; two threads may race to decode the
-  // same chunk, which costs time but not correctness.
-  const MapEntry& e = image_->map[i];
-  const Chunk& c = image_->chunk(e);
-  if (auto st = check_memory(c.bytes(), "mish block " + std::to_string(image_->blkx[e.blkx].ordinal) + ": chunk " +
-                                            std::to_string(c.index),
-                             c.offset);
-      !st)
-    return fail(st.error().in_file(image_->name));
-  auto buf = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(image_->chunk(e).bytes()));
-  UPSCOPE_CHECK(decode_chunk(*image_, *file_, e, *buf));
-  Block block = std::move(buf);
-  std::lock_guard<std::mutex> lk(mu_);
-  if (index_.find(i) == index_.end()) {
-    lru_.emplace_front(i, block);
-    index_[i] = lru_.begin();
-    cached_bytes_ += block->size();
-    while (cached_bytes_ > cache_limit_ && lru_.size() > 1) {
-      cached_bytes_ -= lru_.back().second->size();
-      index_.erase(lru_.back().first);
-      lru_.pop_back();
+    // Another thread is decoding it: wait for that instead of decoding it twice (hashing threads
+    // reading neighbouring files want the same chunks at the same time).
+    if (auto d = decoding_.find(i); d != decoding_.end()) {
+      std::shared_future<Result<Block>> pending = d->second;
+      ++hits_;
+      lk.unlock();
+      return pending.get();
     }
+    ++misses_;
+    decoding_.emplace(i, mine.get_future().share());
   }
-  return block;
+  // Decoded outside the lock so other threads keep reading other chunks.
+  auto decode = [&]() -> Result<Block> {
+    const MapEntry& e = image_->map[i];
+    const Chunk& c = image_->chunk(e);
+    if (auto st = check_memory(c.bytes(),
+                               "mish block " + std::to_string(image_->blkx[e.blkx].ordinal) + ": chunk " +
+                                   std::to_string(c.index),
+                               c.offset);
+        !st)
+      return fail(st.error().in_file(image_->name));
+    auto buf = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(c.bytes()));
+    UPSCOPE_CHECK(decode_chunk(*image_, *file_, e, *buf));
+    return Block(std::move(buf));
+  };
+  Result<Block> r = decode();
+  std::lock_guard<std::mutex> lk(mu_);
+  decoding_.erase(i);
+  mine.set_value(r);
+  if (!r) return r;
+  const Block& block = *r;
+  lru_.emplace_front(i, block);
+  index_[i] = lru_.begin();
+  cached_bytes_ += block->size();
+  while (cached_bytes_ > cache_limit_ && lru_.size() > 1) {
+    cached_bytes_ -= lru_.back().second->size();
+    index_.erase(lru_.back().first);
+    lru_.pop_back();
+  }
+  return r;
 }
 
 Status ImageSource::read_at(uint64_t off, std::span<uint8_t> out) const {
@@ -97,6 +112,22 @@ Status ImageSource::read_at(uint64_t off, std::span<uint8_t> out) const {
     ++i;
   }
   return {};
+}
+
+void ImageSource::release(uint64_t off, uint64_t n) const {
+  if (n == 0 || off >= size_) return;
+  const auto& map = image_->map;
+  const uint64_t end = off + std::min(n, size_ - off);
+  // Chunks lie in the file in disk order as hdiutil writes them; one span from the first chunk's
+  // payload to the last one's covers them either way.
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (size_t i = find(off / kSectorSize); i < map.size() && map[i].sector * kSectorSize < end; ++i) {
+    const Chunk& c = image_->chunk(map[i]);
+    if (c.type == kChunkZero || c.type == kChunkIgnore || c.length == 0) continue;
+    lo = std::min(lo, c.offset);
+    hi = std::max(hi, c.offset + c.length);
+  }
+  if (lo < hi) file_->release(lo, hi - lo);
 }
 
 Status ImageSource::stream(uint64_t off, uint64_t len, unsigned jobs, const std::function<bool(Bytes)>& sink) const {

@@ -1,9 +1,11 @@
 // Random access to the decoded disk inside a UDIF image without extracting it: the sector map is
-// binary-searched, compressed chunks are decoded on demand into a bounded LRU cache (thread-safe),
-// raw chunks are read straight from the file, and sectors no chunk covers read as zeros.
+// binary-searched, compressed chunks are decoded on demand into a bounded LRU cache (thread-safe; a
+// chunk wanted by several threads at once is decoded by one, the others wait for it), raw chunks are
+// read straight from the file, and sectors no chunk covers read as zeros.
 #pragma once
 
 #include <functional>
+#include <future>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -21,6 +23,9 @@ class ImageSource final : public Source {
   uint64_t size() const override { return size_; }
   std::string name() const override { return file_->name(); }
   Status read_at(uint64_t off, std::span<uint8_t> out) const override;
+  // Drops the pages of the image file that hold [off, off + n) of the disk: a caller that reads the
+  // disk once keeps RSS bounded (the decoded chunks' cache is bounded anyway).
+  void release(uint64_t off, uint64_t n) const override;
 
   // Streams [off, off + len) in order to sink, decoding chunks on `jobs` threads (0 = all cores)
   // with a bounded window; bypasses the cache. sink returns false to stop early.
@@ -46,6 +51,7 @@ class ImageSource final : public Source {
   mutable std::mutex mu_;
   mutable std::list<std::pair<size_t, Block>> lru_;  // most recent first
   mutable std::unordered_map<size_t, std::list<std::pair<size_t, Block>>::iterator> index_;
+  mutable std::unordered_map<size_t, std::shared_future<Result<Block>>> decoding_;  // by one thread
   mutable uint64_t cached_bytes_ = 0;
   mutable uint64_t hits_ = 0;
   mutable uint64_t misses_ = 0;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "inspect/hash.hpp"
@@ -202,6 +203,34 @@ TEST_CASE("hash_sources hands each result over once, while the others hash", "[c
       CHECK(all[i]);
       CHECK(all[i]->empty());  // handed over, not kept
       CHECK(digests[i] == (i == 11 ? "error: cannot open" : *hash_source(k, *owned[i])));
+    }
+  }
+}
+
+TEST_CASE("hash_sources takes runs of consecutive sources on one thread", "[core][hash]") {
+  std::vector<std::unique_ptr<MemorySource>> owned;
+  for (size_t i = 0; i < 50; ++i)
+    owned.push_back(std::make_unique<MemorySource>(std::vector<uint8_t>(1000 + i * 300, static_cast<uint8_t>(i)),
+                                                   "r" + std::to_string(i)));
+  ThreadPool pool(3);
+  for (HashKind k : {HashKind::kSha256, HashKind::kSha1}) {
+    std::mutex mu;
+    std::vector<std::pair<std::thread::id, size_t>> opened(owned.size());  // thread, order of opening
+    size_t order = 0;
+    SourceBatch batch;
+    batch.count = owned.size();
+    batch.run = 8;
+    batch.open = [&](size_t i) -> Result<SourcePtr> {
+      std::lock_guard lock(mu);
+      opened[i] = {std::this_thread::get_id(), order++};
+      return SourcePtr(SourcePtr(), owned[i].get());
+    };
+    auto all = hash_sources(k, batch, &pool);
+    for (size_t i = 0; i < owned.size(); ++i) {
+      CHECK(*all[i] == *hash_source(k, *owned[i]));
+      if (i % 8 == 0) continue;
+      CHECK(opened[i].first == opened[i - 1].first);  // the run's thread
+      CHECK(opened[i].second > opened[i - 1].second);  // in order
     }
   }
 }

@@ -2,6 +2,7 @@
 // independent reader, the make_udif.py writer, and one malformed case per validation rule.
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -312,6 +313,74 @@ TEST_CASE("udif: ImageSource random access is exact, cached and thread-safe", "[
   CHECK(is->cache_hits() > 0);
   std::vector<uint8_t> past(10);
   CHECK_FALSE(is->read_at(full.size() - 5, past));
+}
+
+namespace {
+// The image file, with every release() it is asked for written down.
+class ReleaseLog final : public Source {
+ public:
+  explicit ReleaseLog(SourcePtr file) : file_(std::move(file)) {}
+  uint64_t size() const override { return file_->size(); }
+  std::string name() const override { return file_->name(); }
+  Status read_at(uint64_t off, std::span<uint8_t> out) const override { return file_->read_at(off, out); }
+  void release(uint64_t off, uint64_t n) const override {
+    std::lock_guard lock(mu_);
+    calls.emplace_back(off, n);
+  }
+  mutable std::vector<std::pair<uint64_t, uint64_t>> calls;
+
+ private:
+  SourcePtr file_;
+  mutable std::mutex mu_;
+};
+}  // namespace
+
+TEST_CASE("udif: ImageSource decodes a chunk wanted by many threads once, and releases its file span", "[udif]") {
+  UPSCOPE_REQUIRE_SAMPLE(p, "dfvfs_hfsplus_zlib.dmg");
+  auto img = open_path(p);
+  REQUIRE(img);
+  const auto full = read_all(*img->disk);
+  const udif::Image& u = *img->udif;
+  auto log = std::make_shared<ReleaseLog>(img->file);
+  udif::ImageSource src(img->udif, log, 1ull << 30);  // room for every chunk: nothing evicted
+  size_t compressed = 0;
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (const auto& e : u.map) {
+    const udif::Chunk& c = u.chunk(e);
+    if (c.type != udif::kChunkRaw && c.type != udif::kChunkZero && c.type != udif::kChunkIgnore) ++compressed;
+    if (c.type == udif::kChunkZero || c.type == udif::kChunkIgnore || c.length == 0) continue;
+    lo = std::min(lo, c.offset);
+    hi = std::max(hi, c.offset + c.length);
+  }
+  REQUIRE(compressed > 1);
+  // Eight threads read the whole disk at once, front to back, in 4 KiB reads: each chunk is
+  // wanted by several of them at the same moment.
+  std::atomic<int> bad{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 8; ++t)
+    ts.emplace_back([&] {
+      std::vector<uint8_t> buf(4096);
+      for (uint64_t off = 0; off < full.size(); off += buf.size()) {
+        std::span<uint8_t> part(buf.data(), std::min<uint64_t>(buf.size(), full.size() - off));
+        if (!src.read_at(off, part) || !std::equal(part.begin(), part.end(), full.begin() + off)) ++bad;
+      }
+    });
+  for (auto& t : ts) t.join();
+  CHECK(bad == 0);
+  CHECK(src.cache_misses() == compressed);  // decoded once each
+  // Releasing the whole disk releases the file from the first chunk's payload to the last one's end.
+  src.release(0, src.size());
+  REQUIRE(log->calls.size() == 1);
+  CHECK(log->calls[0] == std::pair<uint64_t, uint64_t>(lo, hi - lo));
+  // A range inside one chunk releases a span inside that chunk's payload.
+  const udif::Chunk& first = u.chunk(u.map.front());
+  src.release(first.sector * udif::kSectorSize + 1, 10);
+  if (first.type != udif::kChunkZero && first.type != udif::kChunkIgnore && first.length) {
+    REQUIRE(log->calls.size() == 2);
+    CHECK(log->calls[1] == std::pair<uint64_t, uint64_t>(first.offset, first.length));
+  }
+  src.release(src.size(), 10);  // past the end: nothing
+  CHECK(log->calls.size() <= 2);
 }
 
 TEST_CASE("udif: make_udif.py images read identically by upscope and 7-Zip", "[udif]") {

@@ -233,9 +233,17 @@ std::vector<Result<std::string>> hash_sources(HashKind kind, const SourceBatch& 
   // In the caller's order: files in volume order read the image nearly sequentially. A long source
   // near the end finishes alone, on the SHA extensions, no slower than without lanes.
   std::atomic<size_t> taken{0};
-  auto take = [&]() -> std::optional<size_t> {
-    const size_t k = taken.fetch_add(1);
-    return k < count ? std::optional(k) : std::nullopt;
+  const size_t run = std::max<size_t>(batch.run, 1);
+  struct Run {
+    size_t next = 0, end = 0;
+  };
+  auto take = [&](Run& mine) -> std::optional<size_t> {
+    if (mine.next == mine.end) {
+      const size_t k = taken.fetch_add(run);
+      if (k >= count) return std::nullopt;
+      mine = {k, std::min(k + run, count)};
+    }
+    return mine.next++;
   };
   auto done = [&](size_t i, Result<std::string> digest, uint64_t bytes) {
     if (batch.deliver) batch.deliver(i, std::move(digest));
@@ -244,8 +252,9 @@ std::vector<Result<std::string>> hash_sources(HashKind kind, const SourceBatch& 
   };
   const bool lanes = kind == HashKind::kSha256 && count > 1 && sha256_lanes::available();
   auto work = [&] {
+    Run mine;
     if (!lanes) {
-      while (auto i = take()) {
+      while (auto i = take(mine)) {
         uint64_t bytes = 0;
         // The source is dropped before its result is handed over, as on the lanes' path.
         auto digest = [&]() -> Result<std::string> {
@@ -262,7 +271,7 @@ std::vector<Result<std::string>> hash_sources(HashKind kind, const SourceBatch& 
     std::unordered_map<size_t, SourcePieces> pieces;
     sha256_lanes::hash_many(
         [&]() -> std::optional<size_t> {
-          while (auto i = take()) {
+          while (auto i = take(mine)) {
             auto src = batch.open(*i);
             if (src) {
               pieces.emplace(*i, SourcePieces(std::move(*src)));

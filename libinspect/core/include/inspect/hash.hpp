@@ -58,6 +58,9 @@ struct SourceBatch {
   // a caller can use it while later sources are still hashing; its entry in the returned vector is
   // then left empty.
   std::function<void(size_t i, Result<std::string> digest)> deliver;
+  // Sources are taken `run` consecutive ones at a time by one thread, so threads reading a disk
+  // image work in different parts of it instead of wanting the same compressed chunk at once.
+  size_t run = 1;
 };
 std::vector<Result<std::string>> hash_sources(HashKind kind, const SourceBatch& batch, ThreadPool* pool = nullptr);
 std::vector<Result<std::string>> hash_sources(HashKind kind, std::span<const Source* const> srcs,
