@@ -38,7 +38,7 @@ int run_inventory(Context& ctx, const std::string& path) {
     return kExitError;
   }
   if (ctx.global.output_format() == Format::kJson) {
-    return emit(ctx, reports::inventory_document(*inv));
+    return emit_rendered(ctx, reports::inventory_json(*inv));
   }
   if (wants_rich(ctx)) {
     reports::RichReport r;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "inspect/text.hpp"
+#include "reports/json_writer.hpp"
 #include "reports/text_table.hpp"
 
 namespace upscope::reports {
@@ -46,24 +47,6 @@ Json to_json(const PlacedPath& t) {
   j["rule"] = t.placement.rule;
   j["hash"] = opt_str(t.hash);
   j["output_sha1"] = opt_str(t.output_sha1);
-  return j;
-}
-
-Json to_json(const BuildInventory& inv) {
-  Json j;
-  j["source"] = inv.source;
-  j["product"] = inv.product;
-  j["version"] = inv.version;
-  j["build"] = inv.build;
-  j["version_extra"] = inv.version_extra;
-  j["platform"] = inv.platform;
-  j["arch"] = inv.arch;
-  Json cs = Json::array();
-  for (const auto& c : inv.components) cs.push_back(to_json(c));
-  j["components"] = std::move(cs);
-  Json na = Json::array();
-  for (const auto& n : inv.not_analysed) na.push_back(to_json(n));
-  j["not_analysed"] = std::move(na);
   return j;
 }
 
@@ -364,10 +347,30 @@ Json verdict_document(const BuildInventory& old_build, const BuildInventory& new
   return doc;
 }
 
-Json inventory_document(const BuildInventory& inv) {
-  Json doc = make_document("inventory");
-  doc["build"] = to_json(inv);
-  return doc;
+std::string inventory_json(const BuildInventory& inv) {
+  JsonWriter w;
+  w.begin_object();
+  w.members(make_document("inventory"));
+  w.key("build");
+  w.begin_object();
+  w.field("source", inv.source);
+  w.field("product", inv.product);
+  w.field("version", inv.version);
+  w.field("build", inv.build);
+  w.field("version_extra", inv.version_extra);
+  w.field("platform", inv.platform);
+  w.field("arch", inv.arch);
+  w.key("components");
+  w.begin_array();
+  for (const auto& c : inv.components) w.value(to_json(c));
+  w.end_array();
+  w.key("not_analysed");
+  w.begin_array();
+  for (const auto& n : inv.not_analysed) w.value(to_json(n));
+  w.end_array();
+  w.end_object();
+  w.end_object();
+  return w.finish();
 }
 
 Json advisory_verdict_document(const std::string& source, const advisory::Advisory& adv, const Verdict& v,

@@ -1,4 +1,6 @@
 // Cryptex disk images inside a build tree, expanded file by file (see inventory_internal.hpp).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "apfs/locate.hpp"
@@ -107,16 +109,49 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
       if (e.path != "/" && !e.inode.is_dir()) entries.push_back(e);
       return true;
     }, walk_diags);
-    // Files in parallel (a system volume image holds ~100k), results kept in walk order.
+    // Files in parallel (a system volume image holds ~100k), read in the order their data lies:
+    // inode numbers are handed out as files are created, when their blocks are allocated. Walk
+    // order jumps around the disk, and through a dmg every jump decodes a compressed chunk again.
+    // Each task reads a run of neighbours, so the threads read different parts of the disk.
+    // Results are kept in walk order.
+    std::vector<size_t> order(entries.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return entries[a].inode.id < entries[b].inode.id; });
+    constexpr size_t kRun = 64;
+    const size_t runs = (order.size() + kRun - 1) / kRun;
+    std::vector<FileResult> results(entries.size());
+    // Read data is not read again: the image's pages are dropped every 64 MiB of data streams or
+    // every 1,024 files (a decmpfs file's bytes are in its xattrs, which no inode field sizes).
+    constexpr uint64_t kReleaseEvery = 64ull << 20;
+    uint64_t since_release = 0;
+    size_t runs_since_release = 0;
     ThreadPool pool(opt.jobs);
     ordered_parallel_map(
-        pool, entries.size(), size_t(pool.size()) * 8,
-        [&](size_t i) { return read_volume_file(rel, v, graft, entries[i], opt, depth); },
-        [&](size_t, FileResult one) {
-          for (auto& c : one.components) out.components.push_back(std::move(c));
-          for (auto& n : one.not_analysed) out.not_analysed.push_back(std::move(n));
+        pool, runs, size_t(pool.size()) * 2,
+        [&](size_t r) {
+          std::vector<FileResult> rs;
+          for (size_t k = r * kRun; k < std::min(order.size(), (r + 1) * kRun); ++k)
+            rs.push_back(read_volume_file(rel, v, graft, entries[order[k]], opt, depth));
+          return rs;
+        },
+        [&](size_t r, std::vector<FileResult> rs) {
+          for (size_t k = 0; k < rs.size(); ++k) {
+            const apfs::Inode& ino = entries[order[r * kRun + k]].inode;
+            since_release += ino.dstream ? ino.dstream->alloced_size : 0;
+            results[order[r * kRun + k]] = std::move(rs[k]);
+          }
+          if (since_release >= kReleaseEvery || ++runs_since_release == 1024 / kRun) {
+            since_release = 0;
+            runs_since_release = 0;
+            located->source->release(0, located->source->size());
+          }
           return true;
         });
+    for (auto& one : results) {
+      for (auto& c : one.components) out.components.push_back(std::move(c));
+      for (auto& n : one.not_analysed) out.not_analysed.push_back(std::move(n));
+    }
     if (!st) out.not_analysed.push_back({fmt::format("{}: volume '{}'", rel, info.name), st.error().message()});
     for (const auto& d : walk_diags.items())
       if (d.severity == Severity::kError) out.not_analysed.push_back({rel, d.text()});

@@ -14,7 +14,6 @@
 namespace upscope::reports {
 
 Json to_json(const Component& c);
-Json to_json(const BuildInventory& inv);
 Json to_json(const Change& c);
 Json to_json(const BuildDiff& d);
 Json to_json(const Verdict& v);
@@ -37,8 +36,9 @@ std::string function_display(const FunctionChange& f);
 // "macOS 13.3.1 (a) 22E772610a" or the source path when the tree had no SystemVersion.plist.
 std::string build_label(const BuildInventory& inv);
 
-// `upscope inventory BUILD --json` ("inventory").
-Json inventory_document(const BuildInventory& inv);
+// `upscope inventory BUILD --json` ("inventory"), dumped: written component by component, never
+// as one tree (a system volume's 100,000 components took twice their own memory as a tree).
+std::string inventory_json(const BuildInventory& inv);
 
 // The "diff" and "verdict" documents of two builds (upscope diff/verdict and catalog diff/verdict).
 Json builds_json(const BuildInventory& old_build, const BuildInventory& new_build);
