@@ -91,14 +91,15 @@ fi
 
 if [ -n "${DMG:-}" ]; then
   t0=$(date +%s)
-  (cd "$here/../samples/gen" && /usr/bin/python3 -c 'import sys, make_apfs; make_apfs.wrap_gpt_udif(sys.argv[1], sys.argv[2])' \
-    "$img" "$work/big.dmg")
+  (cd "$here/../samples/gen" &&
+    /usr/bin/python3 -c 'import sys, make_apfs; make_apfs.wrap_gpt_udif(sys.argv[1], sys.argv[2])' "$img" "$work/big.dmg")
   echo "wrapped in a zlib UDIF dmg in $(( $(date +%s) - t0 )) s: $(stat -c %s "$work/big.dmg") bytes" >&2
   "$upscope" ls "$img" --hash sha256 > "$work/raw.txt"
   /usr/bin/time -f "%M %e" -o "$work/time-dmg.txt" "$upscope" ls "$work/big.dmg" --hash sha256 > "$work/dmg.txt"
   cmp -s "$work/raw.txt" "$work/dmg.txt" || { echo "ls through the dmg differs from the raw image's" >&2; exit 1; }
   read -r dmg_rss dmg_wall < "$work/time-dmg.txt"
-  echo "upscope ls --hash sha256 through the dmg: wall ${dmg_wall}s, peak RSS $dmg_rss KB (listing equal to the raw image's)" >&2
+  echo "upscope ls --hash sha256 through the dmg: wall ${dmg_wall}s, peak RSS $dmg_rss KB" \
+    "(listing equal to the raw image's)" >&2
   rm -f "$work/big.dmg"
 fi
 

@@ -15,12 +15,13 @@ namespace upscope::cli {
 namespace {
 
 // Hashes every regular file of `rows`: all at once, sixteen side by side where SHA-256 runs in
-// AVX-512 lanes (hash_sources), in the order their data lies where the volume says (VolumeFiles::
-// place), each thread taking 64 neighbours at a time. Through a disk image that decodes each of its
-// compressed chunks about once: in listing order, a 10.9 GB dmg decoded its chunks many times over
-// and held 4.7 GB. Each file is opened when its turn comes. Hashed data is not read again: its
-// pages are dropped after every 64 MiB hashed, so RSS stays bounded on big images. Rows go to `sink` as soon as they and every row before them are complete, so the JSON of a
-// big volume is written while it is hashed and a row's memory is freed once it is handed on.
+// AVX-512 lanes (hash_sources), in the order their data lies (VolumeFiles::place), each thread taking
+// 64 neighbours at a time. Through a disk image that decodes each compressed chunk about once (in
+// listing order, a 10.9 GB dmg decoded its chunks many times over and held 4.7 GB). Each file is
+// opened when its turn comes. Hashed data is not read again: its pages are dropped after every
+// 64 MiB hashed, so RSS stays bounded on big images. Rows go to `sink` as soon as they and every row
+// before them are complete, so the JSON of a big volume is written while it is hashed and a row's
+// memory is freed once it is handed on.
 void hash_rows(const VolumeFiles& v, std::deque<VolumeRow>& rows, HashKind hk, ThreadPool& pool,
                const std::function<void(size_t, VolumeRow)>& sink) {
   std::vector<size_t> files;
@@ -36,8 +37,7 @@ void hash_rows(const VolumeFiles& v, std::deque<VolumeRow>& rows, HashKind hk, T
     std::vector<std::pair<uint64_t, size_t>> by_place;
     by_place.reserve(files.size());
     for (size_t i : files) by_place.emplace_back(v.place(i), i);
-    std::stable_sort(by_place.begin(), by_place.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(by_place.begin(), by_place.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (size_t k = 0; k < files.size(); ++k) files[k] = by_place[k].second;
   }
   std::mutex mu;

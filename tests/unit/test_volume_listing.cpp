@@ -14,8 +14,9 @@ using reports::VolumeRow;
 namespace {
 
 // The document as one tree: the shape the writer must match byte for byte.
-Json expected_document(const reports::VolumeListing& l, const std::vector<std::pair<Json, std::vector<VolumeRow>>>& vols,
-                       const Diagnostics& diags) {
+using Volumes = std::vector<std::pair<Json, std::vector<VolumeRow>>>;  // info, rows
+
+Json expected_document(const reports::VolumeListing& l, const Volumes& vols, const Diagnostics& diags) {
   Json doc = reports::make_document(l.document);
   doc["image"] = l.image;
   doc["located"] = l.located;
@@ -70,7 +71,7 @@ TEST_CASE("volume listing JSON: written row by row, the bytes of the whole docum
   SECTION("an empty volume, then one with rows, hashed, with diagnostics") {
     l.container = "4E16FEDA-1886-4FA6-8FE9-05099813C520";
     l.hash = HashKind::kSha256;
-    std::vector<std::pair<Json, std::vector<VolumeRow>>> vols;
+    Volumes vols;
     vols.push_back({Json{{"index", 0}, {"name", "empty"}, {"features", Json::array()}}, {}});
     std::vector<VolumeRow> rows{row("/a", false), row("/b", true), row("/c", false)};
     rows[2].hash.clear();
