@@ -191,10 +191,14 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
   c.location = pl.location;
   c.size = src->size();
   auto id = identify(*src);
+  const bool macho = id && c.size <= opt.max_file_size &&
+                     (id->format == "macho" || id->format == "macho-fat" || id->format == "macho-fileset");
   // Byte truth: every file carries the hash of its bytes, containers (dyld caches, kernel
   // collections, cryptex images) included, so a change outside what their readers list still shows.
+  // A Mach-O inside an image is hashed once it is read into memory below: one decode, not two.
+  const bool hash_in_memory = macho && !src->contiguous();
   if (sha256) c.hashes["sha256"] = *sha256;
-  else add_content_hash(c, *src);
+  else if (!hash_in_memory) add_content_hash(c, *src);
   if (progress) progress->advance(c.size);
   if (!id) {
     r.not_analysed.push_back({rel, id.error().message()});
@@ -210,7 +214,7 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
   if (trustcache::identified_as_trust_cache(*id)) return read_trust_cache(rel, *src, std::move(c));
   if (id->format == "dyld-cache") return read_dyld_cache(rel, src, pl, opt, std::move(c), siblings);
   if (id->format == "im4p" || id->format == "lzss") return read_kernel_collection(rel, src, pl, opt, std::move(c));
-  if (id->format == "macho" || id->format == "macho-fat" || id->format == "macho-fileset") {
+  if (macho) {
     // Readers below parse from memory: a file inside an image is read into memory once.
     const bool mapped = src->contiguous().has_value();
     if (!mapped) {
@@ -221,6 +225,7 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
         return r;
       }
       src = std::make_shared<MemorySource>(std::move(buf), src->name());
+      if (hash_in_memory) add_content_hash(c, *src);
     }
     if (id->format == "macho-fileset") return read_kernel_collection(rel, src, pl, opt, std::move(c));
     return read_macho(rel, src, pl, opt, std::move(c), mapped);
