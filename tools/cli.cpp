@@ -71,19 +71,23 @@ int emit(const Context& ctx, const std::string& text) {
   }
 }
 
+bool Output::ready() const {
+  if (!ok_) std::cerr << "upscope: error: " << error_ << '\n';
+  return ok_;
+}
+
+int Output::close() {
+  stream().flush();
+  if (stream()) return kExitOk;
+  std::cerr << "upscope: error: writing the output failed\n";
+  return kExitError;
+}
+
 int emit_rendered(const Context& ctx, const std::string& text) {
   Output out(ctx.global);
-  if (!out.ok()) {
-    std::cerr << "upscope: error: " << out.error() << '\n';
-    return kExitError;
-  }
+  if (!out.ready()) return kExitError;
   out.stream() << text;
-  out.stream().flush();
-  if (!out.stream()) {
-    std::cerr << "upscope: error: writing the output failed\n";
-    return kExitError;
-  }
-  return kExitOk;
+  return out.close();
 }
 
 int emit(const Context& ctx, const reports::Json& doc) { return emit_rendered(ctx, reports::dump(doc)); }

@@ -62,6 +62,10 @@ class Output {
   std::ostream& stream() { return file_ ? *file_ : std::cout; }
   bool ok() const { return ok_; }
   const std::string& error() const { return error_; }
+  // ok(), saying on stderr why not: the one message for an output that could not be opened.
+  bool ready() const;
+  // Flushes: kExitOk, or kExitError with the one message for a failed write on stderr.
+  int close();
 
  private:
   std::unique_ptr<std::ofstream> file_;

@@ -19,10 +19,7 @@ struct CatOptions {
 // Streams a Source to stdout or -o; returns kExitOk or kExitError (the error printed).
 int write_source(Context& ctx, const Source& s) {
   Output out(ctx.global);
-  if (!out.ok()) {
-    std::cerr << "upscope: error: " << out.error() << '\n';
-    return kExitError;
-  }
+  if (!out.ready()) return kExitError;
   constexpr uint64_t kPiece = 1 << 20;
   std::vector<uint8_t> buf;
   for (uint64_t off = 0; off < s.size(); off += kPiece) {
@@ -35,12 +32,7 @@ int write_source(Context& ctx, const Source& s) {
     }
     out.stream().write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(n));
   }
-  out.stream().flush();
-  if (!out.stream()) {
-    std::cerr << "upscope: error: writing the output failed\n";
-    return kExitError;
-  }
-  return kExitOk;
+  return out.close();
 }
 
 // IMAGE:/path on an HFS+ volume (the image holds no APFS container).

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
-#include <iostream>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -110,10 +109,7 @@ ListingOutput::ListingOutput(const Context& ctx, reports::VolumeListing header, 
     return;
   }
   out_ = std::make_unique<Output>(ctx.global);
-  if (!out_->ok()) {
-    std::cerr << "upscope: error: " << out_->error() << '\n';
-    return;
-  }
+  if (!out_->ready()) return;
   json_ = std::make_unique<reports::VolumeListingJsonWriter>(out_->stream(), header);
 }
 
@@ -138,14 +134,10 @@ void ListingOutput::end_volume() {
 
 int ListingOutput::finish(int rc) {
   if (print_diagnostics(ctx_, image_, diags_) || row_errors_ || diags_.has_errors()) rc = kExitError;
-  int out_rc = kExitOk;
+  int out_rc;
   if (json_) {
     json_->finish(diags_);
-    out_->stream().flush();
-    if (!out_->stream()) {
-      std::cerr << "upscope: error: writing the output failed\n";
-      out_rc = kExitError;
-    }
+    out_rc = out_->close();
   } else {
     out_rc = emit(ctx_, text_->str());
   }

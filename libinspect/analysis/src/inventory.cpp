@@ -196,7 +196,7 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
   // Byte truth: every file carries the hash of its bytes, containers (dyld caches, kernel
   // collections, cryptex images) included, so a change outside what their readers list still shows.
   // A Mach-O inside an image is hashed once it is read into memory below: one decode, not two.
-  const bool hash_in_memory = macho && !src->contiguous();
+  const bool hash_in_memory = !sha256 && macho && !src->contiguous();
   if (sha256) c.hashes["sha256"] = *sha256;
   else if (!hash_in_memory) add_content_hash(c, *src);
   if (progress) progress->advance(c.size);
