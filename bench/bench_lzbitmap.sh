@@ -16,7 +16,7 @@ work=${TMPDIR:-/tmp}/upscope-bench-lzbitmap
 mkdir -p "$work"
 
 lib_formats=$(find "$build" -name libupscope_formats.a | head -1)
-lib_inspect=$(find "$build" -name liblibinspect.a | head -1)
+lib_inspect=$(find "$build" -name libinspect.a -o -name liblibinspect.a | head -1)
 [ -n "$lib_formats" ] && [ -n "$lib_inspect" ] || { echo "bench_lzbitmap: no static libraries under $build; build first" >&2; exit 2; }
 ours=$work/lzbitmap_decode_bench
 g++ -std=c++20 -O2 -DNDEBUG -I"$here/../libinspect/core/include" -I"$here/../formats" \

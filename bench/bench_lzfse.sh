@@ -48,26 +48,15 @@ if [ -z "$src" ] || [ ! -e "$src" ]; then
   exit 0
 fi
 lib_formats=$(find "$build" -name libupscope_formats.a | head -1)
-lib_inspect=$(find "$build" -name liblibinspect.a | head -1)
+lib_inspect=$(find "$build" -name libinspect.a -o -name liblibinspect.a | head -1)
 [ -n "$lib_formats" ] && [ -n "$lib_inspect" ] || { echo "bench_lzfse: no static libraries under $build; build first" >&2; exit 2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/upscope-bench-lzfse.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # 1. The reference library and CLI, built in the temporary directory.
-ref_dir=$work/ref
-mkdir -p "$ref_dir"
-if [ -f "$src/Makefile" ]; then
-  cp -r "$src"/. "$ref_dir"/
-else
-  git --git-dir="$src" archive HEAD | tar -x -C "$ref_dir"
-fi
-make -C "$ref_dir" -j2 \
-  CFLAGS="-O3 -Wall -Wno-unknown-pragmas -Wno-unused-variable -DNDEBUG -D_POSIX_C_SOURCE -std=c99" >/dev/null
-ref=$ref_dir/build/bin/lzfse ref_lib=$ref_dir/build/bin/liblzfse.a
-[ -x "$ref" ] && [ -f "$ref_lib" ] || { echo "bench_lzfse: building the reference lzfse failed" >&2; exit 2; }
+. "$here/lzfse_reference.sh"
+build_lzfse_reference "$src" "$work/ref" || exit 2
 
-# 2. Our side: the CLI-shaped decoder, the in-process harness (linked with the reference library
-# too) and the LZVN chunk encoder (ours, calling the reference's LZVN encoder).
 incs=(-I"$here/../libinspect/core/include" -I"$here/../formats")
 ours=$work/lzfse_decode_bench inproc=$work/lzfse_inproc_bench
 g++ -std=c++20 -O2 -DNDEBUG "${incs[@]}" "$here/lzfse_decode_bench.cpp" "$lib_formats" "$lib_inspect" -lfmt -o "$ours"

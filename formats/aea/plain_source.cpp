@@ -46,6 +46,9 @@ std::shared_ptr<const std::vector<uint8_t>> PlainSource::segment(size_t i, Statu
   }
   auto data = std::make_shared<const std::vector<uint8_t>>(std::move(*plain));
   ++checked_;
+  // Its stored bytes are no longer needed in the process (a mapped file's pages stay in the page cache).
+  const Segment& seg = archive_->segments[i];
+  file_->release(seg.data_offset, seg.stored_size);
   std::lock_guard<std::mutex> lock(cache_->mu);
   cache_->lru.emplace_front(i, data);
   if (cache_->lru.size() > cache_->capacity) cache_->lru.pop_back();

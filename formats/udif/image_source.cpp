@@ -58,6 +58,9 @@ Result<ImageSource::Block> ImageSource::decoded(size_t i) const {
       return fail(st.error().in_file(image_->name));
     auto buf = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(c.bytes()));
     UPSCOPE_CHECK(decode_chunk(*image_, *file_, e, *buf));
+    // The chunk's payload has been read into the cache: drop its pages from the process, or a
+    // multi-GB file read in one go (a dyld cache in a cryptex dmg) keeps the whole image resident.
+    file_->release(c.offset, c.length);
     return Block(std::move(buf));
   };
   Result<Block> r = decode();

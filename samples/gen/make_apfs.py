@@ -32,7 +32,8 @@ With --cryptex os the volume instead looks like an OS cryptex (sealed, /System/L
 --manifest writes the ground truth (path, type, size, sha256, inode, link target, xattrs, decmpfs
 type) as JSON. --corrupt makes one malformed variant (checksum, cycle, extent-past-end,
 decmpfs-huge) and records what it broke in the manifest. --udif / --gpt wrap the container in a
-GPT disk and a UDIF dmg (make_udif.py's GPT and mish writers).
+GPT disk and a UDIF dmg (make_udif.py's GPT and mish writers); --udif-codec lzfse writes its chunks
+as LZFSE (ULFO), as Apple's cryptex dmgs are, with --lzfse-cli naming a faster encoder.
 
   make_apfs.py out.img --files 1000 --total-size 64M --seed 7 --manifest out.json
   make_apfs.py sys.img --shape system --files 2000 --total-size 200M --no-specials --jobs 2 --manifest sys.json
@@ -44,6 +45,7 @@ import json
 import os
 import random
 import struct
+import subprocess
 import sys
 import unicodedata
 import uuid
@@ -1013,9 +1015,15 @@ def finish_container(img, vols, block_count, seed):
 
 
 # ---------------------------------------------------------------- GPT / UDIF wrapping
-def wrap_gpt_udif(raw_path, dmg_path=None, gpt_path=None, chunk_sectors=2048):
+def wrap_gpt_udif(raw_path, dmg_path=None, gpt_path=None, chunk_sectors=2048, codec="zlib", lzfse_cli=None):
     """Puts the container in a GPT disk (partition at LBA 40, as hdiutil does) and, for dmg_path, a
-    UDIF image built with make_udif.py's GPT, blkx and koly writers (zlib chunks, zero chunks)."""
+    UDIF image built with make_udif.py's GPT, blkx and koly writers (zlib chunks, zero chunks).
+    With codec "lzfse" the partition's chunks are LZFSE (ULFO), as in Apple's cryptex dmgs, encoded
+    by lzfse_cli (an `lzfse` CLI that encodes stdin to stdout with `-encode`: the reference
+    implementation a benchmark builds) or else by lzfse_fse.py (about 1 MB/s: small images only);
+    chunks that do not shrink are stored raw, as hdiutil does. Chunks are compressed by two threads
+    (zlib and the child processes run outside the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import make_udif as mu
     import plistlib
@@ -1061,17 +1069,33 @@ def wrap_gpt_udif(raw_path, dmg_path=None, gpt_path=None, chunk_sectors=2048):
     part = mu.Blkx("disk image (Apple_APFS : 4)", 40, part_sectors, len(blkxs), "3")
     crc = 0
     zero_chunk = bytes(cs * mu.SECTOR)
-    with open(raw_path, "rb") as src:
-        for i in range(part_sectors // cs):
-            data = src.read(cs * mu.SECTOR).ljust(cs * mu.SECTOR, b"\x00")
+
+    def compress(data):
+        if data == zero_chunk:
+            return mu.ZERO, b""
+        if codec == "zlib":
+            return mu.ZLIB, zlib.compress(data, 1)
+        if lzfse_cli:
+            comp = subprocess.run([lzfse_cli, "-encode"], input=data, stdout=subprocess.PIPE, check=True).stdout
+        else:
+            comp = lzfse_fse.encode(data)
+        return (mu.LZFSE, comp) if len(comp) < len(data) else (mu.RAW, data)
+
+    def chunks(src):
+        for _ in range(part_sectors // cs):
+            yield src.read(cs * mu.SECTOR).ljust(cs * mu.SECTOR, b"\x00")
+
+    with open(raw_path, "rb") as src, ThreadPoolExecutor(2) as pool:
+        window = []
+        for i, data in enumerate(chunks(src)):
             crc = mu.crc32(data, crc)
-            if data == zero_chunk:
-                part.chunks.append((mu.ZERO, i * cs, cs, pos, 0))
-                continue
-            comp = zlib.compress(data, 1)
-            part.chunks.append((mu.ZLIB, i * cs, cs, pos, len(comp)))
-            out.write(comp)
-            pos += len(comp)
+            window.append((i, pool.submit(compress, data)))
+            while len(window) > 8 or (window and i == part_sectors // cs - 1):
+                j, job = window.pop(0)
+                kind, comp = job.result()
+                part.chunks.append((kind, j * cs, cs, pos, len(comp)))
+                out.write(comp)
+                pos += len(comp)
     part.crc = crc
     blkxs.append(part)
     emit_plain("GPT Partition Data (Backup GPT Table : 5)", total - 33, table, "4")
@@ -1148,6 +1172,11 @@ def main():
     ap.add_argument("--manifest", help="write the ground truth here (JSON)")
     ap.add_argument("--gpt", help="also write the container inside a GPT disk here")
     ap.add_argument("--udif", help="also write a UDIF dmg (GPT + APFS partition) here")
+    ap.add_argument("--udif-codec", choices=["zlib", "lzfse"], default="zlib",
+                    help="--udif chunks: zlib, or LZFSE (ULFO) as in Apple's cryptex dmgs")
+    ap.add_argument("--lzfse-cli", help="--udif-codec lzfse: encode with this `lzfse` command (`-encode`, stdin to "
+                                        "stdout; the reference implementation, built locally) instead of "
+                                        "lzfse_fse.py (about 1 MB/s)")
     a = ap.parse_args()
 
     rnd = random.Random(a.seed)
@@ -1227,7 +1256,7 @@ def main():
         with open(a.manifest, "w") as m:
             json.dump(info, m, indent=1)
     if a.gpt or a.udif:
-        wrap_gpt_udif(a.output, a.udif, a.gpt)
+        wrap_gpt_udif(a.output, a.udif, a.gpt, codec=a.udif_codec, lzfse_cli=a.lzfse_cli)
     nfiles = sum(1 for x in vols for f in x.manifest if f["type"] == "file")
     print(f"{a.output}: {block_count} blocks, {len(vols)} volume(s), {nfiles} files, fs tree "
           f"{vols[0].fs_root[2]} level(s) / {len(vols[0].fs_nodes)} nodes", file=sys.stderr)

@@ -98,9 +98,45 @@ def volume_dmg(name, files, seed):
 def trust_cache(files, name):
     """IM4P 'trst' of a version 2 trust cache listing every file of a volume (cdhash: the file's
     SHA-256, first 20 bytes; hash type 2 = SHA-256), its UUID derived from the volume's name."""
-    entries = sorted((hashlib.sha256(data).digest()[:20], 2, 0, 0) for data in files.values())
+    return trust_cache_of((hashlib.sha256(data).digest() for data in files.values()), name)
+
+
+def trust_cache_of(sha256s, name):
+    """The same from the files' SHA-256 digests."""
+    entries = sorted((digest[:20], 2, 0, 0) for digest in sha256s)
     uuid = hashlib.sha256(name.encode()).digest()[:16]
     return mk.im4p("trst", "trust cache", mt.raw_module(2, uuid, entries))
+
+
+def device_kernelcache(n):
+    """The kernelcache member of device class n (0: KERNELCACHE)."""
+    return KERNELCACHE if n == 0 else "kernelcache.release.mac14%s" % chr(ord("g") + n)
+
+
+def manifest_plists(digest, version, build_id, devices=1):
+    """BuildManifest.plist and Restore.plist: each layout() member by digest(path), its SHA-384;
+    device classes after the first each boot their own kernelcache (device_kernelcache(n))."""
+    manifest = {key: {"Digest": digest(path), "Info": {"Path": path}} for key, path, _ in layout()}
+    # As in real IPSWs, the restore environment may boot the same kernelcache file.
+    manifest["RestoreKernelCache"] = manifest["KernelCache"]
+    identities = [{"ApBoardID": "0x28", "ApChipID": "0x6020",
+                   "Info": {"DeviceClass": "j414cap", "RestoreBehavior": behaviour, "Variant":
+                            "macOS Customer Erase Install (IPSW)" if behaviour == "Erase" else "macOS Customer Upgrade Install (IPSW)",
+                            "BuildNumber": build_id},
+                   "Manifest": manifest} for behaviour in ("Erase", "Update")]
+    for n in range(1, devices):
+        name = device_kernelcache(n)
+        other = dict(manifest)
+        other["KernelCache"] = {"Digest": digest(name), "Info": {"Path": name}}
+        identities.append({"ApBoardID": "0x%02x" % (0x28 + n), "ApChipID": "0x6020",
+                           "Info": {"DeviceClass": "j41%dap" % n, "RestoreBehavior": "Erase", "BuildNumber": build_id},
+                           "Manifest": other})
+    build_manifest = plistlib.dumps({"BuildIdentities": identities, "ManifestVersion": 0,
+                                     "ProductBuildVersion": build_id, "ProductVersion": version,
+                                     "SupportedProductTypes": ["Mac14,6"]}, fmt=plistlib.FMT_XML)
+    restore = plistlib.dumps({"ProductBuildVersion": build_id, "ProductVersion": version,
+                              "SupportedProductTypes": ["Mac14,6"]}, fmt=plistlib.FMT_XML)
+    return build_manifest, restore
 
 
 def app_files(seed):
@@ -152,29 +188,11 @@ def build(args):
         dmg = OS_DMG if args.corrupt_cryptex == "os" else APP_DMG
         members[dmg] = members[dmg][:len(members[dmg]) // 2]
 
-    manifest = {key: {"Digest": hashlib.sha384(members[path]).digest(), "Info": {"Path": path}}
-                for key, path, _ in layout()}
-    # As in real IPSWs, the restore environment may boot the same kernelcache file.
-    manifest["RestoreKernelCache"] = manifest["KernelCache"]
-    identities = [{"ApBoardID": "0x28", "ApChipID": "0x6020",
-                   "Info": {"DeviceClass": "j414cap", "RestoreBehavior": behaviour, "Variant":
-                            "macOS Customer Erase Install (IPSW)" if behaviour == "Erase" else "macOS Customer Upgrade Install (IPSW)",
-                            "BuildNumber": build_id},
-                   "Manifest": manifest} for behaviour in ("Erase", "Update")]
     # More devices: each its own kernelcache (the same kexts), sharing the volumes and cryptexes.
     for n in range(1, args.devices):
-        name = "kernelcache.release.mac14%s" % chr(ord("g") + n)
-        members[name] = members[KERNELCACHE]
-        other = dict(manifest)
-        other["KernelCache"] = {"Digest": hashlib.sha384(members[name]).digest(), "Info": {"Path": name}}
-        identities.append({"ApBoardID": "0x%02x" % (0x28 + n), "ApChipID": "0x6020",
-                           "Info": {"DeviceClass": "j41%dap" % n, "RestoreBehavior": "Erase", "BuildNumber": build_id},
-                           "Manifest": other})
-    build_manifest = plistlib.dumps({"BuildIdentities": identities, "ManifestVersion": 0,
-                                     "ProductBuildVersion": build_id, "ProductVersion": version,
-                                     "SupportedProductTypes": ["Mac14,6"]}, fmt=plistlib.FMT_XML)
-    restore = plistlib.dumps({"ProductBuildVersion": build_id, "ProductVersion": version,
-                              "SupportedProductTypes": ["Mac14,6"]}, fmt=plistlib.FMT_XML)
+        members[device_kernelcache(n)] = members[KERNELCACHE]
+    build_manifest, restore = manifest_plists(lambda path: hashlib.sha384(members[path]).digest(), version,
+                                              build_id, args.devices)
     zipped = [("BuildManifest.plist", build_manifest, 8), ("Restore.plist", restore, 8)]
     for name in sorted(members):
         zipped.append((name, members[name], 0 if name.endswith(".dmg") else 8))

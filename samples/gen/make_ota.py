@@ -45,7 +45,10 @@ import make_ridiff10 as ri  # noqa: E402
 
 def write_zip(path, members, zip64=False):
     """members: list of (name, data, method) with method 0 (stored) or 8 (deflate). zip64=True
-    writes every size/offset through the zip64 extra field and adds the zip64 end records."""
+    writes every size/offset through the zip64 extra field and adds the zip64 end records
+    (write_zip_files)."""
+    if zip64:
+        return write_zip_files(path, members)
     out = bytearray()
     central = bytearray()
     for name, data, method in members:
@@ -57,32 +60,67 @@ def write_zip(path, members, zip64=False):
         else:
             comp = data
         offset = len(out)
-        ver = 45 if zip64 else 20
-        if zip64:
-            lextra = struct.pack("<HHQQ", 1, 16, len(data), len(comp))
-            out += struct.pack("<IHHHHHIIIHH", 0x04034b50, ver, 0, method, 0, 0x5421, crc, 0xffffffff, 0xffffffff,
-                               len(nb), len(lextra)) + nb + lextra + comp
-            cextra = struct.pack("<HHQQQ", 1, 24, len(data), len(comp), offset)
-            central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, (3 << 8) | ver, ver, 0, method, 0, 0x5421, crc,
-                                   0xffffffff, 0xffffffff, len(nb), len(cextra), 0, 0, 0, 0o100644 << 16,
-                                   0xffffffff) + nb + cextra
-        else:
-            out += struct.pack("<IHHHHHIIIHH", 0x04034b50, ver, 0, method, 0, 0x5421, crc, len(comp), len(data),
-                               len(nb), 0) + nb + comp
-            central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, (3 << 8) | ver, ver, 0, method, 0, 0x5421, crc,
-                                   len(comp), len(data), len(nb), 0, 0, 0, 0, 0o100644 << 16, offset) + nb
+        out += struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 0, method, 0, 0x5421, crc, len(comp), len(data),
+                           len(nb), 0) + nb + comp
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, (3 << 8) | 20, 20, 0, method, 0, 0x5421, crc,
+                               len(comp), len(data), len(nb), 0, 0, 0, 0, 0o100644 << 16, offset) + nb
     cd_off = len(out)
     out += central
     n = len(members)
-    if zip64:
-        z64 = len(out)
-        out += struct.pack("<IQHHIIQQQQ", 0x06064b50, 44, (3 << 8) | 45, 45, 0, 0, n, n, len(central), cd_off)
-        out += struct.pack("<IIQI", 0x07064b50, 0, z64, 1)
-        out += struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 0xffff, 0xffff, 0xffffffff, 0xffffffff, 0)
-    else:
-        out += struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, n, n, len(central), cd_off, 0)
+    out += struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, n, n, len(central), cd_off, 0)
     with open(path, "wb") as f:
         f.write(out)
+
+
+def write_zip_files(path, members):
+    """A zip64 archive written member by member, for members too large to hold in memory.
+    members: (name, data, method) as for write_zip, where data may also be a file path (str), which
+    is stored (method 0) and copied in 8 MiB pieces; its CRC-32 is written into the local header
+    once the member has been copied."""
+    central = bytearray()
+    with open(path, "wb") as out:
+        for name, data, method in members:
+            nb = name.encode()
+            offset = out.tell()
+            on_disk = isinstance(data, str)
+            if on_disk:
+                method, size = 0, os.path.getsize(data)
+                comp = None
+            else:
+                size = len(data)
+                if method == 8:
+                    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+                    comp = c.compress(data) + c.flush()
+                else:
+                    comp = data
+            csize = size if comp is None else len(comp)
+            lextra = struct.pack("<HHQQ", 1, 16, size, csize)
+            out.write(struct.pack("<IHHHHHIIIHH", 0x04034b50, 45, 0, method, 0, 0x5421, 0, 0xffffffff,
+                                  0xffffffff, len(nb), len(lextra)) + nb + lextra)
+            crc = 0
+            if on_disk:
+                with open(data, "rb") as src:
+                    while piece := src.read(8 << 20):
+                        crc = zlib.crc32(piece, crc)
+                        out.write(piece)
+            else:
+                crc = zlib.crc32(data)
+                out.write(comp)
+            end = out.tell()
+            out.seek(offset + 14)
+            out.write(struct.pack("<I", crc & 0xffffffff))
+            out.seek(end)
+            cextra = struct.pack("<HHQQQ", 1, 24, size, csize, offset)
+            central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, (3 << 8) | 45, 45, 0, method, 0, 0x5421,
+                                   crc & 0xffffffff, 0xffffffff, 0xffffffff, len(nb), len(cextra), 0, 0, 0,
+                                   0o100644 << 16, 0xffffffff) + nb + cextra
+        cd_off = out.tell()
+        out.write(central)
+        n = len(members)
+        z64 = out.tell()
+        out.write(struct.pack("<IQHHIIQQQQ", 0x06064b50, 44, (3 << 8) | 45, 45, 0, 0, n, n, len(central), cd_off))
+        out.write(struct.pack("<IIQI", 0x07064b50, 0, z64, 1))
+        out.write(struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 0xffff, 0xffff, 0xffffffff, 0xffffffff, 0))
 
 
 # ---- package contents --------------------------------------------------------------------------

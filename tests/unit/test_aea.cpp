@@ -276,6 +276,14 @@ TEST_CASE("aea: every profile decrypts with what it needs", "[aea]") {
   CHECK(mid == std::vector<uint8_t>(payload.begin() + 1000, payload.begin() + 4000));
   CHECK(plain.segments_checked() == 4);
   CHECK(!plain.read_at(4999, std::span<uint8_t>(mid.data(), 2)));
+
+  // Each decoded segment's stored bytes are released from the process (a mapped file's pages).
+  auto log = std::make_shared<ReleaseLog>(source(file("p1.aea")));
+  aea::PlainSource logged(*a, log, 1);
+  REQUIRE(logged.read_at(1000, mid));
+  std::vector<std::pair<uint64_t, uint64_t>> stored;
+  for (size_t i = 0; i < 4; ++i) stored.emplace_back((*a)->segments[i].data_offset, (*a)->segments[i].stored_size);
+  CHECK(log->calls == stored);
 }
 
 TEST_CASE("aea: codecs, checksums, padding and auth data kinds", "[aea]") {

@@ -436,3 +436,55 @@ TEST_CASE("IPSW whose OS cryptex ships as .dmg.aea: read with its key, undetermi
                         3);
   CHECK(wrong["verdict"]["rsr_eligible"] == "undetermined");
 }
+
+TEST_CASE("make_big_ipsw.py writes a small pair that upscope reads end to end: zip64 with ULFO and AEA cryptexes", "[ipsw][aea]") {
+  // The generator of the real-size benchmark pair (bench/bench_ipsw_pair.sh), at a size a test
+  // affords, with python's own LZFSE encoder (the benchmark uses the reference's).
+  auto dir = scratch_dir("ipsw-big-small");
+  const std::string hex(64, '5');
+  const std::string b64 = "VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVU=";
+  auto gen = run_shell("python3 " + shell_quote((source_dir() / "samples/gen/make_big_ipsw.py").string()) + " " +
+                       shell_quote(dir.string()) +
+                       " --files 200 --volume-size 4M --images 4 --subcaches 2 --text-kb 4 --kexts 6 --kc-mb 2"
+                       " --app-size 256K --aea-key " + hex + " 2>&1");
+  INFO(gen.out);
+  REQUIRE(gen.exit_code == 0);
+  const auto old_ipsw = dir / "old.ipsw", new_ipsw = dir / "new.ipsw";
+
+  // Independent readers: python3's zipfile checks every CRC through the zip64 records; 7-Zip reads
+  // the plain OS cryptex dmg, ULFO chunks and APFS, and finds its dyld cache.
+  auto zip = run_shell("python3 -c " + shell_quote("import sys, zipfile\n"
+                                                   "z = zipfile.ZipFile(sys.argv[1])\n"
+                                                   "assert z.testzip() is None\n"
+                                                   "print(len(z.namelist()))\n") +
+                       " " + shell_quote(old_ipsw.string()));
+  INFO(zip.out);
+  REQUIRE(zip.exit_code == 0);
+  CHECK(zip.out == "14\n");
+  auto ulfo = run_shell("7zz l " + shell_quote((dir / "old-os.dmg").string()) + " 2>&1");
+  INFO(ulfo.out);
+  CHECK(ulfo.exit_code == 0);
+  CHECK(ulfo.out.find("dyld_shared_cache_arm64e.01") != std::string::npos);
+
+  // upscope, as a user runs it: every image analysed, the changes the generator made and no others.
+  auto d = run_json({"diff", "--json", "--key", b64, old_ipsw.string(), new_ipsw.string()}, 1);
+  CHECK(d["diff"]["not_analysed"].empty());
+  std::set<std::string> modified;
+  for (const auto& c : d["diff"]["changes"]) {
+    INFO(c["id"]);
+    CHECK(c["change"] == "modified");
+    modified.insert(c["id"].get<std::string>());
+  }
+  for (const char* id : {"/System/Library/CoreServices/SystemVersion.plist", "/usr/libexec/upscope-bench",
+                         "/usr/lib/libsynth0001.dylib", kSafari, "com.apple.driver.Kext0003",
+                         "kernelcache.release.mac14g", "Cryptex1,SystemOS", "Cryptex1,AppOS", "OS"}) {
+    INFO(id);
+    CHECK(modified.count(id) == 1);
+  }
+  for (const auto& id : modified) {  // none of the 200 shaped system-volume files (the same on both sides)
+    INFO(id);
+    CHECK(id.find("/System/Library/Frameworks/F") != 0);
+  }
+  auto v = run_json({"verdict", "--json", "--key", b64, old_ipsw.string(), new_ipsw.string()}, 1);
+  CHECK(v["verdict"]["rsr_eligible"] == "no");
+}

@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include "inspect/diagnostics.hpp"
+#include "inspect/source.hpp"
 
 namespace upscope::test {
 
@@ -101,6 +102,25 @@ std::string shell_quote(const std::string& s);
 // `npm pack PACKAGE` unpacked into a scratch directory; the path of `rel` inside the package, or
 // nullopt after a visible "SKIPPED" warning when npm or the network is unavailable.
 std::optional<std::filesystem::path> npm_package_file(const std::string& package, const std::string& rel);
+
+// A source that passes reads through and writes down every release() it is asked for, so a test
+// sees which spans a reader gave back (safe to call from several threads).
+class ReleaseLog final : public Source {
+ public:
+  explicit ReleaseLog(SourcePtr file) : file_(std::move(file)) {}
+  uint64_t size() const override { return file_->size(); }
+  std::string name() const override { return file_->name(); }
+  Status read_at(uint64_t off, std::span<uint8_t> out) const override { return file_->read_at(off, out); }
+  void release(uint64_t off, uint64_t n) const override {
+    std::lock_guard lock(mu_);
+    calls.emplace_back(off, n);
+  }
+  mutable std::vector<std::pair<uint64_t, uint64_t>> calls;
+
+ private:
+  SourcePtr file_;
+  mutable std::mutex mu_;
+};
 
 // Every diagnostic's text(), in order; and the same joined one per line (for INFO and find()).
 std::vector<std::string> texts(const Diagnostics& d);

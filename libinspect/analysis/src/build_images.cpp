@@ -74,9 +74,11 @@ bool is_disk_image(const std::string& format) {
 
 // One image: the image itself is a component (unless its reader replaces it with what it holds, as a
 // kernelcache's kernel and kexts do), and what it holds is read by its role's reader.
-FileResult read_image(const BuildImage& img, const InventoryOptions& opt) {
+FileResult read_image(const BuildImage& img, const InventoryOptions& opt, Progress* bar) {
   FileResult r;
   const ImageRole* role = img.role;
+  // The bar counts an image's bytes once for its content hash and a volume's once more for its files.
+  ProgressShare hashed(bar, img.size), files(bar, role && role->read == ImageRead::kVolume ? img.size : 0);
   Placement pl;
   if (const PlacementRow* row = role ? find_placement(Subject::kImageRole, role->name) : nullptr) {
     pl.location = row->location;
@@ -101,6 +103,7 @@ FileResult read_image(const BuildImage& img, const InventoryOptions& opt) {
   SourcePtr src = *opened;
   c.size = src->size();
   add_content_hash(c, *src);
+  hashed.set_fraction(1, 1);
   auto id = identify(*src);
   if (id && id->format == "aea") {
     // The component keeps the hash of the file as shipped; its role's reader reads the plaintext.
@@ -156,7 +159,7 @@ FileResult read_image(const BuildImage& img, const InventoryOptions& opt) {
                                                         human_size(c.size), human_size(opt.max_file_size))});
         break;
       }
-      expand_cryptex_image(img.name, src, pl, opt, 0, r);
+      expand_cryptex_image(img.name, src, pl, opt, 0, r, &files);
       break;
   }
   r.components.push_back(std::move(c));
@@ -229,9 +232,12 @@ void read_build_images(const std::vector<BuildImage>& images, const InventoryOpt
   size_t kernelcaches = 0;
   for (const auto& img : images)
     if (img.role && img.role->read == ImageRead::kKernel) ++kernelcaches;
+  uint64_t total = 0;
+  for (const auto& img : images) total += img.role && img.role->read == ImageRead::kVolume ? 2 * img.size : img.size;
+  Progress bar("inventory " + base_name(inv.source), total);
   ThreadPool pool(opt.jobs);
   ordered_parallel_map(
-      pool, images.size(), pool.size() * 2, [&](size_t i) { return read_image(images[i], opt); },
+      pool, images.size(), pool.size() * 2, [&](size_t i) { return read_image(images[i], opt, &bar); },
       [&](size_t i, FileResult r) {
         const BuildImage& img = images[i];
         // One kernelcache per device: the same kexts in each, told apart by the image's name.

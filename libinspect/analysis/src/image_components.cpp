@@ -70,7 +70,7 @@ FileResult read_volume_file(const std::string& rel, const apfs::Volume& v, const
 }  // namespace
 
 void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Placement& pl,
-                          const InventoryOptions& opt, unsigned depth, FileResult& out) {
+                          const InventoryOptions& opt, unsigned depth, FileResult& out, ProgressShare* share) {
   if (depth >= kMaxImageDepth) {
     out.not_analysed.push_back({rel, "disk image nested too deeply: not expanded"});
     return;
@@ -87,7 +87,10 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
     return;
   }
   const std::string graft = graft_point(pl.location);
+  const size_t volumes = (*container)->volumes().size();
+  size_t volume_index = 0;
   for (const auto& info : (*container)->volumes()) {
+    const size_t this_volume = volume_index++;
     auto vol = (*container)->open_volume(info.index);
     if (!vol) {
       out.not_analysed.push_back({fmt::format("{}: volume {}", rel, info.index), vol.error().message()});
@@ -141,6 +144,7 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
             since_release += ino.dstream ? ino.dstream->alloced_size : 0;
             results[order[r * kRun + k]] = std::move(rs[k]);
           }
+          if (share) share->set_fraction(this_volume * runs + r + 1, volumes * runs);
           if (since_release >= kReleaseEvery || ++runs_since_release == 1024 / kRun) {
             since_release = 0;
             runs_since_release = 0;

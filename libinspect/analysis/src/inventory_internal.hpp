@@ -36,7 +36,9 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
 // A cryptex disk image (os.dmg, app.dmg...): every file of its volumes becomes a component placed
 // under the cryptex's graft point, so a dylib in os.dmg is diffed like one in /System/Cryptexes/OS.
 // What cannot be read goes to out.not_analysed, which makes a verdict undetermined, never "yes".
+// `share`, when given, is told the fraction of the image's files read so far.
 void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Placement& pl,
-                          const InventoryOptions& opt, unsigned depth, FileResult& out);
+                          const InventoryOptions& opt, unsigned depth, FileResult& out,
+                          ProgressShare* share = nullptr);
 
 }  // namespace upscope::build
