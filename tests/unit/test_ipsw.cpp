@@ -487,4 +487,14 @@ TEST_CASE("make_big_ipsw.py writes a small pair that upscope reads end to end: z
   }
   auto v = run_json({"verdict", "--json", "--key", b64, old_ipsw.string(), new_ipsw.string()}, 1);
   CHECK(v["verdict"]["rsr_eligible"] == "no");
+
+  // The progress bar (forced on, as on a terminal): one per build, drawn as it reads its images.
+  auto bar = run_upscope({"verdict", "--progress", "always", "--key", b64, old_ipsw.string(), new_ipsw.string()});
+  CHECK(bar.exit_code == 1);
+  for (const std::string label : {"inventory old.ipsw [", "inventory new.ipsw ["}) {
+    INFO(label);
+    const size_t at = bar.err.find(label);
+    REQUIRE(at != std::string::npos);
+    CHECK(bar.err.substr(at + label.size() + 37, 1) == "%");  // after the 30 cells, "] " and the percentage
+  }
 }
