@@ -39,13 +39,13 @@ as LZFSE (ULFO), as Apple's cryptex dmgs are, with --lzfse-cli naming a faster e
   make_apfs.py sys.img --shape system --files 2000 --total-size 200M --no-specials --jobs 2 --manifest sys.json
 """
 import argparse
+import collections
 import hashlib
 import itertools
 import json
 import os
 import random
 import struct
-import subprocess
 import sys
 import unicodedata
 import uuid
@@ -1075,27 +1075,29 @@ def wrap_gpt_udif(raw_path, dmg_path=None, gpt_path=None, chunk_sectors=2048, co
             return mu.ZERO, b""
         if codec == "zlib":
             return mu.ZLIB, zlib.compress(data, 1)
-        if lzfse_cli:
-            comp = subprocess.run([lzfse_cli, "-encode"], input=data, stdout=subprocess.PIPE, check=True).stdout
-        else:
-            comp = lzfse_fse.encode(data)
+        comp = lzfse_fse.encode(data, lzfse_cli)
         return (mu.LZFSE, comp) if len(comp) < len(data) else (mu.RAW, data)
 
     def chunks(src):
         for _ in range(part_sectors // cs):
             yield src.read(cs * mu.SECTOR).ljust(cs * mu.SECTOR, b"\x00")
 
+    def emit_chunk(j, job):
+        nonlocal pos
+        kind, comp = job.result()
+        part.chunks.append((kind, j * cs, cs, pos, len(comp)))
+        out.write(comp)
+        pos += len(comp)
+
     with open(raw_path, "rb") as src, ThreadPoolExecutor(2) as pool:
-        window = []
+        window = collections.deque()  # chunks being compressed, written in disk order
         for i, data in enumerate(chunks(src)):
             crc = mu.crc32(data, crc)
             window.append((i, pool.submit(compress, data)))
-            while len(window) > 8 or (window and i == part_sectors // cs - 1):
-                j, job = window.pop(0)
-                kind, comp = job.result()
-                part.chunks.append((kind, j * cs, cs, pos, len(comp)))
-                out.write(comp)
-                pos += len(comp)
+            if len(window) > 8:
+                emit_chunk(*window.popleft())
+        while window:
+            emit_chunk(*window.popleft())
     part.crc = crc
     blkxs.append(part)
     emit_plain("GPT Partition Data (Backup GPT Table : 5)", total - 33, table, "4")

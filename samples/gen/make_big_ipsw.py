@@ -39,6 +39,7 @@ import make_demo_builds as demo  # noqa: E402
 import make_ipsw as mi  # noqa: E402
 import make_kc as mk  # noqa: E402
 import make_ota as mo  # noqa: E402
+import lzfse_fse  # noqa: E402
 
 VERSIONS = {"old": ("26.1", "25B78"), "new": ("26.2", "25C56")}
 
@@ -64,13 +65,6 @@ def sha384_file(path):
         while piece := f.read(8 << 20):
             h.update(piece)
     return h.digest()
-
-
-def lzfse(cli, data):
-    if not cli:
-        import lzfse_fse
-        return lzfse_fse.encode(data)
-    return subprocess.run([cli, "-encode"], input=data, stdout=subprocess.PIPE, check=True).stdout
 
 
 def volume(work, a, side, name, *args):
@@ -127,7 +121,7 @@ def build(a, side):
     kc_path = os.path.join(work, "kc")
     mbb.write_kc(kc_path, a.kexts, a.kc_mb, changed)
     with open(kc_path, "rb") as f:
-        kernelcache = mk.im4p("krnl", "KernelCacheBuilder_release-2238.100.3", lzfse(a.lzfse, f.read()))
+        kernelcache = mk.im4p("krnl", "KernelCacheBuilder_release-2238.100.3", lzfse_fse.encode(f.read(), a.lzfse))
     os.unlink(kc_path)
     log(f"{side}: kernelcache {len(kernelcache)} bytes")
 
@@ -140,15 +134,19 @@ def build(a, side):
         mi.RAMDISK: b"restore ramdisk stand-in\0" + hashlib.sha256(b"ramdisk").digest() * 64,
         mi.SYSTEM_DMG: system_dmg, os_name: os_aea, mi.APP_DMG: app_dmg,
     }
+    digests = {}
+
+    def digest(path):  # SHA-384, once per member: a seal and the BuildManifest both name the big ones
+        if path not in digests:
+            data = members[path]
+            digests[path] = sha384_file(data) if isinstance(data, str) else hashlib.sha384(data).digest()
+        return digests[path]
+
     for member, manifest, vol_name in ((mi.SYSTEM_DMG, system_json, "Macintosh HD"),
                                        (os_name, os_json, "Cryptex1,SystemOS"),
                                        (mi.APP_DMG, app_json, "Cryptex1,AppOS")):
-        members["Firmware/" + member + ".root_hash"] = mk.im4p("isys", "root hash", sha384_file(members[member]))
+        members["Firmware/" + member + ".root_hash"] = mk.im4p("isys", "root hash", digest(member))
         members["Firmware/" + member + ".trustcache"] = mi.trust_cache_of(sha256s(manifest), vol_name)
-
-    def digest(path):
-        data = members[path]
-        return sha384_file(data) if isinstance(data, str) else hashlib.sha384(data).digest()
 
     build_manifest, restore = mi.manifest_plists(digest, version, build_id)
     zipped = [("BuildManifest.plist", build_manifest, 8), ("Restore.plist", restore, 8)]
