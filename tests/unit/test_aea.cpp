@@ -277,12 +277,17 @@ TEST_CASE("aea: every profile decrypts with what it needs", "[aea]") {
   CHECK(plain.segments_checked() == 4);
   CHECK(!plain.read_at(4999, std::span<uint8_t>(mid.data(), 2)));
 
-  // Each decoded segment's stored bytes are released from the process (a mapped file's pages).
+  // Each decoded segment's stored bytes are released from the process (a mapped file's pages), with
+  // the 64 KiB on either side that the kernel may have mapped around a fault.
   auto log = std::make_shared<ReleaseLog>(source(file("p1.aea")));
   aea::PlainSource logged(*a, log, 1);
   REQUIRE(logged.read_at(1000, mid));
   std::vector<std::pair<uint64_t, uint64_t>> stored;
-  for (size_t i = 0; i < 4; ++i) stored.emplace_back((*a)->segments[i].data_offset, (*a)->segments[i].stored_size);
+  for (size_t i = 0; i < 4; ++i) {
+    const auto& s = (*a)->segments[i];
+    const uint64_t from = s.data_offset > 65536 ? s.data_offset - 65536 : 0;
+    stored.emplace_back(from, s.data_offset - from + s.stored_size + 65536);
+  }
   CHECK(log->calls == stored);
 }
 

@@ -128,6 +128,14 @@ TEST_CASE("inventory reads a split dyld cache inside a cryptex dmg, subcaches an
   auto in_dmg = dyld_image_hashes(doc["build"]["components"], "cryptex-os");
   CHECK(in_dmg.size() == 6);
 
+  // The cache files are read through spans filled on demand (docs/lazy-map.md); read as whole copies
+  // instead, the inventory is the same.
+  ::setenv("UPSCOPE_NO_LAZY_MAP", "1", 1);
+  auto copied = run_upscope({"inventory", "--json", (dir / "dmg").string()});
+  ::unsetenv("UPSCOPE_NO_LAZY_MAP");
+  REQUIRE(copied.exit_code == 0);
+  CHECK(nlohmann::json::parse(copied.out)["build"] == doc["build"]);
+
   // The same cache as files of a tree gives the same images with the same code hashes.
   fs::create_directories(dir / "tree/System/Cryptexes/OS/System/Library");
   fs::copy(dir / "cache", dir / "tree/System/Cryptexes/OS/System/Library/dyld", fs::copy_options::recursive);

@@ -1,6 +1,7 @@
 // Builds given as images (an IPSW, an image list): the role table and the reader they share.
 #include "analysis/build_images.hpp"
 
+#include <malloc.h>
 #include <plist/plist.h>
 
 #include <filesystem>
@@ -103,6 +104,7 @@ FileResult read_image(const BuildImage& img, const InventoryOptions& opt, Progre
   SourcePtr src = *opened;
   c.size = src->size();
   add_content_hash(c, *src);
+  src->release(0, src->size());  // what the kernel mapped around the hash's reads (it releases as it goes)
   hashed.set_fraction(1, 1);
   auto id = identify(*src);
   if (id && id->format == "aea") {
@@ -250,6 +252,10 @@ void read_build_images(const std::vector<BuildImage>& images, const InventoryOpt
         return true;
       });
   inv.normalise();
+  // Give the decode buffers freed by the image readers back to the system before the next build is
+  // read (glibc keeps them in its per-thread arenas): 1.28 -> 0.95 GB resident after the first
+  // IPSW of the benchmark pair (bench/README.md).
+  ::malloc_trim(0);
 }
 
 std::optional<Result<BuildInventory>> read_build_file(const std::string& path, const InventoryOptions& opt,

@@ -16,6 +16,7 @@
 #include "disasm/normalize.hpp"
 #include "dyld_cache/cache.hpp"
 #include "inspect/hash.hpp"
+#include "inspect/lazy_map.hpp"
 #include "inspect/text.hpp"
 #include "inspect/thread_pool.hpp"
 #include "macho/macho.hpp"
@@ -160,9 +161,13 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
     const std::string sibling_name = name + suffix;  // the suffix comes from the cache header
     if (!is_plain_file_name(sibling_name))
       return fail(ErrorCode::kMalformed, "dyld cache", "subcache file name '" + sibling_name + "' is not a plain file name");
-    return siblings(sibling_name);
+    auto s = siblings(sibling_name);
+    if (!s) return s;
+    return lazy_contiguous(*s, 0);
   };
-  auto c = open_cache(src, sibling, diags);
+  // A cache inside a dmg is no mapped span: read it through a span filled on demand (inspect/lazy_map.hpp)
+  // rather than a copy of each whole file, which was 3 GB per build for a macOS OS cryptex.
+  auto c = open_cache(lazy_contiguous(src, 0), sibling, diags);
   if (!c) {
     r.not_analysed.push_back({rel, c.error().message()});
     return r;
@@ -259,6 +264,11 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
         cache->release_pages();  // bounded RSS on multi-GB caches
         return true;
       });
+  // A block of a lazily read file that could not be read was seen as zeros: nothing read from that
+  // file can be trusted.
+  for (const auto& f : cache->files)
+    if (auto e = f.source ? lazy_map_error(*f.source) : std::nullopt)
+      r.not_analysed.push_back({rel, fmt::format("{}: a block could not be read ({}): its images' facts are unreliable", f.name, *e)});
   return r;
 }
 

@@ -1,0 +1,142 @@
+// LazyMapSource: a span filled on first touch from a non-contiguous source, dropped by release().
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include "inspect/lazy_map.hpp"
+
+namespace upscope {
+namespace {
+
+uint8_t pattern(uint64_t i) { return uint8_t((i * 2654435761u) >> 13); }
+
+// Pattern bytes, never contiguous; reads of [bad_off, bad_off + 1) fail.
+class PatternSource final : public Source {
+ public:
+  PatternSource(uint64_t size, uint64_t bad_off = UINT64_MAX) : size_(size), bad_(bad_off) {}
+  uint64_t size() const override { return size_; }
+  std::string name() const override { return "pattern"; }
+  Status read_at(uint64_t off, std::span<uint8_t> out) const override {
+    reads.fetch_add(1);
+    if (off + out.size() > size_) return fail(read_error(off, out.size()));
+    if (bad_ >= off && bad_ < off + out.size())
+      return fail(ErrorCode::kMalformed, "pattern", fmt::format("byte {:#x} cannot be decoded", bad_));
+    for (size_t i = 0; i < out.size(); ++i) out[i] = pattern(off + i);
+    return {};
+  }
+  mutable std::atomic<uint64_t> reads{0};
+
+ private:
+  uint64_t size_, bad_;
+};
+
+// The lazy span, or nullopt with a visible skip when this kernel or sandbox refuses userfaultfd.
+std::shared_ptr<const LazyMapSource> lazy(SourcePtr inner) {
+  auto l = LazyMapSource::make(std::move(inner));
+  if (!l) {
+    WARN("SKIPPED: " << l.error().message());
+    return nullptr;
+  }
+  return *l;
+}
+
+bool matches(Bytes b, uint64_t from, uint64_t to) {
+  for (uint64_t i = from; i < to; ++i)
+    if (b[i] != pattern(i)) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("LazyMapSource fills each touched block once and again after release", "[lazy_map]") {
+  const uint64_t size = 5 * LazyMapSource::kBlock + 123;  // a partial last block and page
+  auto inner = std::make_shared<PatternSource>(size);
+  auto l = lazy(inner);
+  if (!l) return;
+  REQUIRE(l->size() == size);
+  REQUIRE(l->name() == "pattern");
+  auto b = l->contiguous();
+  REQUIRE(b);
+  REQUIRE(b->size() == size);
+  CHECK(l->faults() == 0);  // making the span reads nothing
+  CHECK(inner->reads == 0);
+  CHECK((*b)[LazyMapSource::kBlock + 7] == pattern(LazyMapSource::kBlock + 7));
+  CHECK(l->faults() == 1);
+  CHECK(matches(*b, 0, size));
+  CHECK(l->faults() == 6);
+  CHECK(matches(*b, 0, size));  // resident now: no more faults
+  CHECK(l->faults() == 6);
+  l->release(0, size);
+  CHECK(matches(*b, size - 100, size));  // the last block only
+  CHECK(l->faults() == 7);
+  // A release of part of one block: the pages left resident are kept, the dropped ones come back.
+  l->release(2 * LazyMapSource::kBlock + 8192, 8192);
+  CHECK(matches(*b, 2 * LazyMapSource::kBlock, 3 * LazyMapSource::kBlock));
+  CHECK(l->faults() == 8);
+  CHECK(!l->error());
+  // read_at goes to the inner source and fills nothing.
+  std::vector<uint8_t> out(100);
+  REQUIRE(l->read_at(4096, out));
+  CHECK(out[0] == pattern(4096));
+  CHECK(l->faults() == 8);
+}
+
+TEST_CASE("LazyMapSource serves faults from several threads while pages are released", "[lazy_map]") {
+  const uint64_t size = 16 * LazyMapSource::kBlock;
+  auto l = lazy(std::make_shared<PatternSource>(size));
+  if (!l) return;
+  const Bytes b = *l->contiguous();
+  std::atomic<bool> bad{false};
+  std::vector<std::thread> ts;
+  for (unsigned t = 0; t < 4; ++t)
+    ts.emplace_back([&, t] {
+      uint64_t x = 88172645463325252ull + t;
+      for (int i = 0; i < 4000; ++i) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        const uint64_t off = x % size;
+        if (b[off] != pattern(off)) bad = true;
+        if (i % 97 == 0) l->release(off & ~uint64_t(0xfffff), 1u << 20);
+      }
+    });
+  for (auto& t : ts) t.join();
+  CHECK(!bad);
+  CHECK(!l->error());
+}
+
+TEST_CASE("LazyMapSource answers an unreadable block with zeros and keeps the error", "[lazy_map]") {
+  const uint64_t size = 3 * LazyMapSource::kBlock;
+  const uint64_t bad = LazyMapSource::kBlock + 5000;
+  auto l = lazy(std::make_shared<PatternSource>(size, bad));
+  if (!l) return;
+  const Bytes b = *l->contiguous();
+  CHECK(matches(b, 0, LazyMapSource::kBlock));
+  CHECK(!l->error());
+  CHECK(b[bad] == 0);
+  CHECK(b[LazyMapSource::kBlock] == 0);
+  REQUIRE(l->error());
+  CHECK(*l->error() == "pattern: byte 0x101388 cannot be decoded");
+  CHECK(*lazy_map_error(*l) == *l->error());
+  CHECK(matches(b, 2 * LazyMapSource::kBlock, size));  // the other blocks are read as before
+}
+
+TEST_CASE("lazy_contiguous keeps contiguous and refused sources as they are", "[lazy_map]") {
+  auto mem = std::make_shared<MemorySource>(std::vector<uint8_t>(100, 7), "mem");
+  CHECK(lazy_contiguous(mem, 0) == mem);
+  auto pat = std::make_shared<PatternSource>(4096);
+  CHECK(lazy_contiguous(pat, 8192) == pat);  // below the size asked for
+  ::setenv("UPSCOPE_NO_LAZY_MAP", "1", 1);
+  auto refused = LazyMapSource::make(pat);
+  CHECK(lazy_contiguous(pat, 0) == pat);
+  ::unsetenv("UPSCOPE_NO_LAZY_MAP");
+  REQUIRE(!refused);
+  CHECK(refused.error().message() == "lazy map: the span cannot be filled on demand: UPSCOPE_NO_LAZY_MAP is set");
+  CHECK(!lazy_map_error(*pat));
+  if (auto l = lazy(pat)) CHECK(lazy_contiguous(pat, 0) != pat);
+}
+
+}  // namespace upscope
