@@ -134,6 +134,21 @@ TEST_CASE("IPSW inventory places every member by its BuildManifest role", "[ipsw
   CHECK(!find_comp(comps, "Restore.plist"));
 }
 
+namespace {
+
+// A diff document without what only a drill-down into the bytes gives (instruction counts, calls
+// and references of each function).
+json without_drill_down(json diff) {
+  for (auto& ch : diff["changes"])
+    for (auto& f : ch["functions"])
+      for (const char* k : {"instructions", "changed_instructions", "calls_added", "calls_removed", "refs_added",
+                            "refs_removed"})
+        f.erase(k);
+  return diff;
+}
+
+}  // namespace
+
 TEST_CASE("IPSW pairs: App cryptex only -> eligible, kernelcache -> not, unreadable cryptex -> undetermined", "[ipsw]") {
   auto dir = scratch_dir("ipsw-verdict");
   auto base = make_ipsw(dir, "base.ipsw", "");
@@ -195,7 +210,14 @@ TEST_CASE("IPSW pairs: App cryptex only -> eligible, kernelcache -> not, unreada
     REQUIRE(run_upscope({"-q", "catalog", "add", "--db", db, base.string(), stale.string()}).exit_code == 0);
     auto c = run_json({"catalog", "verdict", "--json", "--db", db, base.string(), stale.string()}, 0);
     CHECK(c["verdict"] == v["verdict"]);
-    CHECK(c["diff"] == v["diff"]);
+    // Except the drill-down: read from the images, Safari's added functions are disassembled (the
+    // file is opened again from its volume); a catalogue keeps no bytes to disassemble.
+    CHECK(without_drill_down(c["diff"]) == without_drill_down(v["diff"]));
+    bool disassembled = false;
+    for (const auto& ch : v["diff"]["changes"])
+      if (ch["id"] == "/System/Applications/Safari.app/Contents/MacOS/Safari")
+        for (const auto& f : ch["functions"]) disassembled |= f["instructions"].get<int>() > 0;
+    CHECK(disassembled);
     CHECK(c["builds"]["old"]["components"] == v["builds"]["old"]["components"]);
     CHECK(c["builds"]["new"]["components"] == v["builds"]["new"]["components"]);
   }

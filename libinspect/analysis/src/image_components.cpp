@@ -26,8 +26,10 @@ constexpr unsigned kMaxImageDepth = 2;  // a dmg in a tree, and one image inside
 
 // One file of an expanded volume: a symlink keeps its target; a regular file is read like any file
 // of a tree, placed under the cryptex's graft point.
-FileResult read_volume_file(const std::string& rel, const apfs::Volume& v, const std::string& graft,
-                            const apfs::FileEntry& e, const InventoryOptions& opt, unsigned depth) {
+FileResult read_volume_file(const std::string& rel, const std::shared_ptr<const apfs::Volume>& vp,
+                            const std::string& graft, const apfs::FileEntry& e, const InventoryOptions& opt,
+                            unsigned depth) {
+  const apfs::Volume& v = *vp;
   FileResult out;
   const std::string inner = graft + (e.path.front() == '/' ? "" : "/") + e.path;
   if (e.inode.is_symlink()) {
@@ -58,7 +60,9 @@ FileResult read_volume_file(const std::string& rel, const apfs::Volume& v, const
     if (!ino.is_reg()) return fail(ErrorCode::kMalformed, path, "not a regular file");
     return v.open_data(ino, path);
   };
-  FileResult one = read_source(inner, *data, opt, nullptr, depth + 1, siblings);
+  // A diff's drill-down opens the file again from its volume rather than keeping its bytes.
+  Reopener reopen = [vp, ino = e.inode, path = e.path]() { return vp->open_data(ino, path); };
+  FileResult one = read_source(inner, *data, opt, nullptr, depth + 1, siblings, nullptr, reopen);
   for (auto& c : one.components) {
     if (c.path == inner) c.path = rel + ":" + e.path;
     out.components.push_back(std::move(c));
@@ -135,7 +139,7 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
         [&](size_t r) {
           std::vector<FileResult> rs;
           for (size_t k = r * kRun; k < std::min(order.size(), (r + 1) * kRun); ++k)
-            rs.push_back(read_volume_file(rel, v, graft, entries[order[k]], opt, depth));
+            rs.push_back(read_volume_file(rel, *vol, graft, entries[order[k]], opt, depth));
           return rs;
         },
         [&](size_t r, std::vector<FileResult> rs) {

@@ -117,11 +117,24 @@ ComponentFacts reread_facts(const SourcePtr& src) {
   return file ? file_facts(*file, *src, nullptr) : ComponentFacts{};
 }
 
-// `mapped`: the file is mapped from disk, so a diff can read it again later (facts and drill-down
-// deferred to the loaders); a file inside an image is decoded into memory instead, and everything is
-// computed now.
+// A reopened file as parsers want it: contiguous (read into memory when it is not).
+Result<SourcePtr> in_memory(Result<SourcePtr> src) {
+  if (!src || (*src)->contiguous()) return src;
+  UPSCOPE_TRY(std::vector<uint8_t> buf, (*src)->read_vector(0, (*src)->size()));
+  return SourcePtr(std::make_shared<MemorySource>(std::move(buf), (*src)->name()));
+}
+
+// Whether the bytes come from a file on disk (a mapping, or a window of one), not from memory.
+bool on_disk(const Source& src) {
+  const Source* s = &src;
+  while (s->parent()) s = s->parent();
+  return dynamic_cast<const FileSource*>(s) != nullptr;
+}
+
+// `again`, when set, gives the file's bytes again later (its mapping, or the file reopened from its
+// volume), so facts and drill-down are deferred to the loaders; without it everything is computed now.
 FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placement& pl,
-                      const InventoryOptions& opt, Component base, bool mapped) {
+                      const InventoryOptions& opt, Component base, const Reopener& again) {
   FileResult r;
   Diagnostics d;
   macho::ParseOptions po;
@@ -152,9 +165,15 @@ FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placem
   }
   for (size_t i = 0; i < uuids.size(); ++i) base.uuid += (i ? " " : "") + uuids[i];
   base.symbols.assign(syms.begin(), syms.end());
-  if (opt.lazy_functions && mapped) {
-    base.facts_loader = [src] { return reread_facts(src); };
-    base.detail_loader = [src] { return file_detail(src); };
+  if (opt.lazy_functions && again) {
+    base.facts_loader = [again] {
+      auto s = again();
+      return s ? reread_facts(*s) : ComponentFacts{};
+    };
+    base.detail_loader = [again] {
+      auto s = again();
+      return s ? file_detail(*s) : ComponentDetail{};
+    };
   } else {
     auto f = file_facts(*file, *src, &base.functions);
     base.code_hash = std::move(f.code_hash);
@@ -178,7 +197,8 @@ bool is_plain_file_name(const std::string& name) {
 }
 
 FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOptions& opt, Progress* progress,
-                       unsigned depth, const SiblingOpener& siblings, const std::string* sha256) {
+                       unsigned depth, const SiblingOpener& siblings, const std::string* sha256,
+                       const Reopener& reopen) {
   FileResult r;
   Placement pl = classify_path(rel);
   Component c;
@@ -215,9 +235,15 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
   if (id->format == "dyld-cache") return read_dyld_cache(rel, src, pl, opt, std::move(c), siblings);
   if (id->format == "im4p" || id->format == "lzss") return read_kernel_collection(rel, src, pl, opt, std::move(c));
   if (macho) {
-    // Readers below parse from memory: a file inside an image is read into memory once.
-    const bool mapped = src->contiguous().has_value();
-    if (!mapped) {
+    // Readers below parse from memory: a file inside an image is read into memory once, and read
+    // again only if a diff asks. Only a mapping of a file on disk is kept for the loaders: a source
+    // that owns its bytes (an inline-compressed file decoded into memory) would hold them for the
+    // whole diff, which was ~200 MB per build of a system volume's small Mach-Os.
+    Reopener again;
+    if (src->contiguous() && on_disk(*src)) again = [src]() -> Result<SourcePtr> { return src; };
+    else if (reopen)  // held once for both loaders: a system volume has ~25k Mach-Os
+      again = [shared = std::make_shared<const Reopener>(reopen)]() -> Result<SourcePtr> { return in_memory((*shared)()); };
+    if (!src->contiguous()) {
       std::vector<uint8_t> buf(c.size);
       if (auto st = src->read_at(0, buf); !st) {
         r.not_analysed.push_back({rel, st.error().message()});
@@ -228,7 +254,7 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
       if (hash_in_memory) add_content_hash(c, *src);
     }
     if (id->format == "macho-fileset") return read_kernel_collection(rel, src, pl, opt, std::move(c));
-    return read_macho(rel, src, pl, opt, std::move(c), mapped);
+    return read_macho(rel, src, pl, opt, std::move(c), again);
   }
   if (id->format == "aea") {
     // A cryptex shipped AEA-wrapped: its plaintext expands like the dmg; other archives are hashed.

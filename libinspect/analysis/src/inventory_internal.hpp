@@ -27,11 +27,16 @@ bool is_plain_file_name(const std::string& name);
 // The whole-content SHA-256 every file component carries (hashes["sha256"]).
 void add_content_hash(Component& c, const Source& src);
 
+// Opens the file being read once more, for a diff that asks after the inventory (a file inside an
+// image: the volume is kept, the file's bytes are not). Empty when it cannot be opened again.
+using Reopener = std::function<Result<SourcePtr>()>;
+
 // One file of a build, found at `rel` (absolute within the system root): hashed, identified and
 // read by the reader for its format. `depth` counts enclosing images (bounded nesting). `sha256`, when
 // given, is the content hash already computed (files hashed side by side first).
 FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOptions& opt, Progress* progress,
-                       unsigned depth, const SiblingOpener& siblings = {}, const std::string* sha256 = nullptr);
+                       unsigned depth, const SiblingOpener& siblings = {}, const std::string* sha256 = nullptr,
+                       const Reopener& reopen = {});
 
 // A cryptex disk image (os.dmg, app.dmg...): every file of its volumes becomes a component placed
 // under the cryptex's graft point, so a dylib in os.dmg is diffed like one in /System/Cryptexes/OS.
