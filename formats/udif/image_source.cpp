@@ -133,6 +133,13 @@ void ImageSource::release(uint64_t off, uint64_t n) const {
   if (lo < hi) file_->release(lo, hi - lo);
 }
 
+void ImageSource::drop_caches() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  lru_.clear();
+  index_.clear();
+  cached_bytes_ = 0;
+}
+
 Status ImageSource::stream(uint64_t off, uint64_t len, unsigned jobs, const std::function<bool(Bytes)>& sink) const {
   if (!range_fits(off, len, size_)) return fail(read_error(off, len));
   const auto& map = image_->map;

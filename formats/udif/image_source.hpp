@@ -26,6 +26,9 @@ class ImageSource final : public Source {
   // Drops the pages of the image file that hold [off, off + n) of the disk: a caller that reads the
   // disk once keeps RSS bounded (the decoded chunks' cache is bounded anyway).
   void release(uint64_t off, uint64_t n) const override;
+  // Empties the decoded chunks' cache: an image kept open after it was read (for a diff's
+  // drill-down) then holds no decoded chunks.
+  void drop_caches() const override;
 
   // Streams [off, off + len) in order to sink, decoding chunks on `jobs` threads (0 = all cores)
   // with a bounded window; bypasses the cache. sink returns false to stop early.

@@ -372,6 +372,18 @@ TEST_CASE("udif: ImageSource decodes a chunk wanted by many threads once, and re
   }
   src.release(src.size(), 10);  // past the end: nothing
   CHECK(log->calls.size() <= 2);
+  // Releases keep the decoded chunks (a volume being listed reads its metadata chunks again and
+  // again); drop_caches lets them go, through a window too, and each is decoded again.
+  std::vector<uint8_t> again(full.size());
+  REQUIRE(src.read_at(0, again));
+  CHECK(src.cache_misses() == compressed);
+  std::shared_ptr<const udif::ImageSource> shared(&src, [](const udif::ImageSource*) {});
+  auto window = SliceSource::make(shared, 0, src.size(), "window");
+  REQUIRE(window);
+  (*window)->drop_caches();
+  REQUIRE(src.read_at(0, again));
+  CHECK(again == full);
+  CHECK(src.cache_misses() == 2 * compressed);
 }
 
 TEST_CASE("udif: make_udif.py images read identically by upscope and 7-Zip", "[udif]") {

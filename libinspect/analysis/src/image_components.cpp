@@ -164,6 +164,9 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
     for (const auto& d : walk_diags.items())
       if (d.severity == Severity::kError) out.not_analysed.push_back({rel, d.text()});
   }
+  // Read: what the loaders keep open for a diff holds none of its pages or decoded chunks.
+  located->source->release(0, located->source->size());
+  located->source->drop_caches();
 }
 
 }  // namespace upscope::build

@@ -37,6 +37,11 @@ class Source {
   // A hint that [off, off+n) will not be read again soon: a mapped file drops its pages from this
   // process (see MappedFile::release). Views stay valid; a no-op for memory-backed sources.
   virtual void release(uint64_t /*off*/, uint64_t /*n*/) const {}
+  // A hint that reading is done for now: caches of decoded data (a disk image's chunk cache) are
+  // emptied; later reads decode again. A window passes it to its parent.
+  virtual void drop_caches() const {
+    if (parent()) parent()->drop_caches();
+  }
 
   // [off, off+n) as a ByteReader: a zero-copy view when contiguous, otherwise copied into
   // *scratch (which must outlive the reader). Labels errors with `label`.
