@@ -187,4 +187,12 @@ nlohmann::ordered_json to_json(const Archive& a);
 std::string to_text(const Header& h);
 std::string to_text(const Archive& a);
 
+// Releases [off, off + n) of a mapped file and the 64 KiB on either side, which the kernel may have
+// mapped around a fault there; a neighbour still being read just faults them back.
+inline void release_around(const Source& file, uint64_t off, uint64_t n) {
+  constexpr uint64_t kFaultAround = 64u << 10;
+  const uint64_t from = off > kFaultAround ? off - kFaultAround : 0;
+  file.release(from, off - from + n + kFaultAround);
+}
+
 }  // namespace upscope::aea

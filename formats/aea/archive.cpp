@@ -266,9 +266,8 @@ Status walk(Archive& a, const Source& file, crypto::Mac expected) {
       return fail(ErrorCode::kTruncated, where,
                   fmt::format("its header ({} bytes) runs past the end of the {}-byte file", block, file.size()), pos);
     UPSCOPE_TRY(std::vector<uint8_t> head, file.read_vector(pos, block));
-    // Copied: its pages, and the up to 64 KiB the kernel mapped around them, can go (a small-segment
-    // archive otherwise keeps a quarter of its file resident).
-    file.release(pos > kFaultAround ? pos - kFaultAround : 0, block + 2 * kFaultAround);
+    // Copied: its pages can go (a small-segment archive otherwise keeps a quarter of its file resident).
+    release_around(file, pos, block);
     Bytes headers(head.data(), spc * hsize), next(head.data() + spc * hsize, kMacSize),
         macs(head.data() + spc * hsize + kMacSize, spc * kMacSize);
     UPSCOPE_TRY(auto ckey, a.keys->cluster_key(c));

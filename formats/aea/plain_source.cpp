@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 #include "aea/aea.hpp"
-#include "aea/structs.hpp"
 #include "inspect/limits.hpp"
 
 namespace upscope::aea {
@@ -48,11 +47,8 @@ std::shared_ptr<const std::vector<uint8_t>> PlainSource::segment(size_t i, Statu
   auto data = std::make_shared<const std::vector<uint8_t>>(std::move(*plain));
   ++checked_;
   // Its stored bytes are no longer needed in the process (a mapped file's pages stay in the page cache).
-  // The kernel maps up to 64 KiB of cached pages around each fault, so the pages on either side go
-  // too; a neighbour still being read just faults them back.
   const Segment& seg = archive_->segments[i];
-  const uint64_t from = seg.data_offset > kFaultAround ? seg.data_offset - kFaultAround : 0;
-  file_->release(from, seg.data_offset - from + seg.stored_size + kFaultAround);
+  release_around(*file_, seg.data_offset, seg.stored_size);
   std::lock_guard<std::mutex> lock(cache_->mu);
   cache_->lru.emplace_front(i, data);
   if (cache_->lru.size() > cache_->capacity) cache_->lru.pop_back();

@@ -9,7 +9,6 @@ namespace upscope::aea {
 inline constexpr uint64_t kFileHeaderSize = 12;    // "AEA1", u24 profile, u8 scrypt strength, u32 auth size
 inline constexpr uint64_t kSaltSize = 32;          // main salt
 inline constexpr uint64_t kMacSize = 32;           // every HMAC-SHA256
-inline constexpr uint64_t kFaultAround = 64u << 10;  // what the kernel may map around a faulting page of a file
 inline constexpr uint64_t kRootHeaderSize = 48;    // §7
 inline constexpr uint64_t kRootReservedOffset = 26;
 inline constexpr uint64_t kSignatureSize = 128;    // DER ECDSA signature, zero-padded
