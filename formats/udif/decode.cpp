@@ -73,10 +73,16 @@ Status decode_chunk(const Image& img, const Source& file, uint32_t blkx, uint32_
     if (!st) return fail(chunk_error(img, blkx, c, st.error()));
     return {};
   }
-  std::vector<uint8_t> scratch;
-  auto in = file.view(c.offset, c.length, scratch);
-  if (!in) return fail(chunk_error(img, blkx, c, in.error()));
-  auto n = run_codec(c.type, in->data(), out);
+  // The compressed bytes are copied (pread from a large file: MappedFile::read_by_call) rather than
+  // viewed in the mapping: read once, they would cost a fault per 64 KiB and a release afterwards.
+  thread_local std::vector<uint8_t> input;
+  if (auto m = check_memory(c.length, "compressed chunk"); !m) return fail(chunk_error(img, blkx, c, m.error()));
+  if (input.size() < c.length) input.resize(static_cast<size_t>(c.length));
+  const std::span<uint8_t> in(input.data(), static_cast<size_t>(c.length));
+  auto st = file.read_at(c.offset, in);
+  if (!st) return fail(chunk_error(img, blkx, c, st.error()));
+  auto n = run_codec(c.type, in, out);
+  if (input.size() > (8u << 20)) std::vector<uint8_t>().swap(input);  // a rare huge chunk is not kept
   if (!n) return fail(chunk_error(img, blkx, c, n.error()));
   if (*n != out.size())
     return fail(chunk_error(img, blkx, c,

@@ -25,6 +25,25 @@ size_t ImageSource::find(uint64_t sector) const {
   return static_cast<size_t>(it - map.begin());
 }
 
+std::shared_ptr<std::vector<uint8_t>> ImageSource::buffer(size_t n) const {
+  std::unique_ptr<std::vector<uint8_t>> v;
+  {
+    std::lock_guard<std::mutex> lk(spares_->mu);
+    if (!spares_->free.empty()) {
+      v = std::move(spares_->free.back());
+      spares_->free.pop_back();
+    }
+  }
+  if (!v) v = std::make_unique<std::vector<uint8_t>>();
+  v->resize(n);  // no zeroing up to the size it had
+  return std::shared_ptr<std::vector<uint8_t>>(v.release(), [spares = spares_](std::vector<uint8_t>* p) {
+    std::unique_ptr<std::vector<uint8_t>> owned(p);
+    std::lock_guard<std::mutex> lk(spares->mu);
+    if (spares->free.size() < Spares::kMax && owned->capacity() <= Spares::kMaxBytes)
+      spares->free.push_back(std::move(owned));
+  });
+}
+
 Result<ImageSource::Block> ImageSource::decoded(size_t i) const {
   std::promise<Result<Block>> mine;
   {
@@ -56,7 +75,7 @@ Result<ImageSource::Block> ImageSource::decoded(size_t i) const {
                                c.offset);
         !st)
       return fail(st.error().in_file(image_->name));
-    auto buf = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(c.bytes()));
+    auto buf = buffer(static_cast<size_t>(c.bytes()));
     UPSCOPE_CHECK(decode_chunk(*image_, *file_, e, *buf));
     // The chunk's payload has been read into the cache: drop its pages from the process, or a
     // multi-GB file read in one go (a dyld cache in a cryptex dmg) keeps the whole image resident.
@@ -134,10 +153,14 @@ void ImageSource::release(uint64_t off, uint64_t n) const {
 }
 
 void ImageSource::drop_caches() const {
-  std::lock_guard<std::mutex> lk(mu_);
-  lru_.clear();
-  index_.clear();
-  cached_bytes_ = 0;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    lru_.clear();
+    index_.clear();
+    cached_bytes_ = 0;
+  }
+  std::lock_guard<std::mutex> lk(spares_->mu);
+  spares_->free.clear();
 }
 
 Status ImageSource::stream(uint64_t off, uint64_t len, unsigned jobs, const std::function<bool(Bytes)>& sink) const {

@@ -42,7 +42,21 @@ class ImageSource final : public Source {
 
  private:
   using Block = std::shared_ptr<const std::vector<uint8_t>>;
+  // Buffers of evicted chunks, kept for the next decode: freeing one per chunk made glibc hand its
+  // pages back to the kernel (an madvise and a TLB shootdown each time), and a fresh vector is zeroed
+  // before the decoder writes every byte of it anyway.
+  struct Spares {
+    // As many as chunks are decoded at once, with a margin, of at most 4 MiB each (a chunk is
+    // usually 1 MiB or less); more would only hold memory.
+    static constexpr size_t kMax = 8, kMaxBytes = 4u << 20;
+    Spares() { free.reserve(kMax); }  // so that giving one back never allocates
+    std::mutex mu;
+    std::vector<std::unique_ptr<std::vector<uint8_t>>> free;
+  };
   Result<Block> decoded(size_t map_index) const;
+  // A buffer of n bytes whose contents are about to be overwritten, returned to spares_ when its
+  // last reader lets it go.
+  std::shared_ptr<std::vector<uint8_t>> buffer(size_t n) const;
   // Index of the map entry holding sector s, or the first one after it (map.size() when none).
   size_t find(uint64_t sector) const;
 
@@ -56,6 +70,7 @@ class ImageSource final : public Source {
   mutable std::unordered_map<size_t, std::list<std::pair<size_t, Block>>::iterator> index_;
   mutable std::unordered_map<size_t, std::shared_future<Result<Block>>> decoding_;  // by one thread
   mutable uint64_t cached_bytes_ = 0;
+  std::shared_ptr<Spares> spares_ = std::make_shared<Spares>();
   mutable uint64_t hits_ = 0;
   mutable uint64_t misses_ = 0;
 };

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <numeric>
 
@@ -105,4 +107,51 @@ TEST_CASE("mapped files: empty, missing and directories", "[core][source]") {
   std::vector<uint8_t> out(3);
   REQUIRE((*fs)->read_at(0, out));
   CHECK(out == std::vector<uint8_t>{1, 2, 3});
+}
+
+TEST_CASE("large mapped files serve large reads by pread, the same bytes as the mapping", "[core][source]") {
+  auto dir = test::scratch_dir("source-pread");
+  // A sparse file just over the threshold, with bytes written near both ends.
+  auto big = dir / "big";
+  const uint64_t size = MappedFile::kByCall + 12345;
+  test::write_bytes(big, {});
+  std::filesystem::resize_file(big, size);
+  std::vector<uint8_t> head(100000), tail(70000);
+  for (size_t i = 0; i < head.size(); ++i) head[i] = static_cast<uint8_t>(i * 7 + 1);
+  for (size_t i = 0; i < tail.size(); ++i) tail[i] = static_cast<uint8_t>(i * 13 + 5);
+  {
+    FILE* f = std::fopen(big.string().c_str(), "r+b");
+    REQUIRE(f);
+    std::fwrite(head.data(), 1, head.size(), f);
+    std::fseek(f, static_cast<long>(size - tail.size()), SEEK_SET);
+    std::fwrite(tail.data(), 1, tail.size(), f);
+    std::fclose(f);
+  }
+  auto src = FileSource::open(big.string());
+  REQUIRE(src);
+  const auto& fs = static_cast<const FileSource&>(**src);
+  std::vector<uint8_t> out(head.size());
+  CHECK(fs.file().read_by_call(0, out));
+  CHECK(out == head);
+  out.assign(tail.size(), 0);
+  REQUIRE(fs.read_at(size - tail.size(), out));
+  CHECK(out == tail);
+  // The mapping agrees, past the end is refused, a read ending at the last byte is served.
+  auto mapped = fs.contiguous();
+  REQUIRE(mapped);
+  CHECK(std::equal(tail.begin(), tail.end(), mapped->begin() + static_cast<ptrdiff_t>(size - tail.size())));
+  std::vector<uint8_t> over(2);
+  CHECK_FALSE(fs.file().read_by_call(size - 1, over));
+  CHECK_FALSE(fs.read_at(size - 1, over));
+  CHECK(fs.file().read_by_call(size - 2, over));
+
+  // A small file keeps no descriptor: its reads come from memory.
+  auto small = dir / "small";
+  test::write_bytes(small, std::vector<uint8_t>(5u << 20, 9));
+  auto s = FileSource::open(small.string());
+  REQUIRE(s);
+  std::vector<uint8_t> part(1u << 20);
+  CHECK_FALSE(static_cast<const FileSource&>(**s).file().read_by_call(0, part));
+  REQUIRE((*s)->read_at(0, part));
+  CHECK(part == std::vector<uint8_t>(1u << 20, 9));
 }

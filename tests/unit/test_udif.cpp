@@ -314,6 +314,16 @@ TEST_CASE("udif: ImageSource random access is exact, cached and thread-safe", "[
   CHECK(is->cache_hits() > 0);
   std::vector<uint8_t> past(10);
   CHECK_FALSE(is->read_at(full.size() - 5, past));
+
+  // A cache of one chunk: every read evicts, and the next decode reuses an evicted chunk's buffer
+  // (chunks of different sizes among them), which must never show a previous chunk's bytes.
+  udif::ImageSource tiny(img->udif, img->file, 1);
+  is = &tiny;
+  ts.clear();
+  for (unsigned t = 0; t < 4; ++t) ts.emplace_back(worker, t + 11);
+  for (auto& t : ts) t.join();
+  CHECK(bad == 0);
+  CHECK(tiny.cache_misses() > 100);
 }
 
 TEST_CASE("udif: ImageSource decodes a chunk wanted by many threads once, and releases its file span", "[udif]") {

@@ -119,17 +119,23 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
     // Files in parallel (a system volume image holds ~100k), read in the order their data lies:
     // inode numbers are handed out as files are created, when their blocks are allocated. Walk
     // order jumps around the disk, and through a dmg every jump decodes a compressed chunk again.
-    // Each task reads a run of neighbours, so the threads read different parts of the disk.
+    // Each task reads a run of neighbours, so the threads read different parts of the disk. A run
+    // ends after 32 MiB of data: the files of a dyld cache are neighbours, and in one run they were
+    // hashed one after the other on one thread while the other had nothing left (bench/README.md).
     // Results are kept in walk order.
     std::vector<size_t> order(entries.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(),
                      [&](size_t a, size_t b) { return entries[a].inode.id < entries[b].inode.id; });
-    constexpr size_t kRun = 64;
-    const size_t runs = (order.size() + kRun - 1) / kRun;
+    auto data_size = [&](size_t k) -> uint64_t {
+      const apfs::Inode& ino = entries[order[k]].inode;
+      return ino.dstream ? ino.dstream->alloced_size : 0;
+    };
+    const auto spans = batch_ranges(order.size(), 64, 32ull << 20, data_size);
+    const size_t runs = spans.size();
     std::vector<FileResult> results(entries.size());
     // Read data is not read again: the image's pages are dropped every 64 MiB of data streams or
-    // every 1,024 files (a decmpfs file's bytes are in its xattrs, which no inode field sizes).
+    // every 16 runs, at most 1,024 files (a decmpfs file's bytes are in its xattrs, which no inode field sizes).
     constexpr uint64_t kReleaseEvery = 64ull << 20;
     uint64_t since_release = 0;
     size_t runs_since_release = 0;
@@ -138,18 +144,17 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
         pool, runs, size_t(pool.size()) * 2,
         [&](size_t r) {
           std::vector<FileResult> rs;
-          for (size_t k = r * kRun; k < std::min(order.size(), (r + 1) * kRun); ++k)
+          for (size_t k = spans[r].first; k < spans[r].second; ++k)
             rs.push_back(read_volume_file(rel, *vol, graft, entries[order[k]], opt, depth));
           return rs;
         },
         [&](size_t r, std::vector<FileResult> rs) {
           for (size_t k = 0; k < rs.size(); ++k) {
-            const apfs::Inode& ino = entries[order[r * kRun + k]].inode;
-            since_release += ino.dstream ? ino.dstream->alloced_size : 0;
-            results[order[r * kRun + k]] = std::move(rs[k]);
+            since_release += data_size(spans[r].first + k);
+            results[order[spans[r].first + k]] = std::move(rs[k]);
           }
           if (share) share->set_fraction(this_volume * runs + r + 1, volumes * runs);
-          if (since_release >= kReleaseEvery || ++runs_since_release == 1024 / kRun) {
+          if (since_release >= kReleaseEvery || ++runs_since_release == 16) {
             since_release = 0;
             runs_since_release = 0;
             located->source->release(0, located->source->size());

@@ -66,6 +66,10 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& pa
     }
     mf->data_ = static_cast<const uint8_t*>(p);
     mf->size_ = size;
+    if (size >= kByCall && S_ISREG(st.st_mode)) {
+      mf->fd_ = fd;
+      return std::shared_ptr<const MappedFile>(std::move(mf));
+    }
   }
   ::close(fd);
   return std::shared_ptr<const MappedFile>(std::move(mf));
@@ -73,6 +77,19 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& pa
 
 MappedFile::~MappedFile() {
   if (data_ && !copy_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool MappedFile::read_by_call(uint64_t off, std::span<uint8_t> out) const {
+  if (fd_ < 0 || off > size_ || out.size() > size_ - off) return false;
+  size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n = ::pread(fd_, out.data() + got, out.size() - got, static_cast<off_t>(off + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    got += static_cast<size_t>(n);
+  }
+  return true;
 }
 
 void MappedFile::release(uint64_t off, uint64_t len) const {

@@ -63,6 +63,9 @@ FileSource::FileSource(std::shared_ptr<const MappedFile> file, std::string displ
 
 Status FileSource::read_at(uint64_t off, std::span<uint8_t> out) const {
   if (!range_fits(off, out.size(), size())) return fail(read_error(off, out.size()));
+  // Large reads of a large file by pread (MappedFile::read_by_call); small ones (headers, B-tree
+  // nodes) from the mapping, where a syscall would cost more than the copy.
+  if (out.size() >= kReadByCallMin && file_->read_by_call(off, out)) return {};
   if (!out.empty()) std::memcpy(out.data(), file_->bytes().data() + off, out.size());
   return {};
 }

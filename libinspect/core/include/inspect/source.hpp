@@ -69,6 +69,7 @@ class FileSource final : public Source {
   std::optional<Bytes> contiguous() const override { return file_->bytes(); }
   void release(uint64_t off, uint64_t n) const override { file_->release(off, n); }
   const MappedFile& file() const { return *file_; }
+  static constexpr size_t kReadByCallMin = 16u << 10;
 
  private:
   std::shared_ptr<const MappedFile> file_;
