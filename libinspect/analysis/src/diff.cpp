@@ -371,12 +371,14 @@ std::vector<std::string> trust_cache_notes(const BuildInventory& a, const BuildI
   return notes;
 }
 
-// produce(k) for k in [0, count) on every core, consume(k, ...) in order on this thread. One item
-// (a one-component diff, each step of `history`) runs here: starting the pool's threads costs more.
+// produce(k) for k in [0, count) on every core, consume(k, ...) in order on this thread. One item,
+// or items with nothing to load (a one-component diff, each step of `history`, components read from
+// a catalogue), run here: starting the pool's threads costs more.
 template <typename Produce, typename Consume>
-void map_in_order(size_t count, Produce produce, Consume consume) {
-  if (count <= 1) {
-    if (count == 1) consume(0, produce(0));
+void map_in_order(size_t count, Produce produce, Consume consume, bool worth_threads = true) {
+  if (count <= 1 || !worth_threads) {
+    for (size_t k = 0; k < count; ++k)
+      if (!consume(k, produce(k))) return;
     return;
   }
   ThreadPool pool;
@@ -412,15 +414,20 @@ BuildDiff diff_builds(const BuildInventory& old_build, const BuildInventory& new
       ++j;
     }
   }
-  // Owned copies with facts filled in: the Modified records below point into them.
+  // Owned copies with facts filled in: the Modified records below point into them. The old and the
+  // new side are separate tasks: one changed dyld cache image alone kept one core busy for seconds.
   std::vector<std::pair<Component, Component>> loaded(candidates.size());
+  auto deferred = [](const Component& c) { return c.facts_loader && c.facts.empty() && c.code_hash.empty(); };
+  const bool any_deferred = std::any_of(candidates.begin(), candidates.end(),
+                                        [&](const auto& p) { return deferred(*p.first) || deferred(*p.second); });
   map_in_order(
-      candidates.size(),
-      [&](size_t k) { return std::make_pair(with_facts(*candidates[k].first), with_facts(*candidates[k].second)); },
-      [&](size_t k, std::pair<Component, Component> p) {
-        loaded[k] = std::move(p);
+      2 * candidates.size(),
+      [&](size_t t) { return with_facts(t % 2 ? *candidates[t / 2].second : *candidates[t / 2].first); },
+      [&](size_t t, Component c) {
+        (t % 2 ? loaded[t / 2].second : loaded[t / 2].first) = std::move(c);
         return true;
-      });
+      },
+      any_deferred);
   std::vector<Modified> modified;
   for (auto& [ca, cb] : loaded) {
     Change ch = describe(cb, ChangeKind::kModified);
@@ -454,17 +461,26 @@ BuildDiff diff_builds(const BuildInventory& old_build, const BuildInventory& new
     if (modified[k].a->detail_loader && modified[k].b->detail_loader) drill.push_back(k);
     else compare_functions(*modified[k].a, *modified[k].b, nullptr, d.changes[modified[k].change]);
   }
+  // Each side is a task of its own, as above; a pair is compared once its new side, the later
+  // task, is in.
+  Details pending;
   map_in_order(
-      drill.size(),
-      [&](size_t k) {
-        const Modified& m = modified[drill[k]];
-        return Details(m.a->detail_loader(), m.b->detail_loader());
+      2 * drill.size(),
+      [&](size_t t) {
+        const Modified& m = modified[drill[t / 2]];
+        return t % 2 ? m.b->detail_loader() : m.a->detail_loader();
       },
-      [&](size_t k, Details det) {
-        const Modified& m = modified[drill[k]];
+      [&](size_t t, ComponentDetail side) {
+        if (t % 2 == 0) {
+          pending.first = std::move(side);
+          return true;
+        }
+        pending.second = std::move(side);
+        const Modified& m = modified[drill[t / 2]];
         Change& ch = d.changes[m.change];
-        compare_functions(*m.a, *m.b, &det, ch);
-        add_notes(det, ch);
+        compare_functions(*m.a, *m.b, &pending, ch);
+        add_notes(pending, ch);
+        pending = Details();
         return true;
       });
   d.not_analysed = old_build.not_analysed;

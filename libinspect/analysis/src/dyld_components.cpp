@@ -74,12 +74,22 @@ class ExportIndex : public disasm::ExternalNames {
     return xxh3_64(bytes_of(s));
   }
 
+  // Built once per image, outside the index's lock: another thread drilling into another changed
+  // image waits only for a table it needs too.
   const Table& table(const Image& img) {
-    std::lock_guard<std::mutex> lk(mu_);
-    auto it = tables_.find(img.index);
-    if (it != tables_.end()) return *it->second;
-    auto t = std::make_unique<Table>();
-    t->path_hash = hash_of(img.path);
+    std::shared_ptr<Entry> e;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      auto& slot = tables_[img.index];
+      if (!slot) slot = std::make_shared<Entry>();
+      e = slot;
+    }
+    std::call_once(e->once, [&] { build(img, e->table); });
+    return e->table;
+  }
+
+  void build(const Image& img, Table& t) const {
+    t.path_hash = hash_of(img.path);
     Diagnostics d;
     ImageOptions o;
     o.exports = true;
@@ -93,17 +103,20 @@ class ExportIndex : public disasm::ExternalNames {
         if (!e.is_reexport()) v.emplace_back(text + e.address, e.name);
       std::sort(v.begin(), v.end());
       for (auto& [a, n] : v) {
-        t->addrs.push_back(a);
-        t->hashes.push_back(hash_of(n));
-        t->names.push_back(std::move(n));
+        t.addrs.push_back(a);
+        t.hashes.push_back(hash_of(n));
+        t.names.push_back(std::move(n));
       }
     }
-    return *tables_.emplace(img.index, std::move(t)).first->second;
   }
 
   std::shared_ptr<const Cache> cache_;
+  struct Entry {
+    std::once_flag once;
+    Table table;
+  };
   std::mutex mu_;
-  std::unordered_map<uint64_t, std::unique_ptr<Table>> tables_;
+  std::unordered_map<uint64_t, std::shared_ptr<Entry>> tables_;
 };
 
 // One image as the diff reads it (image_facts.hpp): bytes through the cache's VM map, pointers from
