@@ -44,7 +44,7 @@ class ImageSource final : public Source {
   using Block = std::shared_ptr<const std::vector<uint8_t>>;
   // Buffers of evicted chunks, kept for the next decode: freeing one per chunk made glibc hand its
   // pages back to the kernel (an madvise and a TLB shootdown each time), and a fresh vector is zeroed
-  // before the decoder writes every byte of it anyway.
+  // before the decoder writes every byte of it anyway (docs/reading.md).
   struct Spares {
     // As many as chunks are decoded at once, with a margin, of at most 4 MiB each (a chunk is
     // usually 1 MiB or less); more would only hold memory.

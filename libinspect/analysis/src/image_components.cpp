@@ -121,7 +121,7 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
     // order jumps around the disk, and through a dmg every jump decodes a compressed chunk again.
     // Each task reads a run of neighbours, so the threads read different parts of the disk. A run
     // ends after 32 MiB of data: the files of a dyld cache are neighbours, and in one run they were
-    // hashed one after the other on one thread while the other had nothing left (bench/README.md).
+    // hashed one after the other on one thread while the other had nothing left (docs/reading.md).
     // Results are kept in walk order.
     std::vector<size_t> order(entries.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;

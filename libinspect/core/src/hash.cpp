@@ -225,7 +225,7 @@ namespace {
 // A long source whose bytes are not mapped (a file inside a compressed dmg) is read ahead by two
 // helper threads, 4 MiB blocks into a ring of 4, while the caller hashes them in order: its chunks
 // are decoded side by side instead of between hash updates on one thread. A dyld cache's files in a
-// cryptex dmg were hashed this way at ~1 core, the rest of the build done (bench/README.md).
+// cryptex dmg were hashed this way at ~1 core, the rest of the build done (docs/reading.md).
 constexpr uint64_t kAheadMin = 64ull << 20;
 constexpr size_t kAheadBlock = 4u << 20, kAheadSlots = 4, kAheadReaders = 2;
 

@@ -37,7 +37,7 @@ class MappedFile {
   // at least kByCall bytes: an IPSW, a dmg, an AEA); false when it does not, or pread fails (the
   // caller copies from the mapping). A decoder reads each compressed chunk once: by pread, no page
   // of the mapping is faulted in, and none has to be dropped afterwards (one madvise and one TLB
-  // shootdown per chunk, 6-19% of the CPU of an IPSW pair's verdict: bench/README.md).
+  // shootdown per chunk: docs/reading.md).
   bool read_by_call(uint64_t off, std::span<uint8_t> out) const;
   static constexpr uint64_t kByCall = 64ull << 20;
 
