@@ -149,7 +149,12 @@ struct Archive {
 Result<std::shared_ptr<const Archive>> open(SourcePtr file, const Keys& keys = {});
 
 // One segment decoded: HMAC checked (when checkable), decrypted, decompressed, checksum checked.
-Result<std::vector<uint8_t>> decode_segment(const Archive& a, const Source& file, size_t i);
+// `checksum_passed`: this segment's plaintext checksum passed before, in this process. When its HMAC
+// is checked again now, the same authenticated bytes decode to the same plaintext, so the checksum
+// is not computed again (a dyld cache read twice through an AEA: docs/reading.md). Without a
+// checkable HMAC the checksum is always computed.
+Result<std::vector<uint8_t>> decode_segment(const Archive& a, const Source& file, size_t i,
+                                            bool checksum_passed = false);
 
 // The plaintext as a Source: segments decoded on demand, a few kept in an LRU cache.
 class PlainSource final : public Source {
@@ -170,6 +175,7 @@ class PlainSource final : public Source {
   SourcePtr file_;
   std::shared_ptr<Cache> cache_;
   mutable std::atomic<uint64_t> checked_{0};
+  std::unique_ptr<std::atomic<bool>[]> checksum_passed_;  // per segment, for decode_segment
 };
 
 // The lead's entry point: the plaintext of an AEA file as a Source (see open()).

@@ -19,8 +19,12 @@ struct PlainSource::Cache {
 };
 
 PlainSource::PlainSource(std::shared_ptr<const Archive> archive, SourcePtr file, size_t cache_segments)
-    : archive_(std::move(archive)), file_(std::move(file)), cache_(std::make_shared<Cache>()) {
+    : archive_(std::move(archive)),
+      file_(std::move(file)),
+      cache_(std::make_shared<Cache>()),
+      checksum_passed_(new std::atomic<bool>[archive_->segments.size()]) {
   cache_->capacity = std::max<size_t>(cache_segments, 1);
+  for (size_t i = 0; i < archive_->segments.size(); ++i) checksum_passed_[i] = false;
 }
 
 uint64_t PlainSource::size() const { return archive_->root.plain_size; }
@@ -37,13 +41,14 @@ std::shared_ptr<const std::vector<uint8_t>> PlainSource::segment(size_t i, Statu
     }
   }
   // Decoded outside the lock: two threads may decode the same segment once each, never wrongly.
-  auto plain = decode_segment(*archive_, *file_, i);
+  auto plain = decode_segment(*archive_, *file_, i, checksum_passed_[i].load());
   if (!plain) {
     Error e = plain.error();
     if (e.file.empty()) e.file = file_->name();
     st = fail(std::move(e));
     return nullptr;
   }
+  checksum_passed_[i] = true;
   auto data = std::make_shared<const std::vector<uint8_t>>(std::move(*plain));
   ++checked_;
   // Its stored bytes are no longer needed in the process (a mapped file's pages stay in the page cache).

@@ -3,6 +3,7 @@
 // Files of every profile from samples/gen/make_aea.py --suite (a known key, private key and password):
 // decrypted with the right key, refused with the wrong one, described without one; one malformed
 // input per validation rule with its exact message. Also the .aea member of an update package (issue 9).
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "aa/aa.hpp"
@@ -177,6 +178,20 @@ TEST_CASE("aea: the real signed Shortcut: signature, every HMAC, and the Apple A
   for (const auto& e : l->entries) listing.push_back(std::string(1, e.type().value_or('?')) + " " + e.path().value_or("?"));
   // The root directory's PAT field holds 0 bytes (AA01 at 0x0: "PATP" then length 0), so its path is empty.
   CHECK(listing == std::vector<std::string>{"D ", "F Shortcut.wflow"});
+
+  // A checksum that passed before is not computed again while the HMAC is checked: a wrong
+  // checksum is then not seen (the test alters the parsed header; the file's HMACs forbid it).
+  // Without a checkable HMAC the checksum is always computed.
+  aea::Archive altered = **a;
+  altered.segments[0].checksum[0] ^= 1;
+  auto bad = aea::decode_segment(altered, *src, 0);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message() ==
+        "AEA cluster 0 segment 0 at 0x" + fmt::format("{:x}", altered.segments[0].data_offset) +
+            ": sha256 checksum of the plaintext does not match the segment header");
+  CHECK(aea::decode_segment(altered, *src, 0, true));
+  altered.checks.macs = false;
+  CHECK_FALSE(aea::decode_segment(altered, *src, 0, true));
 }
 
 TEST_CASE("aea: the real Shortcut through the CLI", "[aea][samples]") {
