@@ -12,6 +12,7 @@
 #include "inspect/source.hpp"
 #include "inspect/text.hpp"
 #include "inspect/thread_pool.hpp"
+#include "pattern_source.hpp"
 
 using namespace upscope;
 
@@ -235,34 +236,6 @@ TEST_CASE("hash_sources takes runs of consecutive sources on one thread", "[core
   }
 }
 
-namespace {
-
-// Bytes made up from their offset, never held whole: a long source that is not mapped (as a file
-// inside a compressed dmg is), so hash_source reads it ahead on helper threads. One read can be
-// made to fail, and reads are counted.
-class PatternSource final : public Source {
- public:
-  PatternSource(uint64_t size, uint64_t fail_at = UINT64_MAX) : size_(size), fail_at_(fail_at) {}
-  uint64_t size() const override { return size_; }
-  std::string name() const override { return "pattern"; }
-  Status read_at(uint64_t off, std::span<uint8_t> out) const override {
-    ++reads;
-    if (fail_at_ >= off && fail_at_ - off < out.size())
-      return fail(ErrorCode::kIo, "pattern", "unreadable block", fail_at_);
-    fill(off, out);
-    return {};
-  }
-  static void fill(uint64_t off, std::span<uint8_t> out) {
-    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(((off + i) * 2654435761u) >> 13);
-  }
-  mutable std::atomic<uint64_t> reads{0};
-
- private:
-  uint64_t size_, fail_at_;
-};
-
-}  // namespace
-
 TEST_CASE("hash_source reads a long unmapped source ahead and hashes it in order", "[core][hash]") {
   // 70 MiB and 3 bytes: past the read-ahead threshold (64 MiB), the last block short.
   const uint64_t size = (70ull << 20) + 3;
@@ -270,20 +243,19 @@ TEST_CASE("hash_source reads a long unmapped source ahead and hashes it in order
   std::vector<uint8_t> piece(1u << 20);
   for (uint64_t off = 0; off < size; off += piece.size()) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(piece.size(), size - off));
-    PatternSource::fill(off, std::span<uint8_t>(piece.data(), n));
+    for (size_t i = 0; i < n; ++i) piece[i] = test::pattern(off + i);
     expect.update(Bytes(piece.data(), n));
   }
   const std::string want = expect.hex_digest();
-  PatternSource src(size);
+  test::PatternSource src(size);
   auto got = hash_source(HashKind::kSha256, src);
   REQUIRE(got);
   CHECK(*got == want);
   CHECK(src.reads == 18);  // 4 MiB blocks: 17 whole and the short last one, each read once
 
   // A block that cannot be read: its error, whichever thread read it, and no digest.
-  PatternSource broken(size, (41ull << 20) + 5);
+  test::PatternSource broken(size, (41ull << 20) + 5);
   auto bad = hash_source(HashKind::kSha256, broken);
   REQUIRE(!bad);
-  CHECK(bad.error().message().find("unreadable block") != std::string::npos);
-  CHECK(bad.error().offset == (41ull << 20) + 5);
+  CHECK(bad.error().message() == "pattern: byte 0x2900005 cannot be decoded");
 }
