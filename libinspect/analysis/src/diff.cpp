@@ -105,10 +105,13 @@ bool may_differ(const Component& a, const Component& b) {
   return !known;
 }
 
-// A component with its deferred code hash and facts filled in (Component::facts_loader).
+// Whether the code hash and facts of c are still to be read (Component::facts_loader).
+bool facts_deferred(const Component& c) { return c.facts_loader && c.facts.empty() && c.code_hash.empty(); }
+
+// A component with its deferred code hash and facts filled in.
 Component with_facts(const Component& c) {
   Component out = c;
-  if (c.facts_loader && c.facts.empty() && c.code_hash.empty()) {
+  if (facts_deferred(c)) {
     ComponentFacts f = c.facts_loader();
     out.code_hash = std::move(f.code_hash);
     out.facts = std::move(f.facts);
@@ -417,9 +420,9 @@ BuildDiff diff_builds(const BuildInventory& old_build, const BuildInventory& new
   // Owned copies with facts filled in: the Modified records below point into them. The old and the
   // new side are separate tasks: one changed dyld cache image alone kept one core busy for seconds.
   std::vector<std::pair<Component, Component>> loaded(candidates.size());
-  auto deferred = [](const Component& c) { return c.facts_loader && c.facts.empty() && c.code_hash.empty(); };
-  const bool any_deferred = std::any_of(candidates.begin(), candidates.end(),
-                                        [&](const auto& p) { return deferred(*p.first) || deferred(*p.second); });
+  const bool any_deferred = std::any_of(candidates.begin(), candidates.end(), [](const auto& p) {
+    return facts_deferred(*p.first) || facts_deferred(*p.second);
+  });
   map_in_order(
       2 * candidates.size(),
       [&](size_t t) { return with_facts(t % 2 ? *candidates[t / 2].second : *candidates[t / 2].first); },

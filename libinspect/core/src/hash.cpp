@@ -5,9 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <future>
 #include <memory>
 #include <optional>
@@ -218,10 +215,6 @@ class SourcePieces {
   CopyBuffer buf_;
 };
 
-}  // namespace
-
-namespace {
-
 // A long source whose bytes are not mapped (a file inside a compressed dmg) is read ahead by two
 // helper threads, 4 MiB blocks into a ring of 4, while the caller hashes them in order: its chunks
 // are decoded side by side instead of between hash updates on one thread. A dyld cache's files in a
@@ -231,61 +224,29 @@ constexpr size_t kAheadBlock = 4u << 20, kAheadSlots = 4, kAheadReaders = 2;
 
 Result<std::string> hash_read_ahead(Hasher& h, const Source& src) {
   const uint64_t size = src.size();
-  const uint64_t blocks = (size + kAheadBlock - 1) / kAheadBlock;
-  struct Slot {
-    std::unique_ptr<uint8_t[]> buf{new uint8_t[kAheadBlock]};
-    uint64_t block = UINT64_MAX;  // the block it holds, once read
-    std::optional<Error> error;
+  const size_t blocks = static_cast<size_t>((size + kAheadBlock - 1) / kAheadBlock);
+  // Block k is read into buffer k % kAheadSlots: ordered_parallel_map keeps at most kAheadSlots
+  // blocks in flight, all after the last one hashed, so no buffer is written while it is hashed.
+  std::vector<std::unique_ptr<uint8_t[]>> bufs;
+  for (size_t i = 0; i < kAheadSlots; ++i) bufs.emplace_back(new uint8_t[kAheadBlock]);
+  auto block = [&](size_t k) {
+    const uint64_t off = uint64_t{k} * kAheadBlock;
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kAheadBlock, size - off));
+    return std::span<uint8_t>(bufs[k % kAheadSlots].get(), n);
   };
-  std::vector<Slot> slots(kAheadSlots);
-  std::mutex m;
-  std::condition_variable cv;
-  uint64_t next = 0, hashed = 0;  // the next block to hand to a reader; blocks hashed so far
-  bool stop = false;
-  auto reader = [&] {
-    std::unique_lock lk(m);
-    for (;;) {
-      // A block is read only once the slot it goes to has been hashed.
-      cv.wait(lk, [&] { return stop || next >= blocks || next < hashed + kAheadSlots; });
-      if (stop || next >= blocks) return;
-      const uint64_t k = next++;
-      Slot& slot = slots[k % kAheadSlots];
-      lk.unlock();
-      const uint64_t off = k * kAheadBlock;
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(kAheadBlock, size - off));
-      Status st = src.read_at(off, std::span<uint8_t>(slot.buf.get(), n));
-      lk.lock();
-      if (!st) slot.error = st.error();
-      slot.block = k;
-      cv.notify_all();
-    }
-  };
-  std::vector<std::thread> readers;
-  for (size_t i = 0; i < kAheadReaders; ++i) readers.emplace_back(reader);
-  std::optional<Error> failed;
-  for (uint64_t k = 0; k < blocks && !failed; ++k) {
-    Slot& slot = slots[k % kAheadSlots];
-    {
-      std::unique_lock lk(m);
-      cv.wait(lk, [&] { return slot.block == k; });
-    }
-    if (slot.error) {
-      failed = slot.error;
-      break;
-    }
-    const uint64_t off = k * kAheadBlock;
-    h.update(Bytes(slot.buf.get(), static_cast<size_t>(std::min<uint64_t>(kAheadBlock, size - off))));
-    std::lock_guard lk(m);
-    ++hashed;
-    cv.notify_all();
-  }
-  {
-    std::lock_guard lk(m);
-    stop = true;
-  }
-  cv.notify_all();
-  for (auto& t : readers) t.join();
-  if (failed) return fail(*failed);
+  ThreadPool readers(kAheadReaders);
+  Status failed;
+  ordered_parallel_map(
+      readers, blocks, kAheadSlots, [&](size_t k) { return src.read_at(uint64_t{k} * kAheadBlock, block(k)); },
+      [&](size_t k, Status st) {
+        if (!st) {
+          failed = std::move(st);
+          return false;
+        }
+        h.update(block(k));
+        return true;
+      });
+  if (!failed) return fail(failed.error());
   return h.hex_digest();
 }
 
