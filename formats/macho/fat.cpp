@@ -53,8 +53,8 @@ Result<FatFile> parse_file(const Source& src, Diagnostics& diags, const ParseOpt
   }
   UPSCOPE_CHECK(src.read_at(0, head));
   const uint32_t magic = load_u32be(head.data());
-  auto whole = hash_source(HashKind::kSha256, src);
-  if (whole) ff.sha256 = *whole;
+  if (opt.file_hash)
+    if (auto whole = hash_source(HashKind::kSha256, src)) ff.sha256 = *whole;
   if (magic != FAT_MAGIC && magic != FAT_MAGIC_64) {
     FatSlice s;
     s.offset = 0;
@@ -111,7 +111,7 @@ Result<FatFile> parse_file(const Source& src, Diagnostics& diags, const ParseOpt
     }
     if (s.align < 32 && s.offset % (uint64_t(1) << s.align) != 0)
       diags.warning(at, where, fmt::format("offset {:#x} is not aligned to 2^{}", s.offset, s.align));
-    read_slice(src, s, where, diags, opt, true);
+    read_slice(src, s, where, diags, opt, opt.file_hash);
     if (s.image && (s.image->cputype != s.cputype || s.image->cpusubtype != s.cpusubtype))
       diags.warning(at, where, fmt::format("the slice's own header says {} ({:#x}/{:#x})", s.image->arch,
                                            s.image->cputype, s.image->cpusubtype));

@@ -176,6 +176,9 @@ struct ParseOptions {
   bool exports = true;           // walk the export trie
   bool function_starts = true;
   bool code_hash = true;         // SHA-256 of executable sections
+  // parse_file: SHA-256 of the whole file and of each fat slice (FatFile::sha256, FatSlice::sha256).
+  // Off where the caller hashes the file itself: a second pass over every Mach-O of a volume.
+  bool file_hash = true;
   uint64_t max_symbols = 50'000'000;
 };
 

@@ -73,7 +73,9 @@ std::vector<SliceImage> slice_images(const macho::FatFile& file, const Source& s
 ComponentDetail file_detail(const SourcePtr& src) {
   ComponentDetail out;
   Diagnostics d;
-  auto file = macho::parse_file(*src, d);
+  macho::ParseOptions po;
+  po.file_hash = false;  // the component's hashes come from read_source
+  auto file = macho::parse_file(*src, d, po);
   if (!file) return out;
   const bool fat = file->slices.size() > 1;
   for (const auto& si : slice_images(*file, *src)) {
@@ -113,6 +115,7 @@ ComponentFacts reread_facts(const SourcePtr& src) {
   Diagnostics d;
   macho::ParseOptions po;
   po.code_hash = false;
+  po.file_hash = false;
   auto file = macho::parse_file(*src, d, po);
   return file ? file_facts(*file, *src, nullptr) : ComponentFacts{};
 }
@@ -140,6 +143,7 @@ FileResult read_macho(const std::string& rel, const SourcePtr& src, const Placem
   macho::ParseOptions po;
   po.exports = opt.symbols;
   po.code_hash = false;  // the symbolic code hash below replaces the masked one
+  po.file_hash = false;  // read_source hashed the file already
   auto file = macho::parse_file(*src, d, po);
   if (!file) {
     r.not_analysed.push_back({rel, file.error().message()});
