@@ -321,6 +321,44 @@ TEST_CASE("kernel collection entries: a rebuilt kext is a code change, moved kex
   CHECK(vm["verdict"]["rule"].get<std::string>().rfind("kernel-space code changed", 0) == 0);
 }
 
+// A kernelcache decoded into memory (IM4P, LZFSE) is kept LZ4-packed after it is read, and a diff's
+// drill-down reads its entries back through a lazy span (kc_components.cpp): the changed kext's
+// functions must come out as they do from the plain collection on disk.
+TEST_CASE("a kernelcache's drill-down reads its packed copy: the same functions as the plain collection",
+          "[diff][classes][kc]") {
+  auto dir = scratch_dir("classes-kc-packed");
+  auto side = [&](const std::string& name, const std::string& args) {
+    const fs::path kc = dir / (name + ".kc");
+    auto r = run_writer("make_kc.py", "--single " + shell_quote(kc.string()) + " --kexts 3 --size-mb 3 " + args);
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    fs::create_directories(dir / name / "plain" / fs::path(kKc).parent_path());
+    fs::copy_file(kc, dir / name / "plain" / kKc);
+    fs::create_directories(dir / name / "im4p");
+    auto w = run_shell("python3 -c " +
+                       shell_quote("import os, sys\nsys.path.insert(0, os.path.dirname(sys.argv[1]))\n"
+                                   "import make_kc, lzfse_fse\n"
+                                   "data = open(sys.argv[2], 'rb').read()\n"
+                                   "open(sys.argv[3], 'wb').write(make_kc.im4p('krnl', 'test', lzfse_fse.encode(data)))") +
+                       " " + writer_script("make_kc.py") + " " + shell_quote(kc.string()) + " " +
+                       shell_quote((dir / name / "im4p" / "kernelcache.release.test").string()));
+    INFO(w.out);
+    REQUIRE(w.exit_code == 0);
+    return dir / name;
+  };
+  const fs::path a = side("a", ""), b = side("b", "--change com.apple.driver.Kext0001");
+  auto functions = [&](const std::string& kind) {
+    auto d = run_json({"diff", "--json", (a / kind).string(), (b / kind).string()}, 1);
+    const auto& k = change_of(d, "com.apple.driver.Kext0001");
+    CHECK(k["classes"] == json::array({"code"}));
+    CHECK(function_of(k, "_kext0001_f0"));
+    return k.at("functions");
+  };
+  const json plain = functions("plain"), packed = functions("im4p");
+  CHECK(!packed.empty());
+  CHECK(packed == plain);
+}
+
 TEST_CASE("dyld cache images: a changed image is a code change, moved images are relinks", "[diff][classes][dyld]") {
   auto dir = scratch_dir("classes-dyld");
   auto cache = [&](const std::string& side, const std::string& args) {

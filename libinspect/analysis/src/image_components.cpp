@@ -161,6 +161,9 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
           }
           return true;
         });
+    size_t count = out.components.size();
+    for (const auto& one : results) count += one.components.size();
+    out.components.reserve(count);  // ~100k components of ~440 bytes: no doubling slack
     for (auto& one : results) {
       for (auto& c : one.components) out.components.push_back(std::move(c));
       for (auto& n : one.not_analysed) out.not_analysed.push_back(std::move(n));
