@@ -85,6 +85,12 @@ Status Db::exec_waiting(const char* sql, std::string_view what) {
 int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 int Db::changes() const { return sqlite3_changes(db_); }
 
+bool Db::reading() const {
+  for (sqlite3_stmt* st = sqlite3_next_stmt(db_, nullptr); st; st = sqlite3_next_stmt(db_, st))
+    if (sqlite3_stmt_busy(st)) return true;
+  return false;
+}
+
 Result<Stmt> Stmt::prepare(Db& db, const char* sql, std::string_view what) {
   Stmt s;
   s.db_ = &db;

@@ -35,6 +35,9 @@ class Db {
   Error error(int rc, std::string_view what) const;
   int64_t last_insert_rowid() const;
   int changes() const;  // rows the last statement inserted, updated or deleted
+  // A statement of this connection is stepping and not yet done or reset (one reading rows): SQLite
+  // refuses to drop a table or an index meanwhile ("database table is locked").
+  bool reading() const;
 
  private:
   Db() = default;

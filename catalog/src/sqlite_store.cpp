@@ -33,9 +33,14 @@ CREATE TABLE components(
   kind TEXT NOT NULL, space TEXT NOT NULL, location TEXT NOT NULL, path TEXT NOT NULL, version TEXT NOT NULL,
   uuid TEXT NOT NULL, size INTEGER NOT NULL, code_hash TEXT NOT NULL, hashes BLOB NOT NULL,
   details_id INTEGER NOT NULL REFERENCES details(id));
+)sql";
+// The components table's secondary indexes, apart: a large insert into a small table drops them and
+// builds them again after it (SqliteStore::insert_components).
+constexpr const char* kComponentIndexes = R"sql(
 CREATE INDEX components_by_cid ON components(cid);
 CREATE INDEX components_by_kind ON components(kind);
 )sql";
+constexpr const char* kDropComponentIndexes = "DROP INDEX components_by_cid; DROP INDEX components_by_kind;";
 
 constexpr const char* kBuildColumns =
     "id, digest, product, version, build, version_extra, platform, arch, source, added_at, component_count, "
@@ -200,11 +205,15 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<int64_t>> find_details(const std::vector<std::string>& digests) override {
+    UPSCOPE_TRY(int64_t held, max_key(max_details_, "SELECT max(id) FROM details"));
+    if (held == 0) return std::vector<int64_t>(digests.size(), 0);  // a first build: nothing to look up
     UPSCOPE_TRY(sql::Stmt * stp, stmt(find_details_, "SELECT id FROM details WHERE digest = ?1", "adding a build"));
     sql::Stmt& st = *stp;
     return find(st, digests);
   }
   Result<std::vector<int64_t>> find_components(const std::vector<std::string>& digests) override {
+    UPSCOPE_TRY(int64_t held, max_key(max_components_, "SELECT max(id) FROM components"));
+    if (held == 0) return std::vector<int64_t>(digests.size(), 0);
     UPSCOPE_TRY(sql::Stmt * stp, stmt(find_components_, "SELECT id FROM components WHERE digest = ?1", "adding a build"));
     sql::Stmt& st = *stp;
     return find(st, digests);
@@ -224,10 +233,21 @@ class SqliteStore final : public Store {
 
   Result<std::vector<int64_t>> insert_components(size_t n,
                                                  const std::function<void(size_t, ComponentRow&)>& fill) override {
+    constexpr const char* what = "adding a build";
+    // Rows that outnumber those stored (a catalogue's first build) go in without the cid and kind
+    // indexes, which are built again once they are in, by one sort each, inside this transaction
+    // (a killed writer's rollback restores them): cheaper than 10^5 walks down each index. The
+    // digest index stays: it keeps digests unique, and sorting its random keys afterwards cost as
+    // much as inserting them (docs/catalog.md §6).
+    UPSCOPE_TRY(int64_t held, max_key(max_components_, "SELECT max(id) FROM components"));
+    // Not while a statement reads (the schema 2 to 3 migration's, over the old builds): SQLite
+    // cannot drop an index then.
+    const bool reindex = n >= kReindexRows && static_cast<uint64_t>(held) < n && !db_.reading();
+    if (reindex) UPSCOPE_CHECK(db_.exec(kDropComponentIndexes, what));
     UPSCOPE_TRY(sql::Stmt * stp, stmt(ins_components_,
         "INSERT OR IGNORE INTO components(digest, cid, kind, space, location, path, version, uuid, size, code_hash, "
-        "hashes, details_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", "adding a build"));
-    return insert_rows<ComponentRow>(*stp, n, fill, [](sql::Stmt& st, const ComponentRow& c) {
+        "hashes, details_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", what));
+    auto keys = insert_rows<ComponentRow>(*stp, n, fill, [](sql::Stmt& st, const ComponentRow& c) {
       st.bind_blob_view(1, bytes_of(c.digest));
       int i = 2;
       for (const std::string* s : {&c.id, &c.kind, &c.space, &c.location, &c.path, &c.version, &c.uuid})
@@ -237,6 +257,8 @@ class SqliteStore final : public Store {
       st.bind_blob_view(11, bytes_of(c.hashes));
       st.bind(12, c.details);
     });
+    if (keys && reindex) UPSCOPE_CHECK(db_.exec(kComponentIndexes, what));
+    return keys;
   }
 
   Status read_components(const std::vector<int64_t>& keys, const std::function<Status(ComponentRow&)>& each) override {
@@ -312,6 +334,19 @@ class SqliteStore final : public Store {
     return &*slot;
   }
 
+  // Fewer new components than this go into the indexes one by one (a series' later builds add ~1%).
+  static constexpr size_t kReindexRows = 10000;
+
+  // The largest key in a table (`q`: "SELECT max(id) FROM ..."), 0 when it is empty: rows are
+  // never deleted, so it is also how many there are.
+  Result<int64_t> max_key(std::optional<sql::Stmt>& slot, const char* q) {
+    UPSCOPE_TRY(sql::Stmt * st, stmt(slot, q, "adding a build"));
+    UPSCOPE_TRY(bool row, st->step());
+    const int64_t held = row ? st->int64(0) : 0;  // max() of no rows is NULL, read as 0
+    st->reset();
+    return held;
+  }
+
   // The key of the row the last INSERT OR IGNORE stored; 0 when it stored none.
   int64_t inserted_key() const { return db_.changes() == 0 ? 0 : db_.last_insert_rowid(); }
 
@@ -381,7 +416,7 @@ class SqliteStore final : public Store {
   // The statements are declared after the connection: they are finalized before it closes.
   sql::Db db_;
   std::optional<sql::Stmt> ins_build_, set_members_, find_details_, find_components_, ins_details_, ins_components_,
-      read_components_, read_details_;
+      max_details_, max_components_, read_components_, read_details_;
 };
 
 Status create_schema(SqliteStore& s) {
@@ -398,6 +433,7 @@ Status create_schema(SqliteStore& s) {
   if (!id.fresh()) return txn.commit();
   UPSCOPE_CHECK(db.exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);", "creating the schema"));
   UPSCOPE_CHECK(db.exec(kSchemaTables, "creating the schema"));
+  UPSCOPE_CHECK(db.exec(kComponentIndexes, "creating the schema"));
   UPSCOPE_CHECK(db.exec(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {};",
                                     static_cast<int64_t>(kApplicationId), kSchemaVersion)
                             .c_str(),
@@ -419,6 +455,7 @@ Status migrate_2_to_3(SqliteStore& s) {
                         "ALTER TABLE not_analysed RENAME TO v2_not_analysed; DROP INDEX components_by_id;",
                         what));
   UPSCOPE_CHECK(db.exec(kSchemaTables, what));
+  UPSCOPE_CHECK(db.exec(kComponentIndexes, what));
   UPSCOPE_TRY(auto bs, sql::Stmt::prepare(db,
       "SELECT id, product, version, build, version_extra, platform, arch, source, added_at FROM v2_builds ORDER BY id",
       what));

@@ -121,6 +121,44 @@ TEST_CASE("catalog: a series that changes 1% per build costs its first build plu
   check_catalogue(db.string());
 }
 
+// A first build of more new components than the reindexing threshold (sqlite_store.cpp, 10,000) is
+// inserted without the cid and kind indexes, which are built again before the commit: they must be
+// there afterwards, and what they serve (history by id, loading, the next build's add) must agree.
+TEST_CASE("catalog: a first build large enough to go in without its indexes has them afterwards", "[catalog][sqlite]") {
+  auto dir = scratch_dir("catalog-reindex");
+  const fs::path db = dir / "c.db";
+  gen::SeriesShape big;
+  big.components = 12000;
+  big.permille = 10;
+  {
+    auto cat = catalog::Catalog::open(db.string(), catalog::Catalog::Mode::kCreate);
+    REQUIRE(cat);
+    for (size_t k = 0; k < 3; ++k) REQUIRE(cat->add(gen::series_build(big, k)));
+  }
+  auto idx = run_shell("python3 -c " +
+                       shell_quote("import sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\n"
+                                   "print(*sorted(r[0] for r in db.execute(\"SELECT name FROM sqlite_master WHERE "
+                                   "type = 'index' AND tbl_name = 'components' AND sql IS NOT NULL\")))\n"
+                                   "print(db.execute('PRAGMA integrity_check').fetchone()[0])") +
+                       " " + shell_quote(db.string()));
+  CHECK(idx.out == "components_by_cid components_by_kind\nok\n");
+  auto cat = catalog::Catalog::open(db.string(), catalog::Catalog::Mode::kExisting);
+  REQUIRE(cat);
+  auto back = cat->load(1);
+  REQUIRE(back);
+  const BuildInventory want = gen::series_build(big, 0);
+  REQUIRE(back->components.size() == want.components.size());
+  size_t same = 0;
+  for (size_t i = 0; i < want.components.size(); ++i)
+    same += back->components[i].id == want.components[i].id && back->components[i].hashes == want.components[i].hashes;
+  CHECK(same == want.components.size());
+  size_t changed = 0;
+  while (gen::revision(big, 2, changed) < 1) ++changed;
+  auto h = cat->history(fmt::format("/System/Library/Generated/lib{:06}.dylib", changed));
+  REQUIRE(h);
+  CHECK(h->entries.size() == gen::revision(big, 2, changed) + 1);
+}
+
 TEST_CASE("catalog (postgres): a series that changes 1% per build costs its first build plus the changes",
           "[catalog][postgres]") {
   if (!pg_available()) return;
