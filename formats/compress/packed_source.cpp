@@ -50,9 +50,7 @@ Status PackedSource::decode(size_t k, std::span<uint8_t> out) const {
 }
 
 Status PackedSource::read_at(uint64_t off, std::span<uint8_t> out) const {
-  if (!range_fits(off, out.size(), size_))
-    return fail(ErrorCode::kTruncated, name_,
-                fmt::format("read of {} bytes at {:#x} past the end ({:#x} bytes)", out.size(), off, size_), off);
+  if (!range_fits(off, out.size(), size_)) return fail(read_error(off, out.size()));
   thread_local std::vector<uint8_t> whole;
   size_t done = 0;
   while (done < out.size()) {

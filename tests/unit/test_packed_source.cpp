@@ -2,6 +2,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "compress/packed_source.hpp"
 #include "inspect/lazy_map.hpp"
@@ -43,7 +44,8 @@ TEST_CASE("PackedSource gives back every byte, at any offset and length, and hol
   std::vector<uint8_t> past(2);
   auto st = p.read_at(v.size() - 1, past);
   REQUIRE(!st);
-  CHECK(st.error().message().find("past the end") != std::string::npos);
+  CHECK(st.error().message().find("2 bytes at " + fmt::format("{:#x}", v.size() - 1) + " lie outside the " +
+                                  std::to_string(v.size()) + "-byte source") != std::string::npos);
   PackedSource empty(Bytes(), "empty");
   CHECK(empty.size() == 0);
   CHECK(empty.packed_size() == 0);

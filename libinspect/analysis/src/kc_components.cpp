@@ -27,6 +27,12 @@ Location location_of(kc::Kind k, Location where) {
   }
 }
 
+// One fixup table for the whole collection: the top-level image's chains cover every entry's data,
+// their targets counted from the collection's base.
+std::shared_ptr<const macho::Fixups> collection_fixups(const kc::KernelCollection& coll, Diagnostics& diags) {
+  return std::make_shared<const macho::Fixups>(macho::read_fixups(coll.top, coll.macho, coll.top.text_vmaddr(), diags));
+}
+
 // The collection read again for a drill-down (Component::detail_loader), once, when a diff first
 // asks. Its decoded bytes (~300 MB for a macOS Boot KC) are not held through the inventory and the
 // diff, where they were two builds' worth of a verdict's peak memory: a decoded payload is kept
@@ -61,8 +67,7 @@ class Reread {
     if (!kc) return nullptr;
     l->coll = std::move(*kc);
     Diagnostics fd;
-    l->fixups = std::make_shared<const macho::Fixups>(
-        macho::read_fixups(l->coll.top, l->coll.macho, l->coll.top.text_vmaddr(), fd));
+    l->fixups = collection_fixups(l->coll, fd);
     if (l->span) l->span->release(0, l->span->size());
     loaded_ = std::move(l);
     return loaded_;
@@ -107,12 +112,9 @@ FileResult read_kernel_collection(const std::string& rel, const SourcePtr& src, 
     return r;
   }
   const Location loc = location_of(kc->kind, pl.location);
-  const auto coll = std::make_shared<const kc::KernelCollection>(std::move(*kc));
-  // One fixup table for the whole collection: the top-level image's chains cover every entry's data,
-  // their targets counted from the collection's base.
+  const kc::KernelCollection coll = std::move(*kc);
   Diagnostics fd;
-  const auto fixups = std::make_shared<const macho::Fixups>(
-      macho::read_fixups(coll->top, coll->macho, coll->top.text_vmaddr(), fd));
+  const auto fixups = collection_fixups(coll, fd);
   // The code hash and facts of every entry are computed now, while the bytes are here (a diff
   // compares them for every changed entry); only the drill-down reads the collection again.
   std::shared_ptr<Reread> again;
@@ -122,8 +124,8 @@ FileResult read_kernel_collection(const std::string& rel, const SourcePtr& src, 
     ro.code_hash = false;
     // Only a payload decoded into memory is worth packing: a mapped file costs no heap.
     SourcePtr packed;
-    if (coll->decoded && coll->decoded->size() >= kPackAtLeast)
-      packed = std::make_shared<const compress::PackedSource>(Bytes(*coll->decoded), rel);
+    if (coll.decoded && coll.decoded->size() >= kPackAtLeast)
+      packed = std::make_shared<const compress::PackedSource>(Bytes(*coll.decoded), rel);
     again = std::make_shared<Reread>(src, ro, std::move(packed));
   }
   // The collection file itself: any byte of it that changed (PRELINK_INFO, shared LINKEDIT, padding)
@@ -132,22 +134,22 @@ FileResult read_kernel_collection(const std::string& rel, const SourcePtr& src, 
   base.space = Space::kKernel;
   base.location = loc;
   r.components.push_back(base);
-  for (size_t i = 0; i < coll->entries.size(); ++i) {
-    const kc::Entry& e = coll->entries[i];
+  for (size_t i = 0; i < coll.entries.size(); ++i) {
+    const kc::Entry& e = coll.entries[i];
     Component c;
     c.id = e.bundle_id.empty() ? e.id : e.bundle_id;  // the kernel keeps its entry id, com.apple.kernel
     c.path = rel + ":" + e.id;
     c.kind = e.is_kernel ? ComponentKind::kKernel : ComponentKind::kKext;
     c.space = Space::kKernel;
     c.location = loc;
-    c.version = e.is_kernel ? coll->kernel_version : e.version;
+    c.version = e.is_kernel ? coll.kernel_version : e.version;
     c.uuid = e.uuid;
     c.size = e.size;
     if (!e.content_hash.empty()) c.hashes["sha256"] = e.content_hash;
     if (e.error) r.not_analysed.push_back({c.path, e.error->message()});
-    if (const macho::MachO* m = entry_image(*coll, i)) {
+    if (const macho::MachO* m = entry_image(coll, i)) {
       // Function hashes only without a drill-down, which compares the functions itself.
-      auto facts = image_facts(file_image(*m, coll->macho, m->arch, fixups), !again);
+      auto facts = image_facts(file_image(*m, coll.macho, m->arch, fixups), !again);
       c.code_hash = facts.code_hash;
       c.facts = std::move(facts.facts);
       c.functions = std::move(facts.functions);
@@ -170,7 +172,7 @@ FileResult read_kernel_collection(const std::string& rel, const SourcePtr& src, 
     }
     r.components.push_back(std::move(c));
   }
-  if (coll->entries.empty()) r.not_analysed.push_back({rel, "kernel collection has no entries"});
+  if (coll.entries.empty()) r.not_analysed.push_back({rel, "kernel collection has no entries"});
   for (const auto& x : fd.items())
     if (x.severity == Severity::kError) r.not_analysed.push_back({rel, "fixups: " + x.text()});
   return r;
