@@ -144,6 +144,20 @@ TEST_CASE("inventory reads a split dyld cache inside a cryptex dmg, subcaches an
   auto tdoc = nlohmann::json::parse(t.out);
   CHECK(tdoc["build"]["not_analysed"].empty());
   CHECK(dyld_image_hashes(tdoc["build"]["components"], "cryptex-os") == in_dmg);
+  // Each cache file's SHA-256, taken in the dmg from the bytes decoded for its images (the main file's
+  // reader hashes the subcaches too), is the file's own, as hashed from disk in the tree.
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir / "cache")) {
+    const std::string id = "/System/Cryptexes/OS/System/Library/dyld/" + e.path().filename().string();
+    const auto* in_image = find_component(doc["build"]["components"], id);
+    const auto* on_disk = find_component(tdoc["build"]["components"], id);
+    REQUIRE(in_image);
+    REQUIRE(on_disk);
+    CHECK((*in_image)["hashes"]["sha256"] == (*on_disk)["hashes"]["sha256"]);
+    CHECK((*in_image)["hashes"]["sha256"].get<std::string>().size() == 64);
+    ++files;
+  }
+  CHECK(files == 4);  // main, .01, .02, .symbols
 
   // Without its subcache the cache is read as far as it can be, and what is missing is named.
   fs::remove(dir / "cache" / "dyld_shared_cache_arm64e.01");

@@ -27,6 +27,21 @@ std::shared_ptr<const LazyMapSource> lazy(SourcePtr inner) {
   return *l;
 }
 
+std::shared_ptr<const LazyMapSource> lazy_hashing(SourcePtr inner) {
+  auto l = LazyMapSource::make_hashed(std::move(inner), HashKind::kSha256);
+  if (!l) {
+    WARN("SKIPPED: " << l.error().message());
+    return nullptr;
+  }
+  return *l;
+}
+
+std::string pattern_sha256(uint64_t size) {
+  std::vector<uint8_t> all(size);
+  for (uint64_t i = 0; i < size; ++i) all[i] = pattern(i);
+  return sha256_hex(Bytes(all.data(), all.size()));
+}
+
 bool matches(Bytes b, uint64_t from, uint64_t to) {
   for (uint64_t i = from; i < to; ++i)
     if (b[i] != pattern(i)) return false;
@@ -104,6 +119,80 @@ TEST_CASE("LazyMapSource answers an unreadable block with zeros and keeps the er
   CHECK(*l->error() == "pattern: byte 0x101388 cannot be decoded");
   CHECK(*lazy_map_error(*l) == *l->error());
   CHECK(matches(b, 2 * LazyMapSource::kBlock, size));  // the other blocks are read as before
+}
+
+TEST_CASE("A hashing LazyMapSource hashes what its readers fill, in order, reading each block once", "[lazy_map]") {
+  constexpr uint64_t B = LazyMapSource::kBlock;
+  const uint64_t size = 5 * B + 321;  // six blocks, the last one partial
+  auto inner = std::make_shared<PatternSource>(size);
+  auto l = lazy_hashing(inner);
+  if (!l) return;
+  const Bytes b = *l->contiguous();
+  // Blocks 2 and 4 first: ahead of the hashed prefix, so a release keeps them.
+  CHECK(matches(b, 2 * B, 3 * B));
+  CHECK(matches(b, 4 * B, 5 * B));
+  l->release(0, size);
+  CHECK(matches(b, 0, 2 * B));  // blocks 0 and 1, then the kept block 2 is hashed from the span
+  l->release(0, size);
+  CHECK(l->faults() == 4);
+  auto d = l->digest();  // reads block 3, hashes the kept block 4, reads block 5
+  REQUIRE(d);
+  CHECK(*d == pattern_sha256(size));
+  CHECK(l->faults() == 6);  // every block read once
+  CHECK(!l->error());
+}
+
+TEST_CASE("A hashing LazyMapSource keeps at most kKeepAhead blocks past its hashed prefix", "[lazy_map]") {
+  constexpr uint64_t B = LazyMapSource::kBlock, K = LazyMapSource::kKeepAhead;
+  const uint64_t blocks = K + 8;
+  auto l = lazy_hashing(std::make_shared<PatternSource>(blocks * B));
+  if (!l) return;
+  const Bytes b = *l->contiguous();
+  for (uint64_t k = 1; k < blocks; ++k) CHECK(b[k * B + 9] == pattern(k * B + 9));  // all but block 0
+  CHECK(l->faults() == blocks - 1);
+  l->release(0, blocks * B);  // keeps blocks 1..K, drops the 7 past them
+  auto d = l->digest();
+  REQUIRE(d);
+  CHECK(*d == pattern_sha256(blocks * B));
+  CHECK(l->faults() == blocks - 1 + 1 + 7);
+}
+
+TEST_CASE("A hashing LazyMapSource hashes right while threads read and release out of order", "[lazy_map]") {
+  const uint64_t size = 24 * LazyMapSource::kBlock + 4097;
+  auto l = lazy_hashing(std::make_shared<PatternSource>(size));
+  if (!l) return;
+  const Bytes b = *l->contiguous();
+  std::atomic<bool> bad{false};
+  std::vector<std::thread> ts;
+  for (unsigned t = 0; t < 4; ++t)
+    ts.emplace_back([&, t] {
+      uint64_t x = 1442695040888963407ull + t;
+      for (int i = 0; i < 3000; ++i) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        const uint64_t off = x % size;
+        if (b[off] != pattern(off)) bad = true;
+        if (i % 89 == 0) l->release(off & ~uint64_t(0xfffff), 3u << 20);
+      }
+    });
+  for (auto& t : ts) t.join();
+  CHECK(!bad);
+  auto d = l->digest();
+  REQUIRE(d);
+  CHECK(*d == pattern_sha256(size));
+}
+
+TEST_CASE("A hashing LazyMapSource gives no digest when a block could not be read", "[lazy_map]") {
+  const uint64_t size = 3 * LazyMapSource::kBlock;
+  auto l = lazy_hashing(std::make_shared<PatternSource>(size, 2 * LazyMapSource::kBlock + 1));
+  if (!l) return;
+  auto d = l->digest();
+  REQUIRE(!d);
+  CHECK(d.error().message() == "lazy map: pattern: byte 0x200001 cannot be decoded");
+  auto plain = lazy(std::make_shared<PatternSource>(size));
+  if (!plain) return;
+  auto none = plain->digest();
+  REQUIRE(!none);
+  CHECK(none.error().message() == "lazy map: digest() of a span made without hashing");
 }
 
 TEST_CASE("lazy_contiguous keeps contiguous and refused sources as they are", "[lazy_map]") {

@@ -28,12 +28,6 @@ namespace {
 
 using namespace dyld_cache;
 
-// "dyld_shared_cache_arm64e" or "dyld_shared_cache_arm64e.development" (not ".01", ".symbols", ...).
-bool is_main_name(const std::string& name) {
-  const size_t dot = name.find('.');
-  return dot == std::string::npos || name.substr(dot) == ".development";
-}
-
 // Names of addresses in other images of the cache: a stub or GOT slot of one image points into
 // another, and the call is known by the export it reaches there. Each image's exports are read the
 // first time an address falls in it, then kept (shared by every image of the cache; thread-safe).
@@ -151,22 +145,77 @@ ImageInput cache_image(const std::shared_ptr<const Cache>& cache, const Image& i
   return in;
 }
 
+// A cache file's SHA-256 from its hashing span, or read again when the span could not hash.
+std::optional<std::string> file_sha256(const SourcePtr& span, const SourcePtr& file) {
+  if (const auto* l = dynamic_cast<const LazyMapSource*>(span.get())) {
+    if (auto d = l->digest()) return *d;
+  }
+  if (auto d = hash_source(HashKind::kSha256, *file)) return *d;
+  return std::nullopt;
+}
+
 }  // namespace
 
+bool is_main_cache_name(const std::string& name) {
+  const size_t dot = name.find('.');
+  return dot == std::string::npos || name.substr(dot) == ".development";
+}
+
 FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const Placement& pl,
-                           const InventoryOptions& opt, Component base, const SiblingOpener& siblings) {
+                           const InventoryOptions& opt, Component base, const SiblingOpener& siblings,
+                           CacheFileHashes* cache_hashes) {
   FileResult r;
   const std::string name = fs::path(rel).filename().string();
   // The cache files themselves are components too (their bytes outside any image count).
   base.space = Space::kUser;
-  if (!is_main_name(name)) {
+  if (!is_main_cache_name(name)) {
     const std::string main = name.substr(0, name.find('.'));
     if (!siblings || !(siblings(main) || siblings(main + ".development")))
       r.not_analysed.push_back({rel, "dyld cache subcache or symbols file without its main cache file " + main});
+    if (!base.hashes.count("sha256")) add_content_hash(base, *src);
     r.components.push_back(std::move(base));
     return r;
   }
-  r.components.push_back(base);
+  // Files hashed from the spans their images are read through (one decode each): this one when its
+  // hash is not known yet, and the subcaches claimed below. The hashes are taken at the end, however
+  // the cache reads.
+  struct Hashed {
+    std::string rel;  // "" for this file
+    SourcePtr span, file;
+  };
+  std::vector<Hashed> hashed;
+  const std::string dir = rel.substr(0, rel.rfind('/') + 1);
+  auto open_span = [&](const SourcePtr& file, const std::string& file_rel, bool hash) -> SourcePtr {
+    if (!hash) return lazy_contiguous(file, 0);
+    SourcePtr span = lazy_hashed(file, HashKind::kSha256);
+    if (!span) span = lazy_contiguous(file, 0);
+    hashed.push_back({file_rel, span, file});
+    return span;
+  };
+  const bool hash_main = !base.hashes.count("sha256");
+  SourcePtr main_span = open_span(src, "", hash_main);
+  auto take_hashes = [&] {
+    ThreadPool pool(opt.jobs);  // the files' unread blocks are decoded side by side
+    std::vector<std::optional<std::string>> digests(hashed.size());
+    ordered_parallel_map(
+        pool, hashed.size(), pool.size(),
+        [&](size_t k) { return file_sha256(hashed[k].span, hashed[k].file); },
+        [&](size_t k, std::optional<std::string> d) {
+          digests[k] = std::move(d);
+          return true;
+        });
+    for (size_t k = 0; k < hashed.size(); ++k) {
+      if (!hashed[k].rel.empty()) {
+        cache_hashes->give(hashed[k].rel, digests[k]);
+      } else if (digests[k]) {
+        base.hashes["sha256"] = *digests[k];
+      } else {
+        r.not_analysed.push_back({rel, "the cache file could not be read to its end: no content hash"});
+      }
+    }
+    hashed.clear();
+    r.components.insert(r.components.begin(), base);
+  };
   Diagnostics diags;
   OpenSibling sibling = [&](const std::string& suffix) -> Result<SourcePtr> {
     if (!siblings)
@@ -176,13 +225,15 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
       return fail(ErrorCode::kMalformed, "dyld cache", "subcache file name '" + sibling_name + "' is not a plain file name");
     auto s = siblings(sibling_name);
     if (!s) return s;
-    return lazy_contiguous(*s, 0);
+    const std::string sibling_rel = dir + sibling_name;
+    return open_span(*s, sibling_rel, cache_hashes && !(*s)->contiguous() && cache_hashes->claim(sibling_rel));
   };
   // A cache inside a dmg is no mapped span: read it through a span filled on demand (inspect/lazy_map.hpp)
   // rather than a copy of each whole file, which was 3 GB per build for a macOS OS cryptex.
-  auto c = open_cache(lazy_contiguous(src, 0), sibling, diags);
+  auto c = open_cache(main_span, sibling, diags);
   if (!c) {
     r.not_analysed.push_back({rel, c.error().message()});
+    take_hashes();
     return r;
   }
   for (const auto& d : diags.items())
@@ -282,6 +333,7 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
   for (const auto& f : cache->files)
     if (auto e = f.source ? lazy_map_error(*f.source) : std::nullopt)
       r.not_analysed.push_back({rel, fmt::format("{}: a block could not be read ({}): its images' facts are unreliable", f.name, *e)});
+  take_hashes();
   return r;
 }
 

@@ -1,9 +1,11 @@
 // Cryptex disk images inside a build tree, expanded file by file (see inventory_internal.hpp).
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
 #include "apfs/locate.hpp"
+#include "dyld_components.hpp"
 #include "inventory_internal.hpp"
 #include "inspect/thread_pool.hpp"
 
@@ -28,7 +30,7 @@ constexpr unsigned kMaxImageDepth = 2;  // a dmg in a tree, and one image inside
 // of a tree, placed under the cryptex's graft point.
 FileResult read_volume_file(const std::string& rel, const std::shared_ptr<const apfs::Volume>& vp,
                             const std::string& graft, const apfs::FileEntry& e, const InventoryOptions& opt,
-                            unsigned depth) {
+                            unsigned depth, CacheFileHashes& cache_hashes) {
   const apfs::Volume& v = *vp;
   FileResult out;
   const std::string inner = graft + (e.path.front() == '/' ? "" : "/") + e.path;
@@ -62,13 +64,39 @@ FileResult read_volume_file(const std::string& rel, const std::shared_ptr<const 
   };
   // A diff's drill-down opens the file again from its volume rather than keeping its bytes.
   Reopener reopen = [vp, ino = e.inode, path = e.path]() { return vp->open_data(ino, path); };
-  FileResult one = read_source(inner, *data, opt, nullptr, depth + 1, siblings, nullptr, reopen);
+  FileResult one = read_source(inner, *data, opt, nullptr, depth + 1, siblings, nullptr, reopen, &cache_hashes);
   for (auto& c : one.components) {
     if (c.path == inner) c.path = rel + ":" + e.path;
     out.components.push_back(std::move(c));
   }
   for (auto& n : one.not_analysed) out.not_analysed.push_back(std::move(n));
   return out;
+}
+
+// The files read in the same task as the one before them: a dyld cache's subcaches and .symbols
+// file after their main file, which hashes them as it reads their images (CacheFileHashes).
+// followers[i] lists them for entry i, and they are not read on their own.
+std::vector<std::vector<size_t>> cache_followers(const std::vector<apfs::FileEntry>& entries) {
+  constexpr std::string_view kPrefix = "dyld_shared_cache_";
+  std::map<std::string, size_t> mains;
+  auto name_of = [](const std::string& path) { return path.substr(path.rfind('/') + 1); };
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string name = name_of(entries[i].path);
+    if (entries[i].inode.is_reg() && name.starts_with(kPrefix) && is_main_cache_name(name)) mains[entries[i].path] = i;
+  }
+  std::vector<std::vector<size_t>> followers(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string& path = entries[i].path;
+    const std::string name = name_of(path);
+    if (!entries[i].inode.is_reg() || !name.starts_with(kPrefix) || is_main_cache_name(name)) continue;
+    const std::string dir = path.substr(0, path.size() - name.size());
+    // The longest main name the file's name continues: "..._arm64e.development" before "..._arm64e".
+    std::optional<size_t> owner;
+    for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1))
+      if (auto it = mains.find(dir + name.substr(0, dot)); it != mains.end()) owner = it->second;
+    if (owner) followers[*owner].push_back(i);
+  }
+  return followers;
 }
 
 }  // namespace
@@ -122,15 +150,27 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
     // Each task reads a run of neighbours, so the threads read different parts of the disk. A run
     // ends after 32 MiB of data: the files of a dyld cache are neighbours, and in one run they were
     // hashed one after the other on one thread while the other had nothing left (docs/reading.md).
-    // Results are kept in walk order.
-    std::vector<size_t> order(entries.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    // Results are kept in walk order. A dyld cache's other files are read after its main file, in
+    // its task: the main file's reader hashes them from the bytes it decodes for their images.
+    const auto followers = cache_followers(entries);
+    std::vector<bool> follows(entries.size());
+    for (const auto& f : followers)
+      for (size_t i : f) follows[i] = true;
+    std::vector<size_t> order;
+    for (size_t i = 0; i < entries.size(); ++i)
+      if (!follows[i]) order.push_back(i);
     std::stable_sort(order.begin(), order.end(),
                      [&](size_t a, size_t b) { return entries[a].inode.id < entries[b].inode.id; });
-    auto data_size = [&](size_t k) -> uint64_t {
-      const apfs::Inode& ino = entries[order[k]].inode;
+    auto entry_size = [&](size_t i) -> uint64_t {
+      const apfs::Inode& ino = entries[i].inode;
       return ino.dstream ? ino.dstream->alloced_size : 0;
     };
+    auto data_size = [&](size_t k) -> uint64_t {
+      uint64_t n = entry_size(order[k]);
+      for (size_t f : followers[order[k]]) n += entry_size(f);
+      return n;
+    };
+    CacheFileHashes cache_hashes;
     const auto spans = batch_ranges(order.size(), 64, 32ull << 20, data_size);
     const size_t runs = spans.size();
     std::vector<FileResult> results(entries.size());
@@ -143,16 +183,17 @@ void expand_cryptex_image(const std::string& rel, const SourcePtr& src, const Pl
     ordered_parallel_map(
         pool, runs, size_t(pool.size()) * 2,
         [&](size_t r) {
-          std::vector<FileResult> rs;
-          for (size_t k = spans[r].first; k < spans[r].second; ++k)
-            rs.push_back(read_volume_file(rel, *vol, graft, entries[order[k]], opt, depth));
+          std::vector<std::pair<size_t, FileResult>> rs;
+          auto read = [&](size_t i) { rs.emplace_back(i, read_volume_file(rel, *vol, graft, entries[i], opt, depth, cache_hashes)); };
+          for (size_t k = spans[r].first; k < spans[r].second; ++k) {
+            read(order[k]);
+            for (size_t i : followers[order[k]]) read(i);
+          }
           return rs;
         },
-        [&](size_t r, std::vector<FileResult> rs) {
-          for (size_t k = 0; k < rs.size(); ++k) {
-            since_release += data_size(spans[r].first + k);
-            results[order[spans[r].first + k]] = std::move(rs[k]);
-          }
+        [&](size_t r, std::vector<std::pair<size_t, FileResult>> rs) {
+          for (size_t k = spans[r].first; k < spans[r].second; ++k) since_release += data_size(k);
+          for (auto& [i, one] : rs) results[i] = std::move(one);
           if (share) share->set_fraction(this_volume * runs + r + 1, volumes * runs);
           if (since_release >= kReleaseEvery || ++runs_since_release == 16) {
             since_release = 0;

@@ -200,9 +200,25 @@ bool is_plain_file_name(const std::string& name) {
          name.find('\0') == std::string::npos;
 }
 
+bool CacheFileHashes::claim(const std::string& path) {
+  std::lock_guard lk(mu_);
+  return given_.try_emplace(path).second;
+}
+
+void CacheFileHashes::give(const std::string& path, std::optional<std::string> sha256) {
+  std::lock_guard lk(mu_);
+  if (auto it = given_.find(path); it != given_.end()) it->second = std::move(sha256);
+}
+
+std::optional<std::string> CacheFileHashes::take(const std::string& path) {
+  std::lock_guard lk(mu_);
+  auto [it, first] = given_.try_emplace(path);
+  return first ? std::nullopt : it->second;
+}
+
 FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOptions& opt, Progress* progress,
                        unsigned depth, const SiblingOpener& siblings, const std::string* sha256,
-                       const Reopener& reopen) {
+                       const Reopener& reopen, CacheFileHashes* cache_hashes) {
   FileResult r;
   Placement pl = classify_path(rel);
   Component c;
@@ -219,10 +235,18 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
                      (id->format == "macho" || id->format == "macho-fat" || id->format == "macho-fileset");
   // Byte truth: every file carries the hash of its bytes, containers (dyld caches, kernel
   // collections, cryptex images) included, so a change outside what their readers list still shows.
-  // A Mach-O inside an image is hashed once it is read into memory below: one decode, not two.
+  // A Mach-O inside an image is hashed once it is read into memory below: one decode, not two. So is
+  // a dyld cache file, by the cache reader as it reads the images (dyld_components.cpp); a subcache's
+  // hash comes from its main file's reader when it read the subcache (cache_hashes).
   const bool hash_in_memory = !sha256 && macho && !src->contiguous();
+  const bool cache_file = !sha256 && id && id->format == "dyld-cache" && c.size <= opt.max_file_size &&
+                          !src->contiguous();
+  const bool main_cache = cache_file && is_main_cache_name(fs::path(rel).filename().string());
+  std::optional<std::string> given;
+  if (cache_file && !main_cache && cache_hashes) given = cache_hashes->take(rel);
   if (sha256) c.hashes["sha256"] = *sha256;
-  else if (!hash_in_memory) add_content_hash(c, *src);
+  else if (given) c.hashes["sha256"] = *given;
+  else if (!hash_in_memory && !main_cache) add_content_hash(c, *src);
   if (progress) progress->advance(c.size);
   if (!id) {
     r.not_analysed.push_back({rel, id.error().message()});
@@ -236,7 +260,7 @@ FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOpt
     return r;
   }
   if (trustcache::identified_as_trust_cache(*id)) return read_trust_cache(rel, *src, std::move(c));
-  if (id->format == "dyld-cache") return read_dyld_cache(rel, src, pl, opt, std::move(c), siblings);
+  if (id->format == "dyld-cache") return read_dyld_cache(rel, src, pl, opt, std::move(c), siblings, cache_hashes);
   if (id->format == "im4p" || id->format == "lzss") return read_kernel_collection(rel, src, pl, opt, std::move(c));
   if (macho) {
     // Readers below parse from memory: a file inside an image is read into memory once, and read

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,12 +34,32 @@ void add_content_hash(Component& c, const Source& src);
 // image: the volume is kept, the file's bytes are not). Empty when it cannot be opened again.
 using Reopener = std::function<Result<SourcePtr>()>;
 
+// The SHA-256s of a dyld cache's subcache files, computed by the reader of their main file from the
+// bytes it decodes for the images anyway (dyld_components.cpp, docs/reading.md): one decode of each
+// file instead of two. One per expanded volume; the volume reads a main file's subcaches after it,
+// in the same task (image_components.cpp), so nobody waits here.
+class CacheFileHashes {
+ public:
+  // The main file's reader will hash `path` (its rel) and call give(); false when it is too late.
+  bool claim(const std::string& path);
+  void give(const std::string& path, std::optional<std::string> sha256);
+  // For the file's own reader: the hash given for it, or nullopt when nobody gave one (it then hashes
+  // the file itself). No claim succeeds after this.
+  std::optional<std::string> take(const std::string& path);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::optional<std::string>> given_;  // claimed or taken; value once given
+};
+
 // One file of a build, found at `rel` (absolute within the system root): hashed, identified and
 // read by the reader for its format. `depth` counts enclosing images (bounded nesting). `sha256`, when
 // given, is the content hash already computed (files hashed side by side first).
+// `cache_hashes`, when given, carries dyld subcache hashes from the main file's reader to the
+// subcache's.
 FileResult read_source(const std::string& rel, SourcePtr src, const InventoryOptions& opt, Progress* progress,
                        unsigned depth, const SiblingOpener& siblings = {}, const std::string* sha256 = nullptr,
-                       const Reopener& reopen = {});
+                       const Reopener& reopen = {}, CacheFileHashes* cache_hashes = nullptr);
 
 // A cryptex disk image (os.dmg, app.dmg...): every file of its volumes becomes a component placed
 // under the cryptex's graft point, so a dylib in os.dmg is diffed like one in /System/Cryptexes/OS.

@@ -35,6 +35,13 @@ struct LazyMapSource::State {
   std::vector<uint64_t> in_flight;  // blocks a handler is filling
   std::string error;                // the first failed block (under mu)
   std::atomic<uint64_t> faults{0};
+  // Hashing as it fills (make_hashed): blocks [0, next) are in `hasher`. kept[b]: block b was
+  // installed whole and no page of it released since. Under hash_mu, which release() also takes, so
+  // a kept block's pages cannot vanish while they are hashed from the span.
+  std::mutex hash_mu;
+  std::unique_ptr<Hasher> hasher;
+  uint64_t next = 0, blocks = 0;
+  std::vector<uint8_t> kept;
 
   ~State() {
     if (stop >= 0) {
@@ -71,6 +78,41 @@ struct LazyMapSource::State {
     wake(off, len);
   }
 
+  uint64_t block_bytes(uint64_t b) const { return std::min(kBlock, size - b * kBlock); }
+
+  // Every page of block b present (mincore), so reading it from the span cannot fault.
+  bool all_resident(uint64_t b) {
+    const uint64_t start = b * kBlock, len = std::min(kBlock, mapped - start);
+    std::vector<unsigned char> v((len + page - 1) / page);
+    if (::mincore(base + start, len, v.data()) != 0) return false;
+    return std::all_of(v.begin(), v.end(), [](unsigned char x) { return (x & 1) != 0; });
+  }
+
+  // Under hash_mu: hashes the kept blocks that now follow the hashed prefix.
+  void advance() {
+    while (next < blocks && kept[next] && all_resident(next)) {
+      hasher->update(Bytes(base + next * kBlock, block_bytes(next)));
+      ++next;
+    }
+  }
+
+  // Installs a block read whole into buf; hashes it when it is next in order.
+  void install_block(uint64_t block, uint64_t len, const uint8_t* buf) {
+    const uint64_t start = block * kBlock;
+    if (!hasher) {
+      install(start, len, buf);
+      return;
+    }
+    std::lock_guard hl(hash_mu);
+    install(start, len, buf);
+    kept[block] = 1;
+    if (block == next) {
+      hasher->update(Bytes(buf, block_bytes(block)));
+      ++next;
+      advance();
+    }
+  }
+
   void fill(uint64_t fault_off, std::vector<uint8_t>& buf) {
     const uint64_t block = fault_off / kBlock;
     {
@@ -94,7 +136,7 @@ struct LazyMapSource::State {
         std::memset(buf.data() + n, 0, len - n);
       }
       faults.fetch_add(1, std::memory_order_relaxed);  // before the faulting thread is woken
-      install(start, len, buf.data());
+      install_block(block, len, buf.data());
     }
     std::lock_guard lk(mu);
     in_flight.erase(std::find(in_flight.begin(), in_flight.end(), block));
@@ -134,6 +176,17 @@ Error sys(const char* call) { return unavailable(fmt::format("{}: {}", call, std
 
 LazyMapSource::LazyMapSource(std::unique_ptr<State> s) : s_(std::move(s)) {}
 LazyMapSource::~LazyMapSource() = default;
+
+Result<std::shared_ptr<const LazyMapSource>> LazyMapSource::make_hashed(SourcePtr inner, HashKind kind) {
+  auto lazy = make(std::move(inner));
+  if (!lazy) return lazy;
+  State& s = *(*lazy)->s_;
+  std::lock_guard hl(s.hash_mu);
+  s.blocks = (s.size + kBlock - 1) / kBlock;
+  s.kept.assign(s.blocks, 0);
+  s.hasher = std::make_unique<Hasher>(kind);
+  return lazy;
+}
 
 Result<std::shared_ptr<const LazyMapSource>> LazyMapSource::make(SourcePtr inner) {
   if (std::getenv("UPSCOPE_NO_LAZY_MAP")) return fail(unavailable("UPSCOPE_NO_LAZY_MAP is set"));
@@ -184,8 +237,59 @@ void LazyMapSource::release(uint64_t off, uint64_t n) const {
   // Whole pages inside the range (the tail page counts): a page shared with bytes outside it stays.
   const uint64_t first = (off + pg - 1) / pg * pg;
   const uint64_t last = end == s_->size ? s_->mapped : end / pg * pg;
-  if (first < last) ::madvise(s_->base + first, last - first, MADV_DONTNEED);
+  if (first < last) {
+    if (!s_->hasher) {
+      ::madvise(s_->base + first, last - first, MADV_DONTNEED);
+    } else {
+      // Blocks past the hashed prefix stay (the nearest kKeepAhead of them): their turn will come.
+      std::lock_guard hl(s_->hash_mu);
+      uint64_t ahead = 0, drop_from = first;  // [drop_from, lo) is dropped in one call
+      for (uint64_t b = s_->next; b < first / kBlock; ++b) ahead += s_->kept[b];
+      for (uint64_t b = first / kBlock; b * kBlock < last; ++b) {
+        const uint64_t lo = std::max(first, b * kBlock), hi = std::min(last, (b + 1) * kBlock);
+        if (b >= s_->next && s_->kept[b] && ahead < kKeepAhead) {
+          ++ahead;
+          if (drop_from < lo) ::madvise(s_->base + drop_from, lo - drop_from, MADV_DONTNEED);
+          drop_from = hi;
+          continue;
+        }
+        s_->kept[b] = 0;
+      }
+      if (drop_from < last) ::madvise(s_->base + drop_from, last - drop_from, MADV_DONTNEED);
+    }
+  }
   s_->inner->release(off, end - off);
+}
+
+Result<std::string> LazyMapSource::digest() const {
+  State& s = *s_;
+  if (!s.hasher) return fail(ErrorCode::kInvalidArgument, "lazy map", "digest() of a span made without hashing");
+  std::vector<uint8_t> buf;
+  for (;;) {
+    uint64_t b;
+    {
+      std::lock_guard hl(s.hash_mu);
+      b = s.next;
+    }
+    if (b >= s.blocks) break;
+    // A missing page faults, and the handler reads and hashes the whole block (it is next).
+    const uint64_t start = b * kBlock, len = std::min(kBlock, s.mapped - start);
+    for (uint64_t p = 0; p < len; p += s.page) (void)*static_cast<volatile const uint8_t*>(s.base + start + p);
+    {
+      std::lock_guard hl(s.hash_mu);
+      if (s.next == b) {  // every page was present but the block was not kept whole: read it again
+        buf.resize(s.block_bytes(b));
+        UPSCOPE_CHECK(s.inner->read_at(start, buf));
+        s.hasher->update(Bytes(buf.data(), buf.size()));
+        ++s.next;
+        s.advance();
+      }
+    }
+    release(start, std::min(s.next * kBlock, s.size) - start);
+  }
+  if (auto e = error()) return fail(ErrorCode::kIo, "lazy map", *e);
+  std::lock_guard hl(s.hash_mu);
+  return s.hasher->hex_digest();
 }
 
 std::optional<std::string> LazyMapSource::error() const {
@@ -201,6 +305,12 @@ SourcePtr lazy_contiguous(SourcePtr inner, uint64_t min_size) {
   auto lazy = LazyMapSource::make(inner);
   if (!lazy) return inner;
   return *lazy;
+}
+
+std::shared_ptr<const LazyMapSource> lazy_hashed(SourcePtr inner, HashKind kind) {
+  if (!inner || inner->contiguous()) return nullptr;
+  auto lazy = LazyMapSource::make_hashed(std::move(inner), kind);
+  return lazy ? *lazy : nullptr;
 }
 
 std::optional<std::string> lazy_map_error(const Source& src) {

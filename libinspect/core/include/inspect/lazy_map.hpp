@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "inspect/hash.hpp"
 #include "inspect/source.hpp"
 
 namespace upscope {
@@ -26,7 +27,15 @@ class LazyMapSource final : public Source {
   // The lazy span over inner, or an Error saying why not (userfaultfd unavailable or refused, e.g.
   // by a container's seccomp policy, or UPSCOPE_NO_LAZY_MAP set): callers then copy as before.
   static Result<std::shared_ptr<const LazyMapSource>> make(SourcePtr inner);
+  // The same span, also hashing the source as its own readers fill it: a block read for a reader is
+  // hashed then if every block before it has been, and a filled block ahead of that point is kept
+  // through release() (up to kKeepAhead) until it can be. digest() reads what no reader did. A file
+  // both read and hashed is then decoded once, not twice (docs/lazy-map.md, "Hashing as it fills").
+  static Result<std::shared_ptr<const LazyMapSource>> make_hashed(SourcePtr inner, HashKind kind);
   ~LazyMapSource() override;
+
+  // Blocks past the hashed prefix that release() keeps resident so they need not be read again.
+  static constexpr uint64_t kKeepAhead = 64;
 
   uint64_t size() const override;
   std::string name() const override;
@@ -43,6 +52,11 @@ class LazyMapSource final : public Source {
   // Blocks installed so far (for tests and benchmarks).
   uint64_t faults() const;
 
+  // The hash of the whole source (make_hashed spans only): the blocks not hashed yet are faulted in
+  // and hashed in order, and released behind. Fails when a block could not be read (the span then
+  // holds zeros there). Called once, after the span's readers are done.
+  Result<std::string> digest() const;
+
   struct State;
 
  private:
@@ -53,6 +67,9 @@ class LazyMapSource final : public Source {
 // inner wrapped in a LazyMapSource when it is not contiguous and at least min_size bytes; inner itself
 // otherwise, or when the lazy span cannot be made.
 SourcePtr lazy_contiguous(SourcePtr inner, uint64_t min_size);
+
+// inner in a hashing LazyMapSource (LazyMapSource::make_hashed); nullptr when the span cannot be made.
+std::shared_ptr<const LazyMapSource> lazy_hashed(SourcePtr inner, HashKind kind);
 
 // The error a LazyMapSource recorded, when src is one.
 std::optional<std::string> lazy_map_error(const Source& src);
