@@ -7,7 +7,6 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "inspect/hash.hpp"
 
@@ -179,50 +178,34 @@ namespace {
 // SHA-256 of one component's row, through OpenSSL directly: one context per thread, reused, and the
 // 32 raw bytes as they come. An add makes two of these digests per component, and a Hasher each (a
 // context allocated and freed, a hex digest turned back into bytes) cost more than the hashing.
-class RowDigest {
- public:
-  RowDigest() : ctx_(context()) {
-    // Fetched once: OpenSSL 3 looks EVP_sha256() up in its provider table on every init.
-    static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    EVP_DigestInit_ex(ctx_, md ? md : EVP_sha256(), nullptr);
-  }
-  void update(Bytes b) {
-    if (!b.empty()) EVP_DigestUpdate(ctx_, b.data(), b.size());
-  }
-  // A blob preceded by its ULEB128 length.
-  void blob(Bytes b) {
-    uint8_t len[10];
-    update(Bytes(len, static_cast<size_t>(write_uleb(len, b.size()) - len)));
-    update(b);
-  }
-  std::string raw() {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    EVP_DigestFinal_ex(ctx_, out, &len);
-    return std::string(reinterpret_cast<const char*>(out), len);
-  }
+// The catalogue's row digests: one SHA-256 state per thread, started over for each row (a build
+// adds ~100,000 rows; a Hasher each would allocate a context each). A row's digest is finished
+// before the next one starts on the same thread.
+Hasher& row_hasher() {
+  thread_local Hasher h(HashKind::kSha256);
+  h.reset();
+  return h;
+}
 
- private:
-  // One per thread, so digests on a thread are made one at a time (never two RowDigests alive).
-  static EVP_MD_CTX* context() {
-    thread_local std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    return ctx.get();
-  }
-  EVP_MD_CTX* ctx_;
-};
+// A blob preceded by its ULEB128 length.
+void hash_blob(Hasher& h, Bytes b) {
+  uint8_t len[10];
+  h.update(Bytes(len, static_cast<size_t>(write_uleb(len, b.size()) - len)));
+  h.update(b);
+}
 
 }  // namespace
 
 std::string details_digest(Bytes symbols, Bytes functions, Bytes facts) {
-  RowDigest h;
-  h.blob(symbols);
-  h.blob(functions);
-  h.blob(facts);
-  return h.raw();
+  Hasher& h = row_hasher();
+  hash_blob(h, symbols);
+  hash_blob(h, functions);
+  hash_blob(h, facts);
+  return h.digest();
 }
 
 std::string component_digest(const Component& c, Bytes hashes, std::string_view details_digest) {
-  RowDigest h;
+  Hasher& h = row_hasher();
   thread_local Blob buf;  // reused: this runs for every component of a build
   buf.clear();
   for (std::string_view s : {std::string_view(c.id), std::string_view(to_string(c.kind)),
@@ -232,9 +215,9 @@ std::string component_digest(const Component& c, Bytes hashes, std::string_view 
   put_uleb(buf, c.size);
   put_string(buf, c.code_hash);
   h.update(bytes_of(buf));
-  h.blob(hashes);
-  h.blob(bytes_of(details_digest));
-  return h.raw();
+  hash_blob(h, hashes);
+  hash_blob(h, bytes_of(details_digest));
+  return h.digest();
 }
 
 namespace {

@@ -48,6 +48,26 @@ TEST_CASE("incremental hashing equals one-shot hashing", "[core][hash]") {
   CHECK(*hash_source(HashKind::kSha256, src) == sha256_hex(text(big)));
 }
 
+TEST_CASE("a hasher started over gives the same digests, raw or in hex", "[core][hash]") {
+  for (HashKind k : {HashKind::kSha1, HashKind::kSha256, HashKind::kXxh3_64, HashKind::kXxh3_128}) {
+    Hasher h(k);
+    h.update(text("something else first"));
+    (void)h.digest();
+    h.reset();
+    h.update(text("abc"));
+    const std::string raw = h.digest();
+    CHECK(raw.size() == digest_size(k));
+    CHECK(to_hex(bytes_of(raw)) == hash_hex(k, text("abc")));
+    h.reset();
+    h.update(text("ab"));
+    h.update(text("c"));
+    CHECK(h.hex_digest() == hash_hex(k, text("abc")));
+  }
+  Hasher sha(HashKind::kSha256);
+  sha.update(text("abc"));
+  CHECK(to_hex(bytes_of(sha.digest())) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 TEST_CASE("hash names parse and print", "[core][hash]") {
   CHECK(*parse_hash_kind("sha256") == HashKind::kSha256);
   CHECK(*parse_hash_kind("xxh3") == HashKind::kXxh3_64);

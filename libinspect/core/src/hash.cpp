@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <future>
 #include <memory>
 #include <optional>
@@ -70,20 +71,17 @@ const EVP_MD* fetched_md(HashKind kind) {
 }  // namespace
 
 Hasher::Hasher(HashKind kind) : kind_(kind), impl_(std::make_unique<Impl>()) {
-  switch (kind) {
+  if (kind == HashKind::kSha1 || kind == HashKind::kSha256) impl_->md = EVP_MD_CTX_new();
+  else impl_->xxh = XXH3_createState();
+  reset();
+}
+
+void Hasher::reset() {
+  switch (kind_) {
     case HashKind::kSha1:
-    case HashKind::kSha256:
-      impl_->md = EVP_MD_CTX_new();
-      EVP_DigestInit_ex(impl_->md, fetched_md(kind), nullptr);
-      break;
-    case HashKind::kXxh3_64:
-      impl_->xxh = XXH3_createState();
-      XXH3_64bits_reset(impl_->xxh);
-      break;
-    case HashKind::kXxh3_128:
-      impl_->xxh = XXH3_createState();
-      XXH3_128bits_reset(impl_->xxh);
-      break;
+    case HashKind::kSha256: EVP_DigestInit_ex(impl_->md, fetched_md(kind_), nullptr); break;
+    case HashKind::kXxh3_64: XXH3_64bits_reset(impl_->xxh); break;
+    case HashKind::kXxh3_128: XXH3_128bits_reset(impl_->xxh); break;
   }
 }
 
@@ -101,28 +99,33 @@ void Hasher::update(Bytes data) {
   }
 }
 
-std::string Hasher::hex_digest() {
+std::string Hasher::digest() {
   uint8_t out[EVP_MAX_MD_SIZE];
+  auto raw = [&](size_t n) { return std::string(out, out + n); };
   switch (kind_) {
     case HashKind::kSha1:
     case HashKind::kSha256: {
       unsigned len = 0;
       EVP_DigestFinal_ex(impl_->md, out, &len);
-      return to_hex(Bytes(out, len));
+      return raw(len);
     }
     case HashKind::kXxh3_64: {
       XXH64_canonical_t c;
       XXH64_canonicalFromHash(&c, XXH3_64bits_digest(impl_->xxh));
-      return to_hex(Bytes(c.digest, sizeof c.digest));
+      std::memcpy(out, c.digest, sizeof c.digest);
+      return raw(sizeof c.digest);
     }
     case HashKind::kXxh3_128: {
       XXH128_canonical_t c;
       XXH128_canonicalFromHash(&c, XXH3_128bits_digest(impl_->xxh));
-      return to_hex(Bytes(c.digest, sizeof c.digest));
+      std::memcpy(out, c.digest, sizeof c.digest);
+      return raw(sizeof c.digest);
     }
   }
   return {};
 }
+
+std::string Hasher::hex_digest() { return to_hex(bytes_of(digest())); }
 
 std::string hash_hex(HashKind kind, Bytes data) {
   Hasher h(kind);

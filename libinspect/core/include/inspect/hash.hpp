@@ -23,7 +23,8 @@ const char* to_string(HashKind k);                      // "sha1", "sha256", "xx
 Result<HashKind> parse_hash_kind(std::string_view name);
 size_t digest_size(HashKind k);
 
-// Incremental hasher; digest() may be called once.
+// Incremental hasher; digest() or hex_digest() may be called once, then reset() starts over (a hasher
+// reused for many small inputs allocates its state once).
 class Hasher {
  public:
   explicit Hasher(HashKind kind);
@@ -32,6 +33,8 @@ class Hasher {
   Hasher& operator=(Hasher&&) noexcept;
   void update(Bytes data);
   std::string hex_digest();  // lowercase hex
+  std::string digest();      // the digest's bytes (digest_size(kind()) of them)
+  void reset();
   HashKind kind() const { return kind_; }
 
  private:
