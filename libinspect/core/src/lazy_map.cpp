@@ -99,12 +99,9 @@ struct LazyMapSource::State {
   // Installs a block read whole into buf; hashes it when it is next in order.
   void install_block(uint64_t block, uint64_t len, const uint8_t* buf) {
     const uint64_t start = block * kBlock;
-    if (!hasher) {
-      install(start, len, buf);
-      return;
-    }
-    std::lock_guard hl(hash_mu);
+    std::lock_guard hl(hash_mu);  // also orders this read of `hasher` after make_hashed set it
     install(start, len, buf);
+    if (!hasher) return;
     kept[block] = 1;
     if (block == next) {
       hasher->update(Bytes(buf, block_bytes(block)));
