@@ -17,9 +17,11 @@ namespace {
 using test::pattern;
 using test::PatternSource;
 
-// The lazy span, or nullopt with a visible skip when this kernel or sandbox refuses userfaultfd.
-std::shared_ptr<const LazyMapSource> lazy(SourcePtr inner) {
-  auto l = LazyMapSource::make(std::move(inner));
+// The lazy span (hashing SHA-256 as it fills, when asked), or nullptr with a visible skip when this
+// kernel or sandbox refuses userfaultfd.
+std::shared_ptr<const LazyMapSource> lazy(SourcePtr inner, bool hashing = false) {
+  auto l = hashing ? LazyMapSource::make_hashed(std::move(inner), HashKind::kSha256)
+                   : LazyMapSource::make(std::move(inner));
   if (!l) {
     WARN("SKIPPED: " << l.error().message());
     return nullptr;
@@ -27,13 +29,26 @@ std::shared_ptr<const LazyMapSource> lazy(SourcePtr inner) {
   return *l;
 }
 
-std::shared_ptr<const LazyMapSource> lazy_hashing(SourcePtr inner) {
-  auto l = LazyMapSource::make_hashed(std::move(inner), HashKind::kSha256);
-  if (!l) {
-    WARN("SKIPPED: " << l.error().message());
-    return nullptr;
-  }
-  return *l;
+std::shared_ptr<const LazyMapSource> lazy_hashing(SourcePtr inner) { return lazy(std::move(inner), true); }
+
+// Four threads read `reads` random bytes each and release `release_len` bytes around every
+// `release_every`-th one; true when every byte read was the pattern's.
+bool read_randomly(const LazyMapSource& l, uint64_t seed, int reads, int release_every, uint64_t release_len) {
+  const Bytes b = *l.contiguous();
+  std::atomic<bool> bad{false};
+  std::vector<std::thread> ts;
+  for (unsigned t = 0; t < 4; ++t)
+    ts.emplace_back([&, t] {
+      uint64_t x = seed + t;
+      for (int i = 0; i < reads; ++i) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        const uint64_t off = x % b.size();
+        if (b[off] != pattern(off)) bad = true;
+        if (i % release_every == 0) l.release(off & ~uint64_t(0xfffff), release_len);
+      }
+    });
+  for (auto& t : ts) t.join();
+  return !bad;
 }
 
 std::string pattern_sha256(uint64_t size) {
@@ -87,21 +102,7 @@ TEST_CASE("LazyMapSource serves faults from several threads while pages are rele
   const uint64_t size = 16 * LazyMapSource::kBlock;
   auto l = lazy(std::make_shared<PatternSource>(size));
   if (!l) return;
-  const Bytes b = *l->contiguous();
-  std::atomic<bool> bad{false};
-  std::vector<std::thread> ts;
-  for (unsigned t = 0; t < 4; ++t)
-    ts.emplace_back([&, t] {
-      uint64_t x = 88172645463325252ull + t;
-      for (int i = 0; i < 4000; ++i) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        const uint64_t off = x % size;
-        if (b[off] != pattern(off)) bad = true;
-        if (i % 97 == 0) l->release(off & ~uint64_t(0xfffff), 1u << 20);
-      }
-    });
-  for (auto& t : ts) t.join();
-  CHECK(!bad);
+  CHECK(read_randomly(*l, 88172645463325252ull, 4000, 97, 1u << 20));
   CHECK(!l->error());
 }
 
@@ -161,21 +162,7 @@ TEST_CASE("A hashing LazyMapSource hashes right while threads read and release o
   const uint64_t size = 24 * LazyMapSource::kBlock + 4097;
   auto l = lazy_hashing(std::make_shared<PatternSource>(size));
   if (!l) return;
-  const Bytes b = *l->contiguous();
-  std::atomic<bool> bad{false};
-  std::vector<std::thread> ts;
-  for (unsigned t = 0; t < 4; ++t)
-    ts.emplace_back([&, t] {
-      uint64_t x = 1442695040888963407ull + t;
-      for (int i = 0; i < 3000; ++i) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        const uint64_t off = x % size;
-        if (b[off] != pattern(off)) bad = true;
-        if (i % 89 == 0) l->release(off & ~uint64_t(0xfffff), 3u << 20);
-      }
-    });
-  for (auto& t : ts) t.join();
-  CHECK(!bad);
+  CHECK(read_randomly(*l, 1442695040888963407ull, 3000, 89, 3u << 20));
   auto d = l->digest();
   REQUIRE(d);
   CHECK(*d == pattern_sha256(size));
