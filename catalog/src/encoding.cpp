@@ -175,12 +175,10 @@ void restore_hashes(std::map<std::string, std::string> stored, Component& c) {
 
 namespace {
 
-// SHA-256 of one component's row, through OpenSSL directly: one context per thread, reused, and the
-// 32 raw bytes as they come. An add makes two of these digests per component, and a Hasher each (a
-// context allocated and freed, a hex digest turned back into bytes) cost more than the hashing.
-// The catalogue's row digests: one SHA-256 state per thread, started over for each row (a build
-// adds ~100,000 rows; a Hasher each would allocate a context each). A row's digest is finished
-// before the next one starts on the same thread.
+// The catalogue's row digests, two per component: one SHA-256 state per thread, started over for
+// each row, and its raw bytes (a Hasher per row, its context allocated and freed and a hex digest
+// turned back into bytes, cost more than the hashing). A row's digest is finished before the next
+// one starts on the same thread.
 Hasher& row_hasher() {
   thread_local Hasher h(HashKind::kSha256);
   h.reset();

@@ -172,7 +172,6 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
     const std::string main = name.substr(0, name.find('.'));
     if (!siblings || !(siblings(main) || siblings(main + ".development")))
       r.not_analysed.push_back({rel, "dyld cache subcache or symbols file without its main cache file " + main});
-    if (!base.hashes.count("sha256")) add_content_hash(base, *src);
     r.components.push_back(std::move(base));
     return r;
   }
@@ -195,15 +194,17 @@ FileResult read_dyld_cache(const std::string& rel, const SourcePtr& src, const P
   const bool hash_main = !base.hashes.count("sha256");
   SourcePtr main_span = open_span(src, "", hash_main);
   auto take_hashes = [&] {
-    ThreadPool pool(opt.jobs);  // the files' unread blocks are decoded side by side
     std::vector<std::optional<std::string>> digests(hashed.size());
-    ordered_parallel_map(
-        pool, hashed.size(), pool.size(),
-        [&](size_t k) { return file_sha256(hashed[k].span, hashed[k].file); },
-        [&](size_t k, std::optional<std::string> d) {
-          digests[k] = std::move(d);
-          return true;
-        });
+    if (!hashed.empty()) {  // none for a cache on disk, hashed before
+      ThreadPool pool(opt.jobs);  // the files' unread blocks are decoded side by side
+      ordered_parallel_map(
+          pool, hashed.size(), pool.size(),
+          [&](size_t k) { return file_sha256(hashed[k].span, hashed[k].file); },
+          [&](size_t k, std::optional<std::string> d) {
+            digests[k] = std::move(d);
+            return true;
+          });
+    }
     for (size_t k = 0; k < hashed.size(); ++k) {
       if (!hashed[k].rel.empty()) {
         cache_hashes->give(hashed[k].rel, digests[k]);
