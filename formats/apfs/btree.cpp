@@ -16,8 +16,11 @@ Result<Node> Node::decode(BlockPtr block, uint32_t fixed_key_size, uint32_t fixe
   Node n;
   const uint64_t bs = block->bytes.size();
   const uint64_t base = block->paddr * bs;
-  const std::string where = fmt::format("{} node at block {}", label, block->paddr);
-  auto bad = [&](uint64_t off, std::string rule) { return fail(ErrorCode::kMalformed, where, std::move(rule), base + off); };
+  // The message's "where" is formatted only for a bad node: a volume listing decodes millions of good ones.
+  auto bad = [&](uint64_t off, std::string rule) {
+    return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", label, block->paddr), std::move(rule),
+                base + off);
+  };
   auto h = block->reader().read<btree_node_phys_head_t>(0);
   if (!h) return bad(0, "block too small for a B-tree node header");
   n.flags_ = h->btn_flags;
@@ -128,14 +131,14 @@ Result<Node> BTree::load(uint64_t oid, const TreeInfo& parent_info, bool is_root
   uint64_t paddr = oid;
   bool checksum = true;
   if (ref_.omap) {
-    UPSCOPE_TRY(auto hit, c_->omap_lookup(*ref_.omap, oid, ref_.label + " node"));
+    UPSCOPE_TRY(auto hit, c_->omap_lookup(*ref_.omap, oid, node_label_));
     if (hit.flags & OMAP_VAL_ENCRYPTED)
       return fail(ErrorCode::kUnsupported, ref_.label,
                   fmt::format("node oid {} is encrypted (omap flags 0x{:x}); no key to decrypt it", oid, hit.flags));
     paddr = hit.paddr;
     checksum = (hit.flags & OMAP_VAL_NOHEADER) == 0;
   }
-  UPSCOPE_TRY(auto block, c_->read_object(paddr, oid, 0, ref_.label + " node", checksum));
+  UPSCOPE_TRY(auto block, c_->read_object(paddr, oid, 0, node_label_, checksum));
   uint32_t t = block->type();
   if (checksum && t != OBJECT_TYPE_BTREE && t != OBJECT_TYPE_BTREE_NODE)
     return fail(ErrorCode::kMalformed, fmt::format("{} node at block {}", ref_.label, paddr),

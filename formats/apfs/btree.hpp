@@ -80,7 +80,7 @@ using EntryVisitor = std::function<bool(Bytes key, Bytes val)>;
 
 class BTree {
  public:
-  BTree(const Container& c, TreeRef ref) : c_(&c), ref_(std::move(ref)) {}
+  BTree(const Container& c, TreeRef ref) : c_(&c), ref_(std::move(ref)), node_label_(ref_.label + " node") {}
   // Visits leaf entries in key order, starting at the first whose key is not below `lower`
   // (lower == nullptr: from the start).
   Status scan(const KeyCompare& lower, const EntryVisitor& visit) const;
@@ -93,6 +93,7 @@ class BTree {
                    bool& stop, std::unordered_set<uint64_t>& seen) const;
   const Container* c_;
   TreeRef ref_;
+  std::string node_label_;  // "<label> node", for messages: made once, not at every node loaded
 };
 
 }  // namespace upscope::apfs

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -128,7 +129,8 @@ class Container : public std::enable_shared_from_this<Container> {
   std::vector<VolumeInfo> volumes_;
   Diagnostics diags_;
 
-  mutable std::mutex cache_mu_;
+  // Shared for lookups, which both workers of a listing make for every file; exclusive to insert.
+  mutable std::shared_mutex cache_mu_;
   mutable std::unordered_map<uint64_t, BlockPtr> objects_;
   mutable std::map<std::pair<uint64_t, uint64_t>, std::unordered_map<uint64_t, OmapHit>> omap_cache_;  // (root, xid)
 };

@@ -95,7 +95,8 @@ Result<std::shared_ptr<const Volume>> Volume::open(std::shared_ptr<const Contain
   std::shared_ptr<Volume> v(new Volume());
   v->c_ = std::move(c);
   v->info_ = info;
-  const std::string label = fmt::format("volume '{}'", info.name);
+  v->label_ = fmt::format("volume '{}'", info.name);
+  const std::string& label = v->label_;
   UPSCOPE_TRY(v->omap_, v->c_->load_omap(info.omap_oid, v->c_->info().xid, label + " object map"));
   if (info.fext_tree_oid) {
     TreeRef f;
@@ -105,6 +106,12 @@ Result<std::shared_ptr<const Volume>> Volume::open(std::shared_ptr<const Contain
     f.label = fmt::format("file-extent tree of volume '{}'", info.name);
     v->fext_ = f;
   }
+  TreeRef t;
+  t.root_oid = info.root_tree_oid;
+  if (!(info.root_tree_type & OBJ_PHYSICAL)) t.omap = v->omap_;
+  t.subtype = OBJECT_TYPE_FSTREE;
+  t.label = fmt::format("fs tree of volume '{}'", info.name);
+  v->fs_.emplace(*v->c_, std::move(t));
   auto root = v->fs_tree().root();
   if (!root) {
     if (info.encrypted)
@@ -118,14 +125,6 @@ Result<std::shared_ptr<const Volume>> Volume::open(std::shared_ptr<const Contain
 
 std::string Volume::display_name() const { return fmt::format("{}[volume '{}']", c_->source().name(), info_.name); }
 
-BTree Volume::fs_tree() const {
-  TreeRef t;
-  t.root_oid = info_.root_tree_oid;
-  if (!(info_.root_tree_type & OBJ_PHYSICAL)) t.omap = omap_;
-  t.subtype = OBJECT_TYPE_FSTREE;
-  t.label = fmt::format("fs tree of volume '{}'", info_.name);
-  return BTree(*c_, std::move(t));
-}
 
 Status Volume::records(uint64_t oid, uint8_t type, const EntryVisitor& visit) const {
   auto lower = [oid, type](Bytes key) {
@@ -145,10 +144,10 @@ Status Volume::records(uint64_t oid, uint8_t type, const EntryVisitor& visit) co
 Result<Inode> Volume::inode(uint64_t id) const {
   std::optional<Result<Inode>> found;
   UPSCOPE_CHECK(records(id, APFS_TYPE_INODE, [&](Bytes, Bytes val) {
-    found = parse_inode(id, val, fmt::format("volume '{}'", info_.name));
+    found = parse_inode(id, val, label_);
     return false;
   }));
-  if (!found) return fail(ErrorCode::kNotFound, fmt::format("volume '{}'", info_.name), fmt::format("no inode {}", id));
+  if (!found) return fail(ErrorCode::kNotFound, label_, fmt::format("no inode {}", id));
   return std::move(*found);
 }
 
@@ -165,12 +164,12 @@ Result<std::vector<DirEntry>> Volume::list_dir(uint64_t dir_id) const {
     } else if (auto len = k.u16le(8); len && *len == key.size() - 10) {
       name = key.subspan(10);  // j_drec_key_t
     } else {
-      err = record_error(fmt::format("volume '{}'", info_.name), dir_id, "directory",
+      err = record_error(label_, dir_id, "directory",
                          fmt::format("key of {} bytes holds neither a hashed nor a plain name", key.size()));
       return false;
     }
     if (val.size() < 18) {
-      err = record_error(fmt::format("volume '{}'", info_.name), dir_id, "directory",
+      err = record_error(label_, dir_id, "directory",
                          fmt::format("value is {} bytes, shorter than 18", val.size()));
       return false;
     }
@@ -193,7 +192,7 @@ Result<std::vector<DirEntry>> Volume::list_dir(uint64_t dir_id) const {
 Result<std::vector<Xattr>> Volume::xattrs(uint64_t id) const {
   std::vector<Xattr> out;
   std::optional<Error> err;
-  const std::string label = fmt::format("volume '{}'", info_.name);
+  const std::string& label = label_;
   UPSCOPE_CHECK(records(id, APFS_TYPE_XATTR, [&](Bytes key, Bytes val) {
     const auto name_len = ByteReader(key).u16le(8);
     if (!name_len || *name_len > key.size() - 10 || val.size() < 4) {
@@ -232,29 +231,29 @@ Result<std::vector<Xattr>> Volume::xattrs(uint64_t id) const {
 Result<std::vector<Extent>> Volume::extents(uint64_t private_id) const {
   std::vector<Extent> out;
   std::optional<Error> err;
-  const std::string label = fmt::format("volume '{}' data stream {}", info_.name, private_id);
+  // Formatted for a message only: a listing reads the extents of every file.
+  auto label = [&] { return fmt::format("volume '{}' data stream {}", info_.name, private_id); };
   const uint64_t bs = c_->block_size();
   auto add = [&](uint64_t logical, uint64_t len_and_flags, uint64_t paddr) {
     Extent e{logical, len_and_flags & J_FILE_EXTENT_LEN_MASK, paddr, static_cast<uint8_t>(len_and_flags >> 56)};
     uint64_t prev_end = out.empty() ? 0 : out.back().logical + out.back().length;
     if (e.logical < prev_end) {
-      err = make_error(ErrorCode::kMalformed, label,
+      err = make_error(ErrorCode::kMalformed, label(),
                        fmt::format("extent at logical offset {} overlaps the previous one (ends at {})", e.logical, prev_end));
       return false;
     }
     if (!checked_add(e.logical, e.length)) {
-      err = make_error(ErrorCode::kMalformed, label, fmt::format("extent at logical offset {} wraps", e.logical));
+      err = make_error(ErrorCode::kMalformed, label(), fmt::format("extent at logical offset {} wraps", e.logical));
       return false;
     }
     if (e.paddr) {
-      auto st = c_->check_extent(e.paddr, e.length, label);
-      if (!st && st.error().code == ErrorCode::kMalformed) {
-        err = st.error();
+      if (auto st = c_->check_extent(e.paddr, e.length, {}); !st && st.error().code == ErrorCode::kMalformed) {
+        err = c_->check_extent(e.paddr, e.length, label()).error();  // again, to name the stream
         return false;
       }
     }
     if (out.size() > c_->info().block_count) {
-      err = make_error(ErrorCode::kLimit, label, "more extents than the container has blocks");
+      err = make_error(ErrorCode::kLimit, label(), "more extents than the container has blocks");
       return false;
     }
     (void)bs;
@@ -274,7 +273,7 @@ Result<std::vector<Extent>> Volume::extents(uint64_t private_id) const {
           const ByteReader k(key), v(val);
           if (key.size() < 16 || k.u64le(0).value_or(0) != private_id) return false;
           if (val.size() < 16) {
-            err = make_error(ErrorCode::kMalformed, label, "FEXT value shorter than 16 bytes");
+            err = make_error(ErrorCode::kMalformed, label(), "FEXT value shorter than 16 bytes");
             return false;
           }
           return add(k.u64le(8).value_or(0), v.u64le(0).value_or(0), v.u64le(8).value_or(0));
@@ -282,7 +281,7 @@ Result<std::vector<Extent>> Volume::extents(uint64_t private_id) const {
   } else {
     UPSCOPE_CHECK(records(private_id, APFS_TYPE_FILE_EXTENT, [&](Bytes key, Bytes val) {
       if (key.size() < 16 || val.size() < 16) {
-        err = make_error(ErrorCode::kMalformed, label, "file extent key or value too short");
+        err = make_error(ErrorCode::kMalformed, label(), "file extent key or value too short");
         return false;
       }
       const ByteReader k(key), v(val);  // both checked above: 16 bytes at least
@@ -325,7 +324,7 @@ Result<uint64_t> Volume::lookup(std::string_view path) const {
     };
     auto it = std::find_if(entries.begin(), entries.end(), [&](const DirEntry& d) { return eq(d.name); });
     if (it == entries.end())
-      return fail(ErrorCode::kNotFound, fmt::format("volume '{}'", info_.name),
+      return fail(ErrorCode::kNotFound, label_,
                   fmt::format("no entry '{}' in path '{}'", std::string(comp), std::string(path)));
     cur = it->file_id;
   }

@@ -138,12 +138,14 @@ class Volume : public std::enable_shared_from_this<Volume> {
   Volume() = default;
   // All records of (oid, type), in key order.
   Status records(uint64_t oid, uint8_t type, const EntryVisitor& visit) const;
-  BTree fs_tree() const;
+  const BTree& fs_tree() const { return *fs_; }
 
   std::shared_ptr<const Container> c_;
   VolumeInfo info_;
   OmapRef omap_;
   std::optional<TreeRef> fext_;
+  std::string label_;        // "volume 'NAME'", for messages
+  std::optional<BTree> fs_;  // made once: every lookup of a file's records starts here
 };
 
 }  // namespace upscope::apfs
