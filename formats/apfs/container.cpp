@@ -13,12 +13,28 @@
 namespace upscope::apfs {
 
 namespace {
-// Decoded objects kept, then all dropped at once. Where the device is mapped a cached block is a
+// Decoded objects kept (docs/formats/apfs.md §9). Where the device is mapped a cached block is a
 // view (~130 bytes of heap): 65,536 of them hold every node of a 100,000-file volume's trees (25,278
 // fs-tree nodes), where 8,192 were dropped again and again, and the lookups of each file's records
 // after the walk re-read and re-checked nodes. Blocks copied out of an unmapped device (a dmg) own
 // their 4 KiB, so fewer are kept there: 32 MiB.
 constexpr size_t kObjectCacheMapped = 65536, kObjectCacheCopied = 8192;
+
+// A B-tree node above the leaves: every lookup in its tree passes through one, and a tree has a
+// few hundred of them for tens of thousands of leaves.
+bool is_index_node(const Block& b) {
+  if (b.type() != OBJECT_TYPE_BTREE && b.type() != OBJECT_TYPE_BTREE_NODE) return false;
+  const auto flags = b.reader().u16le(32);  // btn_flags
+  return flags && (*flags & BTNODE_LEAF) == 0;
+}
+
+// A full cache drops its leaves and other objects and keeps the index nodes, so the lookups after
+// it read one leaf each instead of a whole path again; everything goes only if index nodes alone
+// fill half of it.
+void evict(std::unordered_map<uint64_t, BlockPtr>& objects, size_t cap) {
+  for (auto it = objects.begin(); it != objects.end();) it = is_index_node(*it->second) ? std::next(it) : objects.erase(it);
+  if (objects.size() >= cap / 2) objects.clear();
+}
 constexpr uint32_t kMaxCheckpointScan = 1u << 16;
 
 bool is_power_of_two(uint64_t v) { return v && (v & (v - 1)) == 0; }
@@ -118,7 +134,8 @@ Result<BlockPtr> Container::read_object(uint64_t paddr, uint64_t expect_oid, uin
                                 b->header.oid, b->header.xid, b->header.cksum, computed),
                     base);
       std::unique_lock lk(cache_mu_);
-      if (objects_.size() >= (b->owned.empty() ? kObjectCacheMapped : kObjectCacheCopied)) objects_.clear();
+      const size_t cap = b->owned.empty() ? kObjectCacheMapped : kObjectCacheCopied;
+      if (objects_.size() >= cap) evict(objects_, cap);
       objects_.emplace(paddr, b);
     }
   }

@@ -187,15 +187,20 @@ Result<SourcePtr> Volume::open_data(const Inode& ino, const std::string& name_in
     return open_stream(ino.private_id, ino.dstream->size, name);
   }
   UPSCOPE_TRY(auto xs, xattrs(ino.id));
-  const Xattr* dx = nullptr;
+  Xattr* dx = nullptr;
   const Xattr* rx = nullptr;
-  for (const auto& x : xs) {
+  for (auto& x : xs) {
     if (x.name == "com.apple.decmpfs") dx = &x;
     if (x.name == "com.apple.ResourceFork") rx = &x;
   }
   if (!dx) return fail(ErrorCode::kMalformed, name, "UF_COMPRESSED is set but there is no com.apple.decmpfs xattr");
-  UPSCOPE_TRY(auto dsrc, open_xattr(ino, *dx));
-  UPSCOPE_TRY(auto dbytes, read_all(*dsrc, kMaxInline));
+  std::vector<uint8_t> dbytes;
+  if (dx->is_stream()) {
+    UPSCOPE_TRY(auto dsrc, open_xattr(ino, *dx));
+    UPSCOPE_TRY(dbytes, read_all(*dsrc, kMaxInline));
+  } else {
+    dbytes = std::move(dx->embedded);  // the usual case: taken as it is, not copied through a Source
+  }
   return compress::decmpfs::open(
       dbytes, name,
       [&]() -> Result<SourcePtr> {
