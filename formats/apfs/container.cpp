@@ -1,6 +1,7 @@
 #include "apfs/container.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 #include <shared_mutex>
 
@@ -19,6 +20,16 @@ namespace {
 // after the walk re-read and re-checked nodes. Blocks copied out of an unmapped device (a dmg) own
 // their 4 KiB, so fewer are kept there: 32 MiB.
 constexpr size_t kObjectCacheMapped = 65536, kObjectCacheCopied = 8192;
+
+// The cache's size for blocks viewed in place or copied. UPSCOPE_APFS_OBJECT_CACHE=N caps both at N
+// (at least 2): a test makes a small volume fill and evict it all the time.
+size_t object_cache_cap(bool copied) {
+  static const size_t forced = [] {
+    const char* env = std::getenv("UPSCOPE_APFS_OBJECT_CACHE");
+    return env ? std::max<size_t>(2, std::strtoull(env, nullptr, 10)) : size_t{0};
+  }();
+  return forced ? forced : copied ? kObjectCacheCopied : kObjectCacheMapped;
+}
 
 // A B-tree node above the leaves: every lookup in its tree passes through one, and a tree has a
 // few hundred of them for tens of thousands of leaves.
@@ -134,7 +145,7 @@ Result<BlockPtr> Container::read_object(uint64_t paddr, uint64_t expect_oid, uin
                                 b->header.oid, b->header.xid, b->header.cksum, computed),
                     base);
       std::unique_lock lk(cache_mu_);
-      const size_t cap = b->owned.empty() ? kObjectCacheMapped : kObjectCacheCopied;
+      const size_t cap = object_cache_cap(!b->owned.empty());
       if (objects_.size() >= cap) evict(objects_, cap);
       objects_.emplace(paddr, b);
     }

@@ -127,6 +127,11 @@ TEST_CASE("apfs-gen: multi-level fs tree read like python3-fsapfs, fsapfsinfo an
     REQUIRE(lanes.exit_code == 0);
     REQUIRE(openssl.exit_code == 0);
     CHECK(lanes.out == openssl.out);
+    // An object cache of 4 blocks is full at every lookup: it keeps its index nodes or, when they
+    // fill half of it, starts again (formats/apfs/container.cpp). Nothing changes but the time.
+    auto tiny = test::run_shell("UPSCOPE_APFS_OBJECT_CACHE=4 " + ls);
+    REQUIRE(tiny.exit_code == 0);
+    CHECK(tiny.out == lanes.out);
   }
 
   if (!have_pyfsapfs()) {
@@ -320,6 +325,16 @@ TEST_CASE("apfs-gen: cryptex-like sealed volume in a GPT disk and a UDIF dmg", "
   for (const auto& input : {g.image, gpt, dmg}) {
     INFO(input.string());
     check_against_manifest(g.manifest, upscope_listing(input.string()));
+  }
+  {
+    // Blocks copied out of the dmg go through the same eviction as mapped ones, here at every lookup.
+    const std::string ls = test::shell_quote(test::upscope_binary()) + " ls --json --hash sha256 " +
+                           test::shell_quote(dmg.string()) + " 2>/dev/null";
+    auto normal = test::run_shell(ls);
+    auto tiny = test::run_shell("UPSCOPE_APFS_OBJECT_CACHE=4 " + ls);
+    REQUIRE(normal.exit_code == 0);
+    REQUIRE(tiny.exit_code == 0);
+    CHECK(tiny.out == normal.out);
   }
   auto r = test::run_upscope({"inspect", "--json", g.image.string()});
   REQUIRE(r.exit_code == 0);
